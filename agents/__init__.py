@@ -1,0 +1,1 @@
+"""Mesa agents of tradetalks: negotiators and teams, strategies, farmers, central banks."""

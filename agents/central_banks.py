@@ -1,0 +1,101 @@
+"""Central banks as Mesa agents: the Fed's rate rule and the PBoC's exchange-rate management.
+
+Both act on the shared ``WorldState``: the Fed at scheduled meetings, the PBoC every week
+(CNY/USD) and at scheduled meetings (reserve requirement).  The US Treasury's currency
+label is decided here too, since it reacts to the PBoC's rate against the threshold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+from sim.config import FedConfig, GrowthConfig, PBoCConfig
+
+if TYPE_CHECKING:
+    from mesa import Model
+
+    from sim.world import WorldState
+
+
+class Fed(Agent):
+    """Sets the policy rate at FOMC meetings by a rule reacting to growth and trade uncertainty."""
+
+    def __init__(self, model: Model, cfg: FedConfig, growth: GrowthConfig, state: WorldState) -> None:
+        super().__init__(model)
+        self.cfg = cfg
+        self.growth = growth
+        self.state = state
+        self.moves: list[tuple[int, float]] = []
+
+    def target_rate(self) -> float:
+        """The rule: neutral rate + growth gap response − uncertainty response (the 'insurance')."""
+        st, c = self.state, self.cfg
+        return (
+            c.neutral
+            + c.growth_response * (st.us_growth - self.growth.us_potential)
+            - c.uncertainty_response * st.trade_uncertainty
+        )
+
+    def meet(self) -> None:
+        """One meeting: move by one step toward the target if the gap exceeds half a step."""
+        st, c = self.state, self.cfg
+        gap = self.target_rate() - st.fed_rate
+        if abs(gap) >= c.step / 2:
+            new = st.fed_rate + c.step * np.sign(gap)
+            st.fed_rate = float(np.clip(new, c.lower_bound, c.upper_bound))
+            self.moves.append((self.model.steps, st.fed_rate))
+
+
+class PBoC(Agent):
+    """Manages CNY/USD toward a tariff-offsetting target; eases reserve requirements when growth sags."""
+
+    def __init__(self, model: Model, cfg: PBoCConfig, growth: GrowthConfig, state: WorldState,
+                 us_tariff_start: float) -> None:
+        super().__init__(model)
+        self.cfg = cfg
+        self.growth = growth
+        self.state = state
+        self.us_tariff_start = us_tariff_start
+        self.weeks_above = 0
+        self.weeks_below = 0
+
+    def target_rate(self) -> float:
+        """Depreciation that offsets part of the tariffs; a currency pledge caps it below the threshold."""
+        st, c = self.state, self.cfg
+        target = c.cny_anchor * (1 + c.tariff_offset * st.us_tariff_avg / 100)
+        if st.currency_pledge > 0:
+            cap = c.threshold - c.pledge_margin * st.currency_pledge
+            target = min(target, cap)
+        return target
+
+    def step(self) -> None:
+        """Weekly fixing: partial adjustment toward the target plus a market shock."""
+        st, c = self.state, self.cfg
+        shock = self.model.rng.normal(0.0, c.shock_sd)
+        st.cny_usd = float(max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock))
+        self._treasury_review()
+
+    def _treasury_review(self) -> None:
+        """The US Treasury labels China after sustained weakness past the threshold; may lift it."""
+        st, c = self.state, self.cfg
+        if st.cny_usd >= c.threshold:
+            self.weeks_above += 1
+            self.weeks_below = 0
+        else:
+            self.weeks_below += 1
+            self.weeks_above = 0
+        if not st.manipulator and self.weeks_above >= c.designation_weeks:
+            st.manipulator = True
+        elif st.manipulator and self.weeks_below >= c.lift_weeks:
+            if self.model.rng.random() < c.lift_probability:
+                st.manipulator = False
+
+    def meet(self) -> None:
+        """A policy meeting: cut the reserve requirement if growth falls short enough."""
+        st, c = self.state, self.cfg
+        shortfall = (self.growth.cn_potential - st.cn_growth) / self.growth.shortfall_scale
+        if shortfall >= c.rrr_trigger_shortfall and st.rrr - c.rrr_cut >= c.rrr_floor:
+            st.rrr -= c.rrr_cut

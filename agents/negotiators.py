@@ -1,0 +1,75 @@
+"""Negotiating teams and their members, as Mesa agents.
+
+A ``Negotiator`` carries its own issue weights, influence and strategy.  A ``Team`` blends
+its members' weights by influence (which shifts with domestic pressure), computes its
+utility of every outcome and its reservation value each week, and tells the mechanism which
+member's strategy leads at deputy and principal level.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+from agents.strategies import Strategy
+from sim.config import MemberConfig, TeamConfig
+from sim.issues import OutcomeSpace
+from sim.payoffs import blend_weights, reservation_value, shifted_influence, team_pressure
+
+if TYPE_CHECKING:
+    from mesa import Model
+
+
+class Negotiator(Agent):
+    """One member of a team (e.g. the USTR, the Vice-Premier)."""
+
+    def __init__(self, model: Model, side: str, role: str, cfg: MemberConfig, space: OutcomeSpace) -> None:
+        super().__init__(model)
+        self.side = side
+        self.role = role
+        self.title = cfg.title or role
+        self.weights = space.weight_vector(cfg.weights)
+        self.base_influence = cfg.influence
+        self.pressure_sensitivity = cfg.pressure_sensitivity
+        self.influence = cfg.influence
+        self.strategy = Strategy.from_config(cfg.strategy.kind, cfg.strategy.params)
+
+
+class Team(Agent):
+    """A negotiating team: blended utility, reservation value and patience, updated weekly."""
+
+    def __init__(self, model: Model, side: str, cfg: TeamConfig, space: OutcomeSpace) -> None:
+        super().__init__(model)
+        self.side = side
+        self.cfg = cfg
+        self.space = space
+        self.members = {
+            role: Negotiator(model, side, role, m, space) for role, m in cfg.members.items()
+        }
+        self.patience = cfg.patience
+        self.reservation = cfg.reservation.base
+        self.pressure = 0.0
+        self._base = np.array([m.base_influence for m in self.members.values()])
+        self._sens = np.array([m.pressure_sensitivity for m in self.members.values()])
+        self.weights = np.zeros(space.n_issues)
+        self._utility = np.zeros(len(space))
+
+    def update(self, pressures: dict[str, float]) -> None:
+        """Recompute influence, blended weights, utility of every outcome and reservation."""
+        self.pressure = team_pressure(self.cfg.pressure_weights, pressures)
+        influence = shifted_influence(self._base, self._sens, self.pressure)
+        for member, share in zip(self.members.values(), influence, strict=True):
+            member.influence = float(share)
+        self.weights = blend_weights([m.weights for m in self.members.values()], influence)
+        self._utility = self.space.utility(self.side, self.weights)
+        self.reservation = reservation_value(self.cfg.reservation, pressures)
+
+    def utility(self) -> np.ndarray:
+        """This week's utility of every outcome."""
+        return self._utility
+
+    def strategy_for(self, level: str) -> Strategy:
+        """Strategy of the member leading at ``level`` ('deputy' or 'principal')."""
+        return self.members[getattr(self.cfg.leads, level)].strategy

@@ -1,0 +1,1 @@
+"""Experiment runner: sweep files, samplers, backends, result store, analysis."""

@@ -1,0 +1,330 @@
+"""TradeTalksModel: the Mesa model that assembles teams, farmers, central banks and the calendar.
+
+One step is one week.  Each week the PBoC fixes the yuan, trade and soybean markets clear,
+farmers update income and approval, growth and uncertainty move, and the teams recompute
+utilities and reservation values.  Dated events (rounds, tariff deadlines, central-bank
+meetings, aid tranches, patience changes) run through Mesa's event list right after the
+step, and the DataCollector records the week last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.time import Priority, Schedule
+
+from agents.central_banks import PBoC, Fed
+from agents.farmers import build_farmers
+from agents.negotiators import Team
+from agents.strategies import REGISTRY
+from sim import reporters
+from sim.config import (
+    AidTranche,
+    Config,
+    ConfigError,
+    PatienceChange,
+    RoundEvent,
+    TariffAction,
+    dump_config,
+    load_config,
+)
+from sim.issues import OutcomeSpace, issues_from_config
+from sim.payoffs import Ratifier
+from sim.protocol import SIDES, DealRecord, Negotiation, other
+from sim.summary import build_summary
+from sim.world import World
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+EVENT_ORDER = ("patience", "aid", "fed", "pboc", "round", "tariff")  # within one week
+
+
+def check_strategies(cfg: Config) -> list[tuple[str, str]]:
+    """Problems with strategy names or parameters (needs the agents' registry)."""
+    problems = []
+    for side, team in cfg.teams.items():
+        for role, member in team.members.items():
+            path = f"teams.{side}.members.{role}.strategy"
+            cls = REGISTRY.get(member.strategy.kind)
+            if cls is None:
+                problems.append((f"{path}.kind", f"unknown strategy {member.strategy.kind!r}; "
+                                 f"known: {sorted(REGISTRY)}"))
+                continue
+            bad = sorted(set(member.strategy.params) - set(cls.param_names))
+            if bad:
+                problems.append((f"{path}.params", f"strategy {cls.name!r} has no parameter(s) {bad}"))
+    return problems
+
+
+def resolve_config(config: str | Path | Config | dict[str, Any] | None,
+                   overrides: dict[str, Any] | None = None) -> Config:
+    """Load, override and fully validate a config (including strategy names)."""
+    cfg = load_config(DEFAULT_CONFIG if config is None else config, overrides)
+    problems = check_strategies(cfg)
+    if problems:
+        raise ConfigError(problems, str(config) if isinstance(config, (str, Path)) else None)
+    return cfg
+
+
+_SPACE_CACHE: dict[tuple[str, bool, int], OutcomeSpace] = {}
+_SPACE_CACHE_SIZE = 8  # distinct issue sets kept (sweeps reuse one)
+
+
+def outcome_space(cfg: Config) -> OutcomeSpace:
+    """The outcome space of a config; identical issue sets share one read-only space."""
+    key = (
+        json.dumps(dump_config(cfg)["issues"], sort_keys=True, default=str),
+        cfg.protocol.allow_interim,
+        cfg.protocol.min_issues_in_deal,
+    )
+    space = _SPACE_CACHE.get(key)
+    if space is None:
+        if len(_SPACE_CACHE) >= _SPACE_CACHE_SIZE:
+            _SPACE_CACHE.pop(next(iter(_SPACE_CACHE)))
+        space = OutcomeSpace(issues_from_config(cfg), key[1], key[2])
+        _SPACE_CACHE[key] = space
+    return space
+
+
+class CalendarEvent:
+    """A dated event; a callable object (kept alive by the model) for Mesa's event list."""
+
+    def __init__(self, model: TradeTalksModel, kind: str, week: int, payload: Any) -> None:
+        self.model = model
+        self.kind = kind
+        self.week = week
+        self.payload = payload
+        self.cancelled = False
+
+    def __call__(self) -> None:
+        """Run the event unless it was cancelled."""
+        if not self.cancelled:
+            getattr(self.model, f"_on_{self.kind}")(self)
+
+
+class TradeTalksModel(mesa.Model):
+    """The US–China trade talks, one step per week.
+
+    ``config`` is a path, a raw dict or a ``Config``; ``rng`` the run's seed (defaults to
+    ``run.seed`` in the config); ``overrides`` and any extra keyword arguments are dotted
+    key paths set on the config (so ``mesa.batch_run`` can sweep them).
+    """
+
+    def __init__(
+        self,
+        config: str | Path | Config | dict[str, Any] | None = None,
+        rng: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        merged = {**(overrides or {}), **params}
+        self.config = resolve_config(config, merged)
+        cfg = self.config
+        seed = cfg.run.seed if rng is None else rng
+        super().__init__(rng=seed)
+        self.seed = int(seed) if isinstance(seed, (int, np.integer)) else None
+        self.start_date = cfg.run.start_date
+        self.horizon = cfg.run.weeks
+
+        self.space = outcome_space(cfg)
+        self.world = World(cfg.world)
+        st = self.world.state
+        st.us_threat_pp = sum(a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "us")
+        st.cn_threat_pp = sum(a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "china")
+
+        self.network, self.farmers, self.farmer_agents = build_farmers(self, cfg.world.farmers)
+        self.fed = Fed(self, cfg.world.fed, cfg.world.growth, st)
+        self.pboc = PBoC(self, cfg.world.pboc, cfg.world.growth, st, cfg.world.trade.us_tariff_start)
+        self.teams = {side: Team(self, side, cfg.teams[side], self.space) for side in SIDES}
+        self.ratifiers = [Ratifier(name, r, self.space) for name, r in cfg.ratifiers.items()]
+        self.negotiation = Negotiation(
+            self.space, self.teams, self.ratifiers, cfg.protocol, self.rng, self.horizon
+        )
+        self.talks_signal = 0.0
+        self.gestures: list[dict[str, Any]] = []
+        self.escalation_log: list[dict[str, Any]] = []
+
+        self._update_domestic()
+        self._events: list[CalendarEvent] = []
+        self._schedule_calendar()
+        self.datacollector = mesa.DataCollector(model_reporters=reporters.model_reporters())
+        self.schedule_recurring(self._collect, Schedule(interval=1.0, start=1.0), priority=Priority.LOW)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ calendar
+    @property
+    def date(self) -> dt.date:
+        """First day of the current week."""
+        return self.start_date + dt.timedelta(weeks=max(self.steps - 1, 0))
+
+    def _schedule_calendar(self) -> None:
+        cal, cfg = self.config.calendar, self.config
+        items: list[tuple[int, int, str, Any]] = []
+
+        def add(kind: str, day: dt.date, payload: Any) -> None:
+            items.append((cfg.week_of(day), EVENT_ORDER.index(kind), kind, payload))
+
+        for p in cal.patience_changes:
+            add("patience", p.date, p)
+        for a in cal.farm_aid:
+            add("aid", a.date, a)
+        for d in cal.fed_meetings:
+            add("fed", d, d)
+        for d in cal.pboc_meetings:
+            add("pboc", d, d)
+        for r in cal.rounds:
+            add("round", r.date, r)
+        for t in cal.tariff_actions:
+            add("tariff", t.date, t)
+        for week_no, _, kind, payload in sorted(items, key=lambda x: (x[0], x[1])):
+            self._schedule(kind, week_no, payload)
+
+    def _schedule(self, kind: str, week_no: int, payload: Any) -> CalendarEvent:
+        ev = CalendarEvent(self, kind, week_no, payload)
+        self._events.append(ev)
+        self.schedule_event(ev, at=float(week_no))
+        return ev
+
+    def pending_tariff_actions(self, side: str) -> list[CalendarEvent]:
+        """Scheduled tariff actions of ``side`` that have not fired, been cancelled or lapsed."""
+        return [e for e in self._events if e.kind == "tariff" and not e.cancelled
+                and e.payload.side == side and e.week >= self.steps and not getattr(e, "done", False)]
+
+    # ------------------------------------------------------------------ weekly step
+    def step(self) -> None:
+        """One week of world dynamics; dated events follow through the event list."""
+        week_no = self.steps
+        self.pboc.step()
+        self.world.update_trade(week_no)
+        self._update_domestic()
+        self.world.update_growth(self.rng)
+        self.world.update_uncertainty()
+        self._update_teams()
+        if week_no >= self.horizon:
+            self.running = False
+
+    def _update_domestic(self) -> None:
+        st, s = self.world.state, self.config.world.soybeans
+        self.talks_signal *= 1 - self.config.world.farmers.talks_signal_decay
+        self.farmers.update(st.soybean_price / s.price_normal, self.talks_signal)
+        st.farm_approval = self.farmers.mean_approval
+        st.farm_distress = self.farmers.mean_distress
+        st.farm_income_index = self.farmers.income_index
+        self._update_teams()
+
+    def _update_teams(self) -> None:
+        pressures = self.world.pressures()
+        for team in self.teams.values():
+            team.update(pressures)
+
+    def indicators(self) -> dict[str, float]:
+        """Live indicators ratifiers may use as their base support."""
+        return {"farm_approval": self.world.state.farm_approval}
+
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ event handlers
+    def _on_patience(self, ev: CalendarEvent) -> None:
+        change: PatienceChange = ev.payload
+        self.teams[change.team].patience = change.patience
+
+    def _on_aid(self, ev: CalendarEvent) -> None:
+        tranche: AidTranche = ev.payload
+        self.world.state.farm_aid_paid_bn += self.farmers.pay_aid(tranche.amount_bn)
+
+    def _on_fed(self, ev: CalendarEvent) -> None:
+        self.fed.meet()
+
+    def _on_pboc(self, ev: CalendarEvent) -> None:
+        self.pboc.meet()
+
+    def _on_round(self, ev: CalendarEvent) -> None:
+        rnd: RoundEvent = ev.payload
+        deal = self.negotiation.run_round(ev.week, rnd.level, self.indicators())
+        if deal is not None:
+            self._apply_deal(deal)
+
+    def _apply_deal(self, deal: DealRecord) -> None:
+        quantities: dict[str, float] = {}
+        for j, issue in enumerate(self.space.issues):
+            if issue.name in deal.new_issues:
+                lvl = int(self.space.levels[deal.outcome, j])
+                quantities.update({k: float(v[lvl]) for k, v in issue.quantities.items()})
+        ended = self.world.apply_terms(quantities, deal.week)
+        for side in ended:
+            for ev in self.pending_tariff_actions(side):
+                ev.cancelled = True
+        self.talks_signal += self.config.world.gestures.talks_signal_deal
+        self._update_teams()
+
+    def _on_tariff(self, ev: CalendarEvent) -> None:
+        action: TariffAction = ev.payload
+        ev.done = True
+        g = self.config.world.gestures
+        if action.postponable and self._decides_to_postpone(action, ev.week):
+            self.gestures.append({"week": ev.week, "side": action.side, "label": action.label,
+                                  "kind": "postponement"})
+            self._postpone(ev, action)
+            self.negotiation.credit_goodwill(other(action.side), self.config.protocol.goodwill_credit)
+            for rat in self.ratifiers:  # audience cost: hawks at home punish backing down
+                if rat.side == action.side and rat.cfg.base_indicator is None:
+                    rat.base_shift -= action.audience_cost
+            self.talks_signal += g.talks_signal_gesture
+            if self.rng.random() < g.reciprocate_probability:
+                self._reciprocate(other(action.side), ev.week)
+            return
+        self.world.escalate(action.side, action.tariff_delta_pp, action.soy_tariff_delta_pp)
+        self.escalation_log.append({"week": ev.week, "side": action.side, "label": action.label})
+        self.talks_signal += g.talks_signal_escalation
+        self._update_teams()
+
+    def _decides_to_postpone(self, action: TariffAction, week_no: int) -> bool:
+        g = self.config.world.gestures
+        window = self.config.protocol.talks_window_weeks
+        talks_ahead = any(e.kind == "round" and week_no <= e.week <= week_no + window
+                          for e in self._events)
+        momentum = float(talks_ahead) + float(self.negotiation.settled_text is not None)
+        z = (g.postpone_bias + g.postpone_talks_weight * momentum
+             + g.postpone_pressure_weight * self.teams[action.side].pressure
+             - g.audience_cost_weight * action.audience_cost)
+        return bool(self.rng.random() < 1 / (1 + math.exp(-z)))
+
+    def _postpone(self, ev: CalendarEvent, action: TariffAction) -> None:
+        new_week = ev.week + action.postpone_weeks
+        ev.cancelled = True
+        if new_week <= self.horizon:
+            self._schedule("tariff", new_week, action)
+
+    def _reciprocate(self, side: str, week_no: int) -> None:
+        pending = [e for e in self.pending_tariff_actions(side) if e.payload.postponable
+                   and e.week > week_no]
+        if pending:
+            ev = min(pending, key=lambda e: e.week)
+            self._postpone(ev, ev.payload)
+        if side == "china":
+            self.world.state.goodwill_purchases_bn += self.config.world.soybeans.goodwill_purchase_bn
+        self.negotiation.credit_goodwill(other(side), self.config.protocol.goodwill_credit)
+        self.gestures.append({"week": week_no, "side": side, "label": "reciprocal gesture",
+                              "kind": "reciprocation"})
+
+    # ------------------------------------------------------------------ results
+    def run(self) -> dict[str, Any]:
+        """Run to the horizon and return the summary."""
+        while self.running:
+            self.step()
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        """The run summary of DESIGN §4 (JSON-ready)."""
+        return build_summary(self)
+
+    def timeseries(self):
+        """Weekly model series as a pandas DataFrame (one row per week, week 0 = start)."""
+        df = self.datacollector.get_model_vars_dataframe()
+        return df.reset_index(drop=True)

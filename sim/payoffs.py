@@ -1,0 +1,77 @@
+"""Payoffs: blended team weights, reservation values from pressures, ratification win-sets.
+
+All three are pure functions of config and the current world so that the mechanism, the
+strategies and the analysis compute them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import RatifierConfig, ReservationConfig
+from sim.issues import OutcomeSpace
+
+
+def blend_weights(weights: list[np.ndarray], influence: np.ndarray) -> np.ndarray:
+    """Team issue weights: the influence-weighted mean of its members' weights."""
+    share = influence / influence.sum()
+    return np.asarray(weights).T @ share
+
+
+def shifted_influence(
+    base: np.ndarray, sensitivity: np.ndarray, pressure: float
+) -> np.ndarray:
+    """Influence after domestic pressure: base · exp(sensitivity · pressure), normalised."""
+    raw = base * np.exp(sensitivity * pressure)
+    return raw / raw.sum()
+
+
+def reservation_value(cfg: ReservationConfig, pressures: Mapping[str, float]) -> float:
+    """Value of the no-deal path this week: base − Σ c_k · pressure_k, clipped to [0, 1]."""
+    r = cfg.base - sum(c * pressures[k] for k, c in cfg.coefficients.items())
+    return float(min(1.0, max(0.0, r)))
+
+
+def team_pressure(weights: Mapping[str, float], pressures: Mapping[str, float]) -> float:
+    """Domestic pressure on a team: a weighted sum of world pressures."""
+    return float(sum(w * pressures[k] for k, w in weights.items()))
+
+
+@dataclass
+class Ratifier:
+    """A domestic body (Congress, farmers, the leadership) whose support a deal needs.
+
+    support(x) = base + sensitivity · Σ_i w_i (v_i(x_i) − v_i(status quo_i)); the deal is in
+    the body's win-set when support ≥ threshold.  ``base`` may follow a live indicator.
+    """
+
+    name: str
+    cfg: RatifierConfig
+    space: OutcomeSpace
+    base_shift: float = 0.0
+
+    def __post_init__(self) -> None:
+        w = self.space.weight_vector(self.cfg.weights)
+        sq = self.space.status_quo_values(self.cfg.values) @ w
+        self._delta = self.space.utility(self.cfg.values, w) - sq
+
+    @property
+    def side(self) -> str:
+        """The side whose domestic body this is."""
+        return self.cfg.side
+
+    def base(self, indicators: Mapping[str, float]) -> float:
+        """Current base support (an indicator's value, or the configured constant)."""
+        b = indicators[self.cfg.base_indicator] if self.cfg.base_indicator else self.cfg.base
+        return b + self.base_shift
+
+    def support(self, indicators: Mapping[str, float]) -> np.ndarray:
+        """Support for every outcome of the space."""
+        return self.base(indicators) + self.cfg.sensitivity * self._delta
+
+    def winset(self, indicators: Mapping[str, float]) -> np.ndarray:
+        """Mask of outcomes this body would ratify."""
+        return self.support(indicators) >= self.cfg.threshold

@@ -1,0 +1,289 @@
+"""The negotiation protocol: alternating multi-issue offers in scheduled rounds.
+
+``Negotiation`` is the mechanism: it alone changes the negotiation's state.  Negotiators see
+it only through a ``NegotiationView`` (read-only arrays and tuples).  An offer is accepted
+when the responder values it at least at its aspiration and reservation *and* every
+ratifying body of both sides would approve it (Putnam's two-level game).  Deputy rounds can
+only settle a text; principals close deals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from sim.config import ProtocolConfig
+from sim.issues import OutcomeSpace
+from sim.payoffs import Ratifier
+
+SIDES = ("us", "china")
+
+
+def other(side: str) -> str:
+    """The opposite side."""
+    return "china" if side == "us" else "us"
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    """One offer made in a round, with both sides' utilities as the mechanism saw them."""
+
+    week: int
+    round_no: int
+    level: str
+    proposer: str
+    outcome: int
+    utility: dict[str, float]
+    reservation: dict[str, float]
+    accepted: bool
+    blocked_by_ratification: bool
+
+
+@dataclass(frozen=True)
+class DealRecord:
+    """An agreement signed by the principals."""
+
+    week: int
+    outcome: int
+    terms: dict[str, str]
+    new_issues: tuple[str, ...]
+    utility: dict[str, float]
+    reservation: dict[str, float]
+    interim: bool
+
+
+class StrategyLike(Protocol):
+    """What the mechanism needs from a strategy."""
+
+    def aspiration(self, view: NegotiationView) -> float:
+        """Lowest utility this negotiator accepts now."""
+        ...
+
+    def propose(self, view: NegotiationView) -> int:
+        """Index of the outcome to offer."""
+        ...
+
+
+class TeamLike(Protocol):
+    """What the mechanism needs from a team."""
+
+    side: str
+    reservation: float
+    patience: float
+
+    def utility(self) -> np.ndarray:
+        """Current utility of every outcome."""
+        ...
+
+    def strategy_for(self, level: str) -> StrategyLike:
+        """The strategy of the member who leads at this level."""
+        ...
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.setflags(write=False)
+    return v
+
+
+@dataclass(frozen=True)
+class NegotiationView:
+    """A read-only picture of the negotiation for one side at one moment."""
+
+    side: str
+    week: int
+    time: float  # weeks since the start, fractional within a round
+    horizon: int  # weeks in the run
+    level: str
+    offers_left: int
+    space: OutcomeSpace
+    own_utility: np.ndarray
+    reservation: float
+    patience: float
+    available: np.ndarray
+    own_winset: np.ndarray
+    opponent_values: np.ndarray  # public per-issue value contributions of the other side
+    history: tuple[OfferRecord, ...]
+    goodwill: float
+    rng: np.random.Generator = field(repr=False)
+
+    @property
+    def opponent(self) -> str:
+        """The other side."""
+        return other(self.side)
+
+    @property
+    def time_fraction(self) -> float:
+        """Elapsed share of the horizon in [0, 1]."""
+        return min(1.0, max(0.0, self.time / self.horizon))
+
+    def opponent_offers(self) -> list[int]:
+        """Outcome indices the other side has offered, oldest first."""
+        return [r.outcome for r in self.history if r.proposer != self.side]
+
+    def own_offers(self) -> list[int]:
+        """Outcome indices this side has offered, oldest first."""
+        return [r.outcome for r in self.history if r.proposer == self.side]
+
+    def best_feasible(self) -> float:
+        """Highest own utility among outcomes that are available and in the own win-set."""
+        mask = self.available & self.own_winset
+        return float(self.own_utility[mask].max()) if mask.any() else float(self.own_utility.max())
+
+
+class ProtocolError(RuntimeError):
+    """A strategy broke the protocol (e.g. offered an outcome that is not available)."""
+
+
+class Negotiation:
+    """The mechanism: runs rounds, checks acceptance and ratification, records offers and deals."""
+
+    def __init__(
+        self,
+        space: OutcomeSpace,
+        teams: dict[str, TeamLike],
+        ratifiers: list[Ratifier],
+        cfg: ProtocolConfig,
+        rng: np.random.Generator,
+        horizon: int,
+    ) -> None:
+        self.space = space
+        self.teams = teams
+        self.ratifiers = ratifiers
+        self.cfg = cfg
+        self.rng = rng
+        self.horizon = horizon
+        self.history: list[OfferRecord] = []
+        self.deals: list[DealRecord] = []
+        self.agreed: dict[int, int] = {}
+        self.settled_text: int | None = None
+        self.round_count = 0
+        self.phase = "pre-talks"
+        self.goodwill = dict.fromkeys(SIDES, 0.0)
+        self._available = space.consistent_with({})
+        self._negotiable = [j for j, i in enumerate(space.issues) if i.negotiable]
+
+    # ------------------------------------------------------------------ read-only access
+    @property
+    def done(self) -> bool:
+        """True once every negotiable issue is agreed."""
+        return all(j in self.agreed for j in self._negotiable)
+
+    @property
+    def available(self) -> np.ndarray:
+        """Mask of outcomes still on the table (consistent with what is agreed)."""
+        return _frozen(self._available)
+
+    def winset(self, side: str, indicators: dict[str, float]) -> np.ndarray:
+        """Outcomes every ratifying body of ``side`` would approve."""
+        mask = np.ones(len(self.space), dtype=bool)
+        for rat in self.ratifiers:
+            if rat.side == side:
+                mask &= rat.winset(indicators)
+        return mask
+
+    def view(self, side: str, week: int, time: float, level: str, offers_left: int,
+             indicators: dict[str, float]) -> NegotiationView:
+        """The read-only view ``side`` gets of the negotiation now."""
+        team = self.teams[side]
+        return NegotiationView(
+            side=side,
+            week=week,
+            time=time,
+            horizon=self.horizon,
+            level=level,
+            offers_left=offers_left,
+            space=self.space,
+            own_utility=_frozen(team.utility()),
+            reservation=team.reservation,
+            patience=team.patience,
+            available=self.available,
+            own_winset=_frozen(self.winset(side, indicators)),
+            opponent_values=self.space.contributions(other(side)),
+            history=tuple(self.history),
+            goodwill=self.goodwill[side],
+            rng=self.rng,
+        )
+
+    # ------------------------------------------------------------------ state changes
+    def credit_goodwill(self, side: str, amount: float) -> None:
+        """``side`` received a goodwill gesture worth ``amount`` of aspiration."""
+        self.goodwill[side] += amount
+
+    def run_round(self, week: int, level: str, indicators: dict[str, float]) -> DealRecord | None:
+        """One scheduled round of alternating offers; returns the deal if principals close one."""
+        if self.done:
+            return None
+        self.round_count += 1
+        first = self.cfg.first_mover
+        if self.cfg.alternate_first_mover and self.round_count % 2 == 0:
+            first = other(first)
+        both_ws = self.winset("us", indicators) & self.winset("china", indicators)
+        self.phase = f"{level} talks"
+        n = self.cfg.max_offers_per_round
+        if level == "principal" and self.settled_text is not None:
+            text, self.settled_text = self.settled_text, None
+            if self._acceptable(text, SIDES, week, float(week - 1), level, n, indicators) and both_ws[text]:
+                return self._close(text, week)
+        for k in range(n):
+            proposer = first if k % 2 == 0 else other(first)
+            responder = other(proposer)
+            time = week - 1 + k / n
+            pview = self.view(proposer, week, time, level, n - k, indicators)
+            x = int(self.teams[proposer].strategy_for(level).propose(pview))
+            if not (0 <= x < len(self.space)) or not self._available[x]:
+                raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
+            likes = self._acceptable(x, (responder,), week, time, level, n - k, indicators)
+            ratifiable = bool(both_ws[x])
+            self.history.append(
+                OfferRecord(
+                    week=week,
+                    round_no=self.round_count,
+                    level=level,
+                    proposer=proposer,
+                    outcome=x,
+                    utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
+                    reservation={s: self.teams[s].reservation for s in SIDES},
+                    accepted=likes and ratifiable,
+                    blocked_by_ratification=likes and not ratifiable,
+                )
+            )
+            if likes and ratifiable:
+                if level == "deputy":
+                    self.settled_text = x
+                    self.phase = "text settled"
+                    return None
+                return self._close(x, week)
+        return None
+
+    def _acceptable(self, x: int, sides: tuple[str, ...], week: int, time: float, level: str,
+                    offers_left: int, indicators: dict[str, float]) -> bool:
+        for side in sides:
+            team = self.teams[side]
+            view = self.view(side, week, time, level, offers_left, indicators)
+            floor = max(team.strategy_for(level).aspiration(view), team.reservation)
+            if team.utility()[x] < floor:
+                return False
+        return True
+
+    def _close(self, x: int, week: int) -> DealRecord:
+        new = [j for j in self._negotiable if self.space.covered[x, j] and j not in self.agreed]
+        for j in new:
+            self.agreed[j] = int(self.space.levels[x, j])
+        self._available = self.space.consistent_with(self.agreed) if not self.done else (
+            np.zeros(len(self.space), dtype=bool)
+        )
+        deal = DealRecord(
+            week=week,
+            outcome=x,
+            terms=self.space.terms(x),
+            new_issues=tuple(self.space.names[j] for j in new),
+            utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
+            reservation={s: self.teams[s].reservation for s in SIDES},
+            interim=not self.done,
+        )
+        self.deals.append(deal)
+        self.phase = "interim deal" if deal.interim else "deal"
+        return deal

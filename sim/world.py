@@ -1,0 +1,191 @@
+"""Reduced-form economics: tariffs, trade flows, soybeans, growth, uncertainty.
+
+``WorldState`` holds the weekly macro indicators; ``World`` updates them from tariffs,
+agreed terms and shocks.  Farmers and central banks are agents (``agents/``) that read and
+write this state; all coefficients come from ``WorldConfig`` (see configs/baseline.toml).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.config import WorldConfig
+from sim.indicators import PRESSURES
+
+WEEKS_PER_YEAR = 52  # calendar constant: annual figures are paid or ramped over 52 weeks
+
+
+@dataclass
+class WorldState:
+    """The macro indicators of one week (all public, all recorded)."""
+
+    us_tariff_avg: float
+    cn_tariff_avg: float
+    soy_tariff: float
+    us_threat_pp: float
+    cn_threat_pp: float
+    us_imports_bn: float
+    cn_imports_bn: float
+    soybean_exports_bn: float
+    soybean_price: float
+    ag_commitment_bn: float = 0.0
+    ag_commitment_week: int = 0
+    goodwill_purchases_bn: float = 0.0
+    us_growth: float = 0.0
+    cn_growth: float = 0.0
+    trade_uncertainty: float = 0.0
+    fed_rate: float = 0.0
+    cny_usd: float = 0.0
+    manipulator: bool = False
+    rrr: float = 0.0
+    huawei_status: float = 0.0
+    currency_pledge: float = 0.0
+    ip_reform: float = 0.0
+    fentanyl_enforcement: float = 0.0
+    farm_income_index: float = 1.0
+    farm_approval: float = 0.5
+    farm_distress: float = 0.0
+    farm_aid_paid_bn: float = 0.0
+    escalations: int = 0
+    deal_in_force: bool = False
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class World:
+    """Weekly updates of trade, soybeans, growth and uncertainty, and the pressures they imply."""
+
+    def __init__(self, cfg: WorldConfig) -> None:
+        self.cfg = cfg
+        t, s, g = cfg.trade, cfg.soybeans, cfg.growth
+        self.state = WorldState(
+            us_tariff_avg=t.us_tariff_start,
+            cn_tariff_avg=t.cn_tariff_start,
+            soy_tariff=s.soy_tariff_start,
+            us_threat_pp=0.0,
+            cn_threat_pp=0.0,
+            us_imports_bn=0.0,
+            cn_imports_bn=0.0,
+            soybean_exports_bn=0.0,
+            soybean_price=s.price_normal,
+            us_growth=g.us_start,
+            cn_growth=g.cn_start,
+            trade_uncertainty=cfg.uncertainty.start,
+            fed_rate=cfg.fed.rate_start,
+            cny_usd=cfg.pboc.cny_start,
+            manipulator=cfg.pboc.manipulator_start,
+            rrr=cfg.pboc.rrr_start,
+            huawei_status=cfg.huawei.status_start,
+        )
+        self.update_trade(week=0)
+
+    # ------------------------------------------------------------------ trade and soybeans
+    def update_trade(self, week: int) -> None:
+        """Trade flows and soybean market from current tariffs, exchange rate and purchases."""
+        st, t, s = self.state, self.cfg.trade, self.cfg.soybeans
+        # CNY depreciation lowers the dollar price of Chinese goods: a partial tariff offset
+        fx = (st.cny_usd / self.cfg.pboc.cny_anchor) ** t.fx_passthrough
+        us_price = (1 + st.us_tariff_avg / 100) / (1 + t.us_tariff_base / 100) / fx
+        cn_price = (1 + st.cn_tariff_avg / 100) / (1 + t.cn_tariff_base / 100) * fx
+        st.us_imports_bn = t.us_imports_base_bn * us_price ** (-t.us_import_elasticity)
+        st.cn_imports_bn = t.cn_imports_base_bn * cn_price ** (-t.cn_import_elasticity)
+        soy_rel = (1 + st.soy_tariff / 100) / (1 + s.soy_tariff_mfn / 100)
+        market = s.exports_normal_bn * soy_rel ** (-s.elasticity)
+        ramp = 0.0
+        if st.ag_commitment_bn > 0:
+            ramp = min(1.0, (week - st.ag_commitment_week) / s.purchase_ramp_weeks)
+        committed = s.purchase_soy_share * st.ag_commitment_bn * ramp
+        st.goodwill_purchases_bn *= 1 - s.goodwill_decay
+        st.soybean_exports_bn = market + committed + st.goodwill_purchases_bn
+        share = max(st.soybean_exports_bn, 1e-9) / s.exports_normal_bn
+        st.soybean_price = s.price_normal * min(share, 1.0) ** s.price_flex
+
+    # ------------------------------------------------------------------ growth, uncertainty
+    def update_growth(self, rng: np.random.Generator) -> None:
+        """Growth moves toward a tariff-, uncertainty- and policy-dependent target, with shocks."""
+        st, g, fed = self.state, self.cfg.growth, self.cfg.fed
+        p = self.pressures()
+        us_target = (
+            g.us_potential
+            - g.us_tariff_drag * (p["us_tariff_burden"] + p["cn_tariff_burden"])
+            - g.us_uncertainty_drag * st.trade_uncertainty
+            + g.us_rate_effect * (fed.neutral - st.fed_rate)
+        )
+        cn_target = (
+            g.cn_potential
+            - g.cn_export_drag * p["export_loss"]
+            - g.cn_huawei_drag * p["huawei_pressure"]
+            - g.cn_uncertainty_drag * st.trade_uncertainty
+            + g.cn_rrr_effect * (self.cfg.pboc.rrr_start - st.rrr)
+        )
+        shocks = rng.normal(0.0, g.shock_sd, size=2)
+        st.us_growth += g.adjustment * (us_target - st.us_growth) + shocks[0]
+        st.cn_growth += g.adjustment * (cn_target - st.cn_growth) + shocks[1]
+
+    def update_uncertainty(self) -> None:
+        """Uncertainty drifts toward a level set by pending threats and the absence of a deal."""
+        st, u = self.state, self.cfg.uncertainty
+        threat = min(1.0, (st.us_threat_pp + st.cn_threat_pp) / u.threat_scale_pp)
+        target = u.base + u.threat_weight * threat + (0.0 if st.deal_in_force else u.no_deal_weight)
+        st.trade_uncertainty += u.adjustment * (min(1.0, target) - st.trade_uncertainty)
+        st.trade_uncertainty = float(np.clip(st.trade_uncertainty, 0.0, 1.0))
+
+    def escalate(self, side: str, tariff_pp: float, soy_pp: float) -> None:
+        """A tariff action fires: tariffs rise, the threat is spent, uncertainty jumps."""
+        st = self.state
+        ceiling = self.cfg.trade.tariff_ceiling
+        if side == "us":
+            st.us_tariff_avg = float(np.clip(st.us_tariff_avg + tariff_pp, 0.0, ceiling))
+            st.us_threat_pp = max(0.0, st.us_threat_pp - max(tariff_pp, 0.0))
+        else:
+            st.cn_tariff_avg = float(np.clip(st.cn_tariff_avg + tariff_pp, 0.0, ceiling))
+            st.soy_tariff = float(np.clip(st.soy_tariff + soy_pp, 0.0, ceiling))
+            st.cn_threat_pp = max(0.0, st.cn_threat_pp - max(tariff_pp, 0.0))
+        st.escalations += 1
+        st.trade_uncertainty = min(1.0, st.trade_uncertainty + self.cfg.uncertainty.escalation_jump)
+
+    def apply_terms(self, quantities: dict[str, float], week: int) -> set[str]:
+        """Put agreed quantities into force; return the sides whose scheduled actions end."""
+        st = self.state
+        ended: set[str] = set()
+        for side, key, soy in (("us", "us_tariff_avg", None), ("china", "cn_tariff_avg", "soy_tariff")):
+            prefix = "us" if side == "us" else "cn"
+            if key in quantities and not quantities.get(f"{prefix}_keeps_schedule", 0.0):
+                setattr(st, key, quantities[key])
+                setattr(st, f"{prefix}_threat_pp", quantities.get(f"{prefix}_threat_pp", 0.0))
+                if soy and soy in quantities:
+                    st.soy_tariff = quantities[soy]
+                ended.add(side)
+        if "ag_extra_bn" in quantities:
+            st.ag_commitment_bn = quantities["ag_extra_bn"]
+            st.ag_commitment_week = week
+        for name in ("huawei_status", "currency_pledge", "ip_reform", "fentanyl_enforcement"):
+            if name in quantities:
+                setattr(st, name, quantities[name])
+        if quantities.get("lift_label", 0.0) >= 1.0:
+            st.manipulator = False
+        st.deal_in_force = True
+        st.trade_uncertainty *= 1 - self.cfg.uncertainty.deal_relief
+        return ended
+
+    # ------------------------------------------------------------------ pressures
+    def pressures(self) -> dict[str, float]:
+        """Every pressure indicator of ``sim.indicators.PRESSURES``, each clipped to [0, 1]."""
+        st, t, s, g = self.state, self.cfg.trade, self.cfg.soybeans, self.cfg.growth
+        span = t.tariff_ceiling
+        raw = {
+            "farm_distress": st.farm_distress,
+            "soy_loss": 1 - st.soybean_exports_bn / s.exports_normal_bn,
+            "us_tariff_burden": (st.us_tariff_avg - t.us_tariff_base) / (span - t.us_tariff_base),
+            "cn_tariff_burden": (st.cn_tariff_avg - t.cn_tariff_base) / (span - t.cn_tariff_base),
+            "export_loss": 1 - st.us_imports_bn / t.us_imports_base_bn,
+            "us_growth_shortfall": (g.us_potential - st.us_growth) / g.shortfall_scale,
+            "cn_growth_shortfall": (g.cn_potential - st.cn_growth) / g.shortfall_scale,
+            "trade_uncertainty": st.trade_uncertainty,
+            "manipulator": float(st.manipulator),
+            "huawei_pressure": 1 - st.huawei_status,
+        }
+        assert raw.keys() == PRESSURES.keys()
+        return {k: min(1.0, max(0.0, v)) if math.isfinite(v) else 1.0 for k, v in raw.items()}
