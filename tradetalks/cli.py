@@ -165,6 +165,20 @@ def validate(
                f"{cfg.world.farmers.count} farmers)")
 
 
+def _register_commands() -> None:
+    """Import every module of ``tradetalks.commands`` so its commands join the app."""
+    import importlib
+    import pkgutil
+
+    from tradetalks import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console entry point; maps click's usage errors to exit 2 (they already are)."""
     try:
