@@ -87,7 +87,8 @@ class PBoC(Agent):
         else:
             self.weeks_below += 1
             self.weeks_above = 0
-        if not st.manipulator and self.weeks_above >= c.designation_weeks:
+        pledged = st.currency_pledge >= 1.0  # a full pledge in force forestalls a new label
+        if not st.manipulator and not pledged and self.weeks_above >= c.designation_weeks:
             st.manipulator = True
         elif st.manipulator and self.weeks_below >= c.lift_weeks:
             if self.model.rng.random() < c.lift_probability:

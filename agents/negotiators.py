@@ -54,7 +54,7 @@ class Team(Agent):
         self._base = np.array([m.base_influence for m in self.members.values()])
         self._sens = np.array([m.pressure_sensitivity for m in self.members.values()])
         self.weights = np.zeros(space.n_issues)
-        self._utility = np.zeros(len(space))
+        self._utility: np.ndarray | None = None
 
     def update(self, pressures: dict[str, float]) -> None:
         """Recompute influence, blended weights, utility of every outcome and reservation."""
@@ -63,11 +63,14 @@ class Team(Agent):
         for member, share in zip(self.members.values(), influence, strict=True):
             member.influence = float(share)
         self.weights = blend_weights([m.weights for m in self.members.values()], influence)
-        self._utility = self.space.utility(self.side, self.weights)
+        self._utility = None  # recomputed lazily: only rounds need the full vector
         self.reservation = reservation_value(self.cfg.reservation, pressures)
 
     def utility(self) -> np.ndarray:
         """This week's utility of every outcome."""
+        if self._utility is None:
+            self._utility = self.space.utility(self.side, self.weights)
+            self._utility.setflags(write=False)
         return self._utility
 
     def strategy_for(self, level: str) -> Strategy:

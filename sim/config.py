@@ -400,6 +400,13 @@ class GesturesConfig(Strict):
     talks_signal_deal: Finite
 
 
+class PoliticsConfig(Strict):
+    """Political incidents (e.g. Hong Kong, the NBA tweet in Oct 2019) that harden one side."""
+
+    incident_probability: Probability
+    incident_hardening: NonNeg
+
+
 class WorldConfig(Strict):
     """All coefficients of the domestic and economic dynamics."""
 
@@ -412,6 +419,7 @@ class WorldConfig(Strict):
     huawei: HuaweiConfig
     farmers: FarmerConfig
     gestures: GesturesConfig
+    politics: PoliticsConfig
 
 
 class Config(Strict):

@@ -148,6 +148,7 @@ class TradeTalksModel(mesa.Model):
         self.talks_signal = 0.0
         self.gestures: list[dict[str, Any]] = []
         self.escalation_log: list[dict[str, Any]] = []
+        self.incidents: list[dict[str, Any]] = []
 
         self._update_domestic()
         self._events: list[CalendarEvent] = []
@@ -204,9 +205,18 @@ class TradeTalksModel(mesa.Model):
         self._update_domestic()
         self.world.update_growth(self.rng)
         self.world.update_uncertainty()
+        self._politics(week_no)
         self._update_teams()
         if week_no >= self.horizon:
             self.running = False
+
+    def _politics(self, week_no: int) -> None:
+        """A political incident, with small weekly probability, hardens one side's stance."""
+        pol = self.config.world.politics
+        if self.rng.random() < pol.incident_probability:
+            side = SIDES[int(self.rng.integers(len(SIDES)))]
+            self.negotiation.credit_goodwill(side, -pol.incident_hardening)
+            self.incidents.append({"week": week_no, "offended": side})
 
     def _update_domestic(self) -> None:
         st, s = self.world.state, self.config.world.soybeans

@@ -164,6 +164,7 @@ class Negotiation:
         self.goodwill = dict.fromkeys(SIDES, 0.0)
         self._available = space.consistent_with({})
         self._negotiable = [j for j, i in enumerate(space.issues) if i.negotiable]
+        self._round_winsets: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ read-only access
     @property
@@ -185,9 +186,11 @@ class Negotiation:
         return mask
 
     def view(self, side: str, week: int, time: float, level: str, offers_left: int,
-             indicators: dict[str, float]) -> NegotiationView:
+             indicators: dict[str, float], winset: np.ndarray | None = None) -> NegotiationView:
         """The read-only view ``side`` gets of the negotiation now."""
         team = self.teams[side]
+        if winset is None:
+            winset = self.winset(side, indicators)
         return NegotiationView(
             side=side,
             week=week,
@@ -200,7 +203,7 @@ class Negotiation:
             reservation=team.reservation,
             patience=team.patience,
             available=self.available,
-            own_winset=_frozen(self.winset(side, indicators)),
+            own_winset=_frozen(winset),
             opponent_values=self.space.contributions(other(side)),
             history=tuple(self.history),
             goodwill=self.goodwill[side],
@@ -220,7 +223,8 @@ class Negotiation:
         first = self.cfg.first_mover
         if self.cfg.alternate_first_mover and self.round_count % 2 == 0:
             first = other(first)
-        both_ws = self.winset("us", indicators) & self.winset("china", indicators)
+        self._round_winsets = {s: self.winset(s, indicators) for s in SIDES}
+        both_ws = self._round_winsets["us"] & self._round_winsets["china"]
         self.phase = f"{level} talks"
         n = self.cfg.max_offers_per_round
         if level == "principal" and self.settled_text is not None:
@@ -231,7 +235,8 @@ class Negotiation:
             proposer = first if k % 2 == 0 else other(first)
             responder = other(proposer)
             time = week - 1 + k / n
-            pview = self.view(proposer, week, time, level, n - k, indicators)
+            pview = self.view(proposer, week, time, level, n - k, indicators,
+                              self._round_winsets[proposer])
             x = int(self.teams[proposer].strategy_for(level).propose(pview))
             if not (0 <= x < len(self.space)) or not self._available[x]:
                 raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
@@ -262,7 +267,8 @@ class Negotiation:
                     offers_left: int, indicators: dict[str, float]) -> bool:
         for side in sides:
             team = self.teams[side]
-            view = self.view(side, week, time, level, offers_left, indicators)
+            view = self.view(side, week, time, level, offers_left, indicators,
+                             self._round_winsets[side])
             floor = max(team.strategy_for(level).aspiration(view), team.reservation)
             if team.utility()[x] < floor:
                 return False

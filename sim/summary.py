@@ -80,5 +80,6 @@ def build_summary(model: TradeTalksModel) -> dict[str, Any]:
         "escalation_log": list(model.escalation_log),
         "gestures": len(model.gestures),
         "gesture_log": list(model.gestures),
+        "incidents": len(model.incidents),
         "final": final,
     }

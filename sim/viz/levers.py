@@ -1,0 +1,165 @@
+"""Scenarios and levers of the browser app: what the controls offer and how they change a config.
+
+The app lets a user pick a scenario file (``configs/*.toml`` and ``configs/scenarios/*.toml``)
+and move a few levers: each side's patience, the farm-aid budget, the number of farmers, the
+PBoC's currency threshold and each team's lead strategy.  This module is plain Python (no
+Solara) so the mapping from controls to a config is testable on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from sim.config import Config, ConfigError, dump_config
+from sim.model import DEFAULT_CONFIG, resolve_config
+
+SIDES = ("us", "china")
+SCENARIO_SUBDIR = "scenarios"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario file the selector offers, labelled by its path below ``configs/``."""
+
+    label: str
+    path: Path
+
+
+def configs_root() -> Path:
+    """``configs/`` in the working directory if there is one, else the one shipped with the code."""
+    local = Path("configs")
+    return local if (local / DEFAULT_CONFIG.name).is_file() else DEFAULT_CONFIG.parent
+
+
+def _is_scenario(path: Path) -> bool:
+    """True if ``path`` is a valid scenario config (sweep definitions and broken files are not)."""
+    try:
+        resolve_config(path)
+    except (ConfigError, OSError, ValueError):
+        return False
+    return True
+
+
+def list_scenarios(root: Path | None = None, launch: Path | None = None) -> list[Scenario]:
+    """Valid scenario files in ``root`` and ``root/scenarios``, the launch config first.
+
+    The launch config (the ``CONFIG`` given to ``tradetalks viz``) is listed even when it lives
+    outside ``root``; files that do not validate as scenarios (e.g. sweep files) are left out.
+    """
+    root = configs_root() if root is None else root
+    found: list[Scenario] = []
+    seen: set[Path] = set()
+    if launch is not None:
+        launch = Path(launch)
+        try:
+            label = launch.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            label = str(launch)
+        found.append(Scenario(label, launch))
+        seen.add(launch.resolve())
+    for directory, prefix in ((root, ""), (root / SCENARIO_SUBDIR, f"{SCENARIO_SUBDIR}/")):
+        for path in sorted(directory.glob("*.toml")):
+            if path.resolve() in seen or not _is_scenario(path):
+                continue
+            seen.add(path.resolve())
+            found.append(Scenario(f"{prefix}{path.name}", path))
+    return found
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The values of the app's levers; ``None`` in a field means "keep the scenario's value"."""
+
+    us_patience: float | None = None
+    china_patience: float | None = None
+    farm_aid_bn: float | None = None
+    farmers: int | None = None
+    currency_threshold: float | None = None
+    us_strategy: str | None = None
+    china_strategy: str | None = None
+
+    @classmethod
+    def of(cls, cfg: Config) -> Levers:
+        """The lever values a config has."""
+        return cls(
+            us_patience=cfg.teams["us"].patience,
+            china_patience=cfg.teams["china"].patience,
+            farm_aid_bn=sum(t.amount_bn for t in cfg.calendar.farm_aid),
+            farmers=cfg.world.farmers.count,
+            currency_threshold=cfg.world.pboc.threshold,
+            us_strategy=lead_strategy(cfg, "us"),
+            china_strategy=lead_strategy(cfg, "china"),
+        )
+
+    def changed_from(self, reference: Levers) -> Levers:
+        """Only the levers that differ from ``reference`` (the others become ``None``)."""
+        out = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(reference, f.name)
+            out[f.name] = None if _same(mine, theirs) else mine
+        return Levers(**out)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Field name → value."""
+        return asdict(self)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=1e-9)
+    return a == b
+
+
+def lead_member(cfg: Config, side: str) -> str:
+    """Role of the member who leads ``side`` at principal level (the one who closes deals)."""
+    return cfg.teams[side].leads.principal
+
+
+def lead_strategy(cfg: Config, side: str) -> str:
+    """Strategy kind of ``side``'s principal lead."""
+    return cfg.teams[side].members[lead_member(cfg, side)].strategy.kind
+
+
+def apply_levers(cfg: Config, levers: Levers) -> dict[str, Any]:
+    """A raw config (dict) equal to ``cfg`` with every non-``None`` lever set.
+
+    The farm-aid budget rescales the scenario's aid tranches proportionally (evenly if they
+    are all zero; a scenario without tranches has no dates to pay aid on, so it stays
+    without).  Changing a lead's strategy kind drops the old kind's parameters, so the new
+    strategy starts from its own defaults.
+    """
+    raw = dump_config(cfg)
+    teams, world = raw["teams"], raw["world"]
+    for side, value in (("us", levers.us_patience), ("china", levers.china_patience)):
+        if value is not None:
+            teams[side]["patience"] = float(value)
+    for side, kind in (("us", levers.us_strategy), ("china", levers.china_strategy)):
+        strategy = teams[side]["members"][lead_member(cfg, side)]["strategy"]
+        if kind is not None and kind != strategy["kind"]:
+            strategy["kind"] = kind
+            strategy["params"] = {}
+    if levers.farmers is not None:
+        world["farmers"]["count"] = int(levers.farmers)
+    if levers.currency_threshold is not None:
+        world["pboc"]["threshold"] = float(levers.currency_threshold)
+    tranches = raw["calendar"]["farm_aid"]
+    if levers.farm_aid_bn is not None and tranches:
+        total = sum(t["amount_bn"] for t in tranches)
+        for t in tranches:
+            share = t["amount_bn"] / total if total > 0 else 1.0 / len(tranches)
+            t["amount_bn"] = float(levers.farm_aid_bn) * share
+    return raw
+
+
+def parse_seed(value: Any) -> int:
+    """A seed from a text box or a number; raises ``ValueError`` with a readable message."""
+    try:
+        seed = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"the seed must be a whole number, got {value!r}") from None
+    if seed < 0:
+        raise ValueError(f"the seed must not be negative, got {seed}")
+    return seed
