@@ -601,7 +601,11 @@ def parse_value(text: str) -> Any:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """Set dotted key paths in a raw config; every path must already exist."""
+    """Set dotted key paths in a raw config (list items by index, e.g. ``calendar.farm_aid.0``).
+
+    Missing table keys are created so that keys with defaults can be set; validation then
+    rejects any key the schema does not know, by its path.
+    """
     if not overrides:
         return raw
     out = copy.deepcopy(raw)
@@ -609,22 +613,22 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> di
     for key, value in overrides.items():
         parts = key.split(".")
         node: Any = out
-        ok = True
-        for part in parts[:-1]:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
+                if last:
+                    node[int(part)] = value
+                else:
+                    node = node[int(part)]
             else:
-                ok = False
+                where = ".".join(parts[:depth]) or "(top level)"
+                problems.append((key, f"unknown key: {where} has no item {part!r}"))
                 break
-        last = parts[-1]
-        if ok and isinstance(node, dict) and last in node:
-            node[last] = value
-        elif ok and isinstance(node, list) and last.isdigit() and int(last) < len(node):
-            node[int(last)] = value
-        else:
-            problems.append((key, "unknown key: --set can only change a key the config has"))
     if problems:
         raise ConfigError(problems, "(overrides)")
     return out
@@ -642,16 +646,51 @@ def load_config(
     source: str | Path | Config | dict[str, Any],
     overrides: dict[str, Any] | None = None,
 ) -> Config:
-    """Load and validate a config from a path, a raw dict or a Config, then apply overrides."""
+    """Load and validate a config from a path, a raw dict or a Config, then apply overrides.
+
+    The calendar is checked against the scenario's own horizon; an override of ``run.weeks``
+    (a shorter or longer run) is applied after that check, so a shorter run simply stops
+    before later events.
+    """
+    overrides = dict(overrides or {})
+    weeks = overrides.pop("run.weeks", None)
     if isinstance(source, Config):
-        if not overrides:
-            return source
-        raw, name = dump_config(source), None
-    elif isinstance(source, dict):
-        raw, name = copy.deepcopy(source), None
+        cfg = source if not overrides else validate_raw(apply_overrides(dump_config(source), overrides))
     else:
-        raw, name = read_raw(source), str(source)
-    return validate_raw(apply_overrides(raw, overrides), name)
+        if isinstance(source, dict):
+            raw, name = copy.deepcopy(source), None
+        else:
+            raw, name = read_raw(source), str(source)
+        cfg = validate_raw(apply_overrides(raw, overrides), name)
+    return cfg if weeks is None else with_weeks(cfg, weeks)
+
+
+def with_weeks(cfg: Config, weeks: Any) -> Config:
+    """The same scenario run for a different number of weeks (validated like any value)."""
+    run = dump_config(cfg)["run"]
+    run["weeks"] = weeks
+    try:
+        new_run = RunConfig.model_validate(run)
+    except ValidationError as exc:
+        raise ConfigError([(f"run.{p}", m) for p, m in _problems_from(exc)], "(overrides)") from None
+    end = new_run.start_date + dt.timedelta(weeks=new_run.weeks) - dt.timedelta(days=1)
+
+    def keep(day: dt.date) -> bool:
+        return day <= end
+
+    cal = cfg.calendar
+    calendar = cal.model_copy(
+        update={
+            "rounds": [e for e in cal.rounds if keep(e.date)],
+            "tariff_actions": [e for e in cal.tariff_actions if keep(e.date)],
+            "fed_meetings": [d for d in cal.fed_meetings if keep(d)],
+            "pboc_meetings": [d for d in cal.pboc_meetings if keep(d)],
+            "farm_aid": [e for e in cal.farm_aid if keep(e.date)],
+            "patience_changes": [e for e in cal.patience_changes if keep(e.date)],
+        }
+    )
+    # events after a shortened horizon cannot happen: the resolved config drops them
+    return cfg.model_copy(update={"run": new_run, "calendar": calendar})
 
 
 def dump_config(cfg: Config) -> dict[str, Any]:

@@ -183,7 +183,8 @@ class TradeTalksModel(mesa.Model):
         for t in cal.tariff_actions:
             add("tariff", t.date, t)
         for week_no, _, kind, payload in sorted(items, key=lambda x: (x[0], x[1])):
-            self._schedule(kind, week_no, payload)
+            if week_no <= self.horizon:  # a shortened run stops before later events
+                self._schedule(kind, week_no, payload)
 
     def _schedule(self, kind: str, week_no: int, payload: Any) -> CalendarEvent:
         ev = CalendarEvent(self, kind, week_no, payload)

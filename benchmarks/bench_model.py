@@ -1,0 +1,52 @@
+"""Benchmark: the 52-week baseline at 1,000 and 10,000 farmers.
+
+Prints wall time (model construction + 52 weeks), weeks/s and farmer-weeks/s, and the
+ratio of the cost per farmer-week at 10,000 to that at 1,000.  The first run in a process
+also builds the outcome space (cached afterwards); it is reported separately as "cold".
+
+    .venv/bin/python benchmarks/bench_model.py [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from sim.model import TradeTalksModel
+
+BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+
+
+def one_run(farmers: int, seed: int) -> tuple[float, int]:
+    """Wall time of building and running one model, and the weeks it ran."""
+    t0 = time.perf_counter()
+    model = TradeTalksModel(config=BASELINE, rng=seed, overrides={"world.farmers.count": farmers})
+    model.run()
+    return time.perf_counter() - t0, model.steps
+
+
+def main() -> None:
+    """Run the benchmark and print a small table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args()
+    cold, _ = one_run(1000, 0)
+    print(f"cold first run (builds the outcome space): {cold:.3f} s")
+    print(f"{'farmers':>8} {'median s':>9} {'min s':>7} {'weeks/s':>8} {'farmer-weeks/s':>15}")
+    per_fw = {}
+    for n in (1000, 10000):
+        times, weeks = [], 0
+        for seed in range(1, args.repeats + 1):
+            t, weeks = one_run(n, seed)
+            times.append(t)
+        med = statistics.median(times)
+        per_fw[n] = med / (n * weeks)
+        print(f"{n:>8} {med:>9.3f} {min(times):>7.3f} {weeks / med:>8.1f} {n * weeks / med:>15,.0f}")
+    ratio = per_fw[10000] / per_fw[1000]
+    print(f"cost per farmer-week at 10,000 / at 1,000: {ratio:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m tradetalks`` runs the command line."""
+
+from tradetalks.cli import main
+
+main()
