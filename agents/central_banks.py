@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 class Fed(Agent):
     """Sets the policy rate at FOMC meetings by a rule reacting to growth and trade uncertainty."""
 
-    def __init__(self, model: Model, cfg: FedConfig, growth: GrowthConfig, state: WorldState) -> None:
+    def __init__(
+        self, model: Model, cfg: FedConfig, growth: GrowthConfig, state: WorldState
+    ) -> None:
         super().__init__(model)
         self.cfg = cfg
         self.growth = growth
@@ -50,10 +52,16 @@ class Fed(Agent):
 
 
 class PBoC(Agent):
-    """Manages CNY/USD toward a tariff-offsetting target; eases reserve requirements when growth sags."""
+    """Manages CNY/USD toward a tariff-offsetting target; eases reserves when growth sags."""
 
-    def __init__(self, model: Model, cfg: PBoCConfig, growth: GrowthConfig, state: WorldState,
-                 us_tariff_start: float) -> None:
+    def __init__(
+        self,
+        model: Model,
+        cfg: PBoCConfig,
+        growth: GrowthConfig,
+        state: WorldState,
+        us_tariff_start: float,
+    ) -> None:
         super().__init__(model)
         self.cfg = cfg
         self.growth = growth
@@ -63,7 +71,7 @@ class PBoC(Agent):
         self.weeks_below = 0
 
     def target_rate(self) -> float:
-        """Depreciation that offsets part of the tariffs; a currency pledge caps it below the threshold."""
+        """Depreciation offsetting part of the tariffs; a currency pledge caps it under the line."""
         st, c = self.state, self.cfg
         target = c.cny_anchor * (1 + c.tariff_offset * st.us_tariff_avg / 100)
         if st.currency_pledge > 0:
@@ -75,7 +83,9 @@ class PBoC(Agent):
         """Weekly fixing: partial adjustment toward the target plus a market shock."""
         st, c = self.state, self.cfg
         shock = self.model.rng.normal(0.0, c.shock_sd)
-        st.cny_usd = float(max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock))
+        st.cny_usd = float(
+            max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock)
+        )
         self._treasury_review()
 
     def _treasury_review(self) -> None:

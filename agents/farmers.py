@@ -64,7 +64,9 @@ class FarmerPopulation:
         shortfall = np.clip(1.0 - self.welfare, 0.0, None)
         self.distress = np.clip(shortfall * (1.0 + c.debt_amplification * self.debt), 0.0, 1.0)
         target = _sigmoid(
-            self.leaning + c.welfare_response * (self.welfare - 1.0) + c.talks_response * talks_signal
+            self.leaning
+            + c.welfare_response * (self.welfare - 1.0)
+            + c.talks_response * talks_signal
         )
         social = self.neighbour_mean @ self.approval
         self.approval = np.clip(
@@ -131,10 +133,14 @@ class Farmer(CellAgent):
         return float(self.population.distress[self.index])
 
 
-def build_farmers(model: Model, cfg: FarmerConfig) -> tuple[Network, FarmerPopulation, list[Farmer]]:
+def build_farmers(
+    model: Model, cfg: FarmerConfig
+) -> tuple[Network, FarmerPopulation, list[Farmer]]:
     """Create the seeded small-world graph, Mesa's Network space and one agent per farm."""
     graph_seed = int(model.rng.integers(2**31 - 1))
-    graph = nx.watts_strogatz_graph(cfg.count, min(cfg.network.k, cfg.count - 1), cfg.network.p, seed=graph_seed)
+    graph = nx.watts_strogatz_graph(
+        cfg.count, min(cfg.network.k, cfg.count - 1), cfg.network.p, seed=graph_seed
+    )
     network = Network(graph, random=model.random, layout=None)
     population = FarmerPopulation(cfg, model.rng, graph)
     farmers = [Farmer(model, population, i, network[i]) for i in range(cfg.count)]

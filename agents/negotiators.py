@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 class Negotiator(Agent):
     """One member of a team (e.g. the USTR, the Vice-Premier)."""
 
-    def __init__(self, model: Model, side: str, role: str, cfg: MemberConfig, space: OutcomeSpace) -> None:
+    def __init__(
+        self, model: Model, side: str, role: str, cfg: MemberConfig, space: OutcomeSpace
+    ) -> None:
         super().__init__(model)
         self.side = side
         self.role = role

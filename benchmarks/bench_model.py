@@ -43,7 +43,9 @@ def main() -> None:
             times.append(t)
         med = statistics.median(times)
         per_fw[n] = med / (n * weeks)
-        print(f"{n:>8} {med:>9.3f} {min(times):>7.3f} {weeks / med:>8.1f} {n * weeks / med:>15,.0f}")
+        print(
+            f"{n:>8} {med:>9.3f} {min(times):>7.3f} {weeks / med:>8.1f} {n * weeks / med:>15,.0f}"
+        )
     ratio = per_fw[10000] / per_fw[1000]
     print(f"cost per farmer-week at 10,000 / at 1,000: {ratio:.2f} (target <= 1.5)")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import math
 import tomllib
 from pathlib import Path
@@ -96,12 +97,12 @@ class IssueConfig(Strict):
         if self.concedes != "both":
             giver = self.values[self.concedes]
             taker = self.values["china" if self.concedes == "us" else "us"]
-            if any(b > a for a, b in zip(giver, giver[1:], strict=False)):
+            if any(b > a for a, b in itertools.pairwise(giver)):
                 raise ValueError(
                     f"levels out of order: {self.concedes} concedes, so its values must not "
                     "rise from one level to the next (levels run least to most conceded)"
                 )
-            if any(b < a for a, b in zip(taker, taker[1:], strict=False)):
+            if any(b < a for a, b in itertools.pairwise(taker)):
                 raise ValueError(
                     "levels out of order: the receiving side's values must not fall from one "
                     "level to the next (levels run least to most conceded)"
@@ -482,21 +483,29 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
         problems.append(("issues", "at least one issue must be negotiable"))
     for side, team in cfg.teams.items():
         for m, member in team.members.items():
-            problems += _check_weights(f"teams.{side}.members.{m}.weights", member.weights, cfg.issues)
+            problems += _check_weights(
+                f"teams.{side}.members.{m}.weights", member.weights, cfg.issues
+            )
         for lvl in ("deputy", "principal"):
             who = getattr(team.leads, lvl)
             if who not in team.members:
-                problems.append((f"teams.{side}.leads.{lvl}", f"{who!r} is not a member of the team"))
+                problems.append(
+                    (f"teams.{side}.leads.{lvl}", f"{who!r} is not a member of the team")
+                )
     for name, rat in cfg.ratifiers.items():
         problems += _check_weights(f"ratifiers.{name}.weights", rat.weights, cfg.issues)
         for issue_name, issue in cfg.issues.items():
             if rat.weights.get(issue_name, 0.0) > 0 and rat.values not in issue.values:
                 problems.append(
-                    (f"issues.{issue_name}.values",
-                     f"ratifier {name!r} needs a values table named {rat.values!r}")
+                    (
+                        f"issues.{issue_name}.values",
+                        f"ratifier {name!r} needs a values table named {rat.values!r}",
+                    )
                 )
     if cfg.protocol.min_issues_in_deal > len(cfg.negotiable_issues()):
-        problems.append(("protocol.min_issues_in_deal", "is larger than the number of negotiable issues"))
+        problems.append(
+            ("protocol.min_issues_in_deal", "is larger than the number of negotiable issues")
+        )
     start, end = cfg.run.start_date, cfg.end_date
     cal = cfg.calendar
 
@@ -655,7 +664,11 @@ def load_config(
     overrides = dict(overrides or {})
     weeks = overrides.pop("run.weeks", None)
     if isinstance(source, Config):
-        cfg = source if not overrides else validate_raw(apply_overrides(dump_config(source), overrides))
+        cfg = (
+            source
+            if not overrides
+            else validate_raw(apply_overrides(dump_config(source), overrides))
+        )
     else:
         if isinstance(source, dict):
             raw, name = copy.deepcopy(source), None
@@ -672,7 +685,9 @@ def with_weeks(cfg: Config, weeks: Any) -> Config:
     try:
         new_run = RunConfig.model_validate(run)
     except ValidationError as exc:
-        raise ConfigError([(f"run.{p}", m) for p, m in _problems_from(exc)], "(overrides)") from None
+        raise ConfigError(
+            [(f"run.{p}", m) for p, m in _problems_from(exc)], "(overrides)"
+        ) from None
     end = new_run.start_date + dt.timedelta(weeks=new_run.weeks) - dt.timedelta(days=1)
 
     def keep(day: dt.date) -> bool:

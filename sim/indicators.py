@@ -8,7 +8,7 @@ schema and the world agree on the vocabulary.
 PRESSURES: dict[str, str] = {
     "farm_distress": "mean distress of US soybean farmers",
     "soy_loss": "share of normal soybean exports to China lost",
-    "us_tariff_burden": "US tariff on Chinese goods above its 2018 base, relative to the Nash-war ceiling",
+    "us_tariff_burden": "US tariff on Chinese goods above its 2018 base, relative to the ceiling",
     "cn_tariff_burden": "China's tariff on US goods above its 2018 base, relative to the ceiling",
     "export_loss": "share of China's 2017 exports to the US lost",
     "us_growth_shortfall": "US growth below potential, relative to the shortfall scale",

@@ -107,10 +107,7 @@ class OutcomeSpace:
     def status_quo_values(self, table: str) -> np.ndarray:
         """Per-issue value of the status-quo level in the named table."""
         return np.array(
-            [
-                (i.values[table][i.status_quo] if table in i.values else 0.0)
-                for i in self.issues
-            ]
+            [(i.values[table][i.status_quo] if table in i.values else 0.0) for i in self.issues]
         )
 
     def weight_vector(self, weights: dict[str, float]) -> np.ndarray:

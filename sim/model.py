@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
 
-from agents.central_banks import PBoC, Fed
+from agents.central_banks import Fed, PBoC
 from agents.farmers import build_farmers
 from agents.negotiators import Team
 from agents.strategies import REGISTRY
@@ -52,17 +52,24 @@ def check_strategies(cfg: Config) -> list[tuple[str, str]]:
             path = f"teams.{side}.members.{role}.strategy"
             cls = REGISTRY.get(member.strategy.kind)
             if cls is None:
-                problems.append((f"{path}.kind", f"unknown strategy {member.strategy.kind!r}; "
-                                 f"known: {sorted(REGISTRY)}"))
+                problems.append(
+                    (
+                        f"{path}.kind",
+                        f"unknown strategy {member.strategy.kind!r}; known: {sorted(REGISTRY)}",
+                    )
+                )
                 continue
             bad = sorted(set(member.strategy.params) - set(cls.param_names))
             if bad:
-                problems.append((f"{path}.params", f"strategy {cls.name!r} has no parameter(s) {bad}"))
+                problems.append(
+                    (f"{path}.params", f"strategy {cls.name!r} has no parameter(s) {bad}")
+                )
     return problems
 
 
-def resolve_config(config: str | Path | Config | dict[str, Any] | None,
-                   overrides: dict[str, Any] | None = None) -> Config:
+def resolve_config(
+    config: str | Path | Config | dict[str, Any] | None, overrides: dict[str, Any] | None = None
+) -> Config:
     """Load, override and fully validate a config (including strategy names)."""
     cfg = load_config(DEFAULT_CONFIG if config is None else config, overrides)
     problems = check_strategies(cfg)
@@ -134,12 +141,18 @@ class TradeTalksModel(mesa.Model):
         self.space = outcome_space(cfg)
         self.world = World(cfg.world)
         st = self.world.state
-        st.us_threat_pp = sum(a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "us")
-        st.cn_threat_pp = sum(a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "china")
+        st.us_threat_pp = sum(
+            a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "us"
+        )
+        st.cn_threat_pp = sum(
+            a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "china"
+        )
 
         self.network, self.farmers, self.farmer_agents = build_farmers(self, cfg.world.farmers)
         self.fed = Fed(self, cfg.world.fed, cfg.world.growth, st)
-        self.pboc = PBoC(self, cfg.world.pboc, cfg.world.growth, st, cfg.world.trade.us_tariff_start)
+        self.pboc = PBoC(
+            self, cfg.world.pboc, cfg.world.growth, st, cfg.world.trade.us_tariff_start
+        )
         self.teams = {side: Team(self, side, cfg.teams[side], self.space) for side in SIDES}
         self.ratifiers = [Ratifier(name, r, self.space) for name, r in cfg.ratifiers.items()]
         self.negotiation = Negotiation(
@@ -154,7 +167,9 @@ class TradeTalksModel(mesa.Model):
         self._events: list[CalendarEvent] = []
         self._schedule_calendar()
         self.datacollector = mesa.DataCollector(model_reporters=reporters.model_reporters())
-        self.schedule_recurring(self._collect, Schedule(interval=1.0, start=1.0), priority=Priority.LOW)
+        self.schedule_recurring(
+            self._collect, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
+        )
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ calendar
@@ -194,8 +209,15 @@ class TradeTalksModel(mesa.Model):
 
     def pending_tariff_actions(self, side: str) -> list[CalendarEvent]:
         """Scheduled tariff actions of ``side`` that have not fired, been cancelled or lapsed."""
-        return [e for e in self._events if e.kind == "tariff" and not e.cancelled
-                and e.payload.side == side and e.week >= self.steps and not getattr(e, "done", False)]
+        return [
+            e
+            for e in self._events
+            if e.kind == "tariff"
+            and not e.cancelled
+            and e.payload.side == side
+            and e.week >= self.steps
+            and not getattr(e, "done", False)
+        ]
 
     # ------------------------------------------------------------------ weekly step
     def step(self) -> None:
@@ -279,10 +301,18 @@ class TradeTalksModel(mesa.Model):
         ev.done = True
         g = self.config.world.gestures
         if action.postponable and self._decides_to_postpone(action, ev.week):
-            self.gestures.append({"week": ev.week, "side": action.side, "label": action.label,
-                                  "kind": "postponement"})
+            self.gestures.append(
+                {
+                    "week": ev.week,
+                    "side": action.side,
+                    "label": action.label,
+                    "kind": "postponement",
+                }
+            )
             self._postpone(ev, action)
-            self.negotiation.credit_goodwill(other(action.side), self.config.protocol.goodwill_credit)
+            self.negotiation.credit_goodwill(
+                other(action.side), self.config.protocol.goodwill_credit
+            )
             for rat in self.ratifiers:  # audience cost: hawks at home punish backing down
                 if rat.side == action.side and rat.cfg.base_indicator is None:
                     rat.base_shift -= action.audience_cost
@@ -298,12 +328,16 @@ class TradeTalksModel(mesa.Model):
     def _decides_to_postpone(self, action: TariffAction, week_no: int) -> bool:
         g = self.config.world.gestures
         window = self.config.protocol.talks_window_weeks
-        talks_ahead = any(e.kind == "round" and week_no <= e.week <= week_no + window
-                          for e in self._events)
+        talks_ahead = any(
+            e.kind == "round" and week_no <= e.week <= week_no + window for e in self._events
+        )
         momentum = float(talks_ahead) + float(self.negotiation.settled_text is not None)
-        z = (g.postpone_bias + g.postpone_talks_weight * momentum
-             + g.postpone_pressure_weight * self.teams[action.side].pressure
-             - g.audience_cost_weight * action.audience_cost)
+        z = (
+            g.postpone_bias
+            + g.postpone_talks_weight * momentum
+            + g.postpone_pressure_weight * self.teams[action.side].pressure
+            - g.audience_cost_weight * action.audience_cost
+        )
         return bool(self.rng.random() < 1 / (1 + math.exp(-z)))
 
     def _postpone(self, ev: CalendarEvent, action: TariffAction) -> None:
@@ -313,16 +347,22 @@ class TradeTalksModel(mesa.Model):
             self._schedule("tariff", new_week, action)
 
     def _reciprocate(self, side: str, week_no: int) -> None:
-        pending = [e for e in self.pending_tariff_actions(side) if e.payload.postponable
-                   and e.week > week_no]
+        pending = [
+            e
+            for e in self.pending_tariff_actions(side)
+            if e.payload.postponable and e.week > week_no
+        ]
         if pending:
             ev = min(pending, key=lambda e: e.week)
             self._postpone(ev, ev.payload)
         if side == "china":
-            self.world.state.goodwill_purchases_bn += self.config.world.soybeans.goodwill_purchase_bn
+            self.world.state.goodwill_purchases_bn += (
+                self.config.world.soybeans.goodwill_purchase_bn
+            )
         self.negotiation.credit_goodwill(other(side), self.config.protocol.goodwill_credit)
-        self.gestures.append({"week": week_no, "side": side, "label": "reciprocal gesture",
-                              "kind": "reciprocation"})
+        self.gestures.append(
+            {"week": week_no, "side": side, "label": "reciprocal gesture", "kind": "reciprocation"}
+        )
 
     # ------------------------------------------------------------------ results
     def run(self) -> dict[str, Any]:

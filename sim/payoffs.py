@@ -21,9 +21,7 @@ def blend_weights(weights: list[np.ndarray], influence: np.ndarray) -> np.ndarra
     return np.asarray(weights).T @ share
 
 
-def shifted_influence(
-    base: np.ndarray, sensitivity: np.ndarray, pressure: float
-) -> np.ndarray:
+def shifted_influence(base: np.ndarray, sensitivity: np.ndarray, pressure: float) -> np.ndarray:
     """Influence after domestic pressure: base · exp(sensitivity · pressure), normalised."""
     raw = base * np.exp(sensitivity * pressure)
     return raw / raw.sum()

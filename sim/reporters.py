@@ -83,10 +83,26 @@ def china_pressure(m: TradeTalksModel) -> float:
 
 
 STATE_SERIES = (
-    "us_tariff_avg", "cn_tariff_avg", "soy_tariff", "soybean_exports_bn", "soybean_price",
-    "farm_income_index", "farm_approval", "farm_distress", "farm_aid_paid_bn", "fed_rate",
-    "cny_usd", "manipulator", "rrr", "huawei_status", "us_growth", "cn_growth",
-    "trade_uncertainty", "us_imports_bn", "cn_imports_bn", "escalations",
+    "us_tariff_avg",
+    "cn_tariff_avg",
+    "soy_tariff",
+    "soybean_exports_bn",
+    "soybean_price",
+    "farm_income_index",
+    "farm_approval",
+    "farm_distress",
+    "farm_aid_paid_bn",
+    "fed_rate",
+    "cny_usd",
+    "manipulator",
+    "rrr",
+    "huawei_status",
+    "us_growth",
+    "cn_growth",
+    "trade_uncertainty",
+    "us_imports_bn",
+    "cn_imports_bn",
+    "escalations",
 )
 
 
@@ -94,9 +110,17 @@ def model_reporters() -> dict[str, Callable[[TradeTalksModel], Any]]:
     """All weekly model series, by column name."""
     out: dict[str, Callable[[TradeTalksModel], Any]] = {"week": week, "date": date}
     out.update({name: _state(name) for name in STATE_SERIES})
-    for fn in (us_reservation, china_reservation, last_offer_us_utility,
-               last_offer_china_utility, offers_made, us_pressure, china_pressure,
-               phase, deal_status):
+    for fn in (
+        us_reservation,
+        china_reservation,
+        last_offer_us_utility,
+        last_offer_china_utility,
+        offers_made,
+        us_pressure,
+        china_pressure,
+        phase,
+        deal_status,
+    ):
         out[fn.__name__] = fn
     return out
 

@@ -91,8 +91,9 @@ def strategy_specs() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(td, tft)
 
 
-def raw_configs(base: Path = BASE, max_weeks: int = 26, max_farmers: int = 120
-                ) -> st.SearchStrategy[dict[str, Any]]:
+def raw_configs(
+    base: Path = BASE, max_weeks: int = 26, max_farmers: int = 120
+) -> st.SearchStrategy[dict[str, Any]]:
     """Raw (dict) configs around ``base`` that validate."""
     base_raw = read_raw(base)
 
@@ -137,8 +138,9 @@ def raw_configs(base: Path = BASE, max_weeks: int = 26, max_farmers: int = 120
     return draw()
 
 
-def configs(base: Path = BASE, max_weeks: int = 26, max_farmers: int = 120
-            ) -> st.SearchStrategy[Config]:
+def configs(
+    base: Path = BASE, max_weeks: int = 26, max_farmers: int = 120
+) -> st.SearchStrategy[Config]:
     """Valid ``Config`` objects around ``base``."""
     return raw_configs(base, max_weeks, max_farmers).map(validate_raw)
 

@@ -150,7 +150,10 @@ class World:
         """Put agreed quantities into force; return the sides whose scheduled actions end."""
         st = self.state
         ended: set[str] = set()
-        for side, key, soy in (("us", "us_tariff_avg", None), ("china", "cn_tariff_avg", "soy_tariff")):
+        for side, key, soy in (
+            ("us", "us_tariff_avg", None),
+            ("china", "cn_tariff_avg", "soy_tariff"),
+        ):
             prefix = "us" if side == "us" else "cn"
             if key in quantities and not quantities.get(f"{prefix}_keeps_schedule", 0.0):
                 setattr(st, key, quantities[key])

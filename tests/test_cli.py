@@ -15,8 +15,14 @@ from tests.conftest import BASELINE, ROOT, SCENARIOS
 from tradetalks.cli import app
 
 runner = CliRunner()
-CONTRACT_FINAL = {"us_tariff_avg", "cn_tariff_avg", "soybean_exports_bn", "farm_approval",
-                  "fed_rate", "cny_usd"}
+CONTRACT_FINAL = {
+    "us_tariff_avg",
+    "cn_tariff_avg",
+    "soybean_exports_bn",
+    "farm_approval",
+    "fed_rate",
+    "cny_usd",
+}
 
 
 def run_cli(*args: str):
@@ -48,13 +54,19 @@ def test_same_seed_gives_identical_json_and_parquet(tmp_path: Path):
     outs = []
     for name in ("a", "b"):
         d = tmp_path / name
-        res = run_cli("run", "--json", "--seed", "7", "--out", d, "--set", "world.farmers.count=150")
+        res = run_cli(
+            "run", "--json", "--seed", "7", "--out", d, "--set", "world.farmers.count=150"
+        )
         assert res.exit_code == 0, res.output
-        outs.append((res.stdout, (d / "timeseries.parquet").read_bytes(),
-                     (d / "summary.json").read_bytes()))
+        outs.append(
+            (res.stdout, (d / "timeseries.parquet").read_bytes(), (d / "summary.json").read_bytes())
+        )
     assert outs[0] == outs[1]
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
-        "config.toml", "summary.json", "timeseries.parquet"]
+        "config.toml",
+        "summary.json",
+        "timeseries.parquet",
+    ]
 
 
 def test_out_config_is_the_resolved_config_and_validates(tmp_path: Path):
@@ -79,26 +91,45 @@ def _mutate(text: str, old: str, new: str) -> str:
 
 BAD_CONFIGS = {
     "toml_syntax": (lambda t: t.replace("[run]", "[run", 1), r"TOML syntax error"),
-    "unknown_key": (lambda t: _mutate(t, "weeks = 52", "weeks = 52\nwekes = 3"),
-                    r"run\.wekes: unknown key"),
+    "unknown_key": (
+        lambda t: _mutate(t, "weeks = 52", "weeks = 52\nwekes = 3"),
+        r"run\.wekes: unknown key",
+    ),
     "wrong_type": (lambda t: _mutate(t, "weeks = 52", 'weeks = "many"'), r"run\.weeks"),
-    "nan": (lambda t: _mutate(t, "rate_start = 1.875", "rate_start = nan"),
-            r"world\.fed\.rate_start: must be a finite number"),
-    "infinity": (lambda t: _mutate(t, "elasticity = 6.3", "elasticity = inf"),
-                 r"world\.soybeans\.elasticity: must be a finite number"),
-    "negative": (lambda t: _mutate(t, "price_normal = 9.5", "price_normal = -9.5"),
-                 r"world\.soybeans\.price_normal: input should be greater than 0"),
-    "absurd_farmers": (lambda t: _mutate(t, "count = 1000", "count = 1000000000000"),
-                       r"world\.farmers\.count: input should be less than or equal to"),
-    "weights_sum": (lambda t: _mutate(t, "ag_purchases = 0.35", "ag_purchases = 0.55"),
-                    r"teams\.us\.members\.president\.weights: weights must sum to 1, but they sum to 1\.2"),
-    "levels_order": (lambda t: _mutate(t, "us = [0.0, 0.35, 0.6, 0.8, 0.92, 1.0]",
-                                       "us = [0.0, 0.6, 0.35, 0.8, 0.92, 1.0]"),
-                     r"issues\.ag_purchases: levels out of order"),
-    "date_outside": (lambda t: _mutate(t, "date = 2019-10-15", "date = 2021-10-15"),
-                     r"calendar\.tariff_actions\[0\]\.date: date 2021-10-15 is outside the horizon"),
-    "unknown_strategy": (lambda t: _mutate(t, 'kind = "linear"', 'kind = "telepathic"'),
-                         r"teams\.us\.members\.treasury\.strategy\.kind: unknown strategy"),
+    "nan": (
+        lambda t: _mutate(t, "rate_start = 1.875", "rate_start = nan"),
+        r"world\.fed\.rate_start: must be a finite number",
+    ),
+    "infinity": (
+        lambda t: _mutate(t, "elasticity = 6.3", "elasticity = inf"),
+        r"world\.soybeans\.elasticity: must be a finite number",
+    ),
+    "negative": (
+        lambda t: _mutate(t, "price_normal = 9.5", "price_normal = -9.5"),
+        r"world\.soybeans\.price_normal: input should be greater than 0",
+    ),
+    "absurd_farmers": (
+        lambda t: _mutate(t, "count = 1000", "count = 1000000000000"),
+        r"world\.farmers\.count: input should be less than or equal to",
+    ),
+    "weights_sum": (
+        lambda t: _mutate(t, "ag_purchases = 0.35", "ag_purchases = 0.55"),
+        r"teams\.us\.members\.president\.weights: weights must sum to 1, but they sum to 1\.2",
+    ),
+    "levels_order": (
+        lambda t: _mutate(
+            t, "us = [0.0, 0.35, 0.6, 0.8, 0.92, 1.0]", "us = [0.0, 0.6, 0.35, 0.8, 0.92, 1.0]"
+        ),
+        r"issues\.ag_purchases: levels out of order",
+    ),
+    "date_outside": (
+        lambda t: _mutate(t, "date = 2019-10-15", "date = 2021-10-15"),
+        r"calendar\.tariff_actions\[0\]\.date: date 2021-10-15 is outside the horizon",
+    ),
+    "unknown_strategy": (
+        lambda t: _mutate(t, 'kind = "linear"', 'kind = "telepathic"'),
+        r"teams\.us\.members\.treasury\.strategy\.kind: unknown strategy",
+    ),
 }
 
 
@@ -132,7 +163,10 @@ def test_every_problem_is_listed(tmp_path: Path, baseline_text):
     [
         (("--set", "teams.us.patiense=0.9"), r"teams\.us\.patiense: unknown key"),
         (("--set", "noequals"), r"--set expects key\.path=value"),
-        (("--set", "teams.us.patience=2.0"), r"teams\.us\.patience: input should be less than or equal to 1"),
+        (
+            ("--set", "teams.us.patience=2.0"),
+            r"teams\.us\.patience: input should be less than or equal to 1",
+        ),
         (("--weeks", "0"), r"run\.weeks"),
     ],
 )
@@ -152,7 +186,11 @@ def test_real_process_exit_code_and_no_traceback(tmp_path: Path):
     """The installed console command behaves the same as the in-process runner."""
     bad = tmp_path / "bad.toml"
     bad.write_text("[run]\nweeks = nan\n")
-    proc = subprocess.run([sys.executable, "-m", "tradetalks", "validate", str(bad)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tradetalks", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "run.weeks" in proc.stderr

@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from agents.central_banks import PBoC, Fed
+from agents.central_banks import Fed, PBoC
 from agents.farmers import Farmer, FarmerPopulation
 from agents.negotiators import Negotiator, Team
 from sim.config import ConfigError, load_config
@@ -86,9 +86,20 @@ def test_us_blend_moves_toward_farm_issues_under_distress(cfg, space):
     model = mesa.Model(rng=0)
     team = Team(model, "us", cfg.teams["us"], space)
     pressures = dict.fromkeys(
-        ["farm_distress", "soy_loss", "us_tariff_burden", "cn_tariff_burden", "export_loss",
-         "us_growth_shortfall", "cn_growth_shortfall", "trade_uncertainty", "manipulator",
-         "huawei_pressure"], 0.0)
+        [
+            "farm_distress",
+            "soy_loss",
+            "us_tariff_burden",
+            "cn_tariff_burden",
+            "export_loss",
+            "us_growth_shortfall",
+            "cn_growth_shortfall",
+            "trade_uncertainty",
+            "manipulator",
+            "huawei_pressure",
+        ],
+        0.0,
+    )
     team.update(pressures)
     calm = team.weights[space.names.index("ag_purchases")]
     team.update({**pressures, "farm_distress": 1.0, "soy_loss": 1.0})
@@ -146,14 +157,18 @@ class StubTeam:
 def _negotiation(cfg, space, us_offer, cn_offer, us_asp=0.5, cn_asp=0.5, ratifiers=()):
     u_us = space.utility("us", space.weight_vector(cfg.teams["us"].members["ustr"].weights))
     u_cn = space.utility("china", space.weight_vector(cfg.teams["china"].members["deputy"].weights))
-    teams = {"us": StubTeam("us", u_us, Scripted(us_offer, us_asp)),
-             "china": StubTeam("china", u_cn, Scripted(cn_offer, cn_asp))}
-    return Negotiation(space, teams, list(ratifiers), cfg.protocol, np.random.default_rng(0), 52), teams
+    teams = {
+        "us": StubTeam("us", u_us, Scripted(us_offer, us_asp)),
+        "china": StubTeam("china", u_cn, Scripted(cn_offer, cn_asp)),
+    }
+    return Negotiation(
+        space, teams, list(ratifiers), cfg.protocol, np.random.default_rng(0), 52
+    ), teams
 
 
 def test_acceptance_needs_aspiration(cfg, space):
     x = space.index_of({"ag_purchases": "20", "huawei": "removal"})
-    neg, teams = _negotiation(cfg, space, x, x, cn_asp=1.01)
+    neg, _ = _negotiation(cfg, space, x, x, cn_asp=1.01)
     assert neg.run_round(1, "principal", {"farm_approval": 0.6}) is None
     neg2, _ = _negotiation(cfg, space, x, x, cn_asp=0.0, us_asp=0.0)
     deal = neg2.run_round(1, "principal", {"farm_approval": 0.6})
@@ -213,8 +228,10 @@ def test_soybean_calibration_matches_2018_fall(cfg):
 
 def test_deal_terms_set_world_and_end_scheduled_actions(cfg):
     w = World(cfg.world)
-    ended = w.apply_terms({"us_tariff_avg": 19.5, "us_keeps_schedule": 0.0, "lift_label": 1.0,
-                           "ag_extra_bn": 40.0}, week=5)
+    ended = w.apply_terms(
+        {"us_tariff_avg": 19.5, "us_keeps_schedule": 0.0, "lift_label": 1.0, "ag_extra_bn": 40.0},
+        week=5,
+    )
     assert ended == {"us"} and w.state.us_tariff_avg == 19.5 and not w.state.manipulator
     w.update_trade(week=5 + cfg.world.soybeans.purchase_ramp_weeks)
     assert w.state.soybean_exports_bn > cfg.world.soybeans.exports_normal_bn * 0.5
@@ -231,11 +248,18 @@ def test_farmer_update_matches_a_per_farmer_reference(cfg):
     pop.update(price_ratio=0.8, talks_signal=0.5)
     for i in range(30):
         income = (1 - pop.soy_share[i]) + pop.soy_share[i] * 0.8
-        target = 1 / (1 + np.exp(-(pop.leaning[i] + fc.welfare_response * (income - 1)
-                                   + fc.talks_response * 0.5)))
+        target = 1 / (
+            1
+            + np.exp(
+                -(pop.leaning[i] + fc.welfare_response * (income - 1) + fc.talks_response * 0.5)
+            )
+        )
         social = np.mean([before[j] for j in g.neighbors(i)])
-        expect = before[i] + fc.own_adjustment * (target - before[i]) \
+        expect = (
+            before[i]
+            + fc.own_adjustment * (target - before[i])
             + fc.social_adjustment * (social - before[i])
+        )
         assert pop.approval[i] == pytest.approx(min(1, max(0, expect)))
 
 
@@ -267,8 +291,9 @@ def test_fed_cuts_under_uncertainty_and_respects_bounds(cfg):
 
 def test_pboc_label_after_weeks_above_threshold_and_pledge_cap(cfg):
     model = mesa.Model(rng=0)
-    pc = cfg.world.pboc.model_copy(update={"shock_sd": 0.0, "manipulator_start": False,
-                                           "cny_start": 7.2})
+    pc = cfg.world.pboc.model_copy(
+        update={"shock_sd": 0.0, "manipulator_start": False, "cny_start": 7.2}
+    )
     w = World(cfg.world.model_copy(update={"pboc": pc}))
     w.state.us_tariff_avg = 40.0
     pboc = PBoC(model, pc, cfg.world.growth, w.state, 21.2)
@@ -286,24 +311,37 @@ def test_model_is_mesa_model_with_full_cast():
     types = {t.__name__ for t in m.agent_types}
     assert {"Team", "Negotiator", "Farmer", "Fed", "PBoC"} <= types
     assert len(m.agents_by_type[Farmer]) == SMALL["world.farmers.count"]
-    assert {r.title for r in m.teams["us"].members.values()} >= {"President", "US Trade Representative"}
+    assert {r.title for r in m.teams["us"].members.values()} >= {
+        "President",
+        "US Trade Representative",
+    }
     farmer = m.agents_by_type[Farmer][0]
     assert farmer.cell in m.network.all_cells
     assert len(list(farmer.cell.neighborhood)) >= 2
 
 
 def test_tariff_deadline_fires_when_not_postponed():
-    m = TradeTalksModel(config=BASELINE, rng=1, overrides={
-        **SMALL, "world.gestures.postpone_bias": -50.0, "calendar.rounds": []})
+    m = TradeTalksModel(
+        config=BASELINE,
+        rng=1,
+        overrides={**SMALL, "world.gestures.postpone_bias": -50.0, "calendar.rounds": []},
+    )
     m.run()
     assert len(m.escalation_log) == 3
     assert m.world.state.us_tariff_avg == pytest.approx(21.2 + 2.5 + 4.75)
 
 
 def test_postponement_is_a_gesture_with_audience_cost():
-    m = TradeTalksModel(config=BASELINE, rng=1, overrides={
-        **SMALL, "world.gestures.postpone_bias": 50.0, "world.gestures.reciprocate_probability": 1.0,
-        "calendar.rounds": []})
+    m = TradeTalksModel(
+        config=BASELINE,
+        rng=1,
+        overrides={
+            **SMALL,
+            "world.gestures.postpone_bias": 50.0,
+            "world.gestures.reciprocate_probability": 1.0,
+            "calendar.rounds": [],
+        },
+    )
     congress = next(r for r in m.ratifiers if r.name == "congress")
     m.run()
     assert not m.escalation_log
@@ -340,19 +378,39 @@ def test_datacollector_keys_weeks_and_has_contract_series():
     m = TradeTalksModel(config=BASELINE, rng=2, overrides={**SMALL, "run.weeks": 6})
     m.run()
     df = m.timeseries()
-    for col in ("us_tariff_avg", "cn_tariff_avg", "soybean_exports_bn", "soybean_price",
-                "farm_income_index", "farm_approval", "farm_aid_paid_bn", "fed_rate", "cny_usd",
-                "manipulator", "huawei_status", "us_reservation", "china_reservation",
-                "last_offer_us_utility", "last_offer_china_utility", "phase", "deal_status"):
+    for col in (
+        "us_tariff_avg",
+        "cn_tariff_avg",
+        "soybean_exports_bn",
+        "soybean_price",
+        "farm_income_index",
+        "farm_approval",
+        "farm_aid_paid_bn",
+        "fed_rate",
+        "cny_usd",
+        "manipulator",
+        "huawei_status",
+        "us_reservation",
+        "china_reservation",
+        "last_offer_us_utility",
+        "last_offer_china_utility",
+        "phase",
+        "deal_status",
+    ):
         assert col in df.columns
     assert df["week"].tolist() == list(range(7))
     assert df["date"].iloc[1] == "2019-09-16"
 
 
 def test_overrides_as_keyword_arguments_work_with_batch_run():
-    rows = mesa.batch_run(TradeTalksModel, {"config": str(BASELINE), "run.weeks": 3,
-                                            "world.farmers.count": [30, 40]},
-                          number_processes=1, rng=[1], display_progress=False, max_steps=10)
+    rows = mesa.batch_run(
+        TradeTalksModel,
+        {"config": str(BASELINE), "run.weeks": 3, "world.farmers.count": [30, 40]},
+        number_processes=1,
+        rng=[1],
+        display_progress=False,
+        max_steps=10,
+    )
     assert sorted(r["world.farmers.count"] for r in rows) == [30, 40]
     assert all(r["Step"] == 3 for r in rows)
 

@@ -11,8 +11,11 @@ from sim.config import load_config, to_toml, validate_raw
 from sim.model import TradeTalksModel
 from sim.testing import configs, raw_configs, seeds
 
-RUNS = settings(max_examples=12, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+RUNS = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @RUNS
@@ -34,8 +37,14 @@ def test_bounds_and_outcome_space_membership(cfg, seed):
     ceiling = cfg.world.trade.tariff_ceiling
     for col in ("us_tariff_avg", "cn_tariff_avg", "soy_tariff"):
         assert df[col].between(0, ceiling).all(), col
-    for col in ("farm_approval", "farm_distress", "trade_uncertainty", "huawei_status",
-                "us_reservation", "china_reservation"):
+    for col in (
+        "farm_approval",
+        "farm_distress",
+        "trade_uncertainty",
+        "huawei_status",
+        "us_reservation",
+        "china_reservation",
+    ):
         assert df[col].between(0, 1).all(), col
     assert df["fed_rate"].between(cfg.world.fed.lower_bound, cfg.world.fed.upper_bound).all()
     assert (df["soybean_price"] > 0).all() and (df["soybean_exports_bn"] >= 0).all()

@@ -93,8 +93,10 @@ def _load(config: Path | None, seed: int | None, weeks: int | None, sets: list[s
 
 def readable(summary: dict[str, Any]) -> str:
     """A few lines for people: deal or not, terms, utilities, final indicators."""
-    lines = [f"tradetalks run — seed {summary['seed']}, {summary['weeks']} weeks from "
-             f"{summary['start_date']}"]
+    lines = [
+        f"tradetalks run — seed {summary['seed']}, {summary['weeks']} weeks from "
+        f"{summary['start_date']}"
+    ]
     if summary["deal"]:
         kind = "full deal" if summary["full_deal"] else "interim deal"
         lines.append(f"Deal: yes ({kind}), first signed in week {summary['deal_week']}")
@@ -120,11 +122,21 @@ def readable(summary: dict[str, Any]) -> str:
 
 @app.command()
 def run(
-    config: Annotated[Path | None, typer.Argument(help="Scenario TOML (default configs/baseline.toml)")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the run (default: run.seed)", min=0)] = None,
-    weeks: Annotated[int | None, typer.Option(help="Weeks to simulate (default: run.weeks)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: key.path=value (repeatable)")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write summary.json, timeseries.parquet, config.toml here")] = None,
+    config: Annotated[
+        Path | None, typer.Argument(help="Scenario TOML (default configs/baseline.toml)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the run (default: run.seed)", min=0)
+    ] = None,
+    weeks: Annotated[
+        int | None, typer.Option(help="Weeks to simulate (default: run.weeks)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override: key.path=value (repeatable)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write summary.json, timeseries.parquet, config.toml here")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Run one simulation and print its summary."""
@@ -161,8 +173,10 @@ def validate(
 ) -> None:
     """Check a config; exit 0 if valid, else exit 2 listing every problem by key path."""
     cfg, _ = _load(config, None, None, None)
-    typer.echo(f"{config}: valid ({len(cfg.issues)} issues, {cfg.run.weeks} weeks, "
-               f"{cfg.world.farmers.count} farmers)")
+    typer.echo(
+        f"{config}: valid ({len(cfg.issues)} issues, {cfg.run.weeks} weeks, "
+        f"{cfg.world.farmers.count} farmers)"
+    )
 
 
 def _register_commands() -> None:
