@@ -1,0 +1,107 @@
+"""The SolaraViz app of ``tradetalks viz``: controls, views, and one model per browser session.
+
+Served by ``solara run sim.viz.app`` (what ``tradetalks viz`` does).  The launch config comes
+from ``$TRADETALKS_VIZ_CONFIG`` (default: the baseline).  ``Page`` builds a fresh
+``SessionModel`` for every browser session; a module-level model would be shared by all of
+them.  Follows Mesa's example apps: small named components handed to ``SolaraViz``.
+"""
+
+# ruff: noqa: N802 - Solara components are named in PascalCase, like React components
+
+from __future__ import annotations
+
+from typing import Any
+
+import solara
+from mesa.visualization import Slider, SolaraViz
+
+from agents.strategies import REGISTRY
+from sim.viz.components import (
+    FarmerNetworkView,
+    MacroView,
+    OfferTableView,
+    StatusView,
+    TimelineView,
+)
+from sim.viz.session import AppSetup, SessionModel
+
+# Lever ranges and steps (UI constants; a launch config outside a range widens it).
+PATIENCE_RANGE = (0.95, 1.0, 0.001)  # weekly discount factor
+FARM_AID_RANGE = (0.0, 30.0, 0.5)  # $bn over all tranches (2019 MFP: $14.5bn)
+FARMERS_RANGE = (100, 10_000, 100)  # farmer agents
+THRESHOLD_RANGE = (6.5, 7.5, 0.01)  # CNY per USD
+PLAY_INTERVAL_MS = 150  # pause between weeks while playing
+APP_NAME = "tradetalks: US-China trade talks"
+
+
+def _slider(label: str, value: float, bounds: tuple[float, float, float]) -> Slider:
+    low, high, step = bounds
+    return Slider(label, value=value, min=min(low, value), max=max(high, value), step=step)
+
+
+def model_params(setup: AppSetup) -> dict[str, Any]:
+    """SolaraViz's controls: scenario, seed and levers, starting at the launch config's values."""
+    lv = setup.levers
+    strategies = sorted(REGISTRY)
+    return {
+        "setup": setup,  # fixed: passed to every new SessionModel on Reset
+        "scenario_file": {
+            "type": "Select",
+            "label": "Scenario",
+            "value": setup.launch.label,
+            "values": setup.labels,
+        },
+        "rng": {"type": "InputText", "label": "Seed", "value": str(setup.seed)},
+        "us_patience": _slider("US patience (weekly)", lv.us_patience, PATIENCE_RANGE),
+        "china_patience": _slider("China patience (weekly)", lv.china_patience, PATIENCE_RANGE),
+        "farm_aid_bn": _slider("Farm aid budget ($bn)", lv.farm_aid_bn, FARM_AID_RANGE),
+        "farmers": _slider("Number of farmers", lv.farmers, FARMERS_RANGE),
+        "currency_threshold": _slider(
+            "Currency threshold (CNY/USD)", lv.currency_threshold, THRESHOLD_RANGE
+        ),
+        "us_strategy": {
+            "type": "Select",
+            "label": "US lead strategy",
+            "value": lv.us_strategy,
+            "values": strategies,
+        },
+        "china_strategy": {
+            "type": "Select",
+            "label": "China lead strategy",
+            "value": lv.china_strategy,
+            "values": strategies,
+        },
+    }
+
+
+VIEWS = [
+    (StatusView, 0),
+    (FarmerNetworkView, 0),
+    (TimelineView, 0),
+    (OfferTableView, 0),
+    (MacroView, 0),
+]
+
+_SETUP: AppSetup | None = None
+
+
+def app_setup() -> AppSetup:
+    """The launch setup, read once per server (it is immutable, so sessions may share it)."""
+    global _SETUP  # a lazily built, read-only value
+    if _SETUP is None:
+        _SETUP = AppSetup.from_config()
+    return _SETUP
+
+
+@solara.component
+def Page() -> solara.Element:
+    """One browser session: its own model, Mesa's controls, and the views."""
+    setup = app_setup()
+    model = solara.use_memo(lambda: SessionModel(setup=setup), [])
+    return SolaraViz(
+        model,
+        components=VIEWS,
+        model_params=model_params(setup),
+        name=APP_NAME,
+        play_interval=PLAY_INTERVAL_MS,
+    )

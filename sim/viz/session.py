@@ -1,0 +1,105 @@
+"""The model one browser session watches: ``TradeTalksModel`` built from the app's controls.
+
+Mesa's SolaraViz re-creates the model on Reset by calling its class with the values of the
+controls as keyword arguments.  ``SessionModel`` accepts exactly those controls (a scenario
+file, a seed and the levers) and turns them into a config for ``TradeTalksModel``.  A lever
+left at its starting value keeps the chosen scenario's own value, so picking a scenario and
+pressing Reset runs that scenario as written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.config import ConfigError
+from sim.model import DEFAULT_CONFIG, TradeTalksModel, resolve_config
+from sim.viz.levers import (
+    Levers,
+    Scenario,
+    apply_levers,
+    configs_root,
+    list_scenarios,
+    parse_seed,
+)
+
+CONFIG_ENV = (
+    "TRADETALKS_VIZ_CONFIG"  # the launch config, passed from `tradetalks viz` to the server
+)
+
+
+@dataclass(frozen=True)
+class AppSetup:
+    """What the app starts from: scenarios on offer, the launch scenario, its levers and seed."""
+
+    scenarios: tuple[Scenario, ...]
+    launch: Scenario
+    levers: Levers
+    seed: int
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None) -> AppSetup:
+        """Set up from a launch config (default: ``$TRADETALKS_VIZ_CONFIG``, else the baseline)."""
+        chosen = path or os.environ.get(CONFIG_ENV) or configs_root() / DEFAULT_CONFIG.name
+        scenarios = tuple(list_scenarios(launch=Path(chosen)))
+        cfg = resolve_config(scenarios[0].path)
+        return cls(scenarios, scenarios[0], Levers.of(cfg), cfg.run.seed)
+
+    @property
+    def labels(self) -> list[str]:
+        """Scenario labels in selector order."""
+        return [s.label for s in self.scenarios]
+
+    def path_of(self, label: str) -> Path:
+        """Path of the scenario with this label."""
+        for s in self.scenarios:
+            if s.label == label:
+                return s.path
+        raise ConfigError([("scenario", f"unknown scenario {label!r}; known: {self.labels}")])
+
+
+class SessionModel(TradeTalksModel):
+    """A ``TradeTalksModel`` made from the app's controls; one per browser session.
+
+    ``scenario_file`` is a label from ``setup.labels``; ``rng`` the seed (text or number); the
+    lever arguments override the scenario only where they differ from the launch levers (and
+    the seed only where it differs from the launch seed).
+    """
+
+    def __init__(
+        self,
+        scenario_file: str | None = None,
+        rng: int | str | None = None,
+        setup: AppSetup | None = None,
+        us_patience: float | None = None,
+        china_patience: float | None = None,
+        farm_aid_bn: float | None = None,
+        farmers: int | None = None,
+        currency_threshold: float | None = None,
+        us_strategy: str | None = None,
+        china_strategy: str | None = None,
+    ) -> None:
+        self.setup = setup or AppSetup.from_config()
+        self.scenario_label = scenario_file or self.setup.launch.label
+        base = resolve_config(self.setup.path_of(self.scenario_label))
+        chosen = Levers(
+            us_patience,
+            china_patience,
+            farm_aid_bn,
+            farmers,
+            currency_threshold,
+            us_strategy,
+            china_strategy,
+        )
+        self.overridden = chosen.changed_from(self.setup.levers)
+        # like the levers, a seed left at the launch seed keeps the scenario's own seed
+        chosen_seed = None if rng is None or str(rng).strip() == "" else parse_seed(rng)
+        seed = base.run.seed if chosen_seed in (None, self.setup.seed) else chosen_seed
+        super().__init__(config=apply_levers(base, self.overridden), rng=seed)
+        self.levers = Levers.of(self.config)
+
+    @property
+    def overridden_names(self) -> list[str]:
+        """Levers this run sets differently from its scenario."""
+        return [k for k, v in self.overridden.as_dict().items() if v is not None]
