@@ -109,7 +109,7 @@ def readable(summary: dict[str, Any]) -> str:
     lines.append(f"Reserv.   US {r['us']:.3f}  China {r['china']:.3f}")
     for key in ("nash_product", "pareto_distance"):
         if summary.get(key) is not None:
-            lines.append(f"{key.replace('_', ' ').capitalize():<10}{summary[key]:.4f}")
+            lines.append(f"{key.replace('_', ' ').capitalize():<16}{summary[key]:.4f}")
     lines.append(f"Escalations {summary['escalations']}, goodwill gestures {summary['gestures']}")
     f = summary["final"]
     lines.append(
