@@ -20,7 +20,7 @@ import numpy as np
 from mesa.time import Priority, Schedule
 
 from agents.central_banks import Fed, PBoC
-from agents.farmers import build_farmers
+from agents.farmers import Farmer, build_farmers
 from agents.negotiators import Team
 from agents.strategies import REGISTRY
 from sim import reporters
@@ -119,7 +119,9 @@ class TradeTalksModel(mesa.Model):
 
     ``config`` is a path, a raw dict or a ``Config``; ``rng`` the run's seed (defaults to
     ``run.seed`` in the config); ``overrides`` and any extra keyword arguments are dotted
-    key paths set on the config (so ``mesa.batch_run`` can sweep them).
+    key paths set on the config (so ``mesa.batch_run`` can sweep them).  With
+    ``farmer_series`` the DataCollector also records every farmer's approval and distress
+    (off by default, and in sweeps).
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class TradeTalksModel(mesa.Model):
         config: str | Path | Config | dict[str, Any] | None = None,
         rng: int | None = None,
         overrides: dict[str, Any] | None = None,
+        farmer_series: bool = False,
         **params: Any,
     ) -> None:
         merged = {**(overrides or {}), **params}
@@ -166,7 +169,10 @@ class TradeTalksModel(mesa.Model):
         self._update_domestic()
         self._events: list[CalendarEvent] = []
         self._schedule_calendar()
-        self.datacollector = mesa.DataCollector(model_reporters=reporters.model_reporters())
+        self.datacollector = mesa.DataCollector(
+            model_reporters=reporters.model_reporters(),
+            agenttype_reporters={Farmer: reporters.farmer_reporters()} if farmer_series else None,
+        )
         self.schedule_recurring(
             self._collect, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
         )

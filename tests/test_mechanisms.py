@@ -424,3 +424,14 @@ def test_bad_override_in_model_raises_config_error():
 def test_start_date_and_week_mapping(cfg):
     assert cfg.week_of(dt.date(2019, 9, 16)) == 1
     assert cfg.week_of(dt.date(2019, 10, 15)) == 5
+
+
+def test_optional_farmer_series():
+    m = TradeTalksModel(
+        config=BASELINE, rng=1, overrides={**SMALL, "run.weeks": 3}, farmer_series=True
+    )
+    m.run()
+    df = m.datacollector.get_agenttype_vars_dataframe(Farmer)
+    assert set(df.columns) >= {"approval", "distress"}
+    assert len(df) == 4 * SMALL["world.farmers.count"]
+    assert df["approval"].between(0, 1).all()
