@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from sim.analysis import deal_metrics
 from sim.config import ProtocolConfig
 from sim.issues import OutcomeSpace
 from sim.payoffs import Ratifier
@@ -52,6 +53,11 @@ class DealRecord:
     utility: dict[str, float]
     reservation: dict[str, float]
     interim: bool
+    # Bargaining quality at signature (sim.analysis): Nash product over the reservation
+    # values, and distance to the Pareto frontier of the outcomes then on the table and
+    # inside both win-sets.
+    nash_product: float | None = None
+    pareto_distance: float | None = None
 
 
 class StrategyLike(Protocol):
@@ -108,6 +114,11 @@ class NegotiationView:
     history: tuple[OfferRecord, ...]
     goodwill: float
     rng: np.random.Generator = field(repr=False)
+    # Two-level game: the other side's ratifiers are public, so its win-set is known
+    # (None when not supplied: strategies then treat every outcome as ratifiable there).
+    opponent_winset: np.ndarray | None = None
+    # The other side's patience (common knowledge in complete-information bargaining).
+    opponent_patience: float | None = None
 
     @property
     def opponent(self) -> str:
@@ -186,11 +197,14 @@ class Negotiation:
         return mask
 
     def view(self, side: str, week: int, time: float, level: str, offers_left: int,
-             indicators: dict[str, float], winset: np.ndarray | None = None) -> NegotiationView:
+             indicators: dict[str, float], winset: np.ndarray | None = None,
+             opponent_winset: np.ndarray | None = None) -> NegotiationView:
         """The read-only view ``side`` gets of the negotiation now."""
         team = self.teams[side]
         if winset is None:
             winset = self.winset(side, indicators)
+        if opponent_winset is None:
+            opponent_winset = self.winset(other(side), indicators)
         return NegotiationView(
             side=side,
             week=week,
@@ -208,6 +222,8 @@ class Negotiation:
             history=tuple(self.history),
             goodwill=self.goodwill[side],
             rng=self.rng,
+            opponent_winset=_frozen(opponent_winset),
+            opponent_patience=self.teams[other(side)].patience,
         )
 
     # ------------------------------------------------------------------ state changes
@@ -236,7 +252,7 @@ class Negotiation:
             responder = other(proposer)
             time = week - 1 + k / n
             pview = self.view(proposer, week, time, level, n - k, indicators,
-                              self._round_winsets[proposer])
+                              self._round_winsets[proposer], self._round_winsets[responder])
             x = int(self.teams[proposer].strategy_for(level).propose(pview))
             if not (0 <= x < len(self.space)) or not self._available[x]:
                 raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
@@ -268,13 +284,22 @@ class Negotiation:
         for side in sides:
             team = self.teams[side]
             view = self.view(side, week, time, level, offers_left, indicators,
-                             self._round_winsets[side])
+                             self._round_winsets[side], self._round_winsets[other(side)])
             floor = max(team.strategy_for(level).aspiration(view), team.reservation)
             if team.utility()[x] < floor:
                 return False
         return True
 
     def _close(self, x: int, week: int) -> DealRecord:
+        feasible = self._available.copy()
+        for ws in self._round_winsets.values():
+            feasible &= ws
+        metrics = deal_metrics(
+            x,
+            {s: self.teams[s].utility() for s in SIDES},
+            {s: self.teams[s].reservation for s in SIDES},
+            feasible,
+        )
         new = [j for j in self._negotiable if self.space.covered[x, j] and j not in self.agreed]
         for j in new:
             self.agreed[j] = int(self.space.levels[x, j])
@@ -289,6 +314,8 @@ class Negotiation:
             utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
             reservation={s: self.teams[s].reservation for s in SIDES},
             interim=not self.done,
+            nash_product=metrics["nash_product"],
+            pareto_distance=metrics["pareto_distance"],
         )
         self.deals.append(deal)
         self.phase = "interim deal" if deal.interim else "deal"

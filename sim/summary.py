@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
+from sim.analysis import concession_profile, issue_concessions
 from sim.protocol import SIDES
 
 if TYPE_CHECKING:
@@ -22,6 +24,11 @@ def _r(x: float) -> float:
     return round(float(x), DIGITS)
 
 
+def _opt(x: float | None) -> float | None:
+    """Rounded, or None when missing or not a number."""
+    return None if x is None or math.isnan(x) else _r(x)
+
+
 def status_quo_utility(model: TradeTalksModel, side: str) -> float:
     """A team's utility of the no-deal path: every issue at its status-quo level."""
     team = model.teams[side]
@@ -33,7 +40,10 @@ def build_summary(model: TradeTalksModel) -> dict[str, Any]:
 
     ``deal_week`` is the week of the first agreement; ``terms`` are all terms agreed by the
     end; ``utility`` and ``reservation`` are taken at the last agreement, or at the end
-    (utility of the status quo) when there was none.
+    (utility of the status quo) when there was none.  ``nash_product`` and
+    ``pareto_distance`` describe the last agreement at its signature (None without a deal);
+    ``concessions`` says, per side, how far and from which week it lowered its own offers,
+    and ``deal_concessions`` what each side gave up issue by issue against the status quo.
     """
     neg = model.negotiation
     deals = neg.deals
@@ -43,7 +53,9 @@ def build_summary(model: TradeTalksModel) -> dict[str, Any]:
         utility = {s: _r(last.utility[s]) for s in SIDES}
         reservation = {s: _r(last.reservation[s]) for s in SIDES}
         terms = dict(last.terms)
+        nash, dist = _opt(last.nash_product), _opt(last.pareto_distance)
     else:
+        nash = dist = None
         utility = {s: _r(status_quo_utility(model, s)) for s in SIDES}
         reservation = {s: _r(model.teams[s].reservation) for s in SIDES}
         terms = {}
@@ -59,6 +71,10 @@ def build_summary(model: TradeTalksModel) -> dict[str, Any]:
         "terms": terms,
         "utility": utility,
         "reservation": reservation,
+        "nash_product": nash,
+        "pareto_distance": dist,
+        "concessions": {s: concession_profile(neg.history, s) for s in SIDES},
+        "deal_concessions": issue_concessions(model.space, deals[-1].outcome) if deals else {},
         "seed": model.seed,
         "weeks": model.steps,
         "start_date": model.start_date.isoformat(),
@@ -71,6 +87,8 @@ def build_summary(model: TradeTalksModel) -> dict[str, Any]:
                 "terms": dict(d.terms),
                 "utility": {s: _r(d.utility[s]) for s in SIDES},
                 "reservation": {s: _r(d.reservation[s]) for s in SIDES},
+                "nash_product": _opt(d.nash_product),
+                "pareto_distance": _opt(d.pareto_distance),
             }
             for d in deals
         ],
