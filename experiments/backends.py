@@ -1,0 +1,214 @@
+"""Where batches run: a local process pool (default) or a Dask distributed cluster.
+
+Both backends take an iterator of tasks and yield finished batches in completion order,
+keeping only a bounded window of tasks in flight (so memory stays flat however many runs
+there are).  A worker process that dies takes its tasks with it: the local pool is rebuilt
+and the lost tasks resubmitted; Dask's scheduler reschedules them itself.  A task lost
+more than ``MAX_ATTEMPTS`` times is recorded as failed rather than retried forever.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from experiments.worker import (
+    BatchResult,
+    Context,
+    Task,
+    failed_row,
+    init_worker,
+    run_task,
+    run_task_local,
+)
+
+IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: keeps workers busy, memory bounded
+MAX_ATTEMPTS = 3  # a task whose worker dies this many times is recorded as failed
+DASK_RETRIES = 2  # extra attempts Dask gives a task that raised (transient errors)
+START_METHOD = "fork"  # explicit: mesa.batch_run switches the global default to spawn
+
+
+def default_workers() -> int:
+    """Cores available to this process."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _failed_batch(ctx: Context, task: Task, error: str) -> BatchResult:
+    rows = [failed_row(ctx, run, error) for run in task.runs]
+    series = {"run_id": [], "week": [], "series": [], "value": []} if ctx.series else None
+    return BatchResult(task.batch_id, rows, series)
+
+
+class LocalBackend:
+    """A process pool on this machine.
+
+    Workers are forked, so they start with the model imported and its outcome space
+    cached by the probe run (a fresh interpreter would spend seconds importing); the
+    runner forks before starting any thread of its own.
+    """
+
+    name = "local"
+
+    def __init__(self, context: Context, workers: int | None = None) -> None:
+        self.context = context
+        self.workers = workers or default_workers()
+        self.window = self.workers * IN_FLIGHT_PER_WORKER
+        self.retried = 0
+
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        mp = multiprocessing.get_context(START_METHOD)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=mp, initializer=init_worker, initargs=(self.context,)
+        )
+
+    @staticmethod
+    def _start(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """Fork the workers now.  The only other threads here belong to native libraries
+        (OpenBLAS, pyarrow's jemalloc) that register fork handlers, so Python's generic
+        warning about forking a multi-threaded process does not apply."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            pool.submit(int).result()
+        return pool
+
+    def map(self, tasks: Iterable[Task]) -> Iterator[BatchResult]:
+        """Run tasks; yield each finished batch."""
+        it = iter(tasks)
+        retry: deque[Task] = deque()
+        attempts: Counter[int] = Counter()
+        pending: dict[Future[BatchResult], Task] = {}
+        pool = self._start(self._pool())
+        try:
+            while True:
+                while len(pending) < self.window:
+                    task = retry.popleft() if retry else next(it, None)
+                    if task is None:
+                        break
+                    pending[pool.submit(run_task_local, task)] = task
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                lost: list[Task] = []
+                for fut in done:
+                    task = pending.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        lost.append(task)
+                if lost:  # a worker died: every task still in this pool is lost too
+                    for fut, task in pending.items():
+                        if fut.done() and fut.exception() is None:
+                            yield fut.result()
+                        else:
+                            lost.append(task)
+                    pending.clear()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._start(self._pool())
+                    for task in sorted(lost, key=lambda t: t.batch_id):
+                        attempts[task.batch_id] += 1
+                        self.retried += 1
+                        if attempts[task.batch_id] >= MAX_ATTEMPTS:
+                            yield _failed_batch(
+                                self.context,
+                                task,
+                                f"worker process died {MAX_ATTEMPTS} times running this batch",
+                            )
+                        else:
+                            retry.append(task)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskBackend:
+    """Dask distributed: a LocalCluster on 127.0.0.1, or an existing scheduler."""
+
+    name = "dask"
+
+    def __init__(
+        self, context: Context, workers: int | None = None, scheduler: str | None = None
+    ) -> None:
+        self.context = context
+        self.requested = workers
+        self.scheduler = scheduler
+        self.cluster: Any = None
+        self.client: Any = None
+        self.workers = workers or default_workers()
+        self.window = self.workers * IN_FLIGHT_PER_WORKER
+
+    def __enter__(self) -> DaskBackend:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            self.client = Client(self.scheduler)
+            if self.requested is None:
+                self.workers = max(1, sum(self.client.nthreads().values()))
+        else:
+            self.cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            )
+            self.client = Client(self.cluster)
+        self.window = self.workers * IN_FLIGHT_PER_WORKER
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def map(self, tasks: Iterable[Task]) -> Iterator[BatchResult]:
+        """Run tasks on the cluster; yield each finished batch."""
+        from distributed import wait as dwait
+
+        it = iter(tasks)
+        pending: dict[Any, Task] = {}
+        try:
+            while True:
+                while len(pending) < self.window:
+                    task = next(it, None)
+                    if task is None:
+                        break
+                    fut = self.client.submit(
+                        run_task,
+                        self.context,
+                        task,
+                        pure=False,
+                        retries=DASK_RETRIES,
+                        key=f"tradetalks-batch-{task.batch_id}-{id(self)}",
+                    )
+                    pending[fut] = task
+                if not pending:
+                    return
+                done = dwait(list(pending), return_when="FIRST_COMPLETED").done
+                for fut in done:
+                    task = pending.pop(fut)
+                    if fut.status == "finished":
+                        yield fut.result()
+                    else:  # KilledWorker (lost too often) or an error outside the runs
+                        exc = fut.exception()
+                        yield _failed_batch(self.context, task, f"{type(exc).__name__}: {exc}")
+                    fut.release()
+        finally:
+            for fut in pending:
+                fut.cancel()

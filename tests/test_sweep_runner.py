@@ -1,0 +1,297 @@
+"""Experiment runner (issue 4): determinism across workers and backends, kill/resume,
+failed runs, bad sweep files, and the analysis outputs.  Sweeps here are tiny (few
+farmers, a dozen runs) so the whole module takes well under a minute on two cores."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from experiments.runner import run_sweep
+from experiments.seeds import run_seed
+from experiments.store import read_runs
+from sim.model import TradeTalksModel
+from tradetalks.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "configs" / "baseline.toml"
+KILL_TIMEOUT_S = 120  # generous: CI machines are slow; never reached when things work
+
+SMALL = f"""
+name = "small"
+base = "{BASELINE.as_posix()}"
+root_seed = 11
+replicates = 2
+[set]
+"world.farmers.count" = 30
+[sampler]
+kind = "grid"
+[[parameters]]
+name = "us_patience"
+path = "teams.us.patience"
+range = [0.97, 0.999]
+steps = 3
+[[parameters]]
+name = "farm_aid_bn"
+paths = ["calendar.farm_aid.0.amount_bn", "calendar.farm_aid.1.amount_bn"]
+shares = [0.5, 0.5]
+values = [0.0, 7.2]
+[outcomes]
+keep = ["deal", "deal_week", "full_deal", "utility.us", "final.farm_approval",
+        "terms.huawei", "n_issues"]
+series = ["farm_approval"]
+[execution]
+batch_size = 2
+"""
+
+
+class FlakyModel(TradeTalksModel):
+    """The real model, except that it raises for one patience value (a failing run)."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        if (overrides or {}).get("teams.us.patience") == 0.98:
+            raise RuntimeError("injected failure for the test")
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def series_table(out: Path):
+    return pq.read_table(out / "series").sort_by([("run_id", "ascending"), ("week", "ascending")])
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return write(tmp_path_factory.mktemp("sweepfile"), "small.toml", SMALL)
+
+
+@pytest.fixture(scope="module")
+def reference(small, tmp_path_factory) -> Path:
+    """The small sweep with one local worker: the table every other way must reproduce."""
+    out = tmp_path_factory.mktemp("ref") / "one_worker"
+    report = run_sweep(small, out, workers=1, progress=None)
+    assert report.runs == 12 and report.failed == 0
+    return out
+
+
+def test_table_layout_and_seeds(reference):
+    t = read_runs(reference).to_pylist()
+    assert [r["run_id"] for r in t] == list(range(12))
+    for r in t:
+        assert r["sample_id"] == r["run_id"] // 2 and r["replicate"] == r["run_id"] % 2
+        assert r["seed"] == run_seed(11, r["sample_id"], r["replicate"])
+        assert r["status"] == "ok" and r["error"] is None
+    assert {r["us_patience"] for r in t} == {0.97, 0.9845, 0.999}
+    assert {r["farm_aid_bn"] for r in t} == {0.0, 7.2}
+    manifest = json.loads((reference / "manifest.json").read_text())
+    assert manifest["root_seed"] == 11 and manifest["runs"] == 12
+    assert manifest["code_version"]["tradetalks"]
+    assert "world" in (reference / "base_config.toml").read_text()
+    assert series_table(reference).num_rows == 12 * 53  # weeks 0..52
+
+
+def test_run_seed_is_the_spawn_tree():
+    child = np.random.SeedSequence(5).spawn(4)[3].spawn(3)[2]
+    assert run_seed(5, 3, 2) == int(child.generate_state(1, np.uint64)[0]) >> 1
+    assert len({run_seed(5, s, r) for s in range(20) for r in range(5)}) == 100
+
+
+def test_a_run_reproduces_from_its_row(reference):
+    row = read_runs(reference).to_pylist()[5]
+    overrides = {
+        "world.farmers.count": 30,
+        "teams.us.patience": row["us_patience"],
+        "calendar.farm_aid.0.amount_bn": row["farm_aid_bn"] / 2,
+        "calendar.farm_aid.1.amount_bn": row["farm_aid_bn"] / 2,
+    }
+    summary = TradeTalksModel(config=BASELINE, rng=row["seed"], overrides=overrides).run()
+    assert summary["deal"] == row["deal"] and summary["utility"]["us"] == row["utility_us"]
+
+
+def test_two_local_workers_give_the_same_table(small, reference, tmp_path):
+    run_sweep(small, tmp_path / "two", workers=2, progress=None)
+    assert read_runs(tmp_path / "two").equals(read_runs(reference))
+    assert series_table(tmp_path / "two").equals(series_table(reference))
+
+
+def test_dask_gives_the_same_table(small, reference, tmp_path):
+    report = run_sweep(small, tmp_path / "dask", workers=2, backend="dask", progress=None)
+    assert report.backend == "dask"
+    assert read_runs(tmp_path / "dask").equals(read_runs(reference))
+    assert series_table(tmp_path / "dask").equals(series_table(reference))
+
+
+def test_sigkill_then_resume_completes_the_same_table(small, reference, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-c",
+        "from tradetalks.cli import main; main()",
+        "sweep",
+        str(small),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    runs = out / "runs"
+    deadline = time.monotonic() + KILL_TIMEOUT_S
+    while not (runs.is_dir() and any(runs.glob("part-*.parquet"))):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the sweep never wrote a part"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, without warning
+    proc.wait()
+    proc.stderr.close()
+    done = len(list(runs.glob("part-*.parquet")))
+    assert 0 < done < 6, "the kill must land mid-sweep"
+    assert not (out / "status.json").exists()
+
+    result = subprocess.run(
+        [*cmd, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=KILL_TIMEOUT_S
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"resumed after {done} finished batches" in result.stdout
+    assert read_runs(out).equals(read_runs(reference))
+    assert series_table(out).equals(series_table(reference))
+    assert not list(runs.glob(".*"))  # no temporary files left
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+    text = SMALL.replace('name = "small"', 'name = "flaky"\nmodel = "test_sweep_runner:FlakyModel"')
+    text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
+    sweep = write(tmp_path, "flaky.toml", text)
+    report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None)
+    rows = read_runs(tmp_path / "out").to_pylist()
+    assert report.failed == 4 and len(rows) == 12
+    for r in rows:
+        if r["us_patience"] == 0.98:
+            assert r["status"] == "failed" and "injected failure" in r["error"]
+            assert r["deal"] is None and r["utility_us"] is None
+        else:
+            assert r["status"] == "ok" and r["deal"] is not None
+    out = CliRunner().invoke(app, ["analyze", str(tmp_path / "out")])
+    assert out.exit_code == 0, out.output
+    assert "injected failure" in (tmp_path / "out" / "analysis" / "failures.csv").read_text()
+
+
+BAD = {
+    "unknown key and missing sampler": (
+        SMALL.replace('[sampler]\nkind = "grid"\n', "").replace(
+            "replicates = 2", "replicates = 2\nworkers = 3"
+        ),
+        ["workers: unknown key", "sampler: required key is missing"],
+    ),
+    "unknown config path": (
+        SMALL.replace('path = "teams.us.patience"', 'path = "teams.us.patienc"'),
+        ["parameters[0] (us_patience = 0.97): teams.us.patienc: unknown key"],
+    ),
+    "value outside the config's range": (
+        SMALL.replace("range = [0.97, 0.999]", "range = [0.97, 1.5]"),
+        ["parameters[0] (us_patience = 1.5): teams.us.patience"],
+    ),
+    "several problems at once": (
+        SMALL.replace("steps = 3", "")
+        .replace("shares = [0.5, 0.5]", "shares = [0.5, 0.6]")
+        .replace('"n_issues"', '"n_issuez"')
+        .replace("replicates = 2", "replicates = 0"),
+        ["replicates", "parameters[0].steps", "parameters[1].shares: must sum to 1"],
+    ),
+    "unknown outcome": (
+        SMALL.replace('"n_issues"', '"n_issuez"'),
+        ["outcomes.keep[6]", "n_issuez"],
+    ),
+    "sobol needs a power of two": (
+        SMALL.replace('kind = "grid"', 'kind = "sobol"\nsamples = 10').replace("steps = 3", ""),
+        ["sampler.samples", "power of 2"],
+    ),
+    "not TOML": ("name = [", ["TOML syntax error"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_sweep_files_exit_2_naming_every_problem(case, tmp_path):
+    text, expected = BAD[case]
+    sweep = write(tmp_path, "bad.toml", text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(sweep), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    for fragment in expected:
+        assert fragment in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [sweep]  # nothing half-written next to it either
+
+
+def test_existing_output_needs_resume_and_the_same_file(small, reference, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["sweep", str(small), "--out", str(reference)])
+    assert result.exit_code == 2 and "--resume" in result.output
+    changed = write(tmp_path, "changed.toml", SMALL.replace("root_seed = 11", "root_seed = 12"))
+    result = runner.invoke(app, ["sweep", str(changed), "--out", str(reference), "--resume"])
+    assert result.exit_code == 2 and "differs" in result.output
+    result = runner.invoke(app, ["sweep", str(small), "--out", str(reference), "--resume"])
+    assert result.exit_code == 0 and "resumed after 6 finished batches" in result.output
+
+
+def test_analyze_grid_writes_tables_and_plots(reference):
+    result = CliRunner().invoke(app, ["analyze", str(reference)])
+    assert result.exit_code == 0, result.output
+    listed = {Path(line).name for line in result.stdout.split()}
+    for name in (
+        "overview.csv",
+        "by_sample.csv",
+        "by_us_patience.csv",
+        "deal_heatmap.png",
+        "outcome_distributions.png",
+        "time_to_deal.png",
+    ):
+        assert name in listed
+        assert (reference / "analysis" / name).is_file()
+    assert (reference / "analysis" / "deal_heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    overview = (reference / "analysis" / "overview.csv").read_text().splitlines()
+    assert overview[0].startswith("runs,ok,failed,planned") and overview[1].startswith("12,12,0,12")
+    bad = CliRunner().invoke(app, ["analyze", str(reference), "--x", "nope"])
+    assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("sampler", ["sobol", "morris"])
+def test_sensitivity_designs_are_analysed(sampler, tmp_path):
+    design = {"sobol": 'kind = "sobol"\nsamples = 4', "morris": 'kind = "morris"\nsamples = 3'}
+    text = (
+        SMALL.replace('kind = "grid"', design[sampler])
+        .replace("steps = 3\n", "")
+        .replace("replicates = 2", "replicates = 1")
+        .replace("values = [0.0, 7.2]", "range = [0.0, 14.4]")
+    )
+    sweep = write(tmp_path, f"{sampler}.toml", text)
+    report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None)
+    assert report.runs == (16 if sampler == "sobol" else 9)
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "out" / "analysis" / f"{sampler}_indices.csv").read_text()
+    header = (
+        "outcome,parameter,S1,S1_conf,ST,ST_conf"
+        if sampler == "sobol"
+        else "outcome,parameter,mu,mu_star,mu_star_conf,sigma"
+    )
+    assert table.startswith(header)
+    assert (tmp_path / "out" / "analysis" / f"{sampler}_indices.png").is_file()
