@@ -16,9 +16,10 @@ feasible outcomes (typically: still on the table and inside both sides' win-sets
   ``u_us + u_china``.
 
 Ties between outcomes are broken deterministically (documented per function) so that the
-answers do not depend on the order of the outcomes in the space.  Utilities are compared
-after rounding to ``UTILITY_DECIMALS`` so that two outcomes whose utilities differ only by
-floating-point noise count as equal.
+chosen utilities do not depend on the order of the outcomes in the space; an exact tie
+between mirror-image points goes to side 1 (the US) — a convention, stated here.
+Utilities are compared after rounding to ``UTILITY_DECIMALS`` so that two outcomes whose
+utilities differ only by floating-point noise count as equal.
 """
 
 from __future__ import annotations
@@ -103,11 +104,17 @@ def nash_point(
 ) -> int | None:
     """Index of the Nash bargaining point relative to ``r`` (None if no outcome is rational).
 
-    Maximises the Nash product; ties go to the larger total gain, then the smaller index.
+    Maximises the Nash product; ties go to the larger sum of normalised gains (a tie-break
+    that, like the product, does not change when either side's utility is rescaled), then
+    side 1's gain (so that the chosen utilities never depend on the order of the outcomes),
+    then the smaller index.
     """
+    ideal = ideal_point(u1, u2, r, mask)
+    if ideal is None:
+        return None
     ir = rational_mask(u1, u2, r, mask)
-    g1, g2 = u1 - r[0], u2 - r[1]
-    return _argbest([g1 * g2, g1 + g2], ir)
+    n1, n2 = normalised_gains(u1, u2, r, ideal)
+    return _argbest([(u1 - r[0]) * (u2 - r[1]), n1 + n2, n1], ir)
 
 
 def ideal_point(
@@ -138,14 +145,14 @@ def kalai_point(
     """Index of the Kalai–Smorodinsky point relative to ``r`` (None if nothing is rational).
 
     Maximises the smaller normalised gain; ties go to the larger sum of normalised gains
-    (which makes the point Pareto-optimal), then the smaller index.
+    (which makes the point Pareto-optimal), then side 1's gain, then the smaller index.
     """
     ideal = ideal_point(u1, u2, r, mask)
     if ideal is None:
         return None
     ir = rational_mask(u1, u2, r, mask)
     n1, n2 = normalised_gains(u1, u2, r, ideal)
-    return _argbest([np.minimum(n1, n2), n1 + n2], ir)
+    return _argbest([np.minimum(n1, n2), n1 + n2, n1], ir)
 
 
 def welfare_point(
@@ -153,11 +160,11 @@ def welfare_point(
 ) -> int | None:
     """Index of the maximum-welfare (utilitarian) point among rational outcomes.
 
-    Maximises u1 + u2; ties go to the larger smaller gain over reservation, then the
-    smaller index.
+    Maximises u1 + u2; ties go to the larger smaller gain over reservation, then side 1's
+    utility, then the smaller index.
     """
     ir = rational_mask(u1, u2, r, mask)
-    return _argbest([u1 + u2, np.minimum(u1 - r[0], u2 - r[1])], ir)
+    return _argbest([u1 + u2, np.minimum(u1 - r[0], u2 - r[1]), u1], ir)
 
 
 def nash_product(utility: Sequence[float], r: Sequence[float]) -> float:

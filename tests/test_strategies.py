@@ -1,0 +1,345 @@
+"""Strategies: declared properties against observed behaviour, behaviour tables against
+scripted opponents, and the logrolling offer rule (DESIGN §3.3, §8)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.strategies import (
+    REGISTRY,
+    OpponentModelling,
+    RatificationAware,
+    Strategy,
+    TimeDependent,
+)
+from sim.issues import Issue, OutcomeSpace
+from sim.testing_negotiation import make_view, scripted_duel, small_spaces, weight_vectors
+
+EXPECTED = {
+    "time_dependent",
+    "boulware",
+    "linear",
+    "conceder",
+    "tit_for_tat",
+    "opponent_model",
+    "ratification_aware",
+    "rubinstein",
+    "random_acceptable",
+}
+HORIZON = 10
+W_US = np.array([0.5, 0.3, 0.2])
+W_CN = np.array([0.6, 0.3, 0.1])  # China's true weights (the opponent model must learn them)
+
+
+def _space() -> OutcomeSpace:
+    """Three issues, five levels each; China concedes on all (US values rise with the level)."""
+    issues = [
+        Issue(
+            name=n,
+            levels=tuple(str(i) for i in range(5)),
+            status_quo=0,
+            concedes="china",
+            negotiable=True,
+            values={"us": np.linspace(0, 1, 5), "china": np.linspace(1, 0, 5)},
+            quantities={},
+        )
+        for n in ("x", "y", "z")
+    ]
+    return OutcomeSpace(issues, allow_interim=False)
+
+
+SPACE = _space()
+U = {"us": SPACE.utility("us", W_US), "china": SPACE.utility("china", W_CN)}
+HARDLINER = [int(np.argmax(U["china"]))] * HORIZON  # always China's best outcome
+
+
+def _conceding_script() -> list[int]:
+    """China conceding linearly and logrolling with its true weights (a scripted opponent)."""
+    china = TimeDependent(exponent=1.0)
+    return [
+        int(
+            china.propose(make_view(SPACE, "china", U["china"], (), time=float(k), horizon=HORIZON))
+        )
+        for k in range(HORIZON)
+    ]
+
+
+CONCEDER = _conceding_script()
+
+
+def duel(kind: str, script, seed: int = 0, **kw):
+    return scripted_duel(REGISTRY[kind](), SPACE, U, script, horizon=HORIZON, seed=seed, **kw)
+
+
+def offers(kind: str, script, seed: int = 0, **kw) -> list[int]:
+    return [s.offer for s in duel(kind, script, seed, **kw)]
+
+
+# --------------------------------------------------------------------------- the registry
+def test_registry_has_every_strategy_and_fills_itself():
+    assert set(REGISTRY) >= EXPECTED
+
+    class Probe(REGISTRY["linear"]):  # a throwaway subclass registers itself by name
+        name = "probe_strategy_for_registry_test"
+
+    try:
+        assert REGISTRY["probe_strategy_for_registry_test"] is Probe
+    finally:
+        del REGISTRY["probe_strategy_for_registry_test"]
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_classifier_is_complete_and_read_only(kind):
+    cls = REGISTRY[kind]
+    assert set(cls.classifier) == set(Strategy.classifier)
+    assert all(isinstance(v, bool) for v in cls.classifier.values())
+    with pytest.raises(TypeError):
+        cls.classifier["stochastic"] = True  # type: ignore[index]
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_every_parameter_has_a_named_default(kind):
+    cls = REGISTRY[kind]
+    for p in cls.param_names:
+        if kind == "rubinstein":  # defaults are the teams' patience, read from the view
+            continue
+        assert hasattr(cls, f"default_{p}"), f"{kind}.{p} has no default_{p}"
+    with pytest.raises(ValueError):
+        cls(no_such_parameter=1.0)
+
+
+# --------------------------------------------------------------------------- declared properties
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_stochastic_property_matches_behaviour(kind):
+    runs = {tuple(offers(kind, CONCEDER, seed=s)) for s in range(6)}
+    if REGISTRY[kind].classifier["stochastic"]:
+        assert len(runs) > 1, "declared stochastic but the seed changes nothing"
+    else:
+        assert len(runs) == 1, "declared non-stochastic but offers depend on the seed"
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_history_dependence_matches_declared_properties(kind):
+    """Strategies that neither model nor reciprocate make the same offers whatever the
+    opponent offered; those that do respond to it."""
+    cls = REGISTRY[kind]
+    hard, soft = duel(kind, HARDLINER), duel(kind, CONCEDER)
+    responsive = cls.classifier["uses_opponent_model"] or cls.classifier["reciprocal"]
+    same_offers = [s.offer for s in hard] == [s.offer for s in soft]
+    same_asp = [s.aspiration for s in hard] == [s.aspiration for s in soft]
+    if not responsive:
+        assert same_offers and same_asp
+    if cls.classifier["reciprocal"]:
+        assert not same_asp, "declared reciprocal but ignores the opponent's concessions"
+    if cls.classifier["uses_opponent_model"]:
+        assert not same_offers, "declared opponent-modelling but offers ignore the opponent"
+
+
+def _restrictive_opponent_winset() -> np.ndarray:
+    """China's legislature rejects every deal giving it less than 0.45."""
+    return U["china"] >= 0.45
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_ratification_awareness_matches_declared_property(kind):
+    ws = _restrictive_opponent_winset()
+    blind = offers(kind, CONCEDER)
+    seen = offers(kind, CONCEDER, opponent_winset=ws)
+    if REGISTRY[kind].classifier["ratification_aware"]:
+        assert all(ws[x] for x in seen), "offers outside the other side's win-set"
+        assert blind != seen
+    else:
+        assert blind == seen, "offers depend on the other side's win-set"
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_time_dependent_aspiration_never_rises(kind):
+    cls = REGISTRY[kind]
+    if not cls.classifier["time_dependent"]:
+        return
+    asp = [s.aspiration for s in duel(kind, HARDLINER)]
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(asp))
+    assert asp[-1] < asp[0]
+
+
+# --------------------------------------------------------------------------- behaviour tables
+def _concession_share(kind: str, at: int, **params: float) -> float:
+    strat = REGISTRY[kind](**params)
+    steps = scripted_duel(strat, SPACE, U, HARDLINER, horizon=HORIZON)
+    top = steps[0].aspiration
+    return (top - steps[at].aspiration) / top
+
+
+# (strategy, share of the way to reservation conceded at half time against a hardliner)
+TIME_TABLE = [
+    ("boulware", 0.0, 0.05),
+    ("linear", 0.45, 0.55),
+    ("conceder", 0.75, 0.85),
+    ("time_dependent", 0.45, 0.55),
+]
+
+
+@pytest.mark.parametrize(("kind", "low", "high"), TIME_TABLE)
+def test_behaviour_table_time_dependent_family(kind, low, high):
+    assert low <= _concession_share(kind, HORIZON // 2) <= high
+
+
+@pytest.mark.parametrize("exponent", [0.2, 0.5, 1.0, 2.0, 5.0])
+def test_exponent_orders_concession(exponent):
+    """A larger exponent concedes more at any given time (Faratin et al. 1998)."""
+    lo = _concession_share("time_dependent", 4, exponent=exponent)
+    hi = _concession_share("time_dependent", 4, exponent=exponent * 1.5)
+    assert hi > lo
+
+
+def test_behaviour_table_tit_for_tat():
+    """Against a hardliner it concedes only its opening gesture; against a conceder it
+    concedes what the conceder conceded (in its own utility)."""
+    initial = 0.05
+    strat = REGISTRY["tit_for_tat"](initial=initial, reciprocity=1.0)
+    hard = scripted_duel(strat, SPACE, U, HARDLINER, horizon=HORIZON)
+    soft = scripted_duel(strat, SPACE, U, CONCEDER, horizon=HORIZON)
+    top = float(U["us"].max())
+    assert all(s.aspiration == pytest.approx(top - initial) for s in hard)
+    for k, s in enumerate(soft):
+        conceded = max(0.0, U["us"][CONCEDER[k]] - U["us"][CONCEDER[0]]) if k else 0.0
+        assert s.aspiration == pytest.approx(max(0.0, top - initial - conceded))
+    assert soft[-1].aspiration < hard[-1].aspiration
+
+
+def test_behaviour_table_opponent_model_learns_the_weights():
+    strat = OpponentModelling()
+    prior = np.full(3, 1 / 3)
+    view = make_view(
+        SPACE,
+        "us",
+        U["us"],
+        [_offer_record(x) for x in CONCEDER],
+        time=0.0,
+        horizon=HORIZON,
+    )
+    learnt = strat.opponent_weights(view)
+    assert list(np.argsort(-learnt)) == list(np.argsort(-W_CN))  # ranks the issues right
+    assert np.abs(learnt - W_CN).sum() < np.abs(prior - W_CN).sum()  # closer than the prior
+    assert learnt.sum() == pytest.approx(1.0)
+
+
+def _offer_record(x: int):
+    from sim.protocol import OfferRecord
+
+    return OfferRecord(
+        week=1,
+        round_no=1,
+        level="principal",
+        proposer="china",
+        outcome=x,
+        utility={s: float(U[s][x]) for s in U},
+        reservation={"us": 0.0, "china": 0.0},
+        accepted=False,
+        blocked_by_ratification=False,
+    )
+
+
+def test_opponent_model_logrolls_better_than_the_prior():
+    """Against the conceding script, the learnt model's offers are worth more to China (its
+    true utility) at the same own aspiration than offers built on the equal-weight prior."""
+    learnt = duel("opponent_model", CONCEDER)
+    prior = duel("linear", CONCEDER)
+    gain = [U["china"][a.offer] - U["china"][b.offer] for a, b in zip(learnt, prior, strict=True)]
+    assert all(g >= -1e-12 for g in gain[1:]) and sum(gain) > 0
+
+
+def test_behaviour_table_ratification_aware_leverage():
+    """A narrower own win-set raises the floor of its concessions (tied hands)."""
+    strat = RatificationAware(leverage=1.0)
+    wide = np.ones(len(SPACE), bool)
+    narrow = U["us"] >= 0.5
+    late = float(HORIZON)  # at the horizon a time-dependent strategy is at its floor
+    a_wide = strat.aspiration(
+        make_view(SPACE, "us", U["us"], (), time=late, horizon=HORIZON, own_winset=wide)
+    )
+    a_narrow = strat.aspiration(
+        make_view(SPACE, "us", U["us"], (), time=late, horizon=HORIZON, own_winset=narrow)
+    )
+    assert a_wide == pytest.approx(0.0)
+    assert a_narrow > a_wide + 0.1
+
+
+def test_behaviour_table_rubinstein_is_stationary():
+    steps = scripted_duel(
+        REGISTRY["rubinstein"](discount=0.9, opponent_discount=0.8),
+        SPACE,
+        U,
+        CONCEDER,
+        horizon=HORIZON,
+    )
+    assert len({s.offer for s in steps}) == 1
+    assert len({s.aspiration for s in steps}) == 1
+    assert steps[0].aspiration == pytest.approx(0.9 * (1 - 0.8) / (1 - 0.72), abs=1e-6)
+
+
+def test_behaviour_table_random_acceptable_meets_its_aspiration():
+    for s in duel("random_acceptable", CONCEDER, seed=3):
+        assert U["us"][s.offer] >= s.aspiration - 1e-12
+
+
+# --------------------------------------------------------------------------- logrolling
+@settings(max_examples=80, deadline=None)
+@given(small_spaces(), st.data())
+def test_logrolling_offer_is_best_for_the_modelled_opponent(space, data):
+    """Among outcomes meeting the aspiration, the offer maximises the modelled opponent's
+    utility (brute force over the space)."""
+    w = data.draw(weight_vectors(space.n_issues))
+    own = space.utility("us", w)
+    asp = data.draw(st.floats(0, 1))
+
+    class Fixed(Strategy):  # a nameless probe: not registered
+        def aspiration(self, view):
+            return asp
+
+    strat = Fixed()
+    view = make_view(space, "us", own, (), time=0.0, horizon=HORIZON)
+    x = strat.propose(view)
+    model = strat.opponent_utility(view)
+    meets = [i for i in range(len(space)) if own[i] >= asp]
+    if meets:
+        assert own[x] >= asp
+        assert model[x] == pytest.approx(max(model[i] for i in meets), abs=1e-9)
+    else:
+        assert own[x] == pytest.approx(own.max())
+
+
+def test_logrolling_concedes_first_on_what_matters_little():
+    """Two issues, the US weighs `a` 0.7 and `b` 0.3: its first concession is on `b`."""
+    issues = [
+        Issue(
+            "a",
+            tuple("012"),
+            0,
+            "china",
+            True,
+            {"us": np.array([0, 0.5, 1.0]), "china": np.array([1.0, 0.5, 0])},
+            {},
+        ),
+        Issue(
+            "b",
+            tuple("012"),
+            0,
+            "us",
+            True,
+            {"us": np.array([1.0, 0.5, 0]), "china": np.array([0, 0.5, 1.0])},
+            {},
+        ),
+    ]
+    space = OutcomeSpace(issues, allow_interim=False)
+    own = space.utility("us", np.array([0.7, 0.3]))
+    strat = TimeDependent(exponent=1.0)
+    first = strat.propose(make_view(space, "us", own, (), time=0.0, horizon=4))
+    later = strat.propose(make_view(space, "us", own, (), time=2.0, horizon=4))
+    assert space.terms(first) == {"a": "2", "b": "0"}
+    assert space.terms(later)["a"] == "2" and space.terms(later)["b"] != "0"
