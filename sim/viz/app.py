@@ -10,6 +10,7 @@ them.  Follows Mesa's example apps: small named components handed to ``SolaraViz
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import solara
@@ -27,16 +28,25 @@ from sim.viz.session import AppSetup, SessionModel
 
 # Lever ranges and steps (UI constants; a launch config outside a range widens it).
 PATIENCE_RANGE = (0.95, 1.0, 0.001)  # weekly discount factor
-FARM_AID_RANGE = (0.0, 30.0, 0.5)  # $bn over all tranches (2019 MFP: $14.5bn)
+FARM_AID_RANGE = (0.0, 30.0, 0.1)  # $bn over all tranches (2019 MFP: $14.5bn)
 FARMERS_RANGE = (100, 10_000, 100)  # farmer agents
 THRESHOLD_RANGE = (6.5, 7.5, 0.01)  # CNY per USD
+SNAP_TOLERANCE = 1e-9  # float slack when aligning a slider's grid with its value
+ROUND_DIGITS = 9
 PLAY_INTERVAL_MS = 150  # pause between weeks while playing
 APP_NAME = "tradetalks: US-China trade talks"
 
 
 def _slider(label: str, value: float, bounds: tuple[float, float, float]) -> Slider:
+    """A slider whose grid of steps passes through ``value``.
+
+    Vuetify snaps a slider's value to ``min + n * step``; were ``value`` off that grid, the
+    slider would move by itself and the lever would count as changed.
+    """
     low, high, step = bounds
-    return Slider(label, value=value, min=min(low, value), max=max(high, value), step=step)
+    start = value - math.floor((value - low) / step + SNAP_TOLERANCE) * step
+    start = round(start, ROUND_DIGITS) if isinstance(step, float) else int(start)
+    return Slider(label, value=value, min=start, max=max(high, value), step=step)
 
 
 def model_params(setup: AppSetup) -> dict[str, Any]:

@@ -421,7 +421,9 @@ MACRO_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Farm aid paid, $bn (cumulative)", (("farm_aid_paid_bn", "farm aid paid"),)),
 )
 MACRO_COLUMNS = 3
+CNY_AXIS_STEP = 0.05  # the yuan axis spans whole multiples of this, with the line inside
 MACRO_PALETTE = ("#1f4e9c", "#c0392b")
+TARIFF_KEY = "blue: US on China · red: China on US"
 
 
 def macro_option(model: TradeTalksModel) -> dict[str, Any]:
@@ -443,6 +445,16 @@ def macro_option(model: TradeTalksModel) -> dict[str, Any]:
                 "textStyle": {"fontSize": 12},
             }
         )
+        if len(lines) > 1:  # a key instead of a legend, under the panel's title
+            titles.append(
+                {
+                    "text": TARIFF_KEY,
+                    "left": f"{left + width / 2:.1f}%",
+                    "top": f"{top + 5:.0f}%",
+                    "textAlign": "center",
+                    "textStyle": {"fontSize": 9, "fontWeight": "normal", "color": GREY},
+                }
+            )
         grids.append(
             {
                 "left": f"{left + 6:.1f}%",
@@ -486,8 +498,9 @@ def macro_option(model: TradeTalksModel) -> dict[str, Any]:
         "data": [{"yAxis": threshold}],
     }
     cny_values = [v for v in data["cny_usd"] if math.isfinite(v)]
-    ys[2]["min"] = _num(min([threshold, *cny_values]) - 0.05)  # keep the line in view
-    ys[2]["max"] = _num(max([threshold, *cny_values]) + 0.05)
+    low, high = min([threshold, *cny_values]), max([threshold, *cny_values])
+    ys[2]["min"] = _num(math.floor(low / CNY_AXIS_STEP - 0.5) * CNY_AXIS_STEP)  # line in view
+    ys[2]["max"] = _num(math.ceil(high / CNY_AXIS_STEP + 0.5) * CNY_AXIS_STEP)
     ys[4].update({"min": 0, "max": 1, "scale": False})
     return {
         "animation": False,
@@ -495,12 +508,6 @@ def macro_option(model: TradeTalksModel) -> dict[str, Any]:
         "grid": grids,
         "xAxis": xs,
         "yAxis": ys,
-        "legend": {
-            "show": True,
-            "bottom": 0,
-            "data": ["US on China", "China on US"],
-            "textStyle": {"fontSize": 10},
-        },
         "tooltip": {"trigger": "axis"},
         "series": series,
     }

@@ -1,0 +1,105 @@
+"""End to end: ``tradetalks viz`` in headless Chromium (Debian's), driven by Playwright.
+
+Starts the server, waits for the page, presses Step and checks that the week and every chart
+change, plays and pauses, moves the farmer-count slider and resets, saves screenshots to
+``out/browser/``, and fails on any page error, console error or request leaving 127.0.0.1.
+In CI (``CI=true``, or ``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets) a missing
+Chromium is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from sim.viz.browser import WEEK_SELECTOR, chromium_page, chromium_path, viz_server
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "out" / "browser"
+LOAD_TIMEOUT_MS = 90_000  # first page load: Solara's front end and the first model
+STEP_TIMEOUT_MS = 20_000
+STEPS = 3
+REQUIRED_IF = ("CI", "TRADETALKS_REQUIRE_BROWSER")  # set: a missing Chromium fails the test
+FARMER_SLIDER_PRESSES = 7  # ArrowLeft presses on the farmer slider (step 100): 1,000 → 300
+
+
+@pytest.fixture(scope="module")
+def browser_ready() -> None:
+    pytest.importorskip("playwright")
+    if chromium_path() is None:
+        message = "Debian chromium is missing (apt-get install -y chromium)"
+        required = (os.environ.get(var, "").lower() in ("1", "true", "yes") for var in REQUIRED_IF)
+        if any(required):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _charts(page) -> list[bytes]:
+    return [el.screenshot() for el in page.locator(".solara-echarts").all()]
+
+
+def _week(page, week: int) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator(WEEK_SELECTOR)).to_have_text(
+        re.compile(rf"^Week {week} of "), timeout=STEP_TIMEOUT_MS
+    )
+
+
+def test_viz_in_a_real_browser(browser_ready: None, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with viz_server(log=tmp_path / "server.log") as url, chromium_page() as (page, record):
+        page.goto(url)
+        step = page.get_by_role("button", name="Step")
+        step.wait_for(timeout=LOAD_TIMEOUT_MS)
+        _week(page, 0)
+        charts = page.locator(".solara-echarts:has(canvas)")
+        expect(charts).to_have_count(3, timeout=LOAD_TIMEOUT_MS)
+        expect(page.locator(".tt-offer table")).to_be_visible()
+        page.screenshot(path=SHOTS / "01-start.png", full_page=True)
+
+        before = _charts(page)
+        for week in range(1, STEPS + 1):
+            step.click()
+            _week(page, week)
+        page.wait_for_timeout(300)  # let the charts paint
+        after = _charts(page)
+        assert len(after) == len(before) == 3
+        changed = [a != b for a, b in zip(before, after, strict=True)]
+        assert all(changed), f"charts unchanged after {STEPS} steps: {changed}"
+        page.screenshot(path=SHOTS / "02-stepped.png", full_page=True)
+
+        page.get_by_role("button", name="▶").click()
+        page.wait_for_function(  # playing moves the week on by itself
+            f"parseInt(document.querySelector('{WEEK_SELECTOR}').textContent.split(' ')[1]) "
+            f">= {STEPS + 2}",
+            timeout=STEP_TIMEOUT_MS,
+        )
+        page.get_by_role("button", name="❚❚").click()
+        expect(step).to_be_enabled(timeout=STEP_TIMEOUT_MS)
+
+        slider = page.get_by_role("slider", name="Number of farmers", exact=True)
+        slider.focus()
+        for _ in range(FARMER_SLIDER_PRESSES):
+            slider.press("ArrowLeft")
+        page.get_by_role("button", name="Reset").click()
+        _week(page, 0)
+        expect(page.get_by_text("Changed from the scenario: farmers")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        expect(page.get_by_text(re.compile(r"· 300 farmers ·"))).to_be_visible()
+        step.click()
+        _week(page, 1)
+        page.wait_for_timeout(300)
+        page.screenshot(path=SHOTS / "03-reset-300-farmers.png", full_page=True)
+
+    assert record["page_errors"] == []
+    assert record["console_errors"] == []
+    assert record["external"] == [], "the page must load nothing from the internet"

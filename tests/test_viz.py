@@ -1,0 +1,261 @@
+"""Browser app without a browser: levers → config, session models, views, and the Solara page.
+
+The page is rendered with Solara's test utilities (``solara.render``) and driven through its
+widgets: pressing Step, moving a slider, pressing Reset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("solara")
+
+import ipyvuetify as v
+import solara
+from solara.components.echarts import EchartsWidget
+
+from sim.model import TradeTalksModel, resolve_config
+from sim.viz import components as c
+from sim.viz.levers import Levers, apply_levers, list_scenarios, parse_seed
+from sim.viz.session import AppSetup, SessionModel
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+BASELINE = CONFIGS / "baseline.toml"
+SMALL_FARMS = 120  # keeps models quick; nothing here depends on the count
+
+
+@pytest.fixture(scope="module")
+def setup() -> AppSetup:
+    return AppSetup.from_config(BASELINE)
+
+
+# --------------------------------------------------------------------------- scenarios, levers
+def test_scenarios_list_configs_and_scenarios_but_not_sweeps(tmp_path: Path) -> None:
+    labels = [s.label for s in list_scenarios(CONFIGS, launch=BASELINE)]
+    assert labels[0] == "baseline.toml"
+    expected = {f"scenarios/{p.name}" for p in (CONFIGS / "scenarios").glob("*.toml")}
+    assert expected <= set(labels)
+    assert not any(label.startswith("sweeps/") for label in labels)
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "a_sweep.toml").write_text('name = "s"\nbase = "x.toml"\n')
+    own = tmp_path / "scenarios" / "mine.toml"
+    own.write_text(f'extends = "{BASELINE.as_posix()}"\n[teams.us]\npatience = 0.98\n')
+    found = [s.label for s in list_scenarios(tmp_path, launch=BASELINE)]
+    assert found == [str(BASELINE), "scenarios/mine.toml"]
+
+
+def test_levers_read_and_set_a_config() -> None:
+    cfg = resolve_config(BASELINE)
+    levers = Levers.of(cfg)
+    assert levers.farmers == cfg.world.farmers.count
+    assert levers.farm_aid_bn == pytest.approx(sum(t.amount_bn for t in cfg.calendar.farm_aid))
+    other = next(k for k in ("linear", "conceder", "boulware") if k != levers.us_strategy)
+    raw = apply_levers(
+        cfg,
+        Levers(
+            us_patience=0.97,
+            farmers=300,
+            currency_threshold=7.2,
+            farm_aid_bn=2 * levers.farm_aid_bn,
+            us_strategy=other,
+        ),
+    )
+    new = resolve_config(raw)
+    assert new.teams["us"].patience == 0.97
+    assert new.teams["china"].patience == cfg.teams["china"].patience  # None keeps the config's
+    assert new.world.farmers.count == 300
+    assert new.world.pboc.threshold == 7.2
+    for old_t, new_t in zip(cfg.calendar.farm_aid, new.calendar.farm_aid, strict=True):
+        assert new_t.amount_bn == pytest.approx(2 * old_t.amount_bn)  # proportional rescale
+    lead = new.teams["us"].members[new.teams["us"].leads.principal].strategy
+    assert lead.kind == other and lead.params == {}  # the old kind's parameters are dropped
+
+
+def test_changed_from_keeps_only_moved_levers() -> None:
+    base = Levers.of(resolve_config(BASELINE))
+    moved = Levers(**{**base.as_dict(), "farmers": 500})
+    assert moved.changed_from(base) == Levers(farmers=500)
+
+
+@pytest.mark.parametrize("text", ["x", "1.5", "-3"])
+def test_bad_seeds_are_refused_readably(text: str) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        parse_seed(text)
+
+
+# --------------------------------------------------------------------------- session models
+def test_session_model_matches_the_plain_model(setup: AppSetup) -> None:
+    session = SessionModel(setup=setup, farmers=SMALL_FARMS)
+    plain = TradeTalksModel(
+        config=BASELINE, rng=setup.seed, overrides={"world.farmers.count": SMALL_FARMS}
+    )
+    for _ in range(6):
+        session.step()
+        plain.step()
+    assert session.timeseries().equals(plain.timeseries())
+    assert session.overridden_names == ["farmers"]
+
+
+def test_untouched_levers_keep_the_scenarios_values(setup: AppSetup) -> None:
+    label = "scenarios/patient_china.toml"
+    scenario_cfg = resolve_config(setup.path_of(label))
+    lv = setup.levers
+    model = SessionModel(
+        label,
+        setup.seed,
+        setup,
+        lv.us_patience,
+        lv.china_patience,
+        lv.farm_aid_bn,
+        SMALL_FARMS,
+        lv.currency_threshold,
+        lv.us_strategy,
+        lv.china_strategy,
+    )
+    assert model.config.teams["china"].patience == scenario_cfg.teams["china"].patience
+    moved = SessionModel(label, "7", setup, china_patience=0.96, farmers=SMALL_FARMS)
+    assert moved.config.teams["china"].patience == 0.96
+    assert moved.seed == 7
+
+
+def test_each_session_model_is_its_own(setup: AppSetup) -> None:
+    a = SessionModel(setup=setup, farmers=SMALL_FARMS)
+    b = SessionModel(setup=setup, farmers=SMALL_FARMS)
+    a.step()
+    a.step()
+    assert (a.steps, b.steps) == (2, 0)
+
+
+# --------------------------------------------------------------------------- views
+@pytest.fixture(scope="module")
+def ran() -> SessionModel:
+    model = SessionModel(setup=AppSetup.from_config(BASELINE), farmers=SMALL_FARMS)
+    for _ in range(model.horizon):
+        model.step()
+    return model
+
+
+def test_network_view_draws_every_farmer_at_small_counts(ran: SessionModel) -> None:
+    option = c.network_option(ran)
+    dots = option["series"][1]["data"]
+    assert len(dots) == SMALL_FARMS
+    assert [d[2] for d in dots] == pytest.approx(ran.farmers.approval, abs=1e-4)
+    assert sum(p[1] for p in option["series"][2]["data"]) == SMALL_FARMS  # histogram of all
+
+
+def test_network_view_samples_large_populations(setup: AppSetup) -> None:
+    model = SessionModel(setup=setup, farmers=3 * c.NETWORK_DRAW_LIMIT)
+    state = model.rng.bit_generator.state
+    option = c.network_option(model)
+    assert len(option["series"][1]["data"]) == c.NETWORK_DRAW_LIMIT
+    assert sum(p[1] for p in option["series"][2]["data"]) == 3 * c.NETWORK_DRAW_LIMIT
+    assert "sample of 1,000 of 3,000" in option["title"][0]["subtext"]
+    assert model.rng.bit_generator.state == state  # drawing never consumes the model's draws
+
+
+def test_timeline_shows_every_offer_reservations_and_deals(ran: SessionModel) -> None:
+    option = c.timeline_option(ran)
+    history = ran.negotiation.history
+    by_name = {s["name"]: s for s in option["series"]}
+    for side, name in (("us", "US"), ("china", "China")):
+        own = by_name[f"{name} utility, own offers"]["data"]
+        others = by_name[f"{name} utility, other side's offers"]["data"]
+        assert len(own) + len(others) == len(history)
+        assert len(by_name[f"{name} reservation"]["data"]) == ran.steps + 1
+        assert len(by_name[f"{name} utility, accepted"]["data"]) == sum(r.accepted for r in history)
+        assert sorted(p[1] for p in own + others) == pytest.approx(
+            sorted(round(r.utility[side], c.DIGITS) for r in history)
+        )
+    marks = option["series"][0]["markLine"]["data"]
+    assert len(marks) == 1 + len(ran.negotiation.deals)
+    assert all("week" in m["label"]["formatter"] for m in marks[1:])
+
+
+def test_offer_table_lists_every_issue(setup: AppSetup, ran: SessionModel) -> None:
+    fresh = SessionModel(setup=setup, farmers=SMALL_FARMS)
+    assert c.offer_table(fresh).title == "No offer yet"
+    view = c.offer_table(ran)
+    assert [row[0] for row in view.rows] == [i.name for i in ran.space.issues]
+    if ran.negotiation.deals:
+        agreed = {}
+        for deal in ran.negotiation.deals:
+            agreed.update(deal.terms)
+        assert {row[0]: row[3] for row in view.rows if row[0] in agreed} == agreed
+    else:
+        terms = ran.space.terms(ran.negotiation.history[-1].outcome)
+        assert {row[0]: row[3] for row in view.rows} == {
+            i.name: terms.get(i.name, "open") for i in ran.space.issues
+        }
+    assert "<script" not in c.table_html(view)
+
+
+def test_macro_view_has_every_series_and_the_currency_line(ran: SessionModel) -> None:
+    option = c.macro_option(ran)
+    names = {s["name"] for s in option["series"]}
+    assert {
+        "US on China",
+        "China on US",
+        "soybean exports",
+        "CNY/USD",
+        "Fed rate",
+        "farm approval",
+    } <= names
+    assert all(len(s["data"]) == ran.steps + 1 for s in option["series"])
+    cny = next(s for s in option["series"] if s["name"] == "CNY/USD")
+    assert cny["markLine"]["data"] == [{"yAxis": ran.config.world.pboc.threshold}]
+
+
+def test_status_names_week_scenario_and_changed_levers(ran: SessionModel) -> None:
+    lines = c.status_lines(ran)
+    assert lines[0].startswith(f"Week {ran.horizon} of {ran.horizon}")
+    assert "Scenario: baseline.toml" in lines[2]
+    assert lines[-1] == "Changed from the scenario: farmers"
+
+
+# --------------------------------------------------------------------------- the page
+def _page():
+    from sim.viz.app import Page
+
+    return solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+
+
+def _week_text(rc) -> str:
+    return rc.find(v.Html, class_="tt-week").widget.children[0]
+
+
+def _options(rc) -> list[dict]:
+    return [w.option for w in rc.find(EchartsWidget).widgets]
+
+
+def test_page_steps_and_resets_with_a_moved_slider() -> None:
+    _, rc = _page()
+    assert _week_text(rc).startswith("Week 0 of")
+    charts_before = _options(rc)
+    assert len(charts_before) == 3 and all(o.get("series") for o in charts_before)
+    step = rc.find(v.Btn, children=["Step"])
+    for _ in range(3):
+        step.widget.click()
+    assert _week_text(rc).startswith("Week 3 of")
+    charts_after = _options(rc)
+    assert all(a != b for a, b in zip(charts_before, charts_after, strict=True))
+
+    farmers = rc.find(v.Slider, label="Number of farmers").widget
+    farmers.v_model = 300
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert _week_text(rc).startswith("Week 0 of")
+    texts = [w.children[0] for w in rc.find(v.Html, tag="span").widgets if w.children]
+    assert any("300 farmers" in t for t in texts)
+    assert any(t == "Changed from the scenario: farmers" for t in texts)
+    network = next(o for o in _options(rc) if "network" in str(o["title"]))
+    assert len(network["series"][1]["data"]) == 300
+
+
+def test_two_pages_get_two_models() -> None:
+    _, first = _page()
+    _, second = _page()
+    first.find(v.Btn, children=["Step"]).widget.click()
+    assert _week_text(first).startswith("Week 1 of")
+    assert _week_text(second).startswith("Week 0 of")
