@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import warnings
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -31,7 +32,7 @@ from experiments.worker import (
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: keeps workers busy, memory bounded
 MAX_ATTEMPTS = 3  # a task whose worker dies this many times is recorded as failed
 DASK_RETRIES = 2  # extra attempts Dask gives a task that raised (transient errors)
-START_METHOD = "fork"  # explicit: mesa.batch_run switches the global default to spawn
+FORKSERVER_PRELOAD = ["experiments.worker", "sim.model"]  # imported once by a fork server
 
 
 def default_workers() -> int:
@@ -40,6 +41,14 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def start_method() -> str:
+    """How local workers start: forked from this process when it runs no other Python
+    thread (fast: the model is already imported and its outcome space cached), else from
+    a fork server (safe inside threaded hosts such as notebooks or a test session).
+    Always explicit, because ``mesa.batch_run`` switches the global default to spawn."""
+    return "fork" if threading.active_count() == 1 else "forkserver"
 
 
 def _failed_batch(ctx: Context, task: Task, error: str) -> BatchResult:
@@ -51,9 +60,9 @@ def _failed_batch(ctx: Context, task: Task, error: str) -> BatchResult:
 class LocalBackend:
     """A process pool on this machine.
 
-    Workers are forked, so they start with the model imported and its outcome space
-    cached by the probe run (a fresh interpreter would spend seconds importing); the
-    runner forks before starting any thread of its own.
+    Workers are forked (see ``start_method``), so they start with the model imported and
+    its outcome space cached by the probe run; a fresh interpreter would spend seconds
+    importing.  The runner starts them before any thread of its own.
     """
 
     name = "local"
@@ -71,7 +80,9 @@ class LocalBackend:
         return None
 
     def _pool(self) -> ProcessPoolExecutor:
-        mp = multiprocessing.get_context(START_METHOD)
+        mp = multiprocessing.get_context(start_method())
+        if mp.get_start_method() == "forkserver":
+            mp.set_forkserver_preload(FORKSERVER_PRELOAD)
         return ProcessPoolExecutor(
             self.workers, mp_context=mp, initializer=init_worker, initargs=(self.context,)
         )
@@ -97,24 +108,33 @@ class LocalBackend:
         pool = self._start(self._pool())
         try:
             while True:
-                while len(pending) < self.window:
+                broken = False
+                while len(pending) < self.window and not broken:
                     task = retry.popleft() if retry else next(it, None)
                     if task is None:
                         break
-                    pending[pool.submit(run_task_local, task)] = task
-                if not pending:
-                    return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                lost: list[Task] = []
-                for fut in done:
-                    task = pending.pop(fut)
                     try:
-                        yield fut.result()
-                    except BrokenProcessPool:
-                        lost.append(task)
-                if lost:  # a worker died: every task still in this pool is lost too
+                        pending[pool.submit(run_task_local, task)] = task
+                    except BrokenProcessPool:  # broke since the last wait; task never ran
+                        retry.appendleft(task)
+                        broken = True
+                if not pending and not broken:
+                    return
+                lost: list[Task] = []
+                if not broken:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        task = pending.pop(fut)
+                        try:
+                            result = fut.result()
+                        except BrokenProcessPool:
+                            lost.append(task)
+                            broken = True
+                        else:
+                            yield result
+                if broken:  # a worker died: every task still in this pool is lost too
                     for fut, task in pending.items():
-                        if fut.done() and fut.exception() is None:
+                        if fut.done() and not fut.cancelled() and fut.exception() is None:
                             yield fut.result()
                         else:
                             lost.append(task)

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 DPI = 120
 MAX_ANNOTATED_CELLS = 150  # write the value into heatmap cells up to this many cells
 MAX_LABELS = 8  # most frequent labels shown for a text outcome
+TILT_CHARS = 30  # tilt x tick labels when they add up to more characters than this
+MAX_BINS = 30  # histogram bins for a continuous outcome
+TILT_CHARS = 30  # tilt x tick labels when they add up to more characters than this
+MAX_BINS = 30  # histogram bins for a continuous outcome
 MAX_PANELS_PER_ROW = 3
 CMAP = "viridis"
 
@@ -30,45 +34,54 @@ def _title(d: SweepData) -> str:
     return f"sweep {d.manifest['name']!r} — {d.manifest['runs']} runs"
 
 
-def deal_heatmap(d: SweepData, x: str, y: str, bins: int) -> bytes:
-    """Share of runs with a deal over two parameters (cells: levels or equal-width bins)."""
+def heatmap(
+    d: SweepData,
+    x: str,
+    y: str,
+    bins: int,
+    metric: str,
+    label: str,
+    vrange: tuple[float, float] | None,
+    title: str,
+) -> bytes:
+    """A heatmap of an SQL aggregate ``metric`` over two parameters (levels or bins)."""
     xe, xl, xlab = d.axis(x, bins)
     ye, yl, ylab = d.axis(y, bins)
     _, rows = d.sql(
-        f"SELECT {xe} AS xi, {ye} AS yi, avg(CAST(deal AS DOUBLE)), count(*) "
+        f"SELECT {xe} AS xi, {ye} AS yi, {metric}, count(*) "
         "FROM runs WHERE status = 'ok' GROUP BY xi, yi"
     )
     grid = np.full((len(yl), len(xl)), np.nan)
     counts = np.zeros_like(grid)
-    for xi, yi, p, n in rows:
-        if xi is not None and yi is not None:
-            grid[yi, xi], counts[yi, xi] = p, n
+    for xi, yi, v, n in rows:
+        if xi is not None and yi is not None and v is not None:
+            grid[yi, xi], counts[yi, xi] = v, n
     fig = Figure(figsize=(max(6.0, 0.9 * len(xl) + 3), max(4.5, 0.6 * len(yl) + 2.5)))
     ax = fig.add_subplot()
-    im = ax.imshow(grid, origin="lower", cmap=CMAP, vmin=0, vmax=1, aspect="auto")
+    lo, hi = vrange if vrange else (np.nanmin(grid), np.nanmax(grid))
+    im = ax.imshow(grid, origin="lower", cmap=CMAP, vmin=lo, vmax=hi, aspect="auto")
+    tilt = sum(len(lab) for lab in xlab) > TILT_CHARS
     ax.set_xticks(
-        range(len(xl)),
-        xlab,
-        rotation=30 if len(xl) > 5 else 0,
-        ha="right" if len(xl) > 5 else "center",
+        range(len(xl)), xlab, rotation=30 if tilt else 0, ha="right" if tilt else "center"
     )
     ax.set_yticks(range(len(yl)), ylab)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     if grid.size <= MAX_ANNOTATED_CELLS:
+        mid = lo + 0.6 * (hi - lo) if hi > lo else np.inf
         for (i, j), v in np.ndenumerate(grid):
             if not np.isnan(v):
                 ax.text(
                     j,
                     i,
-                    f"{v:.2f}\n(n={int(counts[i, j])})",
+                    f"{v:.3g}\n(n={int(counts[i, j])})",
                     ha="center",
                     va="center",
                     fontsize=8,
-                    color="white" if v < 0.6 else "black",
+                    color="white" if v < mid else "black",
                 )
-    fig.colorbar(im, ax=ax, label="deal probability")
-    ax.set_title(f"Deal probability by {x} and {y}\n{_title(d)}", fontsize=10)
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set_title(f"{title} by {x} and {y}\n{_title(d)}", fontsize=10)
     fig.tight_layout()
     return _png(fig)
 
@@ -113,8 +126,11 @@ def outcome_distributions(d: SweepData) -> bytes:
             )
             v = np.array([r[0] for r in rows], dtype=float)
             if v.size:
-                nb = min(30, max(5, len(np.unique(v))))
-                ax.hist(v, bins=nb, color="tab:blue", alpha=0.85)
+                if d.types.get(c) in ("BIGINT", "INTEGER"):  # one bar per integer value
+                    edges: Any = np.arange(v.min(), v.max() + 2) - 0.5
+                else:
+                    edges = min(MAX_BINS, max(5, len(np.unique(v))))
+                ax.hist(v, bins=edges, color="tab:blue", alpha=0.85, rwidth=0.85)
                 ax.axvline(
                     float(np.mean(v)), color="black", ls="--", lw=1, label=f"mean {np.mean(v):.3g}"
                 )
@@ -129,10 +145,16 @@ def outcome_distributions(d: SweepData) -> bytes:
                 f"SELECT CAST({_q(c)} AS VARCHAR) AS v, count(*) AS n FROM runs "
                 "WHERE status = 'ok' GROUP BY v ORDER BY n DESC, v"
             )
-            rows = rows[:MAX_LABELS]
-            labels = ["(none / open)" if r[0] is None else str(r[0]) for r in rows]
             total = sum(r[1] for r in rows) or 1
-            ax.barh(range(len(rows)), [r[1] / total for r in rows], color="tab:orange")
+            rows = rows[:MAX_LABELS]
+            if kind == "bool":  # both answers, always in the same order
+                seen = dict(rows)
+                rows = [(k, seen.get(k, 0)) for k in ("true", "false")]
+            labels = ["(none / open)" if r[0] is None else str(r[0]) for r in rows]
+            shares = [r[1] / total for r in rows]
+            ax.barh(range(len(rows)), shares, color="tab:orange")
+            for i, sh in enumerate(shares):
+                ax.text(min(sh, 0.8) + 0.02, i, f"{sh:.0%}", va="center", fontsize=8)
             ax.set_yticks(range(len(rows)), [lab[:28] for lab in labels], fontsize=8)
             ax.invert_yaxis()
             ax.set_xlim(0, 1)
@@ -267,7 +289,27 @@ def all_plots(
     out: dict[str, bytes] = {}
     if "deal" in d.outcomes and x is not None:
         if y is not None:
-            out["deal_heatmap.png"] = deal_heatmap(d, x, y, bins)
+            out["deal_heatmap.png"] = heatmap(
+                d,
+                x,
+                y,
+                bins,
+                "avg(CAST(deal AS DOUBLE))",
+                "deal probability",
+                (0.0, 1.0),
+                "Deal probability",
+            )
+            if "deal_week" in d.outcomes:
+                out["deal_week_heatmap.png"] = heatmap(
+                    d,
+                    x,
+                    y,
+                    bins,
+                    "avg(deal_week)",
+                    "mean week of the first deal (runs with one)",
+                    None,
+                    "Mean week of the first deal",
+                )
         else:
             out[f"deal_by_{x}.png"] = deal_by_parameter(d, x, bins)
     if d.outcomes:

@@ -65,6 +65,19 @@ class FlakyModel(TradeTalksModel):
         super().__init__(config=config, rng=rng, overrides=overrides, **params)
 
 
+class DyingModel(TradeTalksModel):
+    """Kills its worker process the first time it meets one patience value."""
+
+    marker: Path | None = None  # set by the test before the workers are forked
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        if (overrides or {}).get("teams.us.patience") == 0.98 and self.marker is not None:
+            if not self.marker.exists():
+                self.marker.touch()
+                os._exit(1)  # the worker dies mid-task, as if killed
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
 def write(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.write_text(textwrap.dedent(text))
@@ -129,13 +142,6 @@ def test_two_local_workers_give_the_same_table(small, reference, tmp_path):
     assert series_table(tmp_path / "two").equals(series_table(reference))
 
 
-def test_dask_gives_the_same_table(small, reference, tmp_path):
-    report = run_sweep(small, tmp_path / "dask", workers=2, backend="dask", progress=None)
-    assert report.backend == "dask"
-    assert read_runs(tmp_path / "dask").equals(read_runs(reference))
-    assert series_table(tmp_path / "dask").equals(series_table(reference))
-
-
 def test_sigkill_then_resume_completes_the_same_table(small, reference, tmp_path):
     out = tmp_path / "killed"
     cmd = [
@@ -191,6 +197,21 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     out = CliRunner().invoke(app, ["analyze", str(tmp_path / "out")])
     assert out.exit_code == 0, out.output
     assert "injected failure" in (tmp_path / "out" / "analysis" / "failures.csv").read_text()
+
+
+def test_a_lost_worker_s_tasks_are_retried(tmp_path):
+    text = SMALL.replace('name = "small"', 'name = "dying"\nmodel = "test_sweep_runner:DyingModel"')
+    text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
+    sweep = write(tmp_path, "dying.toml", text)
+    DyingModel.marker = tmp_path / "died-once"
+    try:
+        report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None)
+    finally:
+        DyingModel.marker = None
+    assert DyingModel.marker is None and (tmp_path / "died-once").exists()
+    rows = read_runs(tmp_path / "out").to_pylist()
+    assert report.failed == 0 and [r["run_id"] for r in rows] == list(range(12))
+    assert all(r["status"] == "ok" for r in rows)
 
 
 BAD = {
@@ -295,3 +316,12 @@ def test_sensitivity_designs_are_analysed(sampler, tmp_path):
     )
     assert table.startswith(header)
     assert (tmp_path / "out" / "analysis" / f"{sampler}_indices.png").is_file()
+
+
+# Last in the module: the in-process Dask client leaves threads behind, and the local
+# backend forks its workers (best done from a process without stray threads).
+def test_dask_gives_the_same_table(small, reference, tmp_path):
+    report = run_sweep(small, tmp_path / "dask", workers=2, backend="dask", progress=None)
+    assert report.backend == "dask"
+    assert read_runs(tmp_path / "dask").equals(read_runs(reference))
+    assert series_table(tmp_path / "dask").equals(series_table(reference))

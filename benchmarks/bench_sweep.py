@@ -1,0 +1,184 @@
+"""Benchmark: the same N runs through `tradetalks sweep` and through `mesa.batch_run`.
+
+    .venv/bin/python benchmarks/bench_sweep.py [--runs 500] [--workers 2]
+
+Both execute the baseline scenario on a grid of US patience values with equal replicate
+counts (so the same configurations; seeds come from each tool's own scheme).  Prints
+both throughputs, their ratio and the sweep's parallel efficiency
+
+    (N x mean single-run time) / (workers x wall time),
+
+where the single-run time is measured serially in this process on runs spread over the
+design, with BLAS limited to one thread as in the sweep's workers (the fastest serial
+setting, so efficiency is not flattered).  The sweep's wall time is the whole command,
+interpreter start-up included; batch_run's is the call alone.  batch_run runs in its own
+interpreter because it switches multiprocessing to "spawn" process-wide.  ``--fair-blas``
+adds a batch_run pass with OPENBLAS_NUM_THREADS=1 to show where the difference comes from.
+Not a test: timings depend on the machine and on whatever else it is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "configs" / "baseline.toml"
+PATIENCE = [0.97, 0.98, 0.99, 0.995, 0.999]  # US weekly discount factors on the grid
+SERIAL_SAMPLE = 40  # runs timed serially for the mean single-run time
+ROOT_SEED = 2019
+
+BATCH_RUN = """
+import json, sys, time
+import mesa
+from sim.model import TradeTalksModel
+args = json.loads(sys.argv[1])
+if __name__ == "__main__":
+    start = time.perf_counter()
+    out = mesa.batch_run(TradeTalksModel,
+                         parameters={"config": args["config"],
+                                     "teams.us.patience": args["patience"]},
+                         rng=args["seeds"], number_processes=args["workers"],
+                         data_collection_period=-1, display_progress=False)
+    wall = time.perf_counter() - start
+    print(json.dumps({"wall": wall, "rows": len(out)}))
+"""
+
+
+def sweep_file(path: Path, replicates: int) -> Path:
+    path.write_text(
+        textwrap.dedent(f"""
+        name = "bench"
+        base = "{BASELINE.as_posix()}"
+        root_seed = {ROOT_SEED}
+        replicates = {replicates}
+        [sampler]
+        kind = "grid"
+        [[parameters]]
+        name = "us_patience"
+        path = "teams.us.patience"
+        values = {PATIENCE}
+        [outcomes]
+        keep = ["deal", "deal_week", "utility.us", "utility.china", "final.farm_approval"]
+    """)
+    )
+    return path
+
+
+def serial_mean(n_runs: int, replicates: int) -> float:
+    """Mean wall time of one run, serially, over runs spread across the design."""
+    from experiments.seeds import run_seed
+    from experiments.worker import limit_blas
+    from sim.model import TradeTalksModel
+
+    limit_blas()
+    TradeTalksModel(config=BASELINE, rng=0).run()  # warm the outcome-space cache
+    ids = [round(i * n_runs / SERIAL_SAMPLE) for i in range(SERIAL_SAMPLE)]
+    total = 0.0
+    for run_id in ids:
+        sample, rep = divmod(run_id, replicates)
+        seed = run_seed(ROOT_SEED, sample, rep)
+        start = time.perf_counter()
+        TradeTalksModel(
+            config=BASELINE, rng=seed, overrides={"teams.us.patience": PATIENCE[sample]}
+        ).run()
+        total += time.perf_counter() - start
+    return total / len(ids)
+
+
+def batch_run(workers: int, replicates: int, env: dict[str, str] | None = None) -> float:
+    """Wall time of mesa.batch_run over the same grid, in a fresh interpreter."""
+    args = {
+        "config": str(BASELINE),
+        "patience": PATIENCE,
+        "workers": workers,
+        "seeds": [ROOT_SEED * 1000 + r for r in range(replicates)],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "batch_run_bench.py"
+        script.write_text(BATCH_RUN)
+        res = subprocess.run(
+            [sys.executable, str(script), json.dumps(args)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **(env or {})},
+        )
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["rows"] == replicates * len(PATIENCE), out
+    return float(out["wall"])
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=500)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--fair-blas", action="store_true", help="also time batch_run with OPENBLAS_NUM_THREADS=1"
+    )
+    a = ap.parse_args()
+    replicates = -(-a.runs // len(PATIENCE))
+    n = replicates * len(PATIENCE)
+    print(
+        f"benchmark: N = {n} runs (baseline, {len(PATIENCE)} US patience values x "
+        f"{replicates} replicates), {a.workers} workers, {os.cpu_count()} CPUs, "
+        f"load average before: {os.getloadavg()[0]:.2f}"
+    )
+
+    t1 = serial_mean(n, replicates)
+    print(f"mean single-run time (serial, {SERIAL_SAMPLE} runs): {t1:.3f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = sweep_file(Path(tmp) / "bench.toml", replicates)
+        cmd = [
+            sys.executable,
+            "-c",
+            "from tradetalks.cli import main; main()",
+            "sweep",
+            str(sweep),
+            "--out",
+            str(Path(tmp) / "out"),
+            "--workers",
+            str(a.workers),
+        ]
+        start = time.perf_counter()
+        subprocess.run(
+            cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        sweep_wall = time.perf_counter() - start
+    sweep_rate = n / sweep_wall
+    print(
+        f"tradetalks sweep --workers {a.workers}: {sweep_wall:.1f} s wall, {sweep_rate:.2f} runs/s"
+    )
+
+    br_wall = batch_run(a.workers, replicates)
+    br_rate = n / br_wall
+    print(
+        f"mesa.batch_run(number_processes={a.workers}): {br_wall:.1f} s wall, {br_rate:.2f} runs/s"
+    )
+    print(f"throughput ratio (sweep / batch_run): {sweep_rate / br_rate:.2f}")
+    print(
+        f"parallel efficiency of the sweep: N x t1 / (workers x wall) = "
+        f"{n * t1 / (a.workers * sweep_wall):.2f}"
+    )
+    if a.fair_blas:
+        fair = batch_run(
+            a.workers, replicates, {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        )
+        print(
+            f"mesa.batch_run with OPENBLAS_NUM_THREADS=1: {fair:.1f} s wall, "
+            f"{n / fair:.2f} runs/s; ratio {sweep_rate / (n / fair):.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
