@@ -256,7 +256,10 @@ class Negotiation:
             x = int(self.teams[proposer].strategy_for(level).propose(pview))
             if not (0 <= x < len(self.space)) or not self._available[x]:
                 raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
-            likes = self._acceptable(x, (responder,), week, time, level, n - k, indicators)
+            # a rational proposer never binds itself below its own reservation value
+            own_ok = self.teams[proposer].utility()[x] >= self.teams[proposer].reservation
+            likes = own_ok and self._acceptable(x, (responder,), week, time, level, n - k,
+                                                indicators)
             ratifiable = bool(both_ws[x])
             self.history.append(
                 OfferRecord(
