@@ -14,9 +14,22 @@ if TYPE_CHECKING:
 DIGITS = 6  # decimals kept in the summary: beyond the model's meaningful precision
 
 FINAL_INDICATORS = (
-    "us_tariff_avg", "cn_tariff_avg", "soy_tariff", "soybean_exports_bn", "soybean_price",
-    "farm_approval", "farm_income_index", "farm_distress", "farm_aid_paid_bn", "fed_rate",
-    "cny_usd", "manipulator", "huawei_status", "us_growth", "cn_growth", "trade_uncertainty",
+    "us_tariff_avg",
+    "cn_tariff_avg",
+    "soy_tariff",
+    "soybean_exports_bn",
+    "soybean_price",
+    "farm_approval",
+    "farm_income_index",
+    "farm_distress",
+    "farm_aid_paid_bn",
+    "fed_rate",
+    "cny_usd",
+    "manipulator",
+    "huawei_status",
+    "us_growth",
+    "cn_growth",
+    "trade_uncertainty",
 )
 
 
