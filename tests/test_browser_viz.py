@@ -1,10 +1,11 @@
 """End to end: ``tradetalks viz`` in headless Chromium (Debian's), driven by Playwright.
 
-Starts the server, waits for the page, presses Step and checks that the week and every chart
-change, plays and pauses, moves the farmer-count slider and resets, saves screenshots to
-``out/browser/``, and fails on any page error, console error or request leaving 127.0.0.1.
-In CI (``CI=true``, or ``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets) a missing
-Chromium is a failure, not a skip.
+Starts the server, waits for the page, presses Step and checks that the week and every
+chart change, checks that a second session has its own model, plays and pauses, moves the
+farmer-count slider and resets, saves screenshots to ``out/browser/``, and fails on any
+page error, console error or request leaving 127.0.0.1.  In CI (``CI=true``, or
+``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets) a missing Chromium is a failure,
+not a skip.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ def test_viz_in_a_real_browser(browser_ready: None, tmp_path: Path) -> None:
         changed = [a != b for a, b in zip(before, after, strict=True)]
         assert all(changed), f"charts unchanged after {STEPS} steps: {changed}"
         page.screenshot(path=SHOTS / "02-stepped.png", full_page=True)
+
+        other = page.context.browser.new_context().new_page()  # a second session
+        other.on("pageerror", lambda e: record["page_errors"].append(f"second page: {e}"))
+        other.goto(url)
+        other.get_by_role("button", name="Step").wait_for(timeout=LOAD_TIMEOUT_MS)
+        _week(other, 0)  # its own model, untouched by the first session's Steps
+        other.get_by_role("button", name="Step").click()
+        _week(other, 1)
+        _week(page, STEPS)
+        other.context.close()
 
         page.get_by_role("button", name="▶").click()
         page.wait_for_function(  # playing moves the week on by itself

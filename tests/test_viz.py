@@ -121,6 +121,12 @@ def test_untouched_levers_keep_the_scenarios_values(setup: AppSetup) -> None:
     assert moved.seed == 7
 
 
+def test_a_bad_seed_falls_back_to_the_scenarios_with_a_note(setup: AppSetup) -> None:
+    model = SessionModel(rng="12x", setup=setup, farmers=SMALL_FARMS)
+    assert model.seed == resolve_config(BASELINE).run.seed
+    assert c.status_lines(model)[-1].startswith("Note: the seed must be a whole number")
+
+
 def test_each_session_model_is_its_own(setup: AppSetup) -> None:
     a = SessionModel(setup=setup, farmers=SMALL_FARMS)
     b = SessionModel(setup=setup, farmers=SMALL_FARMS)

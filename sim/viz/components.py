@@ -536,6 +536,7 @@ def status_lines(model: TradeTalksModel) -> list[str]:
         )
         changed = model.overridden_names
         lines.append("Changed from the scenario: " + (", ".join(changed) if changed else "nothing"))
+    lines.extend(f"Note: {note}" for note in getattr(model, "notes", []))
     return lines
 
 

@@ -93,8 +93,14 @@ class SessionModel(TradeTalksModel):
             china_strategy,
         )
         self.overridden = chosen.changed_from(self.setup.levers)
+        self.notes: list[str] = []  # shown by the status view
         # like the levers, a seed left at the launch seed keeps the scenario's own seed
-        chosen_seed = None if rng is None or str(rng).strip() == "" else parse_seed(rng)
+        chosen_seed = None
+        if rng is not None and str(rng).strip():
+            try:
+                chosen_seed = parse_seed(rng)
+            except ValueError as exc:  # a typo in the seed box should not break the page
+                self.notes.append(f"{exc}; using the scenario's seed {base.run.seed}")
         seed = base.run.seed if chosen_seed in (None, self.setup.seed) else chosen_seed
         super().__init__(config=apply_levers(base, self.overridden), rng=seed)
         self.levers = Levers.of(self.config)
