@@ -16,7 +16,7 @@ from mesa import Agent
 from agents.strategies import Strategy
 from sim.config import MemberConfig, TeamConfig
 from sim.issues import OutcomeSpace
-from sim.payoffs import blend_weights, reservation_value, shifted_influence, team_pressure
+from sim.payoffs import team_position
 
 if TYPE_CHECKING:
     from mesa import Model
@@ -53,20 +53,18 @@ class Team(Agent):
         self.patience = cfg.patience
         self.reservation = cfg.reservation.base
         self.pressure = 0.0
-        self._base = np.array([m.base_influence for m in self.members.values()])
-        self._sens = np.array([m.pressure_sensitivity for m in self.members.values()])
         self.weights = np.zeros(space.n_issues)
         self._utility: np.ndarray | None = None
 
     def update(self, pressures: dict[str, float]) -> None:
         """Recompute influence, blended weights, utility of every outcome and reservation."""
-        self.pressure = team_pressure(self.cfg.pressure_weights, pressures)
-        influence = shifted_influence(self._base, self._sens, self.pressure)
-        for member, share in zip(self.members.values(), influence, strict=True):
+        pos = team_position(self.cfg, [m.weights for m in self.members.values()], pressures)
+        for member, share in zip(self.members.values(), pos.influence, strict=True):
             member.influence = float(share)
-        self.weights = blend_weights([m.weights for m in self.members.values()], influence)
+        self.pressure = pos.pressure
+        self.weights = pos.weights
+        self.reservation = pos.reservation
         self._utility = None  # recomputed lazily: only rounds need the full vector
-        self.reservation = reservation_value(self.cfg.reservation, pressures)
 
     def utility(self) -> np.ndarray:
         """This week's utility of every outcome."""

@@ -10,7 +10,6 @@ step, and the DataCollector records the week last.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -22,80 +21,23 @@ from mesa.time import Priority, Schedule
 from agents.central_banks import Fed, PBoC
 from agents.farmers import Farmer, build_farmers
 from agents.negotiators import Team
-from agents.strategies import REGISTRY
 from sim import reporters
-from sim.config import (
-    AidTranche,
-    Config,
-    ConfigError,
-    PatienceChange,
-    RoundEvent,
-    TariffAction,
-    dump_config,
-    load_config,
-)
-from sim.issues import OutcomeSpace, issues_from_config
+from sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
 from sim.payoffs import Ratifier
 from sim.protocol import SIDES, DealRecord, Negotiation, other
+from sim.scenario import DEFAULT_CONFIG, check_strategies, outcome_space, resolve_config
+from sim.start import indicators, initial_world, sync_farms
 from sim.summary import build_summary
-from sim.world import World
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+__all__ = [
+    "DEFAULT_CONFIG",
+    "TradeTalksModel",
+    "check_strategies",
+    "outcome_space",
+    "resolve_config",
+]
+
 EVENT_ORDER = ("patience", "aid", "fed", "pboc", "round", "tariff")  # within one week
-
-
-def check_strategies(cfg: Config) -> list[tuple[str, str]]:
-    """Problems with strategy names or parameters (needs the agents' registry)."""
-    problems = []
-    for side, team in cfg.teams.items():
-        for role, member in team.members.items():
-            path = f"teams.{side}.members.{role}.strategy"
-            cls = REGISTRY.get(member.strategy.kind)
-            if cls is None:
-                problems.append(
-                    (
-                        f"{path}.kind",
-                        f"unknown strategy {member.strategy.kind!r}; known: {sorted(REGISTRY)}",
-                    )
-                )
-                continue
-            bad = sorted(set(member.strategy.params) - set(cls.param_names))
-            if bad:
-                problems.append(
-                    (f"{path}.params", f"strategy {cls.name!r} has no parameter(s) {bad}")
-                )
-    return problems
-
-
-def resolve_config(
-    config: str | Path | Config | dict[str, Any] | None, overrides: dict[str, Any] | None = None
-) -> Config:
-    """Load, override and fully validate a config (including strategy names)."""
-    cfg = load_config(DEFAULT_CONFIG if config is None else config, overrides)
-    problems = check_strategies(cfg)
-    if problems:
-        raise ConfigError(problems, str(config) if isinstance(config, (str, Path)) else None)
-    return cfg
-
-
-_SPACE_CACHE: dict[tuple[str, bool, int], OutcomeSpace] = {}
-_SPACE_CACHE_SIZE = 8  # distinct issue sets kept (sweeps reuse one)
-
-
-def outcome_space(cfg: Config) -> OutcomeSpace:
-    """The outcome space of a config; identical issue sets share one read-only space."""
-    key = (
-        json.dumps(dump_config(cfg)["issues"], sort_keys=True, default=str),
-        cfg.protocol.allow_interim,
-        cfg.protocol.min_issues_in_deal,
-    )
-    space = _SPACE_CACHE.get(key)
-    if space is None:
-        if len(_SPACE_CACHE) >= _SPACE_CACHE_SIZE:
-            _SPACE_CACHE.pop(next(iter(_SPACE_CACHE)))
-        space = OutcomeSpace(issues_from_config(cfg), key[1], key[2])
-        _SPACE_CACHE[key] = space
-    return space
 
 
 class CalendarEvent:
@@ -142,14 +84,8 @@ class TradeTalksModel(mesa.Model):
         self.horizon = cfg.run.weeks
 
         self.space = outcome_space(cfg)
-        self.world = World(cfg.world)
+        self.world = initial_world(cfg)
         st = self.world.state
-        st.us_threat_pp = sum(
-            a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "us"
-        )
-        st.cn_threat_pp = sum(
-            a.tariff_delta_pp for a in cfg.calendar.tariff_actions if a.side == "china"
-        )
 
         self.network, self.farmers, self.farmer_agents = build_farmers(self, cfg.world.farmers)
         self.fed = Fed(self, cfg.world.fed, cfg.world.growth, st)
@@ -248,12 +184,8 @@ class TradeTalksModel(mesa.Model):
             self.incidents.append({"week": week_no, "offended": side})
 
     def _update_domestic(self) -> None:
-        st, s = self.world.state, self.config.world.soybeans
         self.talks_signal *= 1 - self.config.world.farmers.talks_signal_decay
-        self.farmers.update(st.soybean_price / s.price_normal, self.talks_signal)
-        st.farm_approval = self.farmers.mean_approval
-        st.farm_distress = self.farmers.mean_distress
-        st.farm_income_index = self.farmers.income_index
+        sync_farms(self.world, self.farmers, self.talks_signal)
         self._update_teams()
 
     def _update_teams(self) -> None:
@@ -263,7 +195,7 @@ class TradeTalksModel(mesa.Model):
 
     def indicators(self) -> dict[str, float]:
         """Live indicators ratifiers may use as their base support."""
-        return {"farm_approval": self.world.state.farm_approval}
+        return indicators(self.world)
 
     def _collect(self) -> None:
         self.datacollector.collect(self)

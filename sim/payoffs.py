@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import RatifierConfig, ReservationConfig
+from sim.config import RatifierConfig, ReservationConfig, TeamConfig
 from sim.issues import OutcomeSpace
 
 
@@ -36,6 +36,32 @@ def reservation_value(cfg: ReservationConfig, pressures: Mapping[str, float]) ->
 def team_pressure(weights: Mapping[str, float], pressures: Mapping[str, float]) -> float:
     """Domestic pressure on a team: a weighted sum of world pressures."""
     return float(sum(w * pressures[k] for k, w in weights.items()))
+
+
+@dataclass(frozen=True)
+class TeamPosition:
+    """A team's stance this week: pressure, member influence, blended weights, reservation."""
+
+    pressure: float
+    influence: np.ndarray
+    weights: np.ndarray
+    reservation: float
+
+
+def team_position(
+    cfg: TeamConfig, member_weights: list[np.ndarray], pressures: Mapping[str, float]
+) -> TeamPosition:
+    """Where a team stands given the world's pressures (used by the Team agent and sim.start)."""
+    pressure = team_pressure(cfg.pressure_weights, pressures)
+    base = np.array([m.influence for m in cfg.members.values()])
+    sens = np.array([m.pressure_sensitivity for m in cfg.members.values()])
+    influence = shifted_influence(base, sens, pressure)
+    return TeamPosition(
+        pressure=pressure,
+        influence=influence,
+        weights=blend_weights(member_weights, influence),
+        reservation=reservation_value(cfg.reservation, pressures),
+    )
 
 
 @dataclass

@@ -196,9 +196,17 @@ class Negotiation:
                 mask &= rat.winset(indicators)
         return mask
 
-    def view(self, side: str, week: int, time: float, level: str, offers_left: int,
-             indicators: dict[str, float], winset: np.ndarray | None = None,
-             opponent_winset: np.ndarray | None = None) -> NegotiationView:
+    def view(
+        self,
+        side: str,
+        week: int,
+        time: float,
+        level: str,
+        offers_left: int,
+        indicators: dict[str, float],
+        winset: np.ndarray | None = None,
+        opponent_winset: np.ndarray | None = None,
+    ) -> NegotiationView:
         """The read-only view ``side`` gets of the negotiation now."""
         team = self.teams[side]
         if winset is None:
@@ -245,21 +253,31 @@ class Negotiation:
         n = self.cfg.max_offers_per_round
         if level == "principal" and self.settled_text is not None:
             text, self.settled_text = self.settled_text, None
-            if self._acceptable(text, SIDES, week, float(week - 1), level, n, indicators) and both_ws[text]:
+            signed = self._acceptable(text, SIDES, week, float(week - 1), level, n, indicators)
+            if signed and both_ws[text]:
                 return self._close(text, week)
         for k in range(n):
             proposer = first if k % 2 == 0 else other(first)
             responder = other(proposer)
             time = week - 1 + k / n
-            pview = self.view(proposer, week, time, level, n - k, indicators,
-                              self._round_winsets[proposer], self._round_winsets[responder])
+            pview = self.view(
+                proposer,
+                week,
+                time,
+                level,
+                n - k,
+                indicators,
+                self._round_winsets[proposer],
+                self._round_winsets[responder],
+            )
             x = int(self.teams[proposer].strategy_for(level).propose(pview))
             if not (0 <= x < len(self.space)) or not self._available[x]:
                 raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
             # a rational proposer never binds itself below its own reservation value
             own_ok = self.teams[proposer].utility()[x] >= self.teams[proposer].reservation
-            likes = own_ok and self._acceptable(x, (responder,), week, time, level, n - k,
-                                                indicators)
+            likes = own_ok and self._acceptable(
+                x, (responder,), week, time, level, n - k, indicators
+            )
             ratifiable = bool(both_ws[x])
             self.history.append(
                 OfferRecord(
@@ -282,12 +300,28 @@ class Negotiation:
                 return self._close(x, week)
         return None
 
-    def _acceptable(self, x: int, sides: tuple[str, ...], week: int, time: float, level: str,
-                    offers_left: int, indicators: dict[str, float]) -> bool:
+    def _acceptable(
+        self,
+        x: int,
+        sides: tuple[str, ...],
+        week: int,
+        time: float,
+        level: str,
+        offers_left: int,
+        indicators: dict[str, float],
+    ) -> bool:
         for side in sides:
             team = self.teams[side]
-            view = self.view(side, week, time, level, offers_left, indicators,
-                             self._round_winsets[side], self._round_winsets[other(side)])
+            view = self.view(
+                side,
+                week,
+                time,
+                level,
+                offers_left,
+                indicators,
+                self._round_winsets[side],
+                self._round_winsets[other(side)],
+            )
             floor = max(team.strategy_for(level).aspiration(view), team.reservation)
             if team.utility()[x] < floor:
                 return False
@@ -306,8 +340,10 @@ class Negotiation:
         new = [j for j in self._negotiable if self.space.covered[x, j] and j not in self.agreed]
         for j in new:
             self.agreed[j] = int(self.space.levels[x, j])
-        self._available = self.space.consistent_with(self.agreed) if not self.done else (
-            np.zeros(len(self.space), dtype=bool)
+        self._available = (
+            self.space.consistent_with(self.agreed)
+            if not self.done
+            else (np.zeros(len(self.space), dtype=bool))
         )
         deal = DealRecord(
             week=week,

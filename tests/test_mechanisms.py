@@ -435,3 +435,23 @@ def test_optional_farmer_series():
     assert set(df.columns) >= {"approval", "distress"}
     assert len(df) == 4 * SMALL["world.farmers.count"]
     assert df["approval"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+@pytest.mark.parametrize(
+    "path",
+    [BASELINE, BASELINE.parent / "scenarios" / "farm_crisis_no_aid.toml"],
+    ids=["base", "crisis"],
+)
+def test_mesa_free_starting_point_matches_the_model(path, seed):
+    from sim.start import starting_point
+
+    cfg = load_config(path, SMALL)
+    start = starting_point(cfg, seed)
+    model = TradeTalksModel(config=cfg, rng=seed)
+    for side in ("us", "china"):
+        assert start.reservation[side] == model.teams[side].reservation
+        assert np.array_equal(start.utility[side], model.teams[side].utility())
+        assert np.array_equal(
+            start.winset[side], model.negotiation.winset(side, model.indicators())
+        )

@@ -40,7 +40,7 @@ def default_config() -> Path:
     local = Path("configs/baseline.toml")
     if local.is_file():
         return local
-    from sim.model import DEFAULT_CONFIG
+    from sim.scenario import DEFAULT_CONFIG
 
     return DEFAULT_CONFIG
 
@@ -77,7 +77,7 @@ def write_dir_atomically(out: Path, files: dict[str, bytes]) -> None:
 
 
 def _load(config: Path | None, seed: int | None, weeks: int | None, sets: list[str] | None):
-    from sim.model import resolve_config
+    from sim.scenario import resolve_config
 
     overrides = parse_sets(sets)
     if weeks is not None:

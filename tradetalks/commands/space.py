@@ -1,8 +1,9 @@
 """``tradetalks space CONFIG [--json]``: the bargaining space at the start of a run.
 
-Builds the model (so that reservation values and win-sets are exactly those of week 0),
-then reports the number of outcomes, how many both sides could ratify and how many are
-individually rational, the Pareto frontier of the ratifiable outcomes, and the Nash,
+Computes week 0 of the run without Mesa (``sim.start``, checked against the model by the
+tests, so reservation values and win-sets are exactly the model's), then reports the
+number of outcomes, how many both sides could ratify and how many are individually
+rational, the Pareto frontier of the ratifiable outcomes, and the Nash,
 Kalai–Smorodinsky and maximum-welfare points relative to the reservation values
 (``sim.analysis``).
 """
@@ -20,20 +21,15 @@ from tradetalks.cli import _load, app
 FRONTIER_SHOWN = 12  # frontier points listed in the readable output (all of them in --json)
 
 
-def bargaining_space(model: Any) -> Any:
-    """The ``BargainingSpace`` of a freshly built model: utilities, reservations, win-sets."""
+def bargaining_space(start: Any) -> Any:
+    """The ``BargainingSpace`` of a run's week 0 (``sim.start.StartingPoint``)."""
     from sim.analysis import BargainingSpace
-    from sim.protocol import SIDES
 
-    neg = model.negotiation
-    indicators = model.indicators()
-    feasible = neg.available.copy()
-    for side in SIDES:
-        feasible &= neg.winset(side, indicators)
+    feasible = start.winset["us"] & start.winset["china"]
     return BargainingSpace(
-        space=model.space,
-        utility={s: model.teams[s].utility() for s in SIDES},
-        reservation={s: model.teams[s].reservation for s in SIDES},
+        space=start.space,
+        utility=start.utility,
+        reservation=start.reservation,
         feasible=feasible,
     )
 
@@ -79,10 +75,9 @@ def space(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """The bargaining space at the start: outcomes, Pareto frontier, Nash and Kalai points."""
-    from sim.model import TradeTalksModel
+    from sim.start import starting_point  # Mesa-free: the command stays well under a second
 
     cfg, seed_ = _load(config, seed, None, set_)
-    model = TradeTalksModel(config=cfg, rng=seed_)
-    report = bargaining_space(model).report()
+    report = bargaining_space(starting_point(cfg, seed_)).report()
     report["seed"] = seed_
     typer.echo(json.dumps(report) if as_json else readable(report))

@@ -1,0 +1,96 @@
+"""The farmers' array state and its vectorised weekly update (no Mesa import).
+
+Kept apart from the Mesa agents in ``agents/farmers.py`` so that the starting point of a
+run (``sim/start.py``) can be computed without importing Mesa.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+
+from sim.config import FarmerConfig
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class FarmerPopulation:
+    """Array state of all farmers and their vectorised weekly update."""
+
+    def __init__(self, cfg: FarmerConfig, rng: np.random.Generator, graph: nx.Graph) -> None:
+        n = cfg.count
+        self.cfg = cfg
+        self.n = n
+        self.size = rng.lognormal(cfg.size_log_mean, cfg.size_log_sd, n)
+        self.soy_share = rng.beta(cfg.soy_share_alpha, cfg.soy_share_beta, n)
+        self.debt = rng.beta(cfg.debt_alpha, cfg.debt_beta, n)
+        self.leaning = rng.normal(cfg.leaning_mean, cfg.leaning_sd, n)
+        adj = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=float)
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        self.neighbour_mean = sparse.diags(1.0 / np.maximum(deg, 1.0)) @ adj
+        self.neighbour_mean = sparse.csr_array(self.neighbour_mean)
+        # each farm's share of soybean-farm revenue and of soybean acreage (MFP pays per crop)
+        self.revenue_share = self.size / self.size.sum()
+        soy_acres = self.size * self.soy_share
+        self.aid_share = soy_acres / soy_acres.sum()
+        self.aid_received = np.zeros(n)  # this year's aid as a share of normal annual income
+        self.income = np.ones(n)
+        self.welfare = np.ones(n)
+        self.distress = np.zeros(n)
+        self.approval = _sigmoid(self.leaning)
+
+    def pay_aid(self, amount_bn: float) -> float:
+        """Distribute an aid tranche by soybean acreage; return what soybean farms receive."""
+        to_soy = amount_bn * self.cfg.aid_soy_share
+        normal_income = self.cfg.revenue_total_bn * self.revenue_share
+        self.aid_received += to_soy * self.aid_share / normal_income
+        return to_soy
+
+    def update(self, price_ratio: float, talks_signal: float) -> None:
+        """One week: income from the soybean price, welfare with aid, then opinion dynamics."""
+        c = self.cfg
+        self.income = (1.0 - self.soy_share) + self.soy_share * price_ratio
+        self.welfare = self.income + self.aid_received
+        shortfall = np.clip(1.0 - self.welfare, 0.0, None)
+        self.distress = np.clip(shortfall * (1.0 + c.debt_amplification * self.debt), 0.0, 1.0)
+        target = _sigmoid(
+            self.leaning
+            + c.welfare_response * (self.welfare - 1.0)
+            + c.talks_response * talks_signal
+        )
+        social = self.neighbour_mean @ self.approval
+        self.approval = np.clip(
+            self.approval
+            + c.own_adjustment * (target - self.approval)
+            + c.social_adjustment * (social - self.approval),
+            0.0,
+            1.0,
+        )
+
+    @property
+    def mean_approval(self) -> float:
+        """Share of farmers approving of the US stance."""
+        return float(self.approval.mean())
+
+    @property
+    def mean_distress(self) -> float:
+        """Mean distress in [0, 1]."""
+        return float(self.distress.mean())
+
+    @property
+    def income_index(self) -> float:
+        """Revenue-weighted farm income including aid, 1 = a normal year."""
+        return float(self.revenue_share @ self.welfare)
+
+
+def initial_population(
+    cfg: FarmerConfig, rng: np.random.Generator
+) -> tuple[nx.Graph, FarmerPopulation]:
+    """The seeded small-world graph and the farmers' initial state, both drawn from ``rng``."""
+    graph_seed = int(rng.integers(2**31 - 1))
+    k = min(cfg.network.k, cfg.count - 1)
+    graph = nx.watts_strogatz_graph(cfg.count, k, cfg.network.p, seed=graph_seed)
+    return graph, FarmerPopulation(cfg, rng, graph)

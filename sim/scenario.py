@@ -1,0 +1,72 @@
+"""From a config source to a runnable scenario, without importing Mesa.
+
+``resolve_config`` loads, overrides and fully validates a config (strategy names need the
+agents' registry, which ``sim/config.py`` must not import); ``outcome_space`` builds or
+reuses the read-only outcome space of a config.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from agents.strategies import REGISTRY
+from sim.config import Config, ConfigError, dump_config, load_config
+from sim.issues import OutcomeSpace, issues_from_config
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+
+
+def check_strategies(cfg: Config) -> list[tuple[str, str]]:
+    """Problems with strategy names or parameters (needs the agents' registry)."""
+    problems = []
+    for side, team in cfg.teams.items():
+        for role, member in team.members.items():
+            path = f"teams.{side}.members.{role}.strategy"
+            cls = REGISTRY.get(member.strategy.kind)
+            if cls is None:
+                problems.append(
+                    (
+                        f"{path}.kind",
+                        f"unknown strategy {member.strategy.kind!r}; known: {sorted(REGISTRY)}",
+                    )
+                )
+                continue
+            bad = sorted(set(member.strategy.params) - set(cls.param_names))
+            if bad:
+                problems.append(
+                    (f"{path}.params", f"strategy {cls.name!r} has no parameter(s) {bad}")
+                )
+    return problems
+
+
+def resolve_config(
+    config: str | Path | Config | dict[str, Any] | None, overrides: dict[str, Any] | None = None
+) -> Config:
+    """Load, override and fully validate a config (including strategy names)."""
+    cfg = load_config(DEFAULT_CONFIG if config is None else config, overrides)
+    problems = check_strategies(cfg)
+    if problems:
+        raise ConfigError(problems, str(config) if isinstance(config, (str, Path)) else None)
+    return cfg
+
+
+_SPACE_CACHE: dict[tuple[str, bool, int], OutcomeSpace] = {}
+_SPACE_CACHE_SIZE = 8  # distinct issue sets kept (sweeps reuse one)
+
+
+def outcome_space(cfg: Config) -> OutcomeSpace:
+    """The outcome space of a config; identical issue sets share one read-only space."""
+    key = (
+        json.dumps(dump_config(cfg)["issues"], sort_keys=True, default=str),
+        cfg.protocol.allow_interim,
+        cfg.protocol.min_issues_in_deal,
+    )
+    space = _SPACE_CACHE.get(key)
+    if space is None:
+        if len(_SPACE_CACHE) >= _SPACE_CACHE_SIZE:
+            _SPACE_CACHE.pop(next(iter(_SPACE_CACHE)))
+        space = OutcomeSpace(issues_from_config(cfg), key[1], key[2])
+        _SPACE_CACHE[key] = space
+    return space
