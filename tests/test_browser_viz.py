@@ -2,10 +2,10 @@
 
 Starts the server, waits for the page, presses Step and checks that the week and every
 chart change, checks that a second session has its own model, plays and pauses, moves the
-farmer-count slider and resets, saves screenshots to ``out/browser/``, and fails on any
-page error, console error or request leaving 127.0.0.1.  In CI (``CI=true``, or
-``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets) a missing Chromium is a failure,
-not a skip.
+farmer-count slider and resets, picks a scenario and a seed, saves screenshots to
+``out/browser/``, and fails on any page error, console error or request leaving
+127.0.0.1.  In CI (``CI=true``, or ``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets)
+a missing Chromium is a failure, not a skip.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ SHOTS = ROOT / "out" / "browser"
 LOAD_TIMEOUT_MS = 90_000  # first page load: Solara's front end and the first model
 STEP_TIMEOUT_MS = 20_000
 STEPS = 3
+SCENARIO = "scenarios/patient_china.toml"  # picked in the scenario selector
 REQUIRED_IF = ("CI", "TRADETALKS_REQUIRE_BROWSER")  # set: a missing Chromium fails the test
 FARMER_SLIDER_PRESSES = 7  # ArrowLeft presses on the farmer slider (step 100): 1,000 → 300
 
@@ -110,6 +111,18 @@ def test_viz_in_a_real_browser(browser_ready: None, tmp_path: Path) -> None:
         _week(page, 1)
         page.wait_for_timeout(300)
         page.screenshot(path=SHOTS / "03-reset-300-farmers.png", full_page=True)
+
+        page.get_by_role("button", name=re.compile("^Scenario")).click()
+        page.get_by_role("option", name=SCENARIO).click()
+        seed = page.get_by_role("textbox", name="Seed")
+        seed.fill("7")
+        seed.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        expect(page.get_by_text(f"Scenario: {SCENARIO} · seed 7")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        step.click()
+        _week(page, 1)
 
     assert record["page_errors"] == []
     assert record["console_errors"] == []

@@ -18,10 +18,13 @@ import math
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import solara
+import solara.components.echarts
+import traitlets
 from mesa.visualization.utils import update_counter
 from solara.components.echarts import EchartsWidget
 
@@ -540,6 +543,29 @@ def status_lines(model: TradeTalksModel) -> list[str]:
     return lines
 
 
+# Solara 1.58's ECharts template calls ``this.chart.setOption`` whenever the option changes,
+# even before ECharts has loaded and created the chart (a console error when a Step or Reset
+# comes that early).  The guarded copy skips that call; ``create()`` then draws the latest
+# option once ECharts is there.
+_ECHARTS_VUE = Path(solara.components.echarts.__file__).with_name("echarts.vue").read_text()
+_WATCHER_END = "\n    },\n  },\n  methods: {"
+_UNGUARDED = "      this.chart.setOption(this.option, true);" + _WATCHER_END
+_GUARDED = "      if (this.chart) this.chart.setOption(this.option, true);" + _WATCHER_END
+if _UNGUARDED not in _ECHARTS_VUE:  # pragma: no cover - only if Solara changes the template
+    raise ImportError("Solara's echarts.vue changed: review sim/viz/components.py ChartWidget")
+CHART_TEMPLATE = _ECHARTS_VUE.replace(_UNGUARDED, _GUARDED, 1)
+
+
+class ChartWidget(EchartsWidget):
+    """Solara's ECharts widget, safe against an option that arrives before ECharts loads."""
+
+    template_file = None
+
+    @traitlets.default("template")
+    def _template(self) -> str:
+        return CHART_TEMPLATE
+
+
 def _figure_key(model: TradeTalksModel) -> list[Any]:
     # the model itself (not its id, which a new model may reuse) and how far it has run
     return [model, model.steps, len(model.negotiation.history)]
@@ -556,7 +582,7 @@ def ChartView(
     of network points on each render cost over a second per Step.
     """
     update_counter.get()  # SolaraViz bumps this counter after every Step
-    chart = EchartsWidget.element(
+    chart = ChartWidget.element(
         responsive=True, attributes={"style": f"height: {height}px; width: 100%;"}
     )
 
