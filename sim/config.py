@@ -28,6 +28,7 @@ from pydantic import (
 from sim.indicators import PRESSURES, RATIFIER_INDICATORS
 
 SIDES = ("us", "china")
+MAX_LEVELS = 1001  # a divisible issue (a pie) may be finely graded; beyond this is a typo
 WEIGHT_TOLERANCE = 1e-6  # numerical tolerance when checking that weights sum to 1
 
 
@@ -75,7 +76,7 @@ class IssueConfig(Strict):
 
     description: str = ""
     concedes: Literal["us", "china", "both"]
-    levels: Annotated[list[str], Field(min_length=2, max_length=20)]
+    levels: Annotated[list[str], Field(min_length=2, max_length=MAX_LEVELS)]
     status_quo: str
     negotiable: bool = True
     quantities: dict[str, list[Finite]] = Field(default_factory=dict)

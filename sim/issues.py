@@ -14,6 +14,7 @@ import numpy as np
 from sim.config import Config
 
 OPEN = -1  # marker for an issue a deal leaves open
+LEVEL_DTYPE = np.int16  # level indices: up to MAX_LEVELS levels per issue
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,14 @@ class OutcomeSpace:
                 choices.append([OPEN, *range(issue.n_levels)])
             else:
                 choices.append(list(range(issue.n_levels)))
-        mesh = np.meshgrid(*[np.array(c, dtype=np.int8) for c in choices], indexing="ij")
+        mesh = np.meshgrid(*[np.array(c, dtype=LEVEL_DTYPE) for c in choices], indexing="ij")
         grid = np.stack(mesh, axis=-1).reshape(-1, len(issues))
         covered = grid != OPEN
         grid = grid[covered.sum(axis=1) >= min_issues]
         self.levels: np.ndarray = grid  # (n, n_issues) level index or OPEN
         self.levels.setflags(write=False)
         self.covered: np.ndarray = self.levels != OPEN
-        sq = np.array([i.status_quo for i in issues], dtype=np.int8)
+        sq = np.array([i.status_quo for i in issues], dtype=LEVEL_DTYPE)
         # effective level: the agreed one, or the status quo for open issues
         self.effective: np.ndarray = np.where(self.covered, self.levels, sq)
         self._contrib: dict[str, np.ndarray] = {}
@@ -101,8 +102,12 @@ class OutcomeSpace:
         return self._contrib[table]
 
     def utility(self, table: str, weights: np.ndarray) -> np.ndarray:
-        """Additive utility of every outcome: Σ_i w_i v_i(x_i)."""
-        return self.contributions(table) @ weights
+        """Additive utility of every outcome: Σ_i w_i v_i(x_i).
+
+        ``einsum`` rather than ``@``: for this tall, thin matrix it avoids BLAS thread
+        start-up and is several times faster here.
+        """
+        return np.einsum("ij,j->i", self.contributions(table), weights)
 
     def status_quo_values(self, table: str) -> np.ndarray:
         """Per-issue value of the status-quo level in the named table."""
@@ -125,7 +130,7 @@ class OutcomeSpace:
 
     def index_of(self, terms: dict[str, str]) -> int:
         """Index of the outcome with exactly these terms (issue → level label)."""
-        target = np.full(self.n_issues, OPEN, dtype=np.int8)
+        target = np.full(self.n_issues, OPEN, dtype=LEVEL_DTYPE)
         for j, issue in enumerate(self.issues):
             if issue.name in terms:
                 target[j] = issue.levels.index(terms[issue.name])

@@ -15,7 +15,7 @@ from sim.model import TradeTalksModel
 ROOT = Path(__file__).resolve().parent.parent
 RUBINSTEIN = ROOT / "configs" / "theory" / "rubinstein.toml"
 SYMMETRIC = ROOT / "configs" / "theory" / "nash_symmetric.toml"
-RESOLUTION = 1 / 399  # the pie's grid in rubinstein.toml (see its header)
+RESOLUTION = 1 / 400  # the pie's grid in rubinstein.toml (see its header)
 TOL = 1e-9
 
 deltas = st.floats(0.5, 0.99, allow_nan=False)
@@ -61,17 +61,18 @@ def test_rubinstein_second_mover_as_first_proposer(d1, d2):
     assert formula(d2, d1) - RESOLUTION - TOL <= share <= formula(d2, d1) + TOL
 
 
-def test_rubinstein_on_a_single_coarse_issue():
-    """The pie as literally one issue of 20 levels: the same result to 1/19."""
+def test_rubinstein_on_a_coarse_grid():
+    """The same pie with 21 levels (shares k/20): the same result to the coarser 1/20."""
     raw = read_raw(RUBINSTEIN)
-    del raw["issues"]["pie_minor"]
-    for side in ("us", "china"):
-        raw["teams"][side]["members"]["lead"]["weights"] = {"pie_major": 1.0}
-    raw["protocol"]["min_issues_in_deal"] = 1
+    pie = raw["issues"]["pie"]
+    keep = slice(None, None, 20)
+    pie["levels"] = pie["levels"][keep]
+    pie["status_quo"] = pie["levels"][0]
+    pie["values"] = {side: vals[keep] for side, vals in pie["values"].items()}
     for d1, d2 in [(0.9, 0.8), (0.6, 0.95), (0.95, 0.6)]:
         model = rubinstein_run(d1, d2, config=raw)
         share = model.negotiation.deals[0].utility["us"]
-        assert formula(d1, d2) - 1 / 19 - TOL <= share <= formula(d1, d2) + TOL
+        assert formula(d1, d2) - 1 / 20 - TOL <= share <= formula(d1, d2) + TOL
 
 
 def test_rubinstein_strategy_limits():
