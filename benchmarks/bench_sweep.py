@@ -10,7 +10,8 @@ both throughputs, their ratio and the sweep's parallel efficiency
 
 where the single-run time is measured serially in this process on runs spread over the
 design, with BLAS limited to one thread as in the sweep's workers (the fastest serial
-setting, so efficiency is not flattered).  The sweep's wall time is the whole command,
+setting), as CPU time: other load on the machine slows the sweep's wall time but not
+that, so the efficiency is never flattered.  The sweep's wall time is the whole command,
 interpreter start-up included; batch_run's is the call alone.  batch_run runs in its own
 interpreter because it switches multiprocessing to "spawn" process-wide.  ``--fair-blas``
 adds a batch_run pass with OPENBLAS_NUM_THREADS=1 to show where the difference comes from.
@@ -72,8 +73,8 @@ def sweep_file(path: Path, replicates: int) -> Path:
     return path
 
 
-def serial_mean(n_runs: int, replicates: int) -> float:
-    """Mean wall time of one run, serially, over runs spread across the design."""
+def serial_mean(n_runs: int, replicates: int) -> tuple[float, float]:
+    """Mean (wall, CPU) time of one run, serially, over runs spread across the design."""
     from experiments.seeds import run_seed
     from experiments.worker import limit_blas
     from sim.model import TradeTalksModel
@@ -81,16 +82,17 @@ def serial_mean(n_runs: int, replicates: int) -> float:
     limit_blas()
     TradeTalksModel(config=BASELINE, rng=0).run()  # warm the outcome-space cache
     ids = [round(i * n_runs / SERIAL_SAMPLE) for i in range(SERIAL_SAMPLE)]
-    total = 0.0
+    total = cpu = 0.0
     for run_id in ids:
         sample, rep = divmod(run_id, replicates)
         seed = run_seed(ROOT_SEED, sample, rep)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         TradeTalksModel(
             config=BASELINE, rng=seed, overrides={"teams.us.patience": PATIENCE[sample]}
         ).run()
         total += time.perf_counter() - start
-    return total / len(ids)
+        cpu += time.process_time() - start_cpu
+    return total / len(ids), cpu / len(ids)
 
 
 def batch_run(workers: int, replicates: int, env: dict[str, str] | None = None) -> float:
@@ -134,8 +136,11 @@ def main() -> None:
         f"load average before: {os.getloadavg()[0]:.2f}"
     )
 
-    t1 = serial_mean(n, replicates)
-    print(f"mean single-run time (serial, {SERIAL_SAMPLE} runs): {t1:.3f} s")
+    wall1, t1 = serial_mean(n, replicates)
+    print(
+        f"mean single-run time (serial, {SERIAL_SAMPLE} runs): {t1:.3f} s CPU, "
+        f"{wall1:.3f} s wall; efficiency uses the CPU time (unaffected by other load)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         sweep = sweep_file(Path(tmp) / "bench.toml", replicates)

@@ -182,7 +182,7 @@ def test_sigkill_then_resume_completes_the_same_table(small, reference, tmp_path
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    text = SMALL.replace('name = "small"', 'name = "flaky"\nmodel = "test_sweep_runner:FlakyModel"')
+    text = SMALL.replace('name = "small"', f'name = "flaky"\nmodel = "{__name__}:FlakyModel"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "flaky.toml", text)
     report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None)
@@ -200,7 +200,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 
 def test_a_lost_worker_s_tasks_are_retried(tmp_path):
-    text = SMALL.replace('name = "small"', 'name = "dying"\nmodel = "test_sweep_runner:DyingModel"')
+    text = SMALL.replace('name = "small"', f'name = "dying"\nmodel = "{__name__}:DyingModel"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "dying.toml", text)
     DyingModel.marker = tmp_path / "died-once"
@@ -273,6 +273,19 @@ def test_existing_output_needs_resume_and_the_same_file(small, reference, tmp_pa
     assert result.exit_code == 0 and "resumed after 6 finished batches" in result.output
 
 
+def test_bad_options_exit_2(small, tmp_path):
+    runner = CliRunner()
+    for args, fragment in (
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --backend dask"),
+        (["--backend", "spark"], "--backend must be one of local, dask"),
+    ):
+        result = runner.invoke(app, ["sweep", str(small), "--out", str(tmp_path / "o"), *args])
+        assert result.exit_code == 2 and fragment in result.output
+        assert not (tmp_path / "o").exists()
+    result = runner.invoke(app, ["analyze", str(tmp_path)])
+    assert result.exit_code == 2 and "not a sweep directory" in result.output
+
+
 def test_analyze_grid_writes_tables_and_plots(reference):
     result = CliRunner().invoke(app, ["analyze", str(reference)])
     assert result.exit_code == 0, result.output
@@ -325,3 +338,31 @@ def test_dask_gives_the_same_table(small, reference, tmp_path):
     assert report.backend == "dask"
     assert read_runs(tmp_path / "dask").equals(read_runs(reference))
     assert series_table(tmp_path / "dask").equals(series_table(reference))
+
+
+def test_an_existing_dask_scheduler_gives_the_same_table(small, reference, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    ) as cluster:
+        result = CliRunner().invoke(
+            app,
+            [
+                "sweep",
+                str(small),
+                "--out",
+                str(tmp_path / "remote"),
+                "--backend",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    assert "2 dask worker(s)" in result.output  # workers counted from the cluster
+    assert read_runs(tmp_path / "remote").equals(read_runs(reference))
