@@ -93,7 +93,9 @@ def test_farm_crisis_without_aid_hurts_farmers():
     over = {**SMALL, "run.weeks": 30}
     base = TradeTalksModel(config=BASELINE, rng=4, overrides=over)
     crisis = TradeTalksModel(
-        config=Path(BASELINE.parent / "scenarios" / "farm_crisis_no_aid.toml"), rng=4, overrides=over
+        config=Path(BASELINE.parent / "scenarios" / "farm_crisis_no_aid.toml"),
+        rng=4,
+        overrides=over,
     )
     base.run()
     crisis.run()
