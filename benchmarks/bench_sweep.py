@@ -11,8 +11,8 @@ both throughputs, their ratio and the sweep's parallel efficiency
 where the single-run time is measured serially in this process on runs spread over the
 design, with BLAS limited to one thread as in the sweep's workers (the fastest serial
 setting), as CPU time: other load on the machine slows the sweep's wall time but not
-that, so the efficiency is never flattered.  The sweep's wall time is the whole command,
-interpreter start-up included; batch_run's is the call alone.  batch_run runs in its own
+that, so the efficiency is never flattered.  Both wall times are whole processes, from
+interpreter start to exit (batch_run's call alone is printed too).  batch_run runs in its own
 interpreter because it switches multiprocessing to "spawn" process-wide.  ``--fair-blas``
 adds a batch_run pass with OPENBLAS_NUM_THREADS=1 to show where the difference comes from.
 Not a test: timings depend on the machine and on whatever else it is running.
@@ -33,7 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline.toml"
 PATIENCE = [0.97, 0.98, 0.99, 0.995, 0.999]  # US weekly discount factors on the grid
-SERIAL_SAMPLE = 40  # runs timed serially for the mean single-run time
 ROOT_SEED = 2019
 
 BATCH_RUN = """
@@ -73,30 +72,35 @@ def sweep_file(path: Path, replicates: int) -> Path:
     return path
 
 
-def serial_mean(n_runs: int, replicates: int) -> tuple[float, float]:
-    """Mean (wall, CPU) time of one run, serially, over runs spread across the design."""
+def serial_mean(n_runs: int, replicates: int, sample: int | None) -> tuple[float, float]:
+    """Mean (wall, CPU) time of one run, serially: over all N runs, or ``sample`` of them
+    spread across the design (runs vary by a factor of two, so small samples are rough)."""
     from experiments.seeds import run_seed
     from experiments.worker import limit_blas
     from sim.model import TradeTalksModel
 
     limit_blas()
     TradeTalksModel(config=BASELINE, rng=0).run()  # warm the outcome-space cache
-    ids = [round(i * n_runs / SERIAL_SAMPLE) for i in range(SERIAL_SAMPLE)]
+    k = n_runs if sample is None else min(sample, n_runs)
+    ids = [i * n_runs // k for i in range(k)]
     total = cpu = 0.0
     for run_id in ids:
-        sample, rep = divmod(run_id, replicates)
-        seed = run_seed(ROOT_SEED, sample, rep)
+        sample_id, rep = divmod(run_id, replicates)
+        seed = run_seed(ROOT_SEED, sample_id, rep)
         start, start_cpu = time.perf_counter(), time.process_time()
         TradeTalksModel(
-            config=BASELINE, rng=seed, overrides={"teams.us.patience": PATIENCE[sample]}
+            config=BASELINE, rng=seed, overrides={"teams.us.patience": PATIENCE[sample_id]}
         ).run()
         total += time.perf_counter() - start
         cpu += time.process_time() - start_cpu
     return total / len(ids), cpu / len(ids)
 
 
-def batch_run(workers: int, replicates: int, env: dict[str, str] | None = None) -> float:
-    """Wall time of mesa.batch_run over the same grid, in a fresh interpreter."""
+def batch_run(
+    workers: int, replicates: int, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall time of a fresh interpreter running mesa.batch_run over the same grid, and of
+    the batch_run call alone."""
     args = {
         "config": str(BASELINE),
         "patience": PATIENCE,
@@ -106,6 +110,7 @@ def batch_run(workers: int, replicates: int, env: dict[str, str] | None = None) 
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "batch_run_bench.py"
         script.write_text(BATCH_RUN)
+        start = time.perf_counter()
         res = subprocess.run(
             [sys.executable, str(script), json.dumps(args)],
             cwd=ROOT,
@@ -114,9 +119,10 @@ def batch_run(workers: int, replicates: int, env: dict[str, str] | None = None) 
             check=True,
             env={**os.environ, **(env or {})},
         )
+        wall = time.perf_counter() - start
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["rows"] == replicates * len(PATIENCE), out
-    return float(out["wall"])
+    return wall, float(out["wall"])
 
 
 def main() -> None:
@@ -127,6 +133,12 @@ def main() -> None:
     ap.add_argument(
         "--fair-blas", action="store_true", help="also time batch_run with OPENBLAS_NUM_THREADS=1"
     )
+    ap.add_argument(
+        "--serial-sample",
+        type=int,
+        default=None,
+        help="time only this many runs serially (default: all N, exact but slower)",
+    )
     a = ap.parse_args()
     replicates = -(-a.runs // len(PATIENCE))
     n = replicates * len(PATIENCE)
@@ -136,9 +148,9 @@ def main() -> None:
         f"load average before: {os.getloadavg()[0]:.2f}"
     )
 
-    wall1, t1 = serial_mean(n, replicates)
+    wall1, t1 = serial_mean(n, replicates, a.serial_sample)
     print(
-        f"mean single-run time (serial, {SERIAL_SAMPLE} runs): {t1:.3f} s CPU, "
+        f"mean single-run time (serial, {a.serial_sample or n} runs): {t1:.3f} s CPU, "
         f"{wall1:.3f} s wall; efficiency uses the CPU time (unaffected by other load)"
     )
 
@@ -165,10 +177,11 @@ def main() -> None:
         f"tradetalks sweep --workers {a.workers}: {sweep_wall:.1f} s wall, {sweep_rate:.2f} runs/s"
     )
 
-    br_wall = batch_run(a.workers, replicates)
+    br_wall, br_call = batch_run(a.workers, replicates)
     br_rate = n / br_wall
     print(
-        f"mesa.batch_run(number_processes={a.workers}): {br_wall:.1f} s wall, {br_rate:.2f} runs/s"
+        f"mesa.batch_run(number_processes={a.workers}): {br_wall:.1f} s wall "
+        f"({br_call:.1f} s in the call), {br_rate:.2f} runs/s"
     )
     print(f"throughput ratio (sweep / batch_run): {sweep_rate / br_rate:.2f}")
     print(
@@ -176,12 +189,12 @@ def main() -> None:
         f"{n * t1 / (a.workers * sweep_wall):.2f}"
     )
     if a.fair_blas:
-        fair = batch_run(
+        fair, fair_call = batch_run(
             a.workers, replicates, {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         )
         print(
-            f"mesa.batch_run with OPENBLAS_NUM_THREADS=1: {fair:.1f} s wall, "
-            f"{n / fair:.2f} runs/s; ratio {sweep_rate / (n / fair):.2f}"
+            f"mesa.batch_run with OPENBLAS_NUM_THREADS=1: {fair:.1f} s wall ({fair_call:.1f} s "
+            f"in the call), {n / fair:.2f} runs/s; ratio {sweep_rate / (n / fair):.2f}"
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import uuid
 import warnings
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -167,6 +168,7 @@ class DaskBackend:
         self.context = context
         self.requested = workers
         self.scheduler = scheduler
+        self.token = uuid.uuid4().hex  # task keys unique on a shared scheduler
         self.cluster: Any = None
         self.client: Any = None
         self.workers = workers or default_workers()
@@ -215,7 +217,7 @@ class DaskBackend:
                         task,
                         pure=False,
                         retries=DASK_RETRIES,
-                        key=f"tradetalks-batch-{task.batch_id}-{id(self)}",
+                        key=f"tradetalks-{self.token}-batch-{task.batch_id}",
                     )
                     pending[fut] = task
                 if not pending:

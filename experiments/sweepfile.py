@@ -81,9 +81,9 @@ class SamplerSpec(Strict):
 
     kind: Literal["grid", "random", "lhs", "sobol", "morris"]
     samples: Annotated[int, Field(ge=1)] | None = None
-    second_order: bool = False
-    levels: Annotated[int, Field(ge=2)] = 4
-    scramble: bool = True
+    second_order: bool = False  # Sobol: S2 indices too (doubles the runs)
+    levels: Annotated[int, Field(ge=2)] = 4  # Morris grid levels (SALib's default)
+    scramble: bool = True  # Sobol: scrambled sequence (SALib's default)
 
 
 class OutcomesSpec(Strict):
@@ -103,7 +103,7 @@ class AnalysisSpec(Strict):
     """Defaults for ``tradetalks analyze``."""
 
     heatmap: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
-    bins: Annotated[int, Field(ge=2, le=50)] = 6
+    bins: Annotated[int, Field(ge=2, le=50)] = 6  # bins per continuous parameter in plots
     sensitivity: list[str] | None = None
 
 

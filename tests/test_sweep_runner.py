@@ -366,3 +366,19 @@ def test_an_existing_dask_scheduler_gives_the_same_table(small, reference, tmp_p
     assert result.exit_code == 0, result.output
     assert "2 dask worker(s)" in result.output  # workers counted from the cluster
     assert read_runs(tmp_path / "remote").equals(read_runs(reference))
+
+
+def test_progress_prints_plain_lines_off_a_terminal():
+    import io
+
+    from experiments.progress import Progress
+
+    stream = io.StringIO()  # not a terminal
+    bar = Progress(10, initial=4, desc="demo", stream=stream)
+    for _ in range(6):
+        bar.update(1)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert lines and "\r" not in stream.getvalue()
+    assert lines[-1].startswith("demo: 100%") and "10/10" in lines[-1] and "run/s" in lines[-1]
+    assert "<" in lines[0]  # elapsed<remaining: time left is shown
