@@ -72,28 +72,35 @@ def sweep_file(path: Path, replicates: int) -> Path:
     return path
 
 
-def serial_mean(n_runs: int, replicates: int, sample: int | None) -> tuple[float, float]:
-    """Mean (wall, CPU) time of one run, serially: over all N runs, or ``sample`` of them
-    spread across the design (runs vary by a factor of two, so small samples are rough)."""
-    from experiments.seeds import run_seed
-    from experiments.worker import limit_blas
-    from sim.model import TradeTalksModel
+def serial_mean(sweep: Path, sample: int | None) -> tuple[float, float]:
+    """Mean (wall, CPU) time of one run of the sweep, serially in this process, through the
+    same code a worker runs: over all N runs, or ``sample`` of them spread across the
+    design (runs vary by a factor of two, so small samples are rough)."""
+    from experiments.runner import _tasks
+    from experiments.samplers import build_design
+    from experiments.sweepfile import load_sweep
+    from experiments.worker import Context, Task, limit_blas, run_task
 
     limit_blas()
-    TradeTalksModel(config=BASELINE, rng=0).run()  # warm the outcome-space cache
+    sw = load_sweep(sweep)  # includes a probe run, which warms the outcome-space cache
+    design = build_design(sw)
+    n_runs = len(design) * sw.spec.replicates
+    ctx = Context(
+        model=sw.spec.model,
+        base_raw=sw.base_raw,
+        targets={p.name: p.targets for p in sw.parameters},
+        outcomes=tuple(sw.outcome_types),
+        series=sw.series,
+    )
+    runs = [r for t in _tasks(sw, design.rows, 1, n_runs, set()) for r in t.runs]
     k = n_runs if sample is None else min(sample, n_runs)
-    ids = [i * n_runs // k for i in range(k)]
     total = cpu = 0.0
-    for run_id in ids:
-        sample_id, rep = divmod(run_id, replicates)
-        seed = run_seed(ROOT_SEED, sample_id, rep)
+    for run in (runs[i * n_runs // k] for i in range(k)):
         start, start_cpu = time.perf_counter(), time.process_time()
-        TradeTalksModel(
-            config=BASELINE, rng=seed, overrides={"teams.us.patience": PATIENCE[sample_id]}
-        ).run()
+        run_task(ctx, Task(run.run_id, (run,)))
         total += time.perf_counter() - start
         cpu += time.process_time() - start_cpu
-    return total / len(ids), cpu / len(ids)
+    return total / k, cpu / k
 
 
 def batch_run(
@@ -148,14 +155,13 @@ def main() -> None:
         f"load average before: {os.getloadavg()[0]:.2f}"
     )
 
-    wall1, t1 = serial_mean(n, replicates, a.serial_sample)
-    print(
-        f"mean single-run time (serial, {a.serial_sample or n} runs): {t1:.3f} s CPU, "
-        f"{wall1:.3f} s wall; efficiency uses the CPU time (unaffected by other load)"
-    )
-
     with tempfile.TemporaryDirectory() as tmp:
         sweep = sweep_file(Path(tmp) / "bench.toml", replicates)
+        wall1, t1 = serial_mean(sweep, a.serial_sample)
+        print(
+            f"mean single-run time (serial, {a.serial_sample or n} runs): {t1:.3f} s CPU, "
+            f"{wall1:.3f} s wall; efficiency uses the CPU time (unaffected by other load)"
+        )
         cmd = [
             sys.executable,
             "-c",
