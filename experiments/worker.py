@@ -115,6 +115,17 @@ def _outcome_columns(ctx: Context) -> list[str]:
     return [column_name(k) for k in ctx.outcomes]
 
 
+def _no_series_kwargs(model_cls: Any) -> dict[str, Any]:
+    """Ask the model to skip its weekly series when the sweep keeps none (if it can)."""
+    import inspect
+
+    try:
+        accepts = "collect_series" in inspect.signature(model_cls).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    return {"collect_series": False} if accepts else {}
+
+
 def run_task(ctx: Context, task: Task) -> BatchResult:
     """Run every run of a batch; failures become rows with status 'failed'."""
     from experiments import outcomes as oc
@@ -126,13 +137,14 @@ def run_task(ctx: Context, task: Task) -> BatchResult:
     series: dict[str, list[Any]] | None = (
         {"run_id": [], "week": [], "series": [], "value": []} if ctx.series else None
     )
+    extra = _no_series_kwargs(model_cls) if series is None else {}
     for run in task.runs:
         overrides: dict[str, Any] = {}
         for name, value in run.params.items():
             for path, share in ctx.targets[name]:
                 overrides[path] = value if share is None else float(value) * share
         try:
-            model = model_cls(config=ctx.base_raw, rng=run.seed, overrides=overrides)
+            model = model_cls(config=ctx.base_raw, rng=run.seed, overrides=overrides, **extra)
             summary = model.run()
             values = {oc.column_name(k): oc.extract(summary, k) for k in ctx.outcomes}
             ts = model.timeseries() if series is not None else None

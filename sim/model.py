@@ -63,7 +63,8 @@ class TradeTalksModel(mesa.Model):
     ``run.seed`` in the config); ``overrides`` and any extra keyword arguments are dotted
     key paths set on the config (so ``mesa.batch_run`` can sweep them).  With
     ``farmer_series`` the DataCollector also records every farmer's approval and distress
-    (off by default, and in sweeps).
+    (off by default, and in sweeps).  ``collect_series=False`` skips the weekly series
+    altogether (a sweep that keeps only summary outcomes); the summary is unchanged.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class TradeTalksModel(mesa.Model):
         rng: int | None = None,
         overrides: dict[str, Any] | None = None,
         farmer_series: bool = False,
+        collect_series: bool = True,
         **params: Any,
     ) -> None:
         merged = {**(overrides or {}), **params}
@@ -109,10 +111,11 @@ class TradeTalksModel(mesa.Model):
             model_reporters=reporters.model_reporters(),
             agenttype_reporters={Farmer: reporters.farmer_reporters()} if farmer_series else None,
         )
-        self.schedule_recurring(
-            self._collect, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
-        )
-        self.datacollector.collect(self)
+        if collect_series:
+            self.schedule_recurring(
+                self._collect, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
+            )
+            self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ calendar
     @property

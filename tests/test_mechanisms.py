@@ -455,3 +455,10 @@ def test_mesa_free_starting_point_matches_the_model(path, seed):
         assert np.array_equal(
             start.winset[side], model.negotiation.winset(side, model.indicators())
         )
+
+
+def test_skipping_series_leaves_the_summary_unchanged():
+    over = {**SMALL, "run.weeks": 20}
+    a = TradeTalksModel(config=BASELINE, rng=3, overrides=over).run()
+    b = TradeTalksModel(config=BASELINE, rng=3, overrides=over, collect_series=False).run()
+    assert a == b
