@@ -54,6 +54,7 @@ class Team(Agent):
         self.reservation = cfg.reservation.base
         self.pressure = 0.0
         self.weights = np.zeros(space.n_issues)
+        self.influence = np.zeros(len(self.members))
         self._utility: np.ndarray | None = None
 
     def update(self, pressures: dict[str, float]) -> None:
@@ -63,13 +64,16 @@ class Team(Agent):
             member.influence = float(share)
         self.pressure = pos.pressure
         self.weights = pos.weights
+        self.influence = pos.influence
         self.reservation = pos.reservation
         self._utility = None  # recomputed lazily: only rounds need the full vector
 
     def utility(self) -> np.ndarray:
         """This week's utility of every outcome."""
         if self._utility is None:
-            self._utility = self.space.utility(self.side, self.weights)
+            self._utility = self.space.blended_utility(
+                self.side, [m.weights for m in self.members.values()], self.influence
+            )
             self._utility.setflags(write=False)
         return self._utility
 

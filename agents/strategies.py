@@ -119,10 +119,9 @@ class Strategy:
 
     def propose(self, view: NegotiationView) -> int:
         """Logroll: the candidate best for the modelled opponent (ties go to us)."""
-        mask = self.candidates(view, self.aspiration(view))
-        score = self.opponent_utility(view) + TIE_BREAK * view.own_utility
-        score = np.where(mask, score, -np.inf)
-        return int(np.argmax(score))
+        idx = np.flatnonzero(self.candidates(view, self.aspiration(view)))
+        score = self.opponent_utility(view)[idx] + TIE_BREAK * view.own_utility[idx]
+        return int(idx[np.argmax(score)])  # first maximum: the lowest index, as before
 
     @classmethod
     def from_config(cls, kind: str, params: dict[str, float]) -> Strategy:

@@ -14,6 +14,7 @@ import numpy as np
 from sim.config import Config
 
 OPEN = -1  # marker for an issue a deal leaves open
+MEMBER_CACHE_SIZE = 64  # member utility vectors kept per space (~1 MB each at baseline size)
 LEVEL_DTYPE = np.int16  # level indices: up to MAX_LEVELS levels per issue
 
 
@@ -78,6 +79,7 @@ class OutcomeSpace:
         # effective level: the agreed one, or the status quo for open issues
         self.effective: np.ndarray = np.where(self.covered, self.levels, sq)
         self._contrib: dict[str, np.ndarray] = {}
+        self._member_cache: dict[tuple[str, bytes], np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.levels)
@@ -108,6 +110,31 @@ class OutcomeSpace:
         start-up and is several times faster here.
         """
         return np.einsum("ij,j->i", self.contributions(table), weights)
+
+    def blended_utility(
+        self, table: str, member_weights: list[np.ndarray], shares: np.ndarray
+    ) -> np.ndarray:
+        """Utility under influence-blended weights, Σ_m s_m (C w_m), from cached member vectors.
+
+        Utility is linear in the weights, so a team's utility is the share-weighted sum of its
+        members' utilities; those depend only on config and are computed once per process,
+        which turns the weekly recomputation into a few vector additions.
+        """
+        out = np.zeros(len(self))
+        for w, share in zip(member_weights, shares, strict=True):
+            out += share * self._member_utility(table, w)
+        return out
+
+    def _member_utility(self, table: str, weights: np.ndarray) -> np.ndarray:
+        key = (table, np.asarray(weights, dtype=float).tobytes())
+        u = self._member_cache.get(key)
+        if u is None:
+            if len(self._member_cache) >= MEMBER_CACHE_SIZE:
+                self._member_cache.pop(next(iter(self._member_cache)))
+            u = self.utility(table, weights)
+            u.setflags(write=False)
+            self._member_cache[key] = u
+        return u
 
     def status_quo_values(self, table: str) -> np.ndarray:
         """Per-issue value of the status-quo level in the named table."""

@@ -119,6 +119,9 @@ class NegotiationView:
     opponent_winset: np.ndarray | None = None
     # The other side's patience (common knowledge in complete-information bargaining).
     opponent_patience: float | None = None
+    # best_feasible() precomputed by the mechanism once per round (it does not change
+    # within a round); None: computed on demand.
+    best_feasible_utility: float | None = None
 
     @property
     def opponent(self) -> str:
@@ -140,8 +143,15 @@ class NegotiationView:
 
     def best_feasible(self) -> float:
         """Highest own utility among outcomes that are available and in the own win-set."""
-        mask = self.available & self.own_winset
-        return float(self.own_utility[mask].max()) if mask.any() else float(self.own_utility.max())
+        if self.best_feasible_utility is not None:
+            return self.best_feasible_utility
+        return best_feasible(self.own_utility, self.available, self.own_winset)
+
+
+def best_feasible(utility: np.ndarray, available: np.ndarray, winset: np.ndarray) -> float:
+    """Highest utility among available outcomes inside the win-set (else the overall best)."""
+    mask = available & winset
+    return float(utility[mask].max()) if mask.any() else float(utility.max())
 
 
 class ProtocolError(RuntimeError):
@@ -176,6 +186,7 @@ class Negotiation:
         self._available = space.consistent_with({})
         self._negotiable = [j for j, i in enumerate(space.issues) if i.negotiable]
         self._round_winsets: dict[str, np.ndarray] = {}
+        self._round_best: dict[str, float] = {}
 
     # ------------------------------------------------------------------ read-only access
     @property
@@ -206,6 +217,7 @@ class Negotiation:
         indicators: dict[str, float],
         winset: np.ndarray | None = None,
         opponent_winset: np.ndarray | None = None,
+        best: float | None = None,
     ) -> NegotiationView:
         """The read-only view ``side`` gets of the negotiation now."""
         team = self.teams[side]
@@ -232,6 +244,7 @@ class Negotiation:
             rng=self.rng,
             opponent_winset=_frozen(opponent_winset),
             opponent_patience=self.teams[other(side)].patience,
+            best_feasible_utility=best,
         )
 
     # ------------------------------------------------------------------ state changes
@@ -248,6 +261,10 @@ class Negotiation:
         if self.cfg.alternate_first_mover and self.round_count % 2 == 0:
             first = other(first)
         self._round_winsets = {s: self.winset(s, indicators) for s in SIDES}
+        self._round_best = {
+            s: best_feasible(self.teams[s].utility(), self._available, self._round_winsets[s])
+            for s in SIDES
+        }
         both_ws = self._round_winsets["us"] & self._round_winsets["china"]
         self.phase = f"{level} talks"
         n = self.cfg.max_offers_per_round
@@ -260,16 +277,7 @@ class Negotiation:
             proposer = first if k % 2 == 0 else other(first)
             responder = other(proposer)
             time = week - 1 + k / n
-            pview = self.view(
-                proposer,
-                week,
-                time,
-                level,
-                n - k,
-                indicators,
-                self._round_winsets[proposer],
-                self._round_winsets[responder],
-            )
+            pview = self._round_view(proposer, week, time, level, n - k, indicators)
             x = int(self.teams[proposer].strategy_for(level).propose(pview))
             if not (0 <= x < len(self.space)) or not self._available[x]:
                 raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
@@ -300,6 +308,28 @@ class Negotiation:
                 return self._close(x, week)
         return None
 
+    def _round_view(
+        self,
+        side: str,
+        week: int,
+        time: float,
+        level: str,
+        offers_left: int,
+        indicators: dict[str, float],
+    ) -> NegotiationView:
+        """A view inside the current round: win-sets and best outcome computed once per round."""
+        return self.view(
+            side,
+            week,
+            time,
+            level,
+            offers_left,
+            indicators,
+            self._round_winsets[side],
+            self._round_winsets[other(side)],
+            self._round_best[side],
+        )
+
     def _acceptable(
         self,
         x: int,
@@ -312,16 +342,7 @@ class Negotiation:
     ) -> bool:
         for side in sides:
             team = self.teams[side]
-            view = self.view(
-                side,
-                week,
-                time,
-                level,
-                offers_left,
-                indicators,
-                self._round_winsets[side],
-                self._round_winsets[other(side)],
-            )
+            view = self._round_view(side, week, time, level, offers_left, indicators)
             floor = max(team.strategy_for(level).aspiration(view), team.reservation)
             if team.utility()[x] < floor:
                 return False

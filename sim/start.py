@@ -68,7 +68,7 @@ def starting_point(cfg: Config, seed: int) -> StartingPoint:
         team = cfg.teams[side]
         weights = [space.weight_vector(m.weights) for m in team.members.values()]
         pos = team_position(team, weights, pressures)
-        utility[side] = space.utility(side, pos.weights)
+        utility[side] = space.blended_utility(side, weights, pos.influence)
         reservation[side] = pos.reservation
     ratifiers = [Ratifier(name, r, space) for name, r in cfg.ratifiers.items()]
     live = indicators(world)
