@@ -14,7 +14,7 @@ import numpy as np
 from sim.config import Config
 
 OPEN = -1  # marker for an issue a deal leaves open
-MEMBER_CACHE_SIZE = 64  # member utility vectors kept per space (~1 MB each at baseline size)
+MEMBER_CACHE_SIZE = 16  # teams' stacked member utilities kept per space (~4 MB at baseline)
 LEVEL_DTYPE = np.int16  # level indices: up to MAX_LEVELS levels per issue
 
 
@@ -117,24 +117,18 @@ class OutcomeSpace:
         """Utility under influence-blended weights, Σ_m s_m (C w_m), from cached member vectors.
 
         Utility is linear in the weights, so a team's utility is the share-weighted sum of its
-        members' utilities; those depend only on config and are computed once per process,
-        which turns the weekly recomputation into a few vector additions.
+        members' utilities; those depend only on config and are computed once per process
+        (stacked member-major), which turns the weekly recomputation into one short product.
         """
-        out = np.zeros(len(self))
-        for w, share in zip(member_weights, shares, strict=True):
-            out += share * self._member_utility(table, w)
-        return out
-
-    def _member_utility(self, table: str, weights: np.ndarray) -> np.ndarray:
-        key = (table, np.asarray(weights, dtype=float).tobytes())
-        u = self._member_cache.get(key)
-        if u is None:
+        key = (table, b"".join(np.asarray(w, dtype=float).tobytes() for w in member_weights))
+        stack = self._member_cache.get(key)
+        if stack is None:
             if len(self._member_cache) >= MEMBER_CACHE_SIZE:
                 self._member_cache.pop(next(iter(self._member_cache)))
-            u = self.utility(table, weights)
-            u.setflags(write=False)
-            self._member_cache[key] = u
-        return u
+            stack = np.stack([self.utility(table, w) for w in member_weights])
+            stack.setflags(write=False)
+            self._member_cache[key] = stack
+        return np.einsum("ji,j->i", stack, np.asarray(shares, dtype=float))
 
     def status_quo_values(self, table: str) -> np.ndarray:
         """Per-issue value of the status-quo level in the named table."""
