@@ -17,6 +17,16 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def neighbour_mean_matrix(graph: nx.Graph, n: int) -> sparse.csr_array:
+    """Row-normalised adjacency (nodes 0..n-1): row i averages farmer i's neighbours."""
+    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    deg = np.bincount(rows, minlength=n).astype(float)
+    data = 1.0 / np.maximum(deg, 1.0)[rows]
+    return sparse.csr_array((data, (rows, cols)), shape=(n, n))
+
+
 class FarmerPopulation:
     """Array state of all farmers and their vectorised weekly update."""
 
@@ -28,10 +38,7 @@ class FarmerPopulation:
         self.soy_share = rng.beta(cfg.soy_share_alpha, cfg.soy_share_beta, n)
         self.debt = rng.beta(cfg.debt_alpha, cfg.debt_beta, n)
         self.leaning = rng.normal(cfg.leaning_mean, cfg.leaning_sd, n)
-        adj = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr", dtype=float)
-        deg = np.asarray(adj.sum(axis=1)).ravel()
-        self.neighbour_mean = sparse.diags(1.0 / np.maximum(deg, 1.0)) @ adj
-        self.neighbour_mean = sparse.csr_array(self.neighbour_mean)
+        self.neighbour_mean = neighbour_mean_matrix(graph, n)
         # each farm's share of soybean-farm revenue and of soybean acreage (MFP pays per crop)
         self.revenue_share = self.size / self.size.sum()
         soy_acres = self.size * self.soy_share

@@ -672,7 +672,7 @@ def load_config(
         )
     else:
         if isinstance(source, dict):
-            raw, name = copy.deepcopy(source), None
+            raw, name = source, None  # validation and overrides never mutate it
         else:
             raw, name = read_raw(source), str(source)
         cfg = validate_raw(apply_overrides(raw, overrides), name)
