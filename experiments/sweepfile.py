@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from experiments import outcomes as oc
 from experiments.seeds import run_seed
+from sim.config import ConfigError
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 RESERVED_COLUMNS = ("run_id", "sample_id", "replicate", "seed", "status", "error")
@@ -30,21 +31,10 @@ DEFAULT_MODEL = "sim.model:TradeTalksModel"
 SHARE_TOLERANCE = 1e-9  # shares of a split parameter must sum to 1 within this
 
 
-class SweepError(Exception):
+class SweepError(ConfigError):
     """A sweep file is invalid; ``problems`` lists (key path, message) pairs."""
 
-    def __init__(self, problems: list[tuple[str, str]], source: str | None = None) -> None:
-        self.problems = problems
-        self.source = source
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        """One readable paragraph naming every problem by its key path."""
-        n = len(self.problems)
-        head = f"Invalid sweep file{f' {self.source}' if self.source else ''}: "
-        head += f"{n} problem{'s' if n != 1 else ''}."
-        lines = [head] + [f"  - {path or '(top level)'}: {msg}" for path, msg in self.problems]
-        return "\n".join(lines)
+    what = "sweep file"
 
 
 # --------------------------------------------------------------------------- schema
@@ -353,7 +343,7 @@ def _domain_points(p: ParameterSpec) -> list[Scalar]:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read, validate and resolve a sweep file; raise ``SweepError`` naming every problem."""
-    from sim.config import ConfigError, dump_config, to_toml
+    from sim.config import dump_config, to_toml
     from sim.model import resolve_config
 
     path = Path(path)

@@ -35,6 +35,8 @@ WEIGHT_TOLERANCE = 1e-6  # numerical tolerance when checking that weights sum to
 class ConfigError(Exception):
     """A config (or override) is invalid; ``problems`` lists (key path, message) pairs."""
 
+    what = "configuration"  # what kind of input was invalid, for the message
+
     def __init__(self, problems: list[tuple[str, str]], source: str | None = None) -> None:
         self.problems = problems
         self.source = source
@@ -42,7 +44,7 @@ class ConfigError(Exception):
 
     def render(self) -> str:
         """One readable paragraph naming every problem by its key path."""
-        head = f"Invalid configuration{f' {self.source}' if self.source else ''}: "
+        head = f"Invalid {self.what}{f' {self.source}' if self.source else ''}: "
         head += f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}."
         lines = [head] + [f"  - {path or '(top level)'}: {msg}" for path, msg in self.problems]
         return "\n".join(lines)
