@@ -80,7 +80,10 @@ class Ratifier:
     def __post_init__(self) -> None:
         w = self.space.weight_vector(self.cfg.weights)
         sq = self.space.status_quo_values(self.cfg.values) @ w
-        self._delta = self.space.utility(self.cfg.values, w) - sq
+        # the value vector depends only on config: the space caches it across runs
+        value = self.space.blended_utility(self.cfg.values, [w], np.ones(1))
+        self._delta = value - sq
+        self._scaled = self.cfg.sensitivity * self._delta
 
     @property
     def side(self) -> str:
@@ -97,5 +100,5 @@ class Ratifier:
         return self.base(indicators) + self.cfg.sensitivity * self._delta
 
     def winset(self, indicators: Mapping[str, float]) -> np.ndarray:
-        """Mask of outcomes this body would ratify."""
-        return self.support(indicators) >= self.cfg.threshold
+        """Mask of outcomes this body would ratify: support ≥ threshold, as one comparison."""
+        return self._scaled >= self.cfg.threshold - self.base(indicators)
