@@ -117,11 +117,35 @@ class Strategy:
         best = view.own_utility[feasible].max()
         return feasible & (view.own_utility >= best)
 
+    def feasible_subset(self, view: NegotiationView) -> tuple[np.ndarray, ...]:
+        """Indices of the feasible outcomes with our and the modelled opponent's utility there.
+
+        Within one round the table, the win-sets and our utility do not change, so the subset
+        is computed once per round (and again whenever the opponent model moves): each offer
+        then scans the feasible outcomes only, not the whole space.
+        """
+        w = self.opponent_weights(view)
+        key = (view.round_no, view.side, id(view.space), w.tobytes())
+        cache = getattr(self, "_subset_cache", None)
+        if view.round_no is not None and cache is not None and cache[0] == key:
+            return cache[1]
+        idx = np.flatnonzero(self.feasible(view))
+        subset = (idx, view.own_utility[idx], self.opponent_utility(view)[idx])
+        self._subset_cache = (key, subset)
+        return subset
+
     def propose(self, view: NegotiationView) -> int:
-        """Logroll: the candidate best for the modelled opponent (ties go to us)."""
-        idx = np.flatnonzero(self.candidates(view, self.aspiration(view)))
-        score = self.opponent_utility(view)[idx] + TIE_BREAK * view.own_utility[idx]
-        return int(idx[np.argmax(score)])  # first maximum: the lowest index, as before
+        """Logroll: the candidate best for the modelled opponent (ties go to us).
+
+        Candidates are ``candidates()``: feasible outcomes worth the aspiration, else the
+        best feasible ones; among them the first maximum of the opponent's utility.
+        """
+        idx, own, opp = self.feasible_subset(view)
+        good = np.flatnonzero(own >= self.aspiration(view))
+        if len(good) == 0:
+            good = np.flatnonzero(own >= own.max())
+        score = opp[good] + TIE_BREAK * own[good]
+        return int(idx[good[np.argmax(score)]])  # first maximum: the lowest index
 
     @classmethod
     def from_config(cls, kind: str, params: dict[str, float]) -> Strategy:

@@ -122,6 +122,9 @@ class NegotiationView:
     # best_feasible() precomputed by the mechanism once per round (it does not change
     # within a round); None: computed on demand.
     best_feasible_utility: float | None = None
+    # The mechanism's round counter (None outside a round): lets strategies cache what
+    # stays fixed within a round.
+    round_no: int | None = None
 
     @property
     def opponent(self) -> str:
@@ -245,6 +248,7 @@ class Negotiation:
             opponent_winset=_frozen(opponent_winset),
             opponent_patience=self.teams[other(side)].patience,
             best_feasible_utility=best,
+            round_no=self.round_count if best is not None else None,
         )
 
     # ------------------------------------------------------------------ state changes
