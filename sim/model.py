@@ -105,6 +105,7 @@ class TradeTalksModel(mesa.Model):
         self.incidents: list[dict[str, Any]] = []
 
         self._update_domestic()
+        self._update_teams()
         self._events: list[CalendarEvent] = []
         self._schedule_calendar()
         self.datacollector = mesa.DataCollector(
@@ -189,7 +190,6 @@ class TradeTalksModel(mesa.Model):
     def _update_domestic(self) -> None:
         self.talks_signal *= 1 - self.config.world.farmers.talks_signal_decay
         sync_farms(self.world, self.farmers, self.talks_signal)
-        self._update_teams()
 
     def _update_teams(self) -> None:
         pressures = self.world.pressures()
