@@ -31,6 +31,8 @@ from experiments.store import MANIFEST, SweepStore, sql_string
 
 CONF_LEVEL = 0.95  # confidence level of SALib's bootstrap intervals
 NUM_RESAMPLES = 1000  # SALib bootstrap resamples (its default of 100 gives ragged CIs)
+SOBOL_KEYS = ("S1", "S1_conf", "ST", "ST_conf")  # SALib sobol.analyze results kept
+MORRIS_KEYS = ("mu", "mu_star", "mu_star_conf", "sigma")  # SALib morris.analyze results kept
 ANALYSIS_DIR = "analysis"
 
 
@@ -247,17 +249,7 @@ def sensitivity(
                 conf_level=CONF_LEVEL,
                 seed=seed,
             )
-            for j, name in enumerate(problem["names"]):
-                results.append(
-                    {
-                        "outcome": col,
-                        "parameter": name,
-                        "S1": float(si["S1"][j]),
-                        "S1_conf": float(si["S1_conf"][j]),
-                        "ST": float(si["ST"][j]),
-                        "ST_conf": float(si["ST_conf"][j]),
-                    }
-                )
+            results += _index_rows(col, problem["names"], si, SOBOL_KEYS)
         else:
             import pyarrow.parquet as pq
             from SALib.analyze import morris
@@ -273,17 +265,7 @@ def sensitivity(
                 num_levels=d.sampler["levels"],
                 seed=seed,
             )
-            for j, name in enumerate(problem["names"]):
-                results.append(
-                    {
-                        "outcome": col,
-                        "parameter": name,
-                        "mu": float(si["mu"][j]),
-                        "mu_star": float(si["mu_star"][j]),
-                        "mu_star_conf": float(si["mu_star_conf"][j]),
-                        "sigma": float(si["sigma"][j]),
-                    }
-                )
+            results += _index_rows(col, problem["names"], si, MORRIS_KEYS)
     if not results:
         return {}, []
     cols = list(results[0])
@@ -339,3 +321,13 @@ def analyze_sweep(
     target = d.root / ANALYSIS_DIR
     _write_dir(target, files)
     return [target / name for name in sorted(files)]
+
+
+def _index_rows(
+    outcome: str, names: list[str], si: Any, keys: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """One row per parameter: the outcome, the parameter and SALib's ``keys`` for it."""
+    return [
+        {"outcome": outcome, "parameter": name, **{k: float(si[k][j]) for k in keys}}
+        for j, name in enumerate(names)
+    ]

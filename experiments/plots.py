@@ -205,15 +205,25 @@ def time_to_deal(d: SweepData, group: str | None, bins: int) -> bytes:
     return _png(fig)
 
 
-def sobol_plot(indices: list[dict[str, Any]]) -> bytes:
-    """First-order and total Sobol indices with confidence intervals, a panel per outcome."""
+def _outcome_panels(
+    indices: list[dict[str, Any]], panel_height: float
+) -> tuple[Figure, list[tuple[str, list[dict[str, Any]], Any]]]:
+    """A figure with one panel per outcome of ``indices``: (outcome, its rows, axes) each."""
     outcomes = list(dict.fromkeys(r["outcome"] for r in indices))
     ncol = min(MAX_PANELS_PER_ROW, len(outcomes))
     nrow = math.ceil(len(outcomes) / ncol)
-    fig = Figure(figsize=(5.2 * ncol, 3.8 * nrow + 0.6))
-    for k, o in enumerate(outcomes):
-        rs = [r for r in indices if r["outcome"] == o]
-        ax = fig.add_subplot(nrow, ncol, k + 1)
+    fig = Figure(figsize=(5.2 * ncol, panel_height * nrow + 0.6))
+    panels = [
+        (o, [r for r in indices if r["outcome"] == o], fig.add_subplot(nrow, ncol, k + 1))
+        for k, o in enumerate(outcomes)
+    ]
+    return fig, panels
+
+
+def sobol_plot(indices: list[dict[str, Any]]) -> bytes:
+    """First-order and total Sobol indices with confidence intervals, a panel per outcome."""
+    fig, panels = _outcome_panels(indices, panel_height=3.8)
+    for k, (o, rs, ax) in enumerate(panels):
         pos = np.arange(len(rs))
         ax.barh(
             pos - 0.2,
@@ -247,13 +257,8 @@ def sobol_plot(indices: list[dict[str, Any]]) -> bytes:
 
 def morris_plot(indices: list[dict[str, Any]]) -> bytes:
     """Morris μ* against σ per parameter (elementary effects), a panel per outcome."""
-    outcomes = list(dict.fromkeys(r["outcome"] for r in indices))
-    ncol = min(MAX_PANELS_PER_ROW, len(outcomes))
-    nrow = math.ceil(len(outcomes) / ncol)
-    fig = Figure(figsize=(5.2 * ncol, 4.2 * nrow + 0.6))
-    for k, o in enumerate(outcomes):
-        rs = [r for r in indices if r["outcome"] == o]
-        ax = fig.add_subplot(nrow, ncol, k + 1)
+    fig, panels = _outcome_panels(indices, panel_height=4.2)
+    for o, rs, ax in panels:
         ax.errorbar(
             [r["mu_star"] for r in rs],
             [r["sigma"] for r in rs],
