@@ -60,10 +60,13 @@ class Farmer(CellAgent):
 
 
 def build_farmers(
-    model: Model, cfg: FarmerConfig
-) -> tuple[Network, FarmerPopulation, list[Farmer]]:
-    """Create the seeded small-world graph, Mesa's Network space and one agent per farm."""
+    model: Model, cfg: FarmerConfig, agents: bool = True
+) -> tuple[Network | None, FarmerPopulation, list[Farmer]]:
+    """Create the seeded small-world graph, Mesa's Network space and one agent per farm
+    (with ``agents=False`` only the population: no network space, no agents)."""
     graph, population = initial_population(cfg, model.rng)
+    if not agents:
+        return None, population, []
     network = Network(graph, random=model.random, layout=None)
     farmers = [Farmer(model, population, i, network[i]) for i in range(cfg.count)]
     return network, population, farmers

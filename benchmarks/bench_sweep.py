@@ -15,6 +15,14 @@ that, so the efficiency is never flattered.  Both wall times are whole processes
 interpreter start to exit (batch_run's call alone is printed too).  batch_run runs in its own
 interpreter because it switches multiprocessing to "spawn" process-wide.  ``--fair-blas``
 adds a batch_run pass with OPENBLAS_NUM_THREADS=1 to show where the difference comes from.
+
+Where the sweep's edge comes from: the same model class and the same results, but the
+sweep parses the base config once, asks the model to skip what none of its columns read
+(the weekly series and the per-farm Mesa agents; tests/test_mechanisms.py checks that the
+results do not change), forks warm workers whose garbage collector leaves the inherited
+heap alone, and sends runs in batches.  batch_run builds the whole model from the config
+path every run, in freshly spawned workers.  The line after the single-run time gives
+what one run costs when the model is built that way.
 Not a test: timings depend on the machine and on whatever else it is running.
 """
 
@@ -34,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline.toml"
 PATIENCE = [0.97, 0.98, 0.99, 0.995, 0.999]  # US weekly discount factors on the grid
 ROOT_SEED = 2019
+FULL_MODEL_SAMPLE = 50  # runs timed serially as batch_run builds the model (explanatory)
 
 BATCH_RUN = """
 import json, sys, time
@@ -103,6 +112,24 @@ def serial_mean(sweep: Path, sample: int | None) -> tuple[float, float]:
     return total / k, cpu / k
 
 
+def serial_full_model(k: int) -> float:
+    """Mean CPU time of the model built as batch_run builds it (config path parsed each
+    run, weekly series, a Mesa agent per farm), over ``k`` runs, in this process (whose
+    collector is already frozen, as a sweep worker's is): where the sweep's edge per run
+    comes from, apart from batch_run's own handling of each run."""
+    from sim.model import TradeTalksModel
+
+    cpu = 0.0
+    for i in range(k):
+        patience = PATIENCE[i % len(PATIENCE)]
+        start = time.process_time()
+        TradeTalksModel(
+            config=BASELINE, rng=ROOT_SEED * 1000 + i, **{"teams.us.patience": patience}
+        ).run()
+        cpu += time.process_time() - start
+    return cpu / k
+
+
 def batch_run(
     workers: int, replicates: int, env: dict[str, str] | None = None
 ) -> tuple[float, float]:
@@ -161,6 +188,11 @@ def main() -> None:
         print(
             f"mean single-run time (serial, {a.serial_sample or n} runs): {t1:.3f} s CPU, "
             f"{wall1:.3f} s wall; efficiency uses the CPU time (unaffected by other load)"
+        )
+        full = serial_full_model(min(a.serial_sample or n, FULL_MODEL_SAMPLE))
+        print(
+            f"  the same model as batch_run builds it (config parsed, weekly series, per-farm "
+            f"agents): {full:.3f} s CPU per run"
         )
         cmd = [
             sys.executable,

@@ -4,11 +4,13 @@ A task is a batch of runs (several per task keeps per-task overhead small and le
 worker reuse its cached outcome space).  A run whose model raises is recorded as failed
 with its error text; the batch goes on.  Workers limit BLAS to one thread: the model's
 numpy work is small matrix-vector products, and with one process per core extra BLAS
-threads only oversubscribe the machine (about 3x slower per run here).
+threads only oversubscribe the machine (about 3x slower per run here).  They also freeze
+the garbage collector's view of what the process already holds (see ``prepare_process``).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -18,6 +20,7 @@ from typing import Any
 PARENT_POLL_S = 1.0  # how often a local worker checks that the sweep process is alive
 BLAS_THREADS = 1  # one process per core; see the module docstring
 _BLAS_LIMITED = False
+_PREPARED = False
 _CONTEXT: Context | None = None  # set once per local worker process by `init_worker`
 
 
@@ -70,6 +73,20 @@ def limit_blas() -> None:
         _BLAS_LIMITED = True
 
 
+def prepare_process() -> None:
+    """Once per worker process: limit BLAS, then move every object that exists now (imported
+    modules, the cached outcome space, inherited by fork) into the collector's permanent
+    generation.  Each run creates many short-lived objects, and otherwise every full
+    collection re-scans that long-lived heap, and by writing to it un-shares the pages a
+    forked worker inherited: about 15% of a run here (benchmarks/bench_sweep.py)."""
+    global _PREPARED
+    limit_blas()
+    if not _PREPARED:
+        gc.collect()
+        gc.freeze()
+        _PREPARED = True
+
+
 def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(PARENT_POLL_S)
@@ -82,10 +99,10 @@ def init_worker(context: Context) -> None:
     global _CONTEXT
     _CONTEXT = context
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    limit_blas()
     from experiments.sweepfile import import_model
 
     import_model(context.model)
+    prepare_process()
 
 
 def run_task_local(task: Task) -> BatchResult:
@@ -115,15 +132,20 @@ def _outcome_columns(ctx: Context) -> list[str]:
     return [column_name(k) for k in ctx.outcomes]
 
 
-def _no_series_kwargs(model_cls: Any) -> dict[str, Any]:
-    """Ask the model to skip its weekly series when the sweep keeps none (if it can)."""
+def _lean_kwargs(model_cls: Any, keep_series: bool) -> dict[str, Any]:
+    """Ask the model to skip what no kept column reads (if it accepts the options): the
+    weekly series when the sweep keeps none, and per-farm Mesa agents, which the summary
+    and the model-level series never read."""
     import inspect
 
     try:
-        accepts = "collect_series" in inspect.signature(model_cls).parameters
+        accepted = inspect.signature(model_cls).parameters
     except (TypeError, ValueError):
-        accepts = False
-    return {"collect_series": False} if accepts else {}
+        return {}
+    wanted = {"farmer_agents": False}
+    if not keep_series:
+        wanted["collect_series"] = False
+    return {k: v for k, v in wanted.items() if k in accepted}
 
 
 def run_task(ctx: Context, task: Task) -> BatchResult:
@@ -131,13 +153,13 @@ def run_task(ctx: Context, task: Task) -> BatchResult:
     from experiments import outcomes as oc
     from experiments.sweepfile import import_model
 
-    limit_blas()
     model_cls = import_model(ctx.model)
+    prepare_process()
     rows: list[dict[str, Any]] = []
     series: dict[str, list[Any]] | None = (
         {"run_id": [], "week": [], "series": [], "value": []} if ctx.series else None
     )
-    extra = _no_series_kwargs(model_cls) if series is None else {}
+    extra = _lean_kwargs(model_cls, keep_series=series is not None)
     for run in task.runs:
         overrides: dict[str, Any] = {}
         for name, value in run.params.items():

@@ -65,6 +65,10 @@ class TradeTalksModel(mesa.Model):
     ``farmer_series`` the DataCollector also records every farmer's approval and distress
     (off by default, and in sweeps).  ``collect_series=False`` skips the weekly series
     altogether (a sweep that keeps only summary outcomes); the summary is unchanged.
+    ``farmer_agents=False`` keeps the farmers as population arrays only, without a Mesa
+    agent and network cell per farm: every farmer's state and the weekly dynamics are the
+    same (the per-farm agents draw no random numbers), so the summary and series are
+    unchanged; sweeps use it because nothing they keep reads individual agents.
     """
 
     def __init__(
@@ -74,8 +78,11 @@ class TradeTalksModel(mesa.Model):
         overrides: dict[str, Any] | None = None,
         farmer_series: bool = False,
         collect_series: bool = True,
+        farmer_agents: bool = True,
         **params: Any,
     ) -> None:
+        if farmer_series and not farmer_agents:
+            raise ValueError("farmer_series=True needs farmer_agents=True")
         merged = {**(overrides or {}), **params}
         self.config = resolve_config(config, merged)
         cfg = self.config
@@ -89,7 +96,9 @@ class TradeTalksModel(mesa.Model):
         self.world = initial_world(cfg)
         st = self.world.state
 
-        self.network, self.farmers, self.farmer_agents = build_farmers(self, cfg.world.farmers)
+        self.network, self.farmers, self.farmer_agents = build_farmers(
+            self, cfg.world.farmers, agents=farmer_agents
+        )
         self.fed = Fed(self, cfg.world.fed, cfg.world.growth, st)
         self.pboc = PBoC(
             self, cfg.world.pboc, cfg.world.growth, st, cfg.world.trade.us_tariff_start

@@ -462,3 +462,18 @@ def test_skipping_series_leaves_the_summary_unchanged():
     a = TradeTalksModel(config=BASELINE, rng=3, overrides=over).run()
     b = TradeTalksModel(config=BASELINE, rng=3, overrides=over, collect_series=False).run()
     assert a == b
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_farms_without_mesa_agents_give_the_same_run(seed):
+    """Sweeps skip the per-farm agents: the summary and the weekly series stay the same."""
+    full = TradeTalksModel(config=BASELINE, rng=seed, overrides=SMALL)
+    lean = TradeTalksModel(config=BASELINE, rng=seed, overrides=SMALL, farmer_agents=False)
+    assert Farmer not in lean.agents_by_type and lean.network is None
+    assert full.run() == lean.run()
+    assert full.timeseries().equals(lean.timeseries())
+
+
+def test_farmer_series_needs_farmer_agents():
+    with pytest.raises(ValueError, match="farmer_agents"):
+        TradeTalksModel(config=BASELINE, rng=1, farmer_series=True, farmer_agents=False)
