@@ -78,6 +78,22 @@ class DyingModel(TradeTalksModel):
         super().__init__(config=config, rng=rng, overrides=overrides, **params)
 
 
+class EnvDyingModel(TradeTalksModel):
+    """Like DyingModel, for workers that do not inherit the test's objects (Dask spawns
+    its workers): the marker path comes from the environment."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        marker = os.environ.get(DIE_MARKER_ENV)
+        if (overrides or {}).get("teams.us.patience") == 0.98 and marker:
+            if not os.path.exists(marker):
+                Path(marker).touch()
+                os._exit(1)  # the worker process dies mid-task, as if killed
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
+DIE_MARKER_ENV = "TRADETALKS_TEST_DIE_MARKER"
+
+
 def write(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.write_text(textwrap.dedent(text))
@@ -366,6 +382,19 @@ def test_an_existing_dask_scheduler_gives_the_same_table(small, reference, tmp_p
     assert result.exit_code == 0, result.output
     assert "2 dask worker(s)" in result.output  # workers counted from the cluster
     assert read_runs(tmp_path / "remote").equals(read_runs(reference))
+
+
+def test_a_lost_dask_worker_s_tasks_are_retried(tmp_path, monkeypatch):
+    text = SMALL.replace('name = "small"', f'name = "dying"\nmodel = "{__name__}:EnvDyingModel"')
+    text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
+    sweep = write(tmp_path, "dying.toml", text)
+    marker = tmp_path / "dask-worker-died"
+    monkeypatch.setenv(DIE_MARKER_ENV, str(marker))
+    report = run_sweep(sweep, tmp_path / "out", workers=2, backend="dask", progress=None)
+    assert marker.exists()  # a worker process did die mid-task
+    rows = read_runs(tmp_path / "out").to_pylist()
+    assert report.failed == 0 and [r["run_id"] for r in rows] == list(range(12))
+    assert all(r["status"] == "ok" for r in rows)
 
 
 def test_progress_prints_plain_lines_off_a_terminal():
