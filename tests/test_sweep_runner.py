@@ -397,6 +397,20 @@ def test_a_lost_dask_worker_s_tasks_are_retried(tmp_path, monkeypatch):
     assert all(r["status"] == "ok" for r in rows)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
+@pytest.mark.parametrize("env, applied", [({"MALLOC_TRIM_THRESHOLD_": "65536"}, True), ({}, False)])
+def test_workers_undo_the_nanny_s_malloc_setting_only_when_it_is_set(env, applied):
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which makes every ~1 MB utility vector an
+    mmap; workers raise the mmap threshold back then, and leave malloc alone otherwise."""
+    base = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    code = "from experiments.worker import restore_malloc_reuse as r; print(r())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(applied)
+
+
 def test_progress_prints_plain_lines_off_a_terminal():
     import io
 
