@@ -56,7 +56,9 @@ def heatmap(
     for xi, yi, v, n in rows:
         if xi is not None and yi is not None and v is not None:
             grid[yi, xi], counts[yi, xi] = v, n
-    fig = Figure(figsize=(max(6.0, 0.9 * len(xl) + 3), max(4.5, 0.6 * len(yl) + 2.5)))
+    fig = Figure(
+        figsize=(max(6.0, 0.9 * len(xl) + 3), max(4.5, 0.6 * len(yl) + 2.5)), layout="constrained"
+    )
     ax = fig.add_subplot()
     lo, hi = vrange if vrange else (np.nanmin(grid), np.nanmax(grid))
     im = ax.imshow(grid, origin="lower", cmap=CMAP, vmin=lo, vmax=hi, aspect="auto")
@@ -82,7 +84,6 @@ def heatmap(
                 )
     fig.colorbar(im, ax=ax, label=label)
     ax.set_title(f"{title} by {x} and {y}\n{_title(d)}", fontsize=10)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -97,7 +98,7 @@ def deal_by_parameter(d: SweepData, x: str, bins: int) -> bytes:
     for xi, p in rows:
         if xi is not None:
             vals[xi] = p
-    fig = Figure(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(range(len(xl)), vals, marker="o")
     ax.set_xticks(range(len(xl)), xlab, rotation=30 if len(xl) > 5 else 0)
@@ -106,7 +107,6 @@ def deal_by_parameter(d: SweepData, x: str, bins: int) -> bytes:
     ax.set_ylabel("deal probability")
     ax.grid(alpha=0.3)
     ax.set_title(f"Deal probability by {x}\n{_title(d)}", fontsize=10)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -115,7 +115,7 @@ def outcome_distributions(d: SweepData) -> bytes:
     cols = d.outcomes
     ncol = min(MAX_PANELS_PER_ROW, len(cols))
     nrow = math.ceil(len(cols) / ncol)
-    fig = Figure(figsize=(4.2 * ncol, 3.3 * nrow + 0.6))
+    fig = Figure(figsize=(4.2 * ncol, 3.3 * nrow + 0.6), layout="constrained")
     for k, c in enumerate(cols):
         ax = fig.add_subplot(nrow, ncol, k + 1)
         kind = d.kind(c)
@@ -161,13 +161,12 @@ def outcome_distributions(d: SweepData) -> bytes:
             ax.set_xlabel(f"share of runs — {c}")
         ax.set_title(c, fontsize=10)
     fig.suptitle(f"Outcome distributions — {_title(d)}", fontsize=11)
-    fig.tight_layout()
     return _png(fig)
 
 
 def time_to_deal(d: SweepData, group: str | None, bins: int) -> bytes:
     """Histogram of the deal week, and the share of runs with a deal by each week."""
-    fig = Figure(figsize=(12, 4.8))
+    fig = Figure(figsize=(12, 4.8), layout="constrained")
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     _, rows = d.sql("SELECT deal_week FROM runs WHERE status = 'ok' AND deal_week IS NOT NULL")
     weeks = np.array([r[0] for r in rows], dtype=float)
@@ -201,7 +200,6 @@ def time_to_deal(d: SweepData, group: str | None, bins: int) -> bytes:
     ax2.legend(fontsize=8, loc="upper left")
     ax2.set_title("Cumulative probability of a deal", fontsize=10)
     fig.suptitle(_title(d), fontsize=11)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -212,7 +210,7 @@ def _outcome_panels(
     outcomes = list(dict.fromkeys(r["outcome"] for r in indices))
     ncol = min(MAX_PANELS_PER_ROW, len(outcomes))
     nrow = math.ceil(len(outcomes) / ncol)
-    fig = Figure(figsize=(5.2 * ncol, panel_height * nrow + 0.6))
+    fig = Figure(figsize=(5.2 * ncol, panel_height * nrow + 0.6), layout="constrained")
     panels = [
         (o, [r for r in indices if r["outcome"] == o], fig.add_subplot(nrow, ncol, k + 1))
         for k, o in enumerate(outcomes)
@@ -251,7 +249,6 @@ def sobol_plot(indices: list[dict[str, Any]]) -> bytes:
         if k == 0:
             ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("Sobol sensitivity indices (SALib)", fontsize=11)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -279,7 +276,6 @@ def morris_plot(indices: list[dict[str, Any]]) -> bytes:
         ax.set_title(o, fontsize=10)
         ax.grid(alpha=0.3)
     fig.suptitle("Morris screening (SALib)", fontsize=11)
-    fig.tight_layout()
     return _png(fig)
 
 
