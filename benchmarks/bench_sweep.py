@@ -8,12 +8,14 @@ both throughputs, their ratio and the sweep's parallel efficiency
 
     (N x mean single-run time) / (workers x wall time),
 
-where the single-run time is measured serially in this process on runs spread over the
-design, with BLAS limited to one thread as in the sweep's workers (the fastest serial
-setting), as CPU time: other load on the machine slows the sweep's wall time but not
-that, so the efficiency is never flattered.  Both wall times are whole processes, from
-interpreter start to exit (batch_run's call alone is printed too).  batch_run runs in its own
-interpreter because it switches multiprocessing to "spawn" process-wide.  ``--fair-blas``
+where the single-run time is measured serially in this process, through the code a worker
+runs (BLAS limited to one thread), as CPU time: other load on the machine slows the
+sweep's wall time but not that, so the efficiency is not flattered by load.  Half of
+those serial runs come before the sweep and half after, because this VM's speed drifts
+over minutes.  The share of workers x wall that the sweep's processes kept a CPU busy is
+printed too.  Both wall times are whole processes, from interpreter start to exit
+(batch_run's call alone is printed too).  batch_run runs in its own interpreter because
+it switches multiprocessing to "spawn" process-wide.  ``--fair-blas``
 adds a batch_run pass with OPENBLAS_NUM_THREADS=1 to show where the difference comes from.
 
 Where the sweep's edge comes from: the same model class and the same results, but the
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -81,35 +84,51 @@ def sweep_file(path: Path, replicates: int) -> Path:
     return path
 
 
-def serial_mean(sweep: Path, sample: int | None) -> tuple[float, float]:
-    """Mean (wall, CPU) time of one run of the sweep, serially in this process, through the
-    same code a worker runs: over all N runs, or ``sample`` of them spread across the
-    design (runs vary by a factor of two, so small samples are rough)."""
-    from experiments.runner import _tasks
-    from experiments.samplers import build_design
-    from experiments.sweepfile import load_sweep
-    from experiments.worker import Context, Task, limit_blas, run_task
+class SerialTimer:
+    """Times runs of the sweep one by one in this process, through the same code a worker
+    runs (``run_task``), as CPU time."""
 
-    limit_blas()
-    sw = load_sweep(sweep)  # includes a probe run, which warms the outcome-space cache
-    design = build_design(sw)
-    n_runs = len(design) * sw.spec.replicates
-    ctx = Context(
-        model=sw.spec.model,
-        base_raw=sw.base_raw,
-        targets={p.name: p.targets for p in sw.parameters},
-        outcomes=tuple(sw.outcome_types),
-        series=sw.series,
-    )
-    runs = [r for t in _tasks(sw, design.rows, 1, n_runs, set()) for r in t.runs]
-    k = n_runs if sample is None else min(sample, n_runs)
-    total = cpu = 0.0
-    for run in (runs[i * n_runs // k] for i in range(k)):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run_task(ctx, Task(run.run_id, (run,)))
-        total += time.perf_counter() - start
-        cpu += time.process_time() - start_cpu
-    return total / k, cpu / k
+    def __init__(self, sweep: Path) -> None:
+        from experiments.runner import _tasks
+        from experiments.samplers import build_design
+        from experiments.sweepfile import load_sweep
+        from experiments.worker import Context
+
+        sw = load_sweep(sweep)  # includes a probe run, which warms the outcome-space cache
+        design = build_design(sw)
+        n_runs = len(design) * sw.spec.replicates
+        self.ctx = Context(
+            model=sw.spec.model,
+            base_raw=sw.base_raw,
+            targets={p.name: p.targets for p in sw.parameters},
+            outcomes=tuple(sw.outcome_types),
+            series=sw.series,
+        )
+        self.runs = [r for t in _tasks(sw, design.rows, 1, n_runs, set()) for r in t.runs]
+
+    def pick(self, sample: int | None) -> list[int]:
+        """Indices of all runs, or of ``sample`` runs spread evenly over the design."""
+        n = len(self.runs)
+        k = n if sample is None else min(sample, n)
+        return [i * n // k for i in range(k)]
+
+    def cpu(self, indices: list[int]) -> float:
+        """Total CPU seconds of the given runs, one task each."""
+        from experiments.worker import Task, run_task
+
+        total = 0.0
+        for i in indices:
+            run = self.runs[i]
+            start = time.process_time()
+            run_task(self.ctx, Task(run.run_id, (run,)))
+            total += time.process_time() - start
+        return total
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children and their descendants."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def serial_full_model(k: int) -> float:
@@ -184,16 +203,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         sweep = sweep_file(Path(tmp) / "bench.toml", replicates)
-        wall1, t1 = serial_mean(sweep, a.serial_sample)
-        print(
-            f"mean single-run time (serial, {a.serial_sample or n} runs): {t1:.3f} s CPU, "
-            f"{wall1:.3f} s wall; efficiency uses the CPU time (unaffected by other load)"
-        )
-        full = serial_full_model(min(a.serial_sample or n, FULL_MODEL_SAMPLE))
-        print(
-            f"  the same model as batch_run builds it (config parsed, weekly series, per-farm "
-            f"agents): {full:.3f} s CPU per run"
-        )
+        timer = SerialTimer(sweep)
+        picked = timer.pick(a.serial_sample)
+        # half the serial runs before the sweep and half after: this VM's speed drifts over
+        # minutes, and bracketing keeps the drift out of the efficiency
+        before = timer.cpu(picked[0::2])
         cmd = [
             sys.executable,
             "-c",
@@ -205,14 +219,26 @@ def main() -> None:
             "--workers",
             str(a.workers),
         ]
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), _children_cpu()
         subprocess.run(
             cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        sweep_wall = time.perf_counter() - start
-    sweep_rate = n / sweep_wall
+        sweep_wall, sweep_cpu = time.perf_counter() - start, _children_cpu() - cpu0
+        t1 = (before + timer.cpu(picked[1::2])) / len(picked)
+        full = serial_full_model(min(len(picked), FULL_MODEL_SAMPLE))
     print(
-        f"tradetalks sweep --workers {a.workers}: {sweep_wall:.1f} s wall, {sweep_rate:.2f} runs/s"
+        f"mean single-run time (serial, {len(picked)} runs, half before and half after the "
+        f"sweep): {t1:.3f} s CPU"
+    )
+    print(
+        f"  the same model as batch_run builds it (config parsed, weekly series, per-farm "
+        f"agents): {full:.3f} s CPU per run"
+    )
+    sweep_rate = n / sweep_wall
+    busy = sweep_cpu / (a.workers * sweep_wall)
+    print(
+        f"tradetalks sweep --workers {a.workers}: {sweep_wall:.1f} s wall, "
+        f"{sweep_rate:.2f} runs/s; its processes were busy {busy:.0%} of {a.workers} x wall"
     )
 
     br_wall, br_call = batch_run(a.workers, replicates)
