@@ -1,10 +1,12 @@
 """Benchmark: the same N runs through `tradetalks sweep` and through `mesa.batch_run`.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--runs 500] [--workers 2]
+    .venv/bin/python benchmarks/bench_sweep.py [--runs 500] [--workers 2] [--repeats 3]
 
-Both execute the baseline scenario on a grid of US patience values with equal replicate
-counts (so the same configurations; seeds come from each tool's own scheme).  Prints
-both throughputs, their ratio and the sweep's parallel efficiency
+Sweep and batch_run alternate ``--repeats`` times and the medians are reported, because
+this VM's speed drifts by ±25% over minutes.  Both execute the baseline scenario on a
+grid of US patience values with equal replicate counts (so the same configurations;
+seeds come from each tool's own scheme).  Prints both throughputs, their ratio and the
+sweep's parallel efficiency
 
     (N x mean single-run time) / (workers x wall time),
 
@@ -34,6 +36,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,9 +95,10 @@ class SerialTimer:
         from experiments.runner import _tasks
         from experiments.samplers import build_design
         from experiments.sweepfile import load_sweep
-        from experiments.worker import Context
+        from experiments.worker import Context, prepare_process
 
         sw = load_sweep(sweep)  # includes a probe run, which warms the outcome-space cache
+        prepare_process()  # once per worker process, so not part of any run's time
         design = build_design(sw)
         n_runs = len(design) * sw.spec.replicates
         self.ctx = Context(
@@ -178,11 +182,36 @@ def batch_run(
     return wall, float(out["wall"])
 
 
+def sweep_cli(sweep: Path, out: Path, workers: int) -> tuple[float, float]:
+    """Wall time of a fresh interpreter running ``tradetalks sweep``, and the CPU time of
+    its whole process tree."""
+    cmd = [
+        sys.executable,
+        "-c",
+        "from tradetalks.cli import main; main()",
+        "sweep",
+        str(sweep),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
+    start, cpu0 = time.perf_counter(), _children_cpu()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, _children_cpu() - cpu0
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=500)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="sweep / batch_run pairs, interleaved; the medians are the result",
+    )
     ap.add_argument(
         "--fair-blas", action="store_true", help="also time batch_run with OPENBLAS_NUM_THREADS=1"
     )
@@ -198,59 +227,47 @@ def main() -> None:
     print(
         f"benchmark: N = {n} runs (baseline, {len(PATIENCE)} US patience values x "
         f"{replicates} replicates), {a.workers} workers, {os.cpu_count()} CPUs, "
-        f"load average before: {os.getloadavg()[0]:.2f}"
+        f"{a.repeats} interleaved repeats, load average before: {os.getloadavg()[0]:.2f}"
     )
 
+    ratios, efficiencies, walls = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         sweep = sweep_file(Path(tmp) / "bench.toml", replicates)
         timer = SerialTimer(sweep)
         picked = timer.pick(a.serial_sample)
-        # half the serial runs before the sweep and half after: this VM's speed drifts over
-        # minutes, and bracketing keeps the drift out of the efficiency
+        # half the serial runs before the repeats and half after: this VM's speed drifts
+        # over minutes, and bracketing keeps most of the drift out of the efficiency
         before = timer.cpu(picked[0::2])
-        cmd = [
-            sys.executable,
-            "-c",
-            "from tradetalks.cli import main; main()",
-            "sweep",
-            str(sweep),
-            "--out",
-            str(Path(tmp) / "out"),
-            "--workers",
-            str(a.workers),
-        ]
-        start, cpu0 = time.perf_counter(), _children_cpu()
-        subprocess.run(
-            cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        sweep_wall, sweep_cpu = time.perf_counter() - start, _children_cpu() - cpu0
+        for r in range(a.repeats):
+            sweep_wall, sweep_cpu = sweep_cli(sweep, Path(tmp) / f"out{r}", a.workers)
+            br_wall, br_call = batch_run(a.workers, replicates)
+            walls.append((sweep_wall, sweep_cpu, br_wall, br_call))
         t1 = (before + timer.cpu(picked[1::2])) / len(picked)
         full = serial_full_model(min(len(picked), FULL_MODEL_SAMPLE))
     print(
         f"mean single-run time (serial, {len(picked)} runs, half before and half after the "
-        f"sweep): {t1:.3f} s CPU"
+        f"repeats): {t1:.3f} s CPU"
     )
     print(
         f"  the same model as batch_run builds it (config parsed, weekly series, per-farm "
         f"agents): {full:.3f} s CPU per run"
     )
-    sweep_rate = n / sweep_wall
-    busy = sweep_cpu / (a.workers * sweep_wall)
+    for r, (sweep_wall, sweep_cpu, br_wall, br_call) in enumerate(walls, 1):
+        ratio = br_wall / sweep_wall  # throughputs n / wall, so their ratio
+        eff = n * t1 / (a.workers * sweep_wall)
+        ratios.append(ratio)
+        efficiencies.append(eff)
+        print(
+            f"repeat {r}: tradetalks sweep {sweep_wall:.1f} s wall ({n / sweep_wall:.2f} runs/s, "
+            f"its processes busy {sweep_cpu / (a.workers * sweep_wall):.0%} of "
+            f"{a.workers} x wall); mesa.batch_run(number_processes={a.workers}) "
+            f"{br_wall:.1f} s wall ({br_call:.1f} s in the call, {n / br_wall:.2f} runs/s); "
+            f"ratio {ratio:.2f}, efficiency {eff:.2f}"
+        )
+    print(f"throughput ratio (sweep / batch_run), median: {statistics.median(ratios):.2f}")
     print(
-        f"tradetalks sweep --workers {a.workers}: {sweep_wall:.1f} s wall, "
-        f"{sweep_rate:.2f} runs/s; its processes were busy {busy:.0%} of {a.workers} x wall"
-    )
-
-    br_wall, br_call = batch_run(a.workers, replicates)
-    br_rate = n / br_wall
-    print(
-        f"mesa.batch_run(number_processes={a.workers}): {br_wall:.1f} s wall "
-        f"({br_call:.1f} s in the call), {br_rate:.2f} runs/s"
-    )
-    print(f"throughput ratio (sweep / batch_run): {sweep_rate / br_rate:.2f}")
-    print(
-        f"parallel efficiency of the sweep: N x t1 / (workers x wall) = "
-        f"{n * t1 / (a.workers * sweep_wall):.2f}"
+        f"parallel efficiency of the sweep, N x t1 / (workers x wall), median: "
+        f"{statistics.median(efficiencies):.2f}"
     )
     if a.fair_blas:
         fair, fair_call = batch_run(
@@ -258,7 +275,8 @@ def main() -> None:
         )
         print(
             f"mesa.batch_run with OPENBLAS_NUM_THREADS=1: {fair:.1f} s wall ({fair_call:.1f} s "
-            f"in the call), {n / fair:.2f} runs/s; ratio {sweep_rate / (n / fair):.2f}"
+            f"in the call), {n / fair:.2f} runs/s; ratio to the median sweep "
+            f"{fair / statistics.median(w[0] for w in walls):.2f}"
         )
 
 
