@@ -218,29 +218,28 @@ def _outcome_panels(
     return fig, panels
 
 
+SOBOL_BAR_HEIGHT = 0.4  # two bars per parameter row
+SOBOL_BARS = (  # index, offset within the row, legend label, colour
+    ("S1", -SOBOL_BAR_HEIGHT / 2, "S1 (first order)", "tab:blue"),
+    ("ST", SOBOL_BAR_HEIGHT / 2, "ST (total)", "tab:red"),
+)
+
+
 def sobol_plot(indices: list[dict[str, Any]]) -> bytes:
     """First-order and total Sobol indices with confidence intervals, a panel per outcome."""
     fig, panels = _outcome_panels(indices, panel_height=3.8)
     for k, (o, rs, ax) in enumerate(panels):
         pos = np.arange(len(rs))
-        ax.barh(
-            pos - 0.2,
-            [r["S1"] for r in rs],
-            0.4,
-            xerr=[r["S1_conf"] for r in rs],
-            label="S1 (first order)",
-            color="tab:blue",
-            capsize=2,
-        )
-        ax.barh(
-            pos + 0.2,
-            [r["ST"] for r in rs],
-            0.4,
-            xerr=[r["ST_conf"] for r in rs],
-            label="ST (total)",
-            color="tab:red",
-            capsize=2,
-        )
+        for key, shift, label, color in SOBOL_BARS:
+            ax.barh(
+                pos + shift,
+                [r[key] for r in rs],
+                SOBOL_BAR_HEIGHT,
+                xerr=[r[f"{key}_conf"] for r in rs],
+                label=label,
+                color=color,
+                capsize=2,
+            )
         ax.set_yticks(pos, [r["parameter"] for r in rs], fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="grey", lw=0.8)

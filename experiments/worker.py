@@ -123,7 +123,6 @@ def init_worker(context: Context) -> None:
     from experiments.sweepfile import import_model
 
     import_model(context.model)
-    prepare_process()
 
 
 def run_task_local(task: Task) -> BatchResult:
