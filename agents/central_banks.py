@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
-
-from sim.config import FedConfig, GrowthConfig, PBoCConfig
+from tradetalks.sim.config import FedConfig, GrowthConfig, PBoCConfig
 
 if TYPE_CHECKING:
     from mesa import Model
-
-    from sim.world import WorldState
+    from tradetalks.sim.world import WorldState
 
 
 class Fed(Agent):

@@ -9,8 +9,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 from scipy import sparse
-
-from sim.config import FarmerConfig
+from tradetalks.sim.config import FarmerConfig
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mesa.discrete_space import CellAgent, Network
-
-from agents.farm_population import FarmerPopulation, initial_population
-from sim.config import FarmerConfig
+from tradetalks.agents.farm_population import FarmerPopulation, initial_population
+from tradetalks.sim.config import FarmerConfig
 
 if TYPE_CHECKING:
     from mesa import Model

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
-
-from agents.strategies import Strategy
-from sim.config import MemberConfig, TeamConfig
-from sim.issues import OutcomeSpace
-from sim.payoffs import team_position
+from tradetalks.agents.strategies import Strategy
+from tradetalks.sim.config import MemberConfig, TeamConfig
+from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.payoffs import team_position
 
 if TYPE_CHECKING:
     from mesa import Model

@@ -37,8 +37,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
-
-from sim.protocol import NegotiationView
+from tradetalks.sim.protocol import NegotiationView
 
 REGISTRY: dict[str, type[Strategy]] = {}
 TIE_BREAK = 1e-9  # prefer our own utility among outcomes the opponent values equally

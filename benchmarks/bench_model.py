@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from sim.model import TradeTalksModel
+from tradetalks.sim.model import TradeTalksModel
 
 BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
 

@@ -53,7 +53,7 @@ FULL_MODEL_SAMPLE = 50  # runs timed serially as batch_run builds the model (exp
 BATCH_RUN = """
 import json, sys, time
 import mesa
-from sim.model import TradeTalksModel
+from tradetalks.sim.model import TradeTalksModel
 args = json.loads(sys.argv[1])
 if __name__ == "__main__":
     start = time.perf_counter()
@@ -92,10 +92,10 @@ class SerialTimer:
     runs (``run_task``), as CPU time."""
 
     def __init__(self, sweep: Path) -> None:
-        from experiments.runner import _tasks
-        from experiments.samplers import build_design
-        from experiments.sweepfile import load_sweep
-        from experiments.worker import Context, prepare_process
+        from tradetalks.experiments.runner import _tasks
+        from tradetalks.experiments.samplers import build_design
+        from tradetalks.experiments.sweepfile import load_sweep
+        from tradetalks.experiments.worker import Context, prepare_process
 
         sw = load_sweep(sweep)  # includes a probe run, which warms the outcome-space cache
         prepare_process()  # once per worker process, so not part of any run's time
@@ -118,7 +118,7 @@ class SerialTimer:
 
     def cpu(self, indices: list[int]) -> float:
         """Total CPU seconds of the given runs, one task each."""
-        from experiments.worker import Task, run_task
+        from tradetalks.experiments.worker import Task, run_task
 
         total = 0.0
         for i in indices:
@@ -140,7 +140,7 @@ def serial_full_model(k: int) -> float:
     run, weekly series, a Mesa agent per farm), over ``k`` runs, in this process (whose
     collector is already frozen, as a sweep worker's is): where the sweep's edge per run
     comes from, apart from batch_run's own handling of each run."""
-    from sim.model import TradeTalksModel
+    from tradetalks.sim.model import TradeTalksModel
 
     cpu = 0.0
     for i in range(k):

@@ -19,7 +19,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from sim.viz.browser import STEP_AND_TIME_JS, WEEK_SELECTOR, chromium_page, viz_server
+from browser import STEP_AND_TIME_JS, WEEK_SELECTOR, chromium_page, viz_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline.toml"

@@ -24,10 +24,9 @@ from typing import Any
 
 import duckdb
 import numpy as np
-
-from experiments import plots
-from experiments.seeds import design_seed
-from experiments.store import MANIFEST, SweepStore, sql_string
+from tradetalks.experiments import plots
+from tradetalks.experiments.seeds import design_seed
+from tradetalks.experiments.store import MANIFEST, SweepStore, sql_string
 
 CONF_LEVEL = 0.95  # confidence level of SALib's bootstrap intervals
 NUM_RESAMPLES = 1000  # SALib bootstrap resamples (its default of 100 gives ragged CIs)
@@ -218,7 +217,7 @@ def sensitivity(
     if kind not in ("sobol", "morris"):
         return {}, []
     problem = d.manifest["design"]["problem"]
-    from experiments.outcomes import column_name
+    from tradetalks.experiments.outcomes import column_name
 
     wanted = [column_name(c) for c in d.manifest["analysis"].get("sensitivity") or []]
     wanted = wanted or d.numeric_outcomes()

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from experiments.worker import (
+from tradetalks.experiments.worker import (
     BatchResult,
     Context,
     Task,
@@ -33,7 +33,10 @@ from experiments.worker import (
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: keeps workers busy, memory bounded
 MAX_ATTEMPTS = 3  # a task whose worker dies this many times is recorded as failed
 DASK_RETRIES = 2  # extra attempts Dask gives a task that raised (transient errors)
-FORKSERVER_PRELOAD = ["experiments.worker", "sim.model"]  # imported once by a fork server
+FORKSERVER_PRELOAD = [
+    "tradetalks.experiments.worker",
+    "tradetalks.sim.model",
+]  # imported once by a fork server
 
 
 def default_workers() -> int:

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from experiments.analysis import SweepData
+    from tradetalks.experiments.analysis import SweepData
 
 DPI = 120
 MAX_ANNOTATED_CELLS = 150  # write the value into heatmap cells up to this many cells

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-
-from experiments.backends import DaskBackend, LocalBackend, default_workers
-from experiments.progress import Progress
-from experiments.samplers import Design, build_design
-from experiments.seeds import run_seed
-from experiments.store import SweepStore, count_runs
-from experiments.sweepfile import Sweep, load_sweep
-from experiments.worker import Context, Run, Task
+from tradetalks.experiments.backends import DaskBackend, LocalBackend, default_workers
+from tradetalks.experiments.progress import Progress
+from tradetalks.experiments.samplers import Design, build_design
+from tradetalks.experiments.seeds import run_seed
+from tradetalks.experiments.store import SweepStore, count_runs
+from tradetalks.experiments.sweepfile import Sweep, load_sweep
+from tradetalks.experiments.worker import Context, Run, Task
 
 MIN_TASKS_PER_WORKER = 4  # automatic batches: at least this many tasks per worker ...
 MAX_BATCH_SIZE = 16  # ... of at most this many runs (bounds work lost to a kill)

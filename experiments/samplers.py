@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from experiments.seeds import design_rng, design_seed
-from experiments.sweepfile import Parameter, Sweep
+from tradetalks.experiments.seeds import design_rng, design_seed
+from tradetalks.experiments.sweepfile import Parameter, Sweep
 
 GRID_DECIMALS = 12  # grid points are rounded here: 0.9845, not linspace's 0.9844999999999999
 

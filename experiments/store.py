@@ -26,9 +26,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from experiments.sweepfile import SERIES_SCHEMA
-from experiments.worker import BatchResult
+from tradetalks.experiments.sweepfile import SERIES_SCHEMA
+from tradetalks.experiments.worker import BatchResult
 
 MANIFEST = "manifest.json"
 STATUS = "status.json"

@@ -20,14 +20,13 @@ from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from experiments import outcomes as oc
-from experiments.seeds import run_seed
-from sim.config import ConfigError
+from tradetalks.experiments import outcomes as oc
+from tradetalks.experiments.seeds import run_seed
+from tradetalks.sim.config import ConfigError
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 RESERVED_COLUMNS = ("run_id", "sample_id", "replicate", "seed", "status", "error")
-DEFAULT_MODEL = "sim.model:TradeTalksModel"
+DEFAULT_MODEL = "tradetalks.sim.model:TradeTalksModel"
 SHARE_TOLERANCE = 1e-9  # shares of a split parameter must sum to 1 within this
 
 
@@ -343,8 +342,8 @@ def _domain_points(p: ParameterSpec) -> list[Scalar]:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read, validate and resolve a sweep file; raise ``SweepError`` naming every problem."""
-    from sim.config import dump_config, to_toml
-    from sim.model import resolve_config
+    from tradetalks.sim.config import dump_config, to_toml
+    from tradetalks.sim.model import resolve_config
 
     path = Path(path)
     src = str(path)
@@ -434,7 +433,7 @@ def load_sweep(path: str | Path) -> Sweep:
 
     outcome_types: dict[str, pa.DataType] = {}
     if cfg is not None and model_cls is not None and not problems:
-        from experiments.worker import limit_blas
+        from tradetalks.experiments.worker import limit_blas
 
         limit_blas()
         try:

@@ -120,7 +120,7 @@ def init_worker(context: Context) -> None:
     global _CONTEXT
     _CONTEXT = context
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    from experiments.sweepfile import import_model
+    from tradetalks.experiments.sweepfile import import_model
 
     import_model(context.model)
 
@@ -147,7 +147,7 @@ def failed_row(ctx: Context, run: Run, error: str) -> dict[str, Any]:
 
 
 def _outcome_columns(ctx: Context) -> list[str]:
-    from experiments.outcomes import column_name
+    from tradetalks.experiments.outcomes import column_name
 
     return [column_name(k) for k in ctx.outcomes]
 
@@ -170,8 +170,8 @@ def _lean_kwargs(model_cls: Any, keep_series: bool) -> dict[str, Any]:
 
 def run_task(ctx: Context, task: Task) -> BatchResult:
     """Run every run of a batch; failures become rows with status 'failed'."""
-    from experiments import outcomes as oc
-    from experiments.sweepfile import import_model
+    from tradetalks.experiments import outcomes as oc
+    from tradetalks.experiments.sweepfile import import_model
 
     model_cls = import_model(ctx.model)
     prepare_process()

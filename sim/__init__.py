@@ -1,19 +1,5 @@
-"""tradetalks' simulation core: config, issues, payoffs, protocol, world and the Mesa model.
+"""The model: its Mesa-free core (config, issues, payoffs, protocol, world, analysis) and its
+assembly into a Mesa model (``tradetalks.sim.model.TradeTalksModel``).
 
-``sim.TradeTalksModel`` is loaded lazily so that ``agents`` can import sim's core types
-without an import cycle.
+This module imports nothing, so importing a core module never pulls in Mesa or the agents.
 """
-
-from typing import Any
-
-from sim.config import Config, ConfigError, load_config
-
-__all__ = ["Config", "ConfigError", "TradeTalksModel", "load_config"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "TradeTalksModel":
-        from sim.model import TradeTalksModel
-
-        return TradeTalksModel
-    raise AttributeError(name)

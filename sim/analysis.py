@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from sim.issues import OutcomeSpace
+from tradetalks.sim.issues import OutcomeSpace
 
 UTILITY_DECIMALS = 12  # utilities closer than 1e-12 are equal (floating-point noise of sums)
 SIDE_ORDER = ("us", "china")

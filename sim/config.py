@@ -24,8 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from sim.indicators import PRESSURES, RATIFIER_INDICATORS
+from tradetalks.sim.indicators import PRESSURES, RATIFIER_INDICATORS
+from tradetalks.sim.shipped import locate, shipped_names
 
 SIDES = ("us", "china")
 MAX_LEVELS = 1001  # a divisible issue (a pie) may be finely graded; beyond this is a typo
@@ -588,7 +588,8 @@ def read_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if p in _seen:
         raise ConfigError([("extends", f"circular inheritance through {p}")], str(path))
     if not p.is_file():
-        raise ConfigError([("", f"file not found: {path}")], str(path))
+        hint = "" if _seen else f" (nor a shipped config: {', '.join(shipped_names())})"
+        raise ConfigError([("", f"file not found: {path}{hint}")], str(path))
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -676,7 +677,7 @@ def load_config(
         if isinstance(source, dict):
             raw, name = source, None  # validation and overrides never mutate it
         else:
-            raw, name = read_raw(source), str(source)
+            raw, name = read_raw(locate(source)), str(source)
         cfg = validate_raw(apply_overrides(raw, overrides), name)
     return cfg if weeks is None else with_weeks(cfg, weeks)
 

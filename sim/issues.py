@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from sim.config import Config
+from tradetalks.sim.config import Config
 
 OPEN = -1  # marker for an issue a deal leaves open
 MEMBER_CACHE_SIZE = 16  # teams' stacked member utilities kept per space (~4 MB at baseline)

@@ -17,17 +17,16 @@ from typing import Any
 import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
-
-from agents.central_banks import Fed, PBoC
-from agents.farmers import Farmer, build_farmers
-from agents.negotiators import Team
-from sim import reporters
-from sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
-from sim.payoffs import Ratifier
-from sim.protocol import SIDES, DealRecord, Negotiation, other
-from sim.scenario import DEFAULT_CONFIG, check_strategies, outcome_space, resolve_config
-from sim.start import indicators, initial_world, sync_farms
-from sim.summary import build_summary
+from tradetalks.agents.central_banks import Fed, PBoC
+from tradetalks.agents.farmers import Farmer, build_farmers
+from tradetalks.agents.negotiators import Team
+from tradetalks.sim import reporters
+from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
+from tradetalks.sim.payoffs import Ratifier
+from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
+from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, outcome_space, resolve_config
+from tradetalks.sim.start import indicators, initial_world, sync_farms
+from tradetalks.sim.summary import build_summary
 
 __all__ = [
     "DEFAULT_CONFIG",

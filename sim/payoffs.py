@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
-from sim.config import RatifierConfig, ReservationConfig, TeamConfig
-from sim.issues import OutcomeSpace
+from tradetalks.sim.config import RatifierConfig, ReservationConfig, TeamConfig
+from tradetalks.sim.issues import OutcomeSpace
 
 
 def blend_weights(weights: list[np.ndarray], influence: np.ndarray) -> np.ndarray:

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-
-from sim.analysis import deal_metrics
-from sim.config import ProtocolConfig
-from sim.issues import OutcomeSpace
-from sim.payoffs import Ratifier
+from tradetalks.sim.analysis import deal_metrics
+from tradetalks.sim.config import ProtocolConfig
+from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.payoffs import Ratifier
 
 SIDES = ("us", "china")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.model import TradeTalksModel
+    from tradetalks.sim.model import TradeTalksModel
 
 
 def week(m: TradeTalksModel) -> int:

@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agents.strategies import REGISTRY
-from sim.config import Config, ConfigError, dump_config, load_config
-from sim.issues import OutcomeSpace, issues_from_config
+from tradetalks.agents.strategies import REGISTRY
+from tradetalks.sim.config import Config, ConfigError, dump_config, load_config
+from tradetalks.sim.issues import OutcomeSpace, issues_from_config
+from tradetalks.sim.shipped import baseline
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+DEFAULT_CONFIG = baseline()
 
 
 def check_strategies(cfg: Config) -> list[tuple[str, str]]:

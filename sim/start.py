@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from agents.farm_population import FarmerPopulation, initial_population
-from sim.config import Config
-from sim.issues import OutcomeSpace
-from sim.payoffs import Ratifier, team_position
-from sim.protocol import SIDES
-from sim.scenario import outcome_space
-from sim.world import World
+from tradetalks.agents.farm_population import FarmerPopulation, initial_population
+from tradetalks.sim.config import Config
+from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.payoffs import Ratifier, team_position
+from tradetalks.sim.protocol import SIDES
+from tradetalks.sim.scenario import outcome_space
+from tradetalks.sim.world import World
 
 
 def initial_world(cfg: Config) -> World:

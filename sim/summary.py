@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis import concession_profile, issue_concessions
-from sim.protocol import SIDES
+from tradetalks.sim.analysis import concession_profile, issue_concessions
+from tradetalks.sim.protocol import SIDES
 
 if TYPE_CHECKING:
-    from sim.model import TradeTalksModel
+    from tradetalks.sim.model import TradeTalksModel
 
 DIGITS = 6  # decimals kept in the summary: beyond the model's meaningful precision
 

@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from sim.config import WorldConfig
-from sim.indicators import PRESSURES
+from tradetalks.sim.config import WorldConfig
+from tradetalks.sim.indicators import PRESSURES
 
 WEEKS_PER_YEAR = 52  # calendar constant: annual figures are paid or ramped over 52 weeks
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tradetalks.sim import analysis as an
+from tradetalks.sim.issues import Issue, OutcomeSpace
 
-from sim import analysis as an
-from sim.issues import Issue, OutcomeSpace
-from sim.testing_negotiation import payoff_tables, small_spaces, weight_vectors
+from tradetalks.testing.negotiation import payoff_tables, small_spaces, weight_vectors
 
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EPS = 1e-12

@@ -15,8 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from sim.viz.browser import WEEK_SELECTOR, chromium_page, chromium_path, viz_server
+from browser import WEEK_SELECTOR, chromium_page, chromium_path, viz_server
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import BASELINE, ROOT, SCENARIOS
 from typer.testing import CliRunner
 
-from tests.conftest import BASELINE, ROOT, SCENARIOS
 from tradetalks.cli import app
 
 runner = CliRunner()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from sim.config import ConfigError, load_config, read_raw
-from sim.model import TradeTalksModel
-from tests.conftest import BASELINE, SCENARIOS, SMALL
+from helpers import BASELINE, SCENARIOS, SMALL
+from tradetalks.sim.config import ConfigError, load_config, read_raw
+from tradetalks.sim.model import TradeTalksModel
 
 STEEL = """
 extends = "{base}"

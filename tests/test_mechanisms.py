@@ -8,17 +8,16 @@ import mesa
 import networkx as nx
 import numpy as np
 import pytest
-
-from agents.central_banks import Fed, PBoC
-from agents.farmers import Farmer, FarmerPopulation
-from agents.negotiators import Negotiator, Team
-from sim.config import ConfigError, load_config
-from sim.issues import OPEN, OutcomeSpace, issues_from_config
-from sim.model import TradeTalksModel
-from sim.payoffs import Ratifier, blend_weights, reservation_value, shifted_influence
-from sim.protocol import Negotiation
-from sim.world import World
-from tests.conftest import BASELINE, SMALL
+from helpers import BASELINE, SMALL
+from tradetalks.agents.central_banks import Fed, PBoC
+from tradetalks.agents.farmers import Farmer, FarmerPopulation
+from tradetalks.agents.negotiators import Negotiator, Team
+from tradetalks.sim.config import ConfigError, load_config
+from tradetalks.sim.issues import OPEN, OutcomeSpace, issues_from_config
+from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.payoffs import Ratifier, blend_weights, reservation_value, shifted_influence
+from tradetalks.sim.protocol import Negotiation
+from tradetalks.sim.world import World
 
 
 @pytest.fixture(scope="module")
@@ -444,7 +443,7 @@ def test_optional_farmer_series():
     ids=["base", "crisis"],
 )
 def test_mesa_free_starting_point_matches_the_model(path, seed):
-    from sim.start import starting_point
+    from tradetalks.sim.start import starting_point
 
     cfg = load_config(path, SMALL)
     start = starting_point(cfg, seed)

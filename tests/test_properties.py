@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tradetalks.sim.config import load_config, to_toml, validate_raw
+from tradetalks.sim.model import TradeTalksModel
 
-from sim.config import load_config, to_toml, validate_raw
-from sim.model import TradeTalksModel
-from sim.testing import configs, raw_configs, seeds
+from tradetalks.testing import configs, raw_configs, seeds
 
 RUNS = settings(
     max_examples=12,

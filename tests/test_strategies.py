@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from agents.strategies import (
+from tradetalks.agents.strategies import (
     REGISTRY,
     OpponentModelling,
     RatificationAware,
     Strategy,
     TimeDependent,
 )
-from sim.issues import Issue, OutcomeSpace
-from sim.testing_negotiation import make_view, scripted_duel, small_spaces, weight_vectors
+from tradetalks.sim.issues import Issue, OutcomeSpace
+
+from tradetalks.testing.negotiation import make_view, scripted_duel, small_spaces, weight_vectors
 
 EXPECTED = {
     "time_dependent",
@@ -230,7 +230,7 @@ def test_behaviour_table_opponent_model_learns_the_weights():
 
 
 def _offer_record(x: int):
-    from sim.protocol import OfferRecord
+    from tradetalks.sim.protocol import OfferRecord
 
     return OfferRecord(
         week=1,

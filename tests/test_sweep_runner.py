@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from tradetalks.experiments.runner import run_sweep
+from tradetalks.experiments.seeds import run_seed
+from tradetalks.experiments.store import read_runs
+from tradetalks.sim.model import TradeTalksModel
 from typer.testing import CliRunner
 
-from experiments.runner import run_sweep
-from experiments.seeds import run_seed
-from experiments.store import read_runs
-from sim.model import TradeTalksModel
 from tradetalks.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -414,7 +414,7 @@ def test_workers_undo_the_nanny_s_malloc_setting_only_when_it_is_set(env, applie
 def test_progress_prints_plain_lines_off_a_terminal():
     import io
 
-    from experiments.progress import Progress
+    from tradetalks.experiments.progress import Progress
 
     stream = io.StringIO()  # not a terminal
     bar = Progress(10, initial=4, desc="demo", stream=stream)

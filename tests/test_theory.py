@@ -7,10 +7,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from agents.strategies import REGISTRY, Rubinstein
-from sim.config import read_raw
-from sim.model import TradeTalksModel
+from tradetalks.agents.strategies import REGISTRY, Rubinstein
+from tradetalks.sim.config import read_raw
+from tradetalks.sim.model import TradeTalksModel
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBINSTEIN = ROOT / "configs" / "theory" / "rubinstein.toml"

@@ -15,11 +15,11 @@ pytest.importorskip("solara")
 import ipyvuetify as v
 import solara
 from solara.components.echarts import EchartsWidget
+from tradetalks.sim.model import TradeTalksModel, resolve_config
 
-from sim.model import TradeTalksModel, resolve_config
-from sim.viz import components as c
-from sim.viz.levers import Levers, apply_levers, list_scenarios, parse_seed
-from sim.viz.session import AppSetup, SessionModel
+from tradetalks.viz import components as c
+from tradetalks.viz.levers import Levers, apply_levers, list_scenarios, parse_seed
+from tradetalks.viz.session import AppSetup, SessionModel
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -223,7 +223,7 @@ def test_status_names_week_scenario_and_changed_levers(ran: SessionModel) -> Non
 
 # --------------------------------------------------------------------------- the page
 def _page():
-    from sim.viz.app import Page
+    from tradetalks.viz.app import Page
 
     return solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
 

@@ -16,14 +16,14 @@ from typing import Annotated, Any
 
 import typer
 
-from tradetalks.cli import _load, app
+from tradetalks.console import app, load_scenario
 
 FRONTIER_SHOWN = 12  # frontier points listed in the readable output (all of them in --json)
 
 
 def bargaining_space(start: Any) -> Any:
     """The ``BargainingSpace`` of a run's week 0 (``sim.start.StartingPoint``)."""
-    from sim.analysis import BargainingSpace
+    from tradetalks.sim.analysis import BargainingSpace
 
     feasible = start.winset["us"] & start.winset["china"]
     return BargainingSpace(
@@ -75,9 +75,11 @@ def space(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """The bargaining space at the start: outcomes, Pareto frontier, Nash and Kalai points."""
-    from sim.start import starting_point  # Mesa-free: the command stays well under a second
+    from tradetalks.sim.start import (
+        starting_point,  # Mesa-free: the command stays well under a second
+    )
 
-    cfg, seed_ = _load(config, seed, None, set_)
+    cfg, seed_ = load_scenario(config, seed, None, set_)
     report = bargaining_space(starting_point(cfg, seed_)).report()
     report["seed"] = seed_
     typer.echo(json.dumps(report) if as_json else readable(report))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tradetalks.cli import app, fail
+from tradetalks.console import app, fail
 
 EXIT_INTERRUPTED = 130
 
@@ -29,8 +29,8 @@ def sweep(
     resume: Annotated[bool, typer.Option(help="Finish an interrupted sweep in --out")] = False,
 ) -> None:
     """Run a parameter sweep (grid, random, LHS, Sobol, Morris) into Parquet parts."""
-    from experiments.runner import SweepUsageError, run_sweep
-    from experiments.sweepfile import SweepError
+    from tradetalks.experiments.runner import SweepUsageError, run_sweep
+    from tradetalks.experiments.sweepfile import SweepError
 
     try:
         report = run_sweep(
@@ -74,7 +74,7 @@ def analyze(
     ] = None,
 ) -> None:
     """Summary tables (DuckDB), PNG plots and sensitivity indices of a sweep."""
-    from experiments.analysis import AnalysisError, analyze_sweep
+    from tradetalks.experiments.analysis import AnalysisError, analyze_sweep
 
     try:
         files = analyze_sweep(directory, x=x, y=y, log=lambda m: typer.echo(m, err=True))

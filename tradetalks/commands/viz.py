@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from tradetalks.cli import EXIT_BAD_INPUT, app, default_config, fail
+from tradetalks.console import EXIT_BAD_INPUT, app, default_config, fail
 
-APP_MODULE = "sim.viz.app"
+APP_MODULE = "tradetalks.viz.app"
 OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage pings
     "SOLARA_THEME_SHOW_BANNER": "False",
@@ -41,8 +41,8 @@ def viz(
     port: Annotated[int, typer.Option(help="Port to listen on", min=1, max=65535)] = 8765,
 ) -> None:
     """Serve the browser app: watch and steer one run (Step, Play, Reset, levers)."""
-    from sim.config import ConfigError
-    from sim.model import resolve_config
+    from tradetalks.sim.config import ConfigError
+    from tradetalks.sim.model import resolve_config
 
     path = config or default_config()
     try:
@@ -54,7 +54,7 @@ def viz(
         from solara.__main__ import cli as solara_cli
     except ImportError:
         fail("the browser app needs the viz extra: pip install -e '.[viz]'")
-    from sim.viz.session import CONFIG_ENV
+    from tradetalks.viz.session import CONFIG_ENV
 
     os.environ.update(OFFLINE_ENV)
     # plain-http localhost cannot use samesite=none cookies; Solara falls back to lax, fine here

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sim.config import Config, ConfigError, dump_config
-from sim.model import DEFAULT_CONFIG, resolve_config
+from tradetalks.sim.config import Config, ConfigError, dump_config
+from tradetalks.sim.scenario import DEFAULT_CONFIG, resolve_config
+from tradetalks.sim.shipped import shipped_root
 
 SIDES = ("us", "china")
 SCENARIO_SUBDIR = "scenarios"
@@ -31,7 +32,7 @@ class Scenario:
 def configs_root() -> Path:
     """``configs/`` in the working directory if there is one, else the one shipped with the code."""
     local = Path("configs")
-    return local if (local / DEFAULT_CONFIG.name).is_file() else DEFAULT_CONFIG.parent
+    return local if (local / DEFAULT_CONFIG.name).is_file() else shipped_root()
 
 
 def _is_scenario(path: Path) -> bool:

@@ -3,7 +3,7 @@
 Shipped with the package so that users can property-test their own variants::
 
     from hypothesis import given
-    from sim.testing import configs
+    from tradetalks.testing import configs
 
     @given(configs())
     def test_my_invariant(cfg): ...
@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from sim.config import Config, read_raw, validate_raw
+from tradetalks.sim.config import Config, read_raw, validate_raw
+from tradetalks.sim.shipped import baseline
 
-BASE = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+BASE = baseline()
 TIME_DEPENDENT_KINDS = ("boulware", "linear", "conceder", "time_dependent")
 
 
@@ -124,7 +125,7 @@ def raw_configs(
         raw["world"]["politics"]["incident_probability"] = data(st.floats(0.0, 0.3))
         raw["world"]["gestures"]["reciprocate_probability"] = data(st.floats(0.0, 1.0))
         # keep the calendar inside the drawn horizon (validation rejects dates outside it)
-        from sim.config import RunConfig
+        from tradetalks.sim.config import RunConfig
 
         run = RunConfig.model_validate(raw["run"])
         cfg_end = run.start_date.toordinal() + 7 * end_week - 1

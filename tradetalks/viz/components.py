@@ -29,7 +29,7 @@ from mesa.visualization.utils import update_counter
 from solara.components.echarts import EchartsWidget
 
 if TYPE_CHECKING:
-    from sim.model import TradeTalksModel
+    from tradetalks.sim.model import TradeTalksModel
 
 # --------------------------------------------------------------------------- UI constants
 NETWORK_DRAW_LIMIT = 1000  # farmers drawn at most; above this a fixed sample keeps Steps fast
@@ -552,7 +552,9 @@ _WATCHER_END = "\n    },\n  },\n  methods: {"
 _UNGUARDED = "      this.chart.setOption(this.option, true);" + _WATCHER_END
 _GUARDED = "      if (this.chart) this.chart.setOption(this.option, true);" + _WATCHER_END
 if _UNGUARDED not in _ECHARTS_VUE:  # pragma: no cover - only if Solara changes the template
-    raise ImportError("Solara's echarts.vue changed: review sim/viz/components.py ChartWidget")
+    raise ImportError(
+        "Solara's echarts.vue changed: review tradetalks/viz/components.py ChartWidget"
+    )
 CHART_TEMPLATE = _ECHARTS_VUE.replace(_UNGUARDED, _GUARDED, 1)
 
 

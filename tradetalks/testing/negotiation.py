@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from sim.issues import Issue, OutcomeSpace
-from sim.protocol import NegotiationView, OfferRecord, StrategyLike, other
+from tradetalks.sim.issues import Issue, OutcomeSpace
+from tradetalks.sim.protocol import NegotiationView, OfferRecord, StrategyLike, other
 
 DYADIC_DENOMINATOR = 16  # utilities k/16: exact under the metamorphic transforms
 

@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.config import ConfigError
-from sim.model import DEFAULT_CONFIG, TradeTalksModel, resolve_config
-from sim.viz.levers import (
+from tradetalks.sim.config import ConfigError
+from tradetalks.sim.model import DEFAULT_CONFIG, TradeTalksModel, resolve_config
+from tradetalks.viz.levers import (
     Levers,
     Scenario,
     apply_levers,

@@ -16,15 +16,15 @@ from typing import Any
 import solara
 from mesa.visualization import Slider, SolaraViz
 
-from agents.strategies import REGISTRY
-from sim.viz.components import (
+from tradetalks.agents.strategies import REGISTRY
+from tradetalks.viz.components import (
     FarmerNetworkView,
     MacroView,
     OfferTableView,
     StatusView,
     TimelineView,
 )
-from sim.viz.session import AppSetup, SessionModel
+from tradetalks.viz.session import AppSetup, SessionModel
 
 # Lever ranges and steps (UI constants; a launch config outside a range widens it).
 PATIENCE_RANGE = (0.95, 1.0, 0.001)  # weekly discount factor
