@@ -7,10 +7,11 @@ matrix-vector product of the per-issue value contributions with its weights.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from tradetalks.sim.config import Config
+from tradetalks.sim.config import Config, dump_config
 
 OPEN = -1  # marker for an issue a deal leaves open
 MEMBER_CACHE_SIZE = 16  # teams' stacked member utilities kept per space (~4 MB at baseline)
@@ -175,3 +176,23 @@ class OutcomeSpace:
             if name in issue.quantities and self.covered[index, j]:
                 return float(issue.quantities[name][self.levels[index, j]])
         return None
+
+
+_SPACE_CACHE: dict[tuple[str, bool, int], OutcomeSpace] = {}
+_SPACE_CACHE_SIZE = 8  # distinct issue sets kept (sweeps reuse one)
+
+
+def outcome_space(cfg: Config) -> OutcomeSpace:
+    """The outcome space of a config; identical issue sets share one read-only space."""
+    key = (
+        json.dumps(dump_config(cfg)["issues"], sort_keys=True, default=str),
+        cfg.protocol.allow_interim,
+        cfg.protocol.min_issues_in_deal,
+    )
+    space = _SPACE_CACHE.get(key)
+    if space is None:
+        if len(_SPACE_CACHE) >= _SPACE_CACHE_SIZE:
+            _SPACE_CACHE.pop(next(iter(_SPACE_CACHE)))
+        space = OutcomeSpace(issues_from_config(cfg), key[1], key[2])
+        _SPACE_CACHE[key] = space
+    return space

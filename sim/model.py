@@ -22,9 +22,10 @@ from tradetalks.agents.farmers import Farmer, build_farmers
 from tradetalks.agents.negotiators import Team
 from tradetalks.sim import reporters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
+from tradetalks.sim.issues import outcome_space
 from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
-from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, outcome_space, resolve_config
+from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
 from tradetalks.sim.start import indicators, initial_world, sync_farms
 from tradetalks.sim.summary import build_summary
 

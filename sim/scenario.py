@@ -1,19 +1,16 @@
 """From a config source to a runnable scenario, without importing Mesa.
 
 ``resolve_config`` loads, overrides and fully validates a config (strategy names need the
-agents' registry, which ``sim/config.py`` must not import); ``outcome_space`` builds or
-reuses the read-only outcome space of a config.
+agents' registry, which ``sim/config.py`` must not import).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tradetalks.agents.strategies import REGISTRY
-from tradetalks.sim.config import Config, ConfigError, dump_config, load_config
-from tradetalks.sim.issues import OutcomeSpace, issues_from_config
+from tradetalks.sim.config import Config, ConfigError, load_config
 from tradetalks.sim.shipped import baseline
 
 DEFAULT_CONFIG = baseline()
@@ -51,23 +48,3 @@ def resolve_config(
     if problems:
         raise ConfigError(problems, str(config) if isinstance(config, (str, Path)) else None)
     return cfg
-
-
-_SPACE_CACHE: dict[tuple[str, bool, int], OutcomeSpace] = {}
-_SPACE_CACHE_SIZE = 8  # distinct issue sets kept (sweeps reuse one)
-
-
-def outcome_space(cfg: Config) -> OutcomeSpace:
-    """The outcome space of a config; identical issue sets share one read-only space."""
-    key = (
-        json.dumps(dump_config(cfg)["issues"], sort_keys=True, default=str),
-        cfg.protocol.allow_interim,
-        cfg.protocol.min_issues_in_deal,
-    )
-    space = _SPACE_CACHE.get(key)
-    if space is None:
-        if len(_SPACE_CACHE) >= _SPACE_CACHE_SIZE:
-            _SPACE_CACHE.pop(next(iter(_SPACE_CACHE)))
-        space = OutcomeSpace(issues_from_config(cfg), key[1], key[2])
-        _SPACE_CACHE[key] = space
-    return space

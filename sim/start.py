@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from tradetalks.agents.farm_population import FarmerPopulation, initial_population
 from tradetalks.sim.config import Config
-from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.payoffs import Ratifier, team_position
 from tradetalks.sim.protocol import SIDES
-from tradetalks.sim.scenario import outcome_space
 from tradetalks.sim.world import World
 
 
