@@ -22,7 +22,7 @@ from tradetalks.agents.farmers import Farmer, build_farmers
 from tradetalks.agents.negotiators import Team
 from tradetalks.sim import reporters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
-from tradetalks.sim.issues import outcome_space
+from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
@@ -69,6 +69,7 @@ class TradeTalksModel(mesa.Model):
     agent and network cell per farm: every farmer's state and the weekly dynamics are the
     same (the per-farm agents draw no random numbers), so the summary and series are
     unchanged; sweeps use it because nothing they keep reads individual agents.
+    ``space`` is a prebuilt ``OutcomeSpace`` of this config's issues (sweeps build it once).
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class TradeTalksModel(mesa.Model):
         farmer_series: bool = False,
         collect_series: bool = True,
         farmer_agents: bool = True,
+        space: OutcomeSpace | None = None,
         **params: Any,
     ) -> None:
         if farmer_series and not farmer_agents:
@@ -92,7 +94,7 @@ class TradeTalksModel(mesa.Model):
         self.start_date = cfg.run.start_date
         self.horizon = cfg.run.weeks
 
-        self.space = outcome_space(cfg)
+        self.space = outcome_space(cfg) if space is None else space
         self.world = initial_world(cfg)
         st = self.world.state
 
