@@ -16,3 +16,11 @@ def baseline_path() -> Path:
 @pytest.fixture(scope="session")
 def baseline_text() -> str:
     return BASELINE.read_text()
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory) -> Path:
+    """The project's wheel, built once per test process from a clean copy of the tree."""
+    from wheelbuild import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))

@@ -2,7 +2,7 @@
 
 The server loads nothing from the internet: Solara's front-end assets come from the
 ``solara-assets`` package, telemetry and Solara's version check are off.  Each browser
-session gets its own model (see ``sim.viz.app``).
+session gets its own model (see ``tradetalks.viz.app``).
 """
 
 from __future__ import annotations
