@@ -1,17 +1,23 @@
+# size: the built-in kinds register themselves on import; kept with the base class, one
+# import fills REGISTRY (splitting them off would need an import for its side effect).
 """Negotiation strategies: one class per strategy, each declaring its properties.
 
 A strategy answers two questions through the read-only ``NegotiationView``: how much it
 still aspires to (``aspiration``) and what to offer (``propose``).  The default offer
 logrolls: among outcomes worth at least the aspiration to us and inside our win-set, offer
 the one the (modelled) opponent likes best — one masked ``argmax`` over the whole outcome
-space.  Subclasses register themselves by ``name`` (``REGISTRY`` fills itself).
+space.  Subclasses register themselves by ``name`` (``REGISTRY`` fills itself) and name
+their typed parameters (``params_model``, a model in ``sim/config_strategies.py``).  A user
+strategy subclasses ``Strategy`` with its own ``params_model`` and is named in a config by
+import path, ``kind = "package.module:Class"``.
 
 Each class declares its ``classifier``: read-only properties the test-suite checks against
-behaviour (``tests/test_strategies_properties.py``):
+behaviour (``tests/test_strategies.py``):
 
 ``stochastic``
-    draws from the model's generator (``view.rng``); if False, the same views give the
-    same offers whatever the seed.
+    draws from its own generator (``self.rng``, spawned from the model's when the strategy
+    is built, so it never moves the model's stream); if False, the same views give the same
+    offers whatever the seed.
 ``uses_opponent_model``
     learns the other side's preferences from its offers; if False (and not
     ``reciprocal``), offers do not depend on what the other side has offered.
@@ -37,11 +43,14 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
+from tradetalks.sim import config_strategies as sp
+from tradetalks.sim.config_strategies import StrategyParams, StrategySpec, import_object
 from tradetalks.sim.protocol import NegotiationView
 
 REGISTRY: dict[str, type[Strategy]] = {}
 TIE_BREAK = 1e-9  # prefer our own utility among outcomes the opponent values equally
 TOLERANCE = 1e-9  # numerical slack when comparing utilities that are equal in theory
+UNBUILT_SEED = 0  # a strategy built outside a model draws from this fixed seed (reproducible)
 
 
 class Strategy:
@@ -57,22 +66,28 @@ class Strategy:
             "time_dependent": False,
         }
     )
-    param_names: ClassVar[tuple[str, ...]] = ()
+    params_model: ClassVar[type[StrategyParams]] = StrategyParams  # no parameters
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.name:
             REGISTRY[cls.name] = cls
 
-    def __init__(self, **params: float) -> None:
-        unknown = sorted(set(params) - set(self.param_names))
-        if unknown:
-            raise ValueError(f"strategy {self.name!r} has no parameter(s) {unknown}")
+    def __init__(
+        self,
+        params: StrategyParams | None = None,
+        *,
+        rng: np.random.Generator | None = None,
+        **values: Any,
+    ) -> None:
+        """Typed ``params`` (or keyword values validated by ``params_model``) and the strategy's
+        own generator ``rng`` (the model spawns one per negotiator)."""
+        if params is None:
+            params = self.params_model.model_validate(values)  # a ValueError if invalid
+        elif values or not isinstance(params, self.params_model):
+            raise TypeError(f"{type(self).__name__} takes one {self.params_model.__name__}")
         self.params = params
-
-    def param(self, name: str) -> float:
-        """A parameter from config, or the class default ``default_<name>``."""
-        return float(self.params.get(name, getattr(self, f"default_{name}")))
+        self.rng = np.random.default_rng(UNBUILT_SEED) if rng is None else rng
 
     def aspiration(self, view: NegotiationView) -> float:
         """Lowest own utility acceptable now (subclasses define the concession curve)."""
@@ -147,11 +162,14 @@ class Strategy:
         return int(idx[good[np.argmax(score)]])  # first maximum: the lowest index
 
     @classmethod
-    def from_config(cls, kind: str, params: dict[str, float]) -> Strategy:
-        """Instantiate a registered strategy by name."""
-        if kind not in REGISTRY:
-            raise KeyError(kind)
-        return REGISTRY[kind](**params)
+    def from_config(cls, spec: StrategySpec, rng: np.random.Generator) -> Strategy:
+        """Build the strategy a member's validated config names (``sim.scenario`` checks user
+        classes), drawing from its own generator ``rng``."""
+        strategy: type[Strategy] = REGISTRY.get(spec.kind) or import_object(spec.kind)
+        params = spec.params
+        if not isinstance(params, strategy.params_model):
+            params = strategy.params_model.model_validate(params or {})
+        return strategy(params, rng=rng)
 
 
 def _classifier(**changes: bool) -> Mapping[str, bool]:
@@ -190,41 +208,40 @@ class TimeDependent(Strategy):
     """
 
     name = "time_dependent"
-    param_names: ClassVar[tuple[str, ...]] = ("exponent", "horizon_weeks")
+    params_model = sp.TimeDependentParams
+    params: sp.TimeDependentParams
     classifier = _classifier(time_dependent=True)
-    default_exponent: ClassVar[float] = 1.0  # linear concession
-    default_horizon_weeks: ClassVar[float | None] = None  # None: the run's horizon
 
     def horizon(self) -> float | None:
         """Weeks over which the strategy concedes fully (None: the run's horizon)."""
-        return self.params.get("horizon_weeks", self.default_horizon_weeks)
+        return self.params.horizon_weeks
 
     def aspiration(self, view: NegotiationView) -> float:
         """Concession curve in elapsed time."""
         tau = _elapsed(view, self.horizon())
         r = view.reservation
-        return max(r, _time_curve(_ceiling(view), r, tau, self.param("exponent")) - view.goodwill)
+        return max(r, _time_curve(_ceiling(view), r, tau, self.params.exponent) - view.goodwill)
 
 
 class Boulware(TimeDependent):
     """Time-dependent with a small default exponent: firm until near the horizon."""
 
     name = "boulware"
-    default_exponent = 0.2  # assumption: a typical Boulware exponent in Faratin et al. (1998)
+    params_model = sp.BoulwareParams
 
 
 class Linear(TimeDependent):
     """Time-dependent with exponent 1: concedes evenly."""
 
     name = "linear"
-    default_exponent = 1.0
+    params_model = sp.LinearParams
 
 
 class Conceder(TimeDependent):
     """Time-dependent with a large default exponent: concedes early."""
 
     name = "conceder"
-    default_exponent = 3.0  # assumption: a typical conceder exponent in Faratin et al. (1998)
+    params_model = sp.ConcederParams
 
 
 class RandomAcceptable(TimeDependent):
@@ -232,16 +249,17 @@ class RandomAcceptable(TimeDependent):
 
     A baseline without logrolling (like GENIUS' random-walker agents): it shows what
     logrolling adds, and it is the suite's check that a strategy declared stochastic does
-    draw from the model's generator.
+    draw from its own generator.
     """
 
     name = "random_acceptable"
+    params_model = sp.RandomAcceptableParams
     classifier = _classifier(stochastic=True)
 
     def propose(self, view: NegotiationView) -> int:
-        """A random candidate (drawn from ``view.rng``)."""
+        """A random candidate (drawn from the strategy's own generator)."""
         idx = np.flatnonzero(self.candidates(view, self.aspiration(view)))
-        return int(view.rng.choice(idx))
+        return int(self.rng.choice(idx))
 
 
 class TitForTat(Strategy):
@@ -254,10 +272,9 @@ class TitForTat(Strategy):
     """
 
     name = "tit_for_tat"
-    param_names: ClassVar[tuple[str, ...]] = ("reciprocity", "initial")
+    params_model = sp.TitForTatParams
+    params: sp.TitForTatParams
     classifier = _classifier(reciprocal=True)
-    default_reciprocity: ClassVar[float] = 1.0  # concede exactly what the other side conceded
-    default_initial: ClassVar[float] = 0.0  # no unilateral opening concession
 
     def aspiration(self, view: NegotiationView) -> float:
         """Mirror the opponent's concessions."""
@@ -267,7 +284,7 @@ class TitForTat(Strategy):
             u = view.own_utility
             conceded = max(0.0, float(u[theirs[-1]] - u[theirs[0]]))
         top = _ceiling(view)
-        k, initial = self.param("reciprocity"), self.param("initial")
+        k, initial = self.params.reciprocity, self.params.initial
         return max(view.reservation, top - initial - k * conceded - view.goodwill)
 
 
@@ -284,12 +301,9 @@ class OpponentModelling(TimeDependent):
     """
 
     name = "opponent_model"
-    param_names: ClassVar[tuple[str, ...]] = ("exponent", "horizon_weeks", "learning_rate")
+    params_model = sp.OpponentModelParams
+    params: sp.OpponentModelParams
     classifier = _classifier(time_dependent=True, uses_opponent_model=True)
-    default_exponent = 1.0  # linear concession
-    # assumption: a full loss divides a weight by e² ≈ 7.4; on the scripted logrolling
-    # conceder of tests/test_strategies.py it recovers weights (0.6, 0.3, 0.1) to L1 ≈ 0.13
-    default_learning_rate: ClassVar[float] = 2.0
 
     def opponent_weights(self, view: NegotiationView) -> np.ndarray:
         """Issue weights learnt from the opponent's offers (the prior before any)."""
@@ -303,7 +317,7 @@ class OpponentModelling(TimeDependent):
         worst = np.array([t.min() for t in tables])
         span = np.where(best > worst, best - worst, 1.0)
         loss = ((best - view.opponent_values[offers]) / span).mean(axis=0)
-        raw = prior * np.exp(-self.param("learning_rate") * loss)
+        raw = prior * np.exp(-self.params.learning_rate * loss)
         return raw / raw.sum()
 
 
@@ -320,10 +334,9 @@ class RatificationAware(TimeDependent):
     """
 
     name = "ratification_aware"
-    param_names: ClassVar[tuple[str, ...]] = ("exponent", "horizon_weeks", "leverage")
+    params_model = sp.RatificationAwareParams
+    params: sp.RatificationAwareParams
     classifier = _classifier(time_dependent=True, ratification_aware=True)
-    default_exponent = 1.0  # linear concession
-    default_leverage: ClassVar[float] = 0.5  # assumption: half the domestic constraint is credible
 
     def joint(self, view: NegotiationView) -> np.ndarray:
         """Outcomes on the table that both sides could ratify (may be empty)."""
@@ -347,9 +360,9 @@ class RatificationAware(TimeDependent):
         """Concede from the best jointly ratifiable outcome down to a leverage floor."""
         top = _ceiling(view, self.feasible(view))
         r = view.reservation
-        floor = r + self.param("leverage") * self.tightness(view) * max(0.0, top - r)
+        floor = r + self.params.leverage * self.tightness(view) * max(0.0, top - r)
         tau = _elapsed(view, self.horizon())
-        return max(floor, _time_curve(top, floor, tau, self.param("exponent")) - view.goodwill)
+        return max(floor, _time_curve(top, floor, tau, self.params.exponent) - view.goodwill)
 
 
 class Rubinstein(Strategy):
@@ -371,13 +384,16 @@ class Rubinstein(Strategy):
     """
 
     name = "rubinstein"
-    param_names: ClassVar[tuple[str, ...]] = ("discount", "opponent_discount")
+    params_model = sp.RubinsteinParams
+    params: sp.RubinsteinParams
 
     def discounts(self, view: NegotiationView) -> tuple[float, float]:
         """(δ_own, δ_opp): parameters if set, else the teams' patience."""
-        own = self.params.get("discount", view.patience)
-        opp_default = view.opponent_patience if view.opponent_patience is not None else own
-        return float(own), float(self.params.get("opponent_discount", opp_default))
+        own = view.patience if self.params.discount is None else self.params.discount
+        opp = self.params.opponent_discount
+        if opp is None:
+            opp = view.opponent_patience if view.opponent_patience is not None else own
+        return float(own), float(opp)
 
     @staticmethod
     def proposer_share(d_own: float, d_opp: float) -> float:

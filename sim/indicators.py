@@ -1,8 +1,9 @@
-"""Names of the world's pressure indicators (each in [0, 1]) that configs may reference.
+"""Vocabularies configs may use: pressure indicators, ratifier indicators, deal quantities.
 
-Reservation values and influence shifts are linear in these pressures; ratifiers may take
-their base support from one of the ratifier indicators.  Kept in one place so the config
-schema and the world agree on the vocabulary.
+Reservation values and influence shifts are linear in the pressures (each in [0, 1]);
+ratifiers may take their base support from one of the ratifier indicators; an issue's levels
+set deal quantities.  Kept in one place so the config schema and the world agree on the
+vocabulary: a name outside it is a config error, not a silently void term.
 """
 
 PRESSURES: dict[str, str] = {
@@ -20,4 +21,22 @@ PRESSURES: dict[str, str] = {
 
 RATIFIER_INDICATORS: dict[str, str] = {
     "farm_approval": "share of farmers approving of the US stance",
+}
+
+# Economic quantities a deal term may set (``[issues.NAME.quantities]``): exactly the names
+# ``World.apply_terms`` (sim/world.py) puts into force when a deal covering the issue is signed.
+DEAL_QUANTITIES: dict[str, str] = {
+    "us_tariff_avg": "trade-weighted average US tariff on Chinese goods, %",
+    "us_keeps_schedule": "1: the US's scheduled tariff actions still fire despite the deal",
+    "us_threat_pp": "US tariff increases (pp) still hanging over the deal",
+    "cn_tariff_avg": "China's average tariff on US goods, %",
+    "cn_keeps_schedule": "1: China's scheduled tariff actions still fire despite the deal",
+    "cn_threat_pp": "Chinese tariff increases (pp) still hanging over the deal",
+    "soy_tariff": "China's total tariff on US soybeans, % (with cn_tariff_avg)",
+    "ag_extra_bn": "extra US farm purchases by China, $bn a year above the 2017 baseline",
+    "huawei_status": "Huawei's relief from US export controls, 0 (entity list) to 1 (removed)",
+    "currency_pledge": "strength of China's currency pledge, 0 to 1",
+    "ip_reform": "depth of China's IP and technology-transfer reforms, 0 to 1",
+    "fentanyl_enforcement": "China's fentanyl enforcement, 0 to 1",
+    "lift_label": "1: the US lifts the currency-manipulator label",
 }

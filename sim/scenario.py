@@ -1,7 +1,9 @@
 """From a config source to a runnable scenario, without importing Mesa.
 
-``resolve_config`` loads, overrides and fully validates a config (strategy names need the
-agents' registry, which ``sim/config.py`` must not import).
+``resolve_config`` loads, overrides and fully validates a config.  Built-in strategy kinds
+and their parameters are checked by the schema; a user strategy named by import path
+(``kind = "package.module:Class"``) is imported here, since ``sim/config.py`` must not
+import the agents, and its parameters are checked against the class's own model.
 """
 
 from __future__ import annotations
@@ -9,40 +11,69 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tradetalks.agents.strategies import REGISTRY
-from tradetalks.sim.config import Config, ConfigError, load_config
+from pydantic import ValidationError
+from tradetalks.agents.strategies import REGISTRY, Strategy
+from tradetalks.sim.config import (
+    Config,
+    ConfigError,
+    StrategyParams,
+    UserStrategySpec,
+    load_config,
+    problems_from,
+)
+from tradetalks.sim.config_strategies import import_object
 from tradetalks.sim.shipped import baseline
 
 DEFAULT_CONFIG = baseline()
+Problems = list[tuple[str, str]]
 
 
-def check_strategies(cfg: Config) -> list[tuple[str, str]]:
-    """Problems with strategy names or parameters (needs the agents' registry)."""
-    problems = []
+def user_strategy_class(kind: str) -> type[Strategy]:
+    """The ``Strategy`` subclass an import path names; ``ValueError`` saying why if none."""
+    found = import_object(kind)
+    if not (isinstance(found, type) and issubclass(found, Strategy)):
+        raise ValueError(f"{kind!r} is not a subclass of tradetalks.agents.strategies.Strategy")
+    model = found.params_model
+    if not (isinstance(model, type) and issubclass(model, StrategyParams)):
+        raise ValueError(f"{kind!r}: its params_model must subclass StrategyParams")
+    return found
+
+
+def _check_user_strategy(path: str, spec: UserStrategySpec) -> Problems:
+    """Import a user strategy and validate its params with the class's own model."""
+    try:
+        cls = user_strategy_class(spec.kind)
+    except ValueError as exc:
+        return [(f"{path}.kind", str(exc))]
+    try:
+        cls.params_model.model_validate(spec.params)
+    except ValidationError as exc:
+        return [(f"{path}.params{'.' if p else ''}{p}", m) for p, m in problems_from(exc)]
+    return []
+
+
+def check_strategies(cfg: Config) -> Problems:
+    """Problems with the members' strategies that the schema alone cannot see.
+
+    User strategies are imported and their params validated; a built-in kind must have its
+    class registered (the schema's list and the agents' registry agree).
+    """
+    problems: Problems = []
     for side, team in cfg.teams.items():
         for role, member in team.members.items():
             path = f"teams.{side}.members.{role}.strategy"
-            cls = REGISTRY.get(member.strategy.kind)
-            if cls is None:
-                problems.append(
-                    (
-                        f"{path}.kind",
-                        f"unknown strategy {member.strategy.kind!r}; known: {sorted(REGISTRY)}",
-                    )
-                )
-                continue
-            bad = sorted(set(member.strategy.params) - set(cls.param_names))
-            if bad:
-                problems.append(
-                    (f"{path}.params", f"strategy {cls.name!r} has no parameter(s) {bad}")
-                )
+            spec = member.strategy
+            if isinstance(spec, UserStrategySpec):
+                problems += _check_user_strategy(path, spec)
+            elif spec.kind not in REGISTRY:
+                problems.append((f"{path}.kind", f"no strategy class registers {spec.kind!r}"))
     return problems
 
 
 def resolve_config(
     config: str | Path | Config | dict[str, Any] | None, overrides: dict[str, Any] | None = None
 ) -> Config:
-    """Load, override and fully validate a config (including strategy names)."""
+    """Load, override and fully validate a config (including user strategies)."""
     cfg = load_config(DEFAULT_CONFIG if config is None else config, overrides)
     problems = check_strategies(cfg)
     if problems:

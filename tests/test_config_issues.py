@@ -1,19 +1,32 @@
-"""Issues are added, dropped or re-levelled by config alone; scenarios are overrides."""
+"""Issues are added, dropped or re-levelled by config alone; scenarios are overrides; the
+schema is strict (types, unknown keys, the deal-quantity vocabulary)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import pickle
+import tomllib
 from pathlib import Path
 
 import pytest
 from helpers import BASELINE, SCENARIOS, SMALL
-from tradetalks.sim.config import ConfigError, load_config, read_raw
+from tradetalks.sim.config import (
+    STRATEGY_PARAMS,
+    ConfigError,
+    load_config,
+    parse_value,
+    read_raw,
+    to_toml,
+    validate_raw,
+)
+from tradetalks.sim.indicators import DEAL_QUANTITIES
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.world import World
 
 STEEL = """
 extends = "{base}"
 
-[issues.steel]
-description = "Section 232 steel tariffs (an issue nobody values)"
+[issues.steel]   # Section 232 steel tariffs (an issue nobody values)
 concedes = "us"
 levels = ["keep", "quota", "remove"]
 status_quo = "keep"
@@ -111,3 +124,133 @@ def test_baseline_outcomes_vary_across_seeds():
         results.add((s["deal"], s["deal_week"], tuple(sorted(s["terms"].items()))))
     assert len(results) >= 3
     assert len({r[1] for r in results}) >= 2, "deal weeks differ across seeds"
+
+
+# --------------------------------------------------------------------------- strict schema
+def _problems(source, overrides=None) -> dict[str, str]:
+    with pytest.raises(ConfigError) as exc:
+        load_config(source, overrides)
+    return dict(exc.value.problems)
+
+
+def _with_line(tmp_path: Path, old: str, new: str) -> Path:
+    text = BASELINE.read_text()
+    assert old in text
+    path = tmp_path / "edited.toml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_a_quoted_number_is_not_a_number(tmp_path: Path):
+    """`weeks = "52"` in a file is rejected by its key path, with a hint."""
+    problems = _problems(_with_line(tmp_path, "weeks = 52 ", 'weeks = "52" '))
+    assert list(problems) == ["run.weeks"]
+    assert "integer" in problems["run.weeks"] and "without quotes" in problems["run.weeks"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("world.farmers.count", 120.0, "must be an integer, got a float"),  # float for an int
+        ("teams.us.patience", "0.99", "must be a number, got the string"),
+        ("protocol.allow_interim", 1, "must be true or false"),
+        ("run.start_date", "2019-09-16", "must be a date"),
+        ("calendar.farm_aid.0.amount_bn", "3.6", "must be a number"),
+    ],
+)
+def test_strict_types_name_the_key(key, value, expected):
+    problems = _problems(BASELINE, {key: value})
+    path = key.replace(".0.", "[0].")
+    assert expected in problems[path]
+
+
+def test_an_integer_is_still_a_number_and_set_values_parse_as_toml():
+    cfg = load_config(BASELINE, {"teams.us.patience": 1, "world.pboc.threshold": 7})
+    assert cfg.teams["us"].patience == 1.0 and isinstance(cfg.world.pboc.threshold, float)
+    # --set values are TOML literals, so the strict schema accepts them
+    sets = {"run.weeks": "30", "teams.us.patience": "0.99", "issues.huawei.negotiable": "false"}
+    cfg = load_config(BASELINE, {k: parse_value(v) for k, v in sets.items()})
+    assert cfg.run.weeks == 30 and cfg.teams["us"].patience == 0.99
+    assert not cfg.issues["huawei"].negotiable
+    assert parse_value("2019-10-01") == dt.date(2019, 10, 1)
+
+
+def test_weeks_override_is_strict_too():
+    problems = _problems(BASELINE, {"run.weeks": "52"})
+    assert "must be an integer" in problems["run.weeks"]
+
+
+REMOVED_KEYS = [
+    ("world.huawei.supplier_loss_weight", 0.5),
+    ("world.farmers.network.kind", "watts_strogatz"),
+    ("issues.huawei.description", "Huawei and the US Entity List"),
+    ("teams.us.name", "United States"),
+    ("calendar.rounds.0.note", "Gerrish-Liao Min"),
+    ("calendar.patience_changes.0.note", "Iowa caucuses"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), REMOVED_KEYS, ids=[k for k, _ in REMOVED_KEYS])
+def test_keys_the_model_never_read_are_unknown(key, value):
+    """Keys nothing read were removed from the schema: setting one is an error by path."""
+    problems = _problems(BASELINE, {key: value})
+    path = key.replace(".0.", "[0].")
+    assert problems == {path: "unknown key (not part of the configuration schema)"}
+
+
+def test_a_typo_in_a_deal_quantity_is_rejected():
+    """A misspelt quantity would silently void the term: it is an error naming its key."""
+    bad = {"issues.ag_purchases.quantities": {"ag_extra_bnn": [0.0, 10, 20, 30, 40, 50]}}
+    problems = _problems(BASELINE, bad)
+    path = "issues.ag_purchases.quantities.ag_extra_bnn"
+    assert list(problems) == [path]
+    assert "unknown deal quantity 'ag_extra_bnn'" in problems[path]
+    assert "'ag_extra_bn'" in problems[path]  # the known names are listed
+
+
+# a probe per quantity: the terms that put it into force, with and without it
+QUANTITY_PROBES = {
+    "us_tariff_avg": ({}, {"us_tariff_avg": 10.0}),
+    "us_keeps_schedule": ({"us_tariff_avg": 10.0}, {"us_keeps_schedule": 1.0}),
+    "us_threat_pp": ({"us_tariff_avg": 10.0}, {"us_threat_pp": 3.0}),
+    "cn_tariff_avg": ({}, {"cn_tariff_avg": 10.0}),
+    "cn_keeps_schedule": ({"cn_tariff_avg": 10.0}, {"cn_keeps_schedule": 1.0}),
+    "cn_threat_pp": ({"cn_tariff_avg": 10.0}, {"cn_threat_pp": 3.0}),
+    "soy_tariff": ({"cn_tariff_avg": 10.0}, {"soy_tariff": 5.0}),
+    "ag_extra_bn": ({}, {"ag_extra_bn": 30.0}),
+    "huawei_status": ({}, {"huawei_status": 0.9}),
+    "currency_pledge": ({}, {"currency_pledge": 0.5}),
+    "ip_reform": ({}, {"ip_reform": 0.5}),
+    "fentanyl_enforcement": ({}, {"fentanyl_enforcement": 0.5}),
+    "lift_label": ({}, {"lift_label": 1.0}),
+}
+
+
+def test_the_quantity_vocabulary_is_what_the_world_puts_into_force():
+    """Every name in the vocabulary changes the world when agreed (none is dead)."""
+    assert set(QUANTITY_PROBES) == set(DEAL_QUANTITIES)
+    cfg = load_config(BASELINE)
+    for name, (base, extra) in QUANTITY_PROBES.items():
+        without, with_ = World(cfg.world), World(cfg.world)
+        ended = (without.apply_terms(dict(base), 1), with_.apply_terms({**base, **extra}, 1))
+        assert (vars(without.state), ended[0]) != (vars(with_.state), ended[1]), name
+
+
+def test_resolved_config_round_trips_through_toml():
+    cfg = load_config(BASELINE)
+    assert validate_raw(tomllib.loads(to_toml(cfg))) == cfg
+
+
+def test_configs_pickle_with_every_strategy_kind():
+    """Configs travel to worker processes: each strategy table's class must pickle."""
+    members = [("us", r) for r in ("president", "ustr", "treasury", "deputy_ustr")]
+    members += [("china", r) for r in ("vice_premier", "deputy")]
+    kinds = sorted(STRATEGY_PARAMS)
+    for start in range(0, len(kinds), len(members)):
+        chosen = kinds[start : start + len(members)]
+        over = {
+            f"teams.{side}.members.{role}.strategy": {"kind": kind}
+            for (side, role), kind in zip(members, chosen, strict=False)
+        }
+        cfg = load_config(BASELINE, over)
+        assert pickle.loads(pickle.dumps(cfg)) == cfg

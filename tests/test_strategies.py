@@ -1,14 +1,18 @@
 """Strategies: declared properties against observed behaviour, behaviour tables against
-scripted opponents, and the logrolling offer rule (DESIGN §3.3, §8)."""
+scripted opponents, the logrolling offer rule (DESIGN §3.3, §8), typed parameters, user
+strategies named by import path, and each strategy's own generator."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import BASELINE, SMALL
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 from tradetalks.agents.strategies import (
     REGISTRY,
     OpponentModelling,
@@ -16,7 +20,11 @@ from tradetalks.agents.strategies import (
     Strategy,
     TimeDependent,
 )
+from tradetalks.sim.config import STRATEGY_PARAMS, ConfigError, StrategyConfig
 from tradetalks.sim.issues import Issue, OutcomeSpace
+from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.scenario import resolve_config
+from user_strategies import Stubborn
 
 from tradetalks.testing.negotiation import make_view, scripted_duel, small_spaces, weight_vectors
 
@@ -102,15 +110,48 @@ def test_classifier_is_complete_and_read_only(kind):
         cls.classifier["stochastic"] = True  # type: ignore[index]
 
 
+def test_every_registered_strategy_has_its_params_model_in_the_union_and_back():
+    """The agents' registry and the schema's union list the same kinds, with one model each."""
+    assert set(REGISTRY) == set(STRATEGY_PARAMS)
+    union = TypeAdapter(StrategyConfig)
+    for kind, cls in REGISTRY.items():
+        assert cls.params_model is STRATEGY_PARAMS[kind], kind
+        assert type(union.validate_python({"kind": kind}).params) is cls.params_model
+
+
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
-def test_every_parameter_has_a_named_default(kind):
+def test_every_parameter_has_a_default_and_unknown_ones_are_refused(kind):
     cls = REGISTRY[kind]
-    for p in cls.param_names:
-        if kind == "rubinstein":  # defaults are the teams' patience, read from the view
-            continue
-        assert hasattr(cls, f"default_{p}"), f"{kind}.{p} has no default_{p}"
+    assert cls().params == cls.params_model()  # every parameter optional
     with pytest.raises(ValueError):
         cls(no_such_parameter=1.0)
+
+
+def test_strategies_read_their_typed_parameters():
+    """The kinds of the time-dependent family differ only in their default exponent."""
+    assert [REGISTRY[k]().params.exponent for k in ("boulware", "linear", "conceder")] == [
+        0.2,
+        1.0,
+        3.0,
+    ]
+    assert REGISTRY["tit_for_tat"](initial=0.1).params.initial == 0.1
+
+
+@pytest.mark.parametrize(
+    ("params", "path", "expected"),
+    [
+        ({"exponnt": 0.5}, "params.exponnt", "unknown parameter of strategy 'boulware'"),
+        ({"exponent": -1.0}, "params.exponent", "greater than 0"),
+        ({"exponent": "0.5"}, "params.exponent", "must be a number"),
+    ],
+)
+def test_bad_strategy_parameters_are_config_errors_by_key_path(params, path, expected):
+    key = "teams.us.members.president.strategy"
+    with pytest.raises(ConfigError) as exc:
+        resolve_config(BASELINE, {key: {"kind": "boulware", "params": params}})
+    problems = dict(exc.value.problems)
+    assert list(problems) == [f"{key}.{path}"]
+    assert expected in problems[f"{key}.{path}"]
 
 
 # --------------------------------------------------------------------------- declared properties
@@ -343,3 +384,97 @@ def test_logrolling_concedes_first_on_what_matters_little():
     later = strat.propose(make_view(space, "us", own, (), time=2.0, horizon=4))
     assert space.terms(first) == {"a": "2", "b": "0"}
     assert space.terms(later)["a"] == "2" and space.terms(later)["b"] != "0"
+
+
+# --------------------------------------------------------------------------- user strategies
+USTR = "teams.us.members.ustr.strategy"  # the US principal lead
+
+
+def test_a_user_strategy_named_by_import_path_plays(tmp_path: Path):
+    cfg_file = tmp_path / "stubborn.toml"
+    cfg_file.write_text(
+        f'extends = "{BASELINE.as_posix()}"\n'
+        "[teams.us.members.ustr]\n"
+        'strategy = { kind = "user_strategies:Stubborn", params = { share = 0.8 } }\n'
+    )
+    model = TradeTalksModel(config=cfg_file, rng=1, overrides={**SMALL, "run.weeks": 20})
+    strategy = model.teams["us"].members["ustr"].strategy
+    assert type(strategy) is Stubborn and strategy.params.share == 0.8
+    model.run()
+    assert strategy.offers_made > 0  # it led the US at principal rounds
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "expected"),
+    [
+        ({"kind": "user_strategies:Missing"}, "kind", "has no attribute 'Missing'"),
+        ({"kind": "no_such_module_for_tests:X"}, "kind", "cannot import module"),
+        ({"kind": "user_strategies:NotAStrategy"}, "kind", "is not a subclass"),
+        ({"kind": "user_strategies:"}, "kind", "not an import path"),
+        ({"kind": "user_strategies:Stubborn", "params": {"shar": 0.8}}, "params.shar", "unknown"),
+        ({"kind": "user_strategies:Stubborn", "params": {"share": 2.0}}, "params.share", "1"),
+    ],
+)
+def test_a_bad_user_strategy_is_a_clear_config_error(spec, path, expected):
+    with pytest.raises(ConfigError) as exc:
+        resolve_config(BASELINE, {USTR: spec})
+    problems = dict(exc.value.problems)
+    assert list(problems) == [f"{USTR}.{path}"]
+    assert expected in problems[f"{USTR}.{path}"]
+
+
+# --------------------------------------------------------------------------- generators
+RANDOM_EVERYWHERE = {
+    **SMALL,
+    **{
+        f"teams.{side}.members.{role}.strategy": {"kind": "random_acceptable"}
+        for side, roles in {
+            "us": ("president", "ustr", "treasury", "deputy_ustr"),
+            "china": ("vice_premier", "deputy"),
+        }.items()
+        for role in roles
+    },
+}
+
+
+def _strategies(model: TradeTalksModel) -> list[Strategy]:
+    return [m.strategy for team in model.teams.values() for m in team.members.values()]
+
+
+def test_each_strategy_has_its_own_deterministic_generator():
+    a, b = (TradeTalksModel(rng=7, overrides=RANDOM_EVERYWHERE) for _ in range(2))
+    firsts = [s.rng.random() for s in _strategies(a)]
+    assert firsts == [s.rng.random() for s in _strategies(b)]  # same seed, same streams
+    assert len(set(firsts)) == len(firsts)  # one independent stream per member
+    assert all(s.rng is not a.rng for s in _strategies(a))
+
+
+def test_strategy_draws_leave_the_model_generator_alone():
+    """Random offers draw from the strategies' generators: the model's stream is untouched."""
+    drawn, quiet = (TradeTalksModel(rng=7, overrides=RANDOM_EVERYWHERE) for _ in range(2))
+    for side, team in drawn.teams.items():
+        view = make_view(drawn.space, side, team.utility(), (), time=HORIZON / 2, horizon=HORIZON)
+        for member in team.members.values():
+            before = member.strategy.rng.bit_generator.state
+            for _ in range(5):
+                member.strategy.propose(view)
+            assert member.strategy.rng.bit_generator.state != before  # it did draw
+    assert drawn.rng.bit_generator.state == quiet.rng.bit_generator.state
+    assert drawn.rng.random() == quiet.rng.random()
+
+
+def test_a_scenario_changing_a_strategy_kind_does_not_inherit_its_parameters(tmp_path: Path):
+    """`extends` merges tables, but a strategy of another kind replaces the parent's table
+    (boulware's exponent means nothing to tit-for-tat); the same kind still inherits."""
+    path = tmp_path / "tft.toml"
+    path.write_text(
+        f'extends = "{BASELINE.as_posix()}"\n'
+        "[teams.us.members.president]\n"
+        'strategy = { kind = "tit_for_tat", params = { initial = 0.1 } }\n'
+        "[teams.us.members.ustr]\n"
+        'strategy = { kind = "boulware", params = { exponent = 0.3 } }\n'
+    )
+    cfg = resolve_config(path)
+    president, ustr = (cfg.teams["us"].members[r].strategy for r in ("president", "ustr"))
+    assert president.kind == "tit_for_tat" and president.params.initial == 0.1
+    assert ustr.params.exponent == 0.3 and ustr.params.horizon_weeks == 59  # inherited

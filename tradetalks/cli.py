@@ -9,8 +9,10 @@ import importlib
 import pkgutil
 import sys
 
+import typer
+
 from tradetalks import commands
-from tradetalks.console import app
+from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app
 
 __all__ = ["app", "main"]
 
@@ -25,8 +27,23 @@ _register_commands()
 
 
 def main() -> None:
-    """Console entry point; maps click's usage errors to exit 2 (they already are)."""
+    """Console entry point: every failure ends in one plain paragraph and an exit code.
+
+    Usage errors and bad input exit 2 (click and the commands already do); what the machine
+    refuses (a full disk, no permission, no memory) exits 1; input nested too deeply to
+    process is bad input.  No traceback reaches the user.
+    """
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
+    except RecursionError:
+        typer.echo("error: the input is nested too deeply to process", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except MemoryError:
+        typer.echo("error: out of memory (try a smaller run or sweep)", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        typer.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)

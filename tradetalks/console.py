@@ -7,9 +7,6 @@ into place only when complete.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,8 @@ app = typer.Typer(
     help="tradetalks: agent-based simulator of the 2018-2020 US-China trade talks.",
 )
 
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = 2  # the user's input is wrong: a file, a value, a path
+EXIT_ENVIRONMENT = 1  # the machine is: a full disk, no permission, no memory, no scheduler
 
 
 def fail(message: str) -> None:
@@ -49,26 +47,6 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
             fail(f"--set expects key.path=value, got {item!r}")
         out[key.strip()] = parse_value(value.strip())
     return out
-
-
-def write_dir_atomically(out: Path, files: dict[str, bytes]) -> None:
-    """Write all files into ``out`` so that either all of them appear or none do."""
-    out = out.resolve()
-    parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        if not out.exists():
-            os.replace(tmp, out)
-            return
-        if not out.is_dir():
-            raise NotADirectoryError(out)
-        for name in files:
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_scenario(config: Path | None, seed: int | None, weeks: int | None, sets: list[str] | None):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradetalks.console import app, fail, load_scenario, readable, write_dir_atomically
-from tradetalks.sim.config import to_toml
+from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app, load_scenario, readable
+from tradetalks.outdir import OutputDir, OutputError
+from tradetalks.sim.config import Config, to_toml
+
+if TYPE_CHECKING:
+    from tradetalks.sim.model import TradeTalksModel
 
 CONFIG_HELP = "Scenario TOML, or a shipped config by name (e.g. hawkish_us); default: baseline"
 
@@ -32,31 +37,39 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Run one simulation and print its summary."""
-    from tradetalks.sim.model import TradeTalksModel
+    from tradetalks.sim.model import TradeTalksModel  # lazily: --help stays quick
 
     cfg, seed_ = load_scenario(config, seed, weeks, set_)
-    if out is not None and out.exists() and not out.is_dir():
-        fail(f"--out {out} exists and is not a directory")
-    model = TradeTalksModel(config=cfg, rng=seed_)
-    summary = model.run()
-    text = json.dumps(summary)
-    if out is not None:
-        import io
-
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        buf = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(model.timeseries(), preserve_index=False), buf)
-        write_dir_atomically(
-            out,
-            {
-                "summary.json": (json.dumps(summary, indent=2) + "\n").encode(),
-                "timeseries.parquet": buf.getvalue(),
-                "config.toml": to_toml(cfg).encode(),
-            },
-        )
+    target = OutputDir(out) if out is not None else None
+    try:
+        if target is not None:
+            target.prepare()  # the location is checked before the simulation starts
+        model = TradeTalksModel(config=cfg, rng=seed_)
+        summary = model.run()
+        text = json.dumps(summary, allow_nan=False)
+        if target is not None:
+            target.commit(_run_files(model, summary, cfg))
+    except OutputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT if exc.bad_input else EXIT_ENVIRONMENT) from None
+    finally:
+        if target is not None:
+            target.abort()
     typer.echo(text if as_json else readable(summary))
+
+
+def _run_files(model: TradeTalksModel, summary: dict[str, Any], cfg: Config) -> dict[str, bytes]:
+    """The files of ``run --out``: summary, weekly series and the resolved config."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(model.timeseries(), preserve_index=False), buf)
+    return {
+        "summary.json": (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode(),
+        "timeseries.parquet": buf.getvalue(),
+        "config.toml": to_toml(cfg).encode(),
+    }
 
 
 @app.command()

@@ -112,7 +112,6 @@ def make_view(
     horizon: int,
     reservation: float = 0.0,
     patience: float = 1.0,
-    rng: np.random.Generator | None = None,
     own_winset: np.ndarray | None = None,
     opponent_winset: np.ndarray | None = None,
     opponent_patience: float | None = None,
@@ -142,7 +141,6 @@ def make_view(
         opponent_values=space.contributions(other(side)),
         history=tuple(history),
         goodwill=goodwill,
-        rng=np.random.default_rng(0) if rng is None else rng,
         opponent_winset=None if opponent_winset is None else ro(opponent_winset),
         opponent_patience=opponent_patience,
     )
@@ -164,9 +162,11 @@ def scripted_duel(
 
     Each week the scripted opponent offers first (``script[k]``, or ``script(k, our
     offers so far)``), then the strategy proposes.  Returns the strategy's offers and
-    aspirations; nothing is accepted (the duel measures behaviour, not outcomes).
+    aspirations; nothing is accepted (the duel measures behaviour, not outcomes).  ``seed``
+    reseeds the strategy's own generator (its ``rng`` attribute, if it has one).
     """
-    rng = np.random.default_rng(seed)
+    if hasattr(strategy, "rng"):
+        strategy.rng = np.random.default_rng(seed)  # type: ignore[attr-defined]
     opp = other(side)
     history: list[OfferRecord] = []
     ours: list[int] = []
@@ -184,7 +184,6 @@ def scripted_duel(
             history,
             time=float(k),
             horizon=horizon,
-            rng=rng,
             **view_kwargs,
         )  # type: ignore[arg-type]
         x = int(strategy.propose(view))

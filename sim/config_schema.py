@@ -1,0 +1,144 @@
+"""The complete scenario config (``Config``) and the checks that span its sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from pydantic import Field, model_validator
+from tradetalks.sim.config_base import SIDES, WEIGHT_TOLERANCE, Strict
+from tradetalks.sim.config_calendar import CalendarConfig, RunConfig
+from tradetalks.sim.config_talks import IssueConfig, ProtocolConfig, RatifierConfig, TeamConfig
+from tradetalks.sim.config_world import WorldConfig
+
+Problems = list[tuple[str, str]]
+
+
+class Config(Strict):
+    """A complete, validated scenario (``name`` and ``description`` label it for people)."""
+
+    name: str = "scenario"
+    description: str = ""
+    run: RunConfig
+    issues: dict[str, IssueConfig]
+    teams: dict[str, TeamConfig]
+    ratifiers: dict[str, RatifierConfig] = Field(default_factory=dict)
+    protocol: ProtocolConfig
+    calendar: CalendarConfig
+    world: WorldConfig
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Config:
+        problems = cross_check(self)
+        if problems:
+            raise CrossCheckError(problems)
+        return self
+
+    @property
+    def end_date(self) -> dt.date:
+        """The last day of the horizon."""
+        return end_of(self.run)
+
+    def week_of(self, day: dt.date) -> int:
+        """Week number (1-based) in which ``day`` falls."""
+        return (day - self.run.start_date).days // 7 + 1
+
+    def negotiable_issues(self) -> list[str]:
+        """Names of the issues on the table, in config order."""
+        return [k for k, v in self.issues.items() if v.negotiable]
+
+
+def end_of(run: RunConfig) -> dt.date:
+    """The last day of a run's horizon."""
+    return run.start_date + dt.timedelta(weeks=run.weeks) - dt.timedelta(days=1)
+
+
+class CrossCheckError(ValueError):
+    """Raised inside validation to carry cross-section problems out with their own paths."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+
+
+def _check_weights(path: str, weights: dict[str, float], issues: dict[str, Any]) -> Problems:
+    out = []
+    unknown = sorted(set(weights) - set(issues))
+    if unknown:
+        out.append((path, f"weights name unknown issue(s) {unknown}"))
+    total = sum(weights.values())
+    if not math.isclose(total, 1.0, abs_tol=WEIGHT_TOLERANCE):
+        out.append((path, f"weights must sum to 1, but they sum to {total:.6g}"))
+    return out
+
+
+def _check_teams(cfg: Config) -> Problems:
+    problems: Problems = []
+    if set(cfg.teams) != set(SIDES):
+        problems.append(("teams", f"there must be exactly the teams {list(SIDES)}"))
+    for side, team in cfg.teams.items():
+        for m, member in team.members.items():
+            path = f"teams.{side}.members.{m}.weights"
+            problems += _check_weights(path, member.weights, cfg.issues)
+        for lvl in ("deputy", "principal"):
+            who = getattr(team.leads, lvl)
+            if who not in team.members:
+                problems.append(
+                    (f"teams.{side}.leads.{lvl}", f"{who!r} is not a member of the team")
+                )
+    return problems
+
+
+def _check_ratifiers(cfg: Config) -> Problems:
+    problems: Problems = []
+    for name, rat in cfg.ratifiers.items():
+        problems += _check_weights(f"ratifiers.{name}.weights", rat.weights, cfg.issues)
+        for issue_name, issue in cfg.issues.items():
+            if rat.weights.get(issue_name, 0.0) > 0 and rat.values not in issue.values:
+                problems.append(
+                    (
+                        f"issues.{issue_name}.values",
+                        f"ratifier {name!r} needs a values table named {rat.values!r}",
+                    )
+                )
+    return problems
+
+
+def _check_dates(cfg: Config) -> Problems:
+    start, end, cal = cfg.run.start_date, cfg.end_date, cfg.calendar
+    dated: list[tuple[str, dt.date]] = [
+        *((f"calendar.rounds[{i}].date", e.date) for i, e in enumerate(cal.rounds)),
+        *((f"calendar.tariff_actions[{i}].date", e.date) for i, e in enumerate(cal.tariff_actions)),
+        *((f"calendar.fed_meetings[{i}]", d) for i, d in enumerate(cal.fed_meetings)),
+        *((f"calendar.pboc_meetings[{i}]", d) for i, d in enumerate(cal.pboc_meetings)),
+        *((f"calendar.farm_aid[{i}].date", e.date) for i, e in enumerate(cal.farm_aid)),
+        *(
+            (f"calendar.patience_changes[{i}].date", e.date)
+            for i, e in enumerate(cal.patience_changes)
+        ),
+    ]
+    return [
+        (path, f"date {day} is outside the horizon {start} to {end}")
+        for path, day in dated
+        if not start <= day <= end
+    ]
+
+
+def cross_check(cfg: Config) -> Problems:
+    """Checks that span sections: weights, names, dates inside the horizon."""
+    problems = _check_teams(cfg)
+    if not cfg.negotiable_issues():
+        problems.append(("issues", "at least one issue must be negotiable"))
+    problems += _check_ratifiers(cfg)
+    if cfg.protocol.min_issues_in_deal > len(cfg.negotiable_issues()):
+        problems.append(
+            ("protocol.min_issues_in_deal", "is larger than the number of negotiable issues")
+        )
+    problems += _check_dates(cfg)
+    fed = cfg.world.fed
+    if fed.lower_bound > fed.upper_bound:
+        problems.append(("world.fed.lower_bound", "must not exceed world.fed.upper_bound"))
+    if not fed.lower_bound <= fed.rate_start <= fed.upper_bound:
+        problems.append(("world.fed.rate_start", "must lie between the lower and upper bounds"))
+    return problems

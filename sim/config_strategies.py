@@ -1,0 +1,198 @@
+"""Strategy parameters: one pydantic model per built-in strategy kind, and the member's
+``strategy`` table as a union discriminated on ``kind``.
+
+The models live in the Mesa-free core so that a config validates without importing the
+agents; each strategy class in ``agents/strategies.py`` names its model (``params_model``)
+and a test checks that the two lists agree.  Defaults are the strategies' defaults, with
+their source.  A ``kind`` of the form ``"package.module:Class"`` names a user strategy: its
+params are kept as a table here and validated against the class's own model when the class
+is imported (``sim/scenario.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import operator
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, create_model, field_validator
+from tradetalks.sim.config_base import Discount, NonNeg, Pos, Strict, Unit
+
+USER_STRATEGY_TAG = "user strategy"  # the union member for "package.module:Class" kinds
+UNKNOWN_STRATEGY_TAG = "unknown strategy"  # the union member that reports a bad kind
+IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+
+
+def import_object(path: str) -> Any:
+    """The object a ``"package.module:Name"`` path names; ``ValueError`` saying why if none."""
+    if not IMPORT_PATH.fullmatch(path):
+        raise ValueError(f"{path!r} is not an import path of the form 'package.module:Class'")
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any failure of user code on import is a config problem
+        raise ValueError(f"cannot import module {module_name!r}: {exc}") from None
+    if not hasattr(module, attr):
+        raise ValueError(f"module {module_name!r} has no attribute {attr!r}")
+    return getattr(module, attr)
+
+
+class StrategyParams(Strict):
+    """Base of every strategy's parameters (a strategy without parameters uses it as is)."""
+
+
+class TimeDependentParams(StrategyParams):
+    """Faratin et al. (1998) time-dependent concession: exponent and horizon."""
+
+    exponent: Pos = 1.0  # e = 1: linear concession
+    horizon_weeks: Pos | None = None  # weeks to concede fully; None: the run's horizon
+
+
+class BoulwareParams(TimeDependentParams):
+    """Time-dependent, firm until near the horizon."""
+
+    exponent: Pos = 0.2  # assumption: a typical Boulware exponent in Faratin et al. (1998)
+
+
+class LinearParams(TimeDependentParams):
+    """Time-dependent, conceding evenly."""
+
+    exponent: Pos = 1.0  # linear by definition
+
+
+class ConcederParams(TimeDependentParams):
+    """Time-dependent, conceding early."""
+
+    exponent: Pos = 3.0  # assumption: a typical conceder exponent in Faratin et al. (1998)
+
+
+class RandomAcceptableParams(TimeDependentParams):
+    """Time-dependent aspiration; the offer is a random outcome meeting it."""
+
+
+class TitForTatParams(StrategyParams):
+    """Relative tit-for-tat on concessions (Faratin et al. 1998)."""
+
+    reciprocity: NonNeg = 1.0  # concede exactly what the other side conceded
+    initial: Unit = 0.0  # no unilateral opening concession
+
+
+class OpponentModelParams(TimeDependentParams):
+    """Time-dependent concession with issue weights learnt from the opponent's offers."""
+
+    # assumption: a full loss divides a weight by e² ≈ 7.4; on the scripted logrolling
+    # conceder of tests/test_strategies.py it recovers weights (0.6, 0.3, 0.1) to L1 ≈ 0.13
+    learning_rate: NonNeg = 2.0
+
+
+class RatificationAwareParams(TimeDependentParams):
+    """Time-dependent concession with the own win-set as leverage."""
+
+    leverage: Unit = 0.5  # assumption: half the domestic constraint is credible
+
+
+class RubinsteinParams(StrategyParams):
+    """Rubinstein (1982) equilibrium: discount factors (None: the teams' patience)."""
+
+    discount: Discount | None = None
+    opponent_discount: Discount | None = None
+
+
+STRATEGY_PARAMS: dict[str, type[StrategyParams]] = {
+    "time_dependent": TimeDependentParams,
+    "boulware": BoulwareParams,
+    "linear": LinearParams,
+    "conceder": ConcederParams,
+    "random_acceptable": RandomAcceptableParams,
+    "tit_for_tat": TitForTatParams,
+    "opponent_model": OpponentModelParams,
+    "ratification_aware": RatificationAwareParams,
+    "rubinstein": RubinsteinParams,
+}
+
+
+class StrategySpec(Strict):
+    """A member's strategy: its kind and its parameters."""
+
+    kind: str
+    params: Any
+
+
+def _builtin_spec(kind: str, params: type[StrategyParams]) -> type[StrategySpec]:
+    """The ``{kind, params}`` table of one built-in kind, its params typed by ``params``."""
+    name = f"{params.__name__.removesuffix('Params')}Spec"
+    return create_model(
+        name,
+        __base__=StrategySpec,
+        __doc__=f"The strategy table of kind {kind!r}.",
+        kind=(Literal[kind], ...),
+        params=(params, Field(default_factory=params)),
+    )
+
+
+BUILTIN_SPECS: dict[str, type[StrategySpec]] = {
+    kind: _builtin_spec(kind, params) for kind, params in STRATEGY_PARAMS.items()
+}
+# module attributes too (BoulwareSpec, ...): pickle finds a class by its module and name,
+# and configs travel to worker processes
+globals().update({spec.__name__: spec for spec in BUILTIN_SPECS.values()})
+
+
+class UserStrategySpec(StrategySpec):
+    """A user strategy named by import path; its params are checked when it is imported."""
+
+    kind: Annotated[str, Field(pattern=IMPORT_PATH.pattern)]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnknownStrategySpec(StrategySpec):
+    """Catches a ``kind`` that names nothing, so the error names ``strategy.kind``."""
+
+    kind: Any
+    params: Any = None
+
+    @field_validator("kind")
+    @classmethod
+    def _reject(cls, kind: Any) -> Any:
+        if not isinstance(kind, str):
+            raise ValueError("must be a strategy name (a string)")
+        if ":" in kind:
+            raise ValueError(f"{kind!r} is not an import path of the form 'package.module:Class'")
+        raise ValueError(
+            f"unknown strategy {kind!r}; known: {sorted(STRATEGY_PARAMS)}, or a user strategy "
+            "named by import path, 'package.module:Class'"
+        )
+
+
+def _strategy_tag(value: Any) -> str | None:
+    """Which union member validates ``value`` (a raw table or an already built spec)."""
+    if isinstance(value, StrategySpec):
+        kind = value.kind
+    elif isinstance(value, dict):
+        kind = value.get("kind")
+    else:
+        return None
+    if isinstance(kind, str) and kind in BUILTIN_SPECS:
+        return kind
+    if isinstance(kind, str) and IMPORT_PATH.fullmatch(kind):
+        return USER_STRATEGY_TAG
+    return UNKNOWN_STRATEGY_TAG
+
+
+STRATEGY_TAGS = frozenset({*BUILTIN_SPECS, USER_STRATEGY_TAG, UNKNOWN_STRATEGY_TAG})
+
+_MEMBERS = [Annotated[spec, Tag(kind)] for kind, spec in BUILTIN_SPECS.items()] + [
+    Annotated[UserStrategySpec, Tag(USER_STRATEGY_TAG)],
+    Annotated[UnknownStrategySpec, Tag(UNKNOWN_STRATEGY_TAG)],
+]
+StrategyConfig = Annotated[
+    functools.reduce(operator.or_, _MEMBERS),
+    Discriminator(
+        _strategy_tag,
+        custom_error_type="strategy_table",
+        custom_error_message='must be a table with a kind, e.g. { kind = "linear" }',
+    ),
+]
+"""A member's strategy table, discriminated on ``kind``."""

@@ -1,0 +1,152 @@
+"""Config schema of the bargaining: issues, teams and their members, ratifiers, protocol."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from tradetalks.sim.config_base import (
+    MAX_LEVELS,
+    SIDES,
+    Discount,
+    Finite,
+    NonNeg,
+    Pos,
+    Strict,
+    Unit,
+)
+from tradetalks.sim.config_strategies import StrategyConfig
+from tradetalks.sim.indicators import DEAL_QUANTITIES, PRESSURES, RATIFIER_INDICATORS
+
+MAX_OFFERS_PER_ROUND = 100  # beyond this a round is not a meeting; a typo
+MAX_TALKS_WINDOW_WEEKS = 52  # a round more than a year away cannot frame a gesture
+
+DealQuantity = Literal[tuple(DEAL_QUANTITIES)]  # the names World.apply_terms puts into force
+Side = Literal["us", "china"]
+
+
+class IssueConfig(Strict):
+    """One negotiable issue: ordered levels, their economic quantities and values."""
+
+    concedes: Literal["us", "china", "both"]
+    levels: Annotated[list[str], Field(min_length=2, max_length=MAX_LEVELS)]
+    status_quo: str
+    negotiable: bool = True
+    quantities: dict[DealQuantity, list[Finite]] = Field(default_factory=dict)
+    values: dict[str, list[Unit]]
+
+    @model_validator(mode="after")
+    def _check(self) -> IssueConfig:
+        n = len(self.levels)
+        if len(set(self.levels)) != n:
+            raise ValueError("level labels must be unique")
+        if self.status_quo not in self.levels:
+            raise ValueError(f"status_quo {self.status_quo!r} is not one of the levels")
+        for side in SIDES:
+            if side not in self.values:
+                raise ValueError(f"values must include a table for {side!r}")
+        for name, table in {**self.values, **self.quantities}.items():
+            if len(table) != n:
+                raise ValueError(f"{name!r} has {len(table)} entries but there are {n} levels")
+        if self.concedes != "both":
+            self._check_order()
+        return self
+
+    def _check_order(self) -> None:
+        giver = self.values[self.concedes]
+        taker = self.values["china" if self.concedes == "us" else "us"]
+        if any(b > a for a, b in itertools.pairwise(giver)):
+            raise ValueError(
+                f"levels out of order: {self.concedes} concedes, so its values must not "
+                "rise from one level to the next (levels run least to most conceded)"
+            )
+        if any(b < a for a, b in itertools.pairwise(taker)):
+            raise ValueError(
+                "levels out of order: the receiving side's values must not fall from one "
+                "level to the next (levels run least to most conceded)"
+            )
+
+
+def _known_pressures(names: dict[str, float]) -> dict[str, float]:
+    """Reject pressure names outside ``sim.indicators.PRESSURES``."""
+    unknown = sorted(set(names) - set(PRESSURES))
+    if unknown:
+        raise ValueError(f"unknown pressure(s) {unknown}; known pressures are {sorted(PRESSURES)}")
+    return names
+
+
+class MemberConfig(Strict):
+    """One member of a negotiating team (a Mesa agent)."""
+
+    title: str = ""
+    influence: Pos
+    pressure_sensitivity: Finite = 0.0
+    weights: dict[str, NonNeg]
+    strategy: StrategyConfig
+
+
+class ReservationConfig(Strict):
+    """Reservation value = base − Σ coefficient × pressure (pressures in [0, 1])."""
+
+    base: Unit
+    coefficients: dict[str, Finite] = Field(default_factory=dict)
+
+    _known = field_validator("coefficients")(_known_pressures)
+
+
+class LeadsConfig(Strict):
+    """Which member speaks for the team at each level of talks."""
+
+    deputy: str
+    principal: str
+
+
+class TeamConfig(Strict):
+    """A negotiating team: members, patience and reservation dynamics."""
+
+    patience: Discount
+    reservation: ReservationConfig
+    leads: LeadsConfig
+    members: dict[str, MemberConfig]
+    pressure_weights: dict[str, NonNeg] = Field(default_factory=dict)
+
+    _known = field_validator("pressure_weights")(_known_pressures)
+
+    @field_validator("members")
+    @classmethod
+    def _nonempty(cls, v: dict[str, MemberConfig]) -> dict[str, MemberConfig]:
+        if not v:
+            raise ValueError("a team needs at least one member")
+        return v
+
+
+class RatifierConfig(Strict):
+    """A domestic body whose support a deal needs (two-level game win-set)."""
+
+    side: Side
+    values: str
+    weights: dict[str, NonNeg]
+    base: Unit = 0.5  # assumption: an undecided body when no base is given
+    base_indicator: str | None = None
+    sensitivity: NonNeg = 1.0  # support moves one for one with the weighted value gain
+    threshold: Unit
+
+    @field_validator("base_indicator")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in RATIFIER_INDICATORS:
+            raise ValueError(f"unknown indicator {v!r}; known: {sorted(RATIFIER_INDICATORS)}")
+        return v
+
+
+class ProtocolConfig(Strict):
+    """Alternating-offers protocol settings."""
+
+    max_offers_per_round: Annotated[int, Field(ge=1, le=MAX_OFFERS_PER_ROUND)]
+    first_mover: Side = "us"
+    alternate_first_mover: bool = True
+    allow_interim: bool = True
+    min_issues_in_deal: Annotated[int, Field(ge=1)] = 1
+    goodwill_credit: Unit = 0.0
+    talks_window_weeks: Annotated[int, Field(ge=0, le=MAX_TALKS_WINDOW_WEEKS)] = 2
