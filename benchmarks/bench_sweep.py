@@ -93,12 +93,12 @@ class SerialTimer:
 
     def __init__(self, sweep: Path) -> None:
         from tradetalks.experiments.runner import _tasks
+        from tradetalks.experiments.runtime import prepare_process
         from tradetalks.experiments.samplers import build_design
         from tradetalks.experiments.sweepfile import load_sweep
-        from tradetalks.experiments.worker import Context, prepare_process
+        from tradetalks.experiments.worker import Context, run_spaces
 
-        sw = load_sweep(sweep)  # includes a probe run, which warms the outcome-space cache
-        prepare_process()  # once per worker process, so not part of any run's time
+        sw = load_sweep(sweep)  # includes a probe run, which builds and warms the space
         design = build_design(sw)
         n_runs = len(design) * sw.spec.replicates
         self.ctx = Context(
@@ -108,6 +108,8 @@ class SerialTimer:
             outcomes=tuple(sw.outcome_types),
             series=sw.series,
         )
+        run_spaces(self.ctx, sw.space)  # as a forked local worker starts: with that space
+        prepare_process()  # once per worker process, so not part of any run's time
         self.runs = [r for t in _tasks(sw, design.rows, 1, n_runs, set()) for r in t.runs]
 
     def pick(self, sample: int | None) -> list[int]:

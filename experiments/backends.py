@@ -15,7 +15,7 @@ import threading
 import uuid
 import warnings
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -24,11 +24,13 @@ from tradetalks.experiments.worker import (
     BatchResult,
     Context,
     Task,
+    empty_series,
     failed_row,
     init_worker,
     run_task,
     run_task_local,
 )
+from tradetalks.sim.issues import OutcomeSpace
 
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: keeps workers busy, memory bounded
 MAX_ATTEMPTS = 3  # a task whose worker dies this many times is recorded as failed
@@ -49,7 +51,7 @@ def default_workers() -> int:
 
 def start_method() -> str:
     """How local workers start: forked from this process when it runs no other Python
-    thread (fast: the model is already imported and its outcome space cached), else from
+    thread (fast: the model is already imported and its outcome space built), else from
     a fork server (safe inside threaded hosts such as notebooks or a test session).
     Always explicit, because ``mesa.batch_run`` switches the global default to spawn."""
     return "fork" if threading.active_count() == 1 else "forkserver"
@@ -57,25 +59,27 @@ def start_method() -> str:
 
 def _failed_batch(ctx: Context, task: Task, error: str) -> BatchResult:
     rows = [failed_row(ctx, run, error) for run in task.runs]
-    series = {"run_id": [], "week": [], "series": [], "value": []} if ctx.series else None
-    return BatchResult(task.batch_id, rows, series)
+    return BatchResult(task.batch_id, rows, empty_series(ctx))
 
 
 class LocalBackend:
     """A process pool on this machine.
 
     Workers are forked (see ``start_method``), so they start with the model imported and
-    its outcome space cached by the probe run; a fresh interpreter would spend seconds
+    with ``space``, the base scenario's outcome space that the probe run built and warmed
+    (without it, each worker builds its own); a fresh interpreter would spend seconds
     importing.  The runner starts them before any thread of its own.
     """
 
     name = "local"
 
-    def __init__(self, context: Context, workers: int | None = None) -> None:
+    def __init__(
+        self, context: Context, workers: int | None = None, space: OutcomeSpace | None = None
+    ) -> None:
         self.context = context
+        self.space = space
         self.workers = workers or default_workers()
         self.window = self.workers * IN_FLIGHT_PER_WORKER
-        self.retried = 0
 
     def __enter__(self) -> LocalBackend:
         return self
@@ -88,7 +92,10 @@ class LocalBackend:
         if mp.get_start_method() == "forkserver":
             mp.set_forkserver_preload(FORKSERVER_PRELOAD)
         return ProcessPoolExecutor(
-            self.workers, mp_context=mp, initializer=init_worker, initargs=(self.context,)
+            self.workers,
+            mp_context=mp,
+            initializer=init_worker,
+            initargs=(self.context, self.space),
         )
 
     @staticmethod
@@ -112,52 +119,80 @@ class LocalBackend:
         pool = self._start(self._pool())
         try:
             while True:
-                broken = False
-                while len(pending) < self.window and not broken:
-                    task = retry.popleft() if retry else next(it, None)
-                    if task is None:
-                        break
-                    try:
-                        pending[pool.submit(run_task_local, task)] = task
-                    except BrokenProcessPool:  # broke since the last wait; task never ran
-                        retry.appendleft(task)
-                        broken = True
+                broken = self._submit(pool, pending, retry, it)
                 if not pending and not broken:
                     return
                 lost: list[Task] = []
                 if not broken:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        task = pending.pop(fut)
-                        try:
-                            result = fut.result()
-                        except BrokenProcessPool:
-                            lost.append(task)
-                            broken = True
-                        else:
-                            yield result
+                    broken = yield from self._collect(pending, lost)
                 if broken:  # a worker died: every task still in this pool is lost too
-                    for fut, task in pending.items():
-                        if fut.done() and not fut.cancelled() and fut.exception() is None:
-                            yield fut.result()
-                        else:
-                            lost.append(task)
-                    pending.clear()
+                    yield from self._drain(pending, lost)
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._start(self._pool())
-                    for task in sorted(lost, key=lambda t: t.batch_id):
-                        attempts[task.batch_id] += 1
-                        self.retried += 1
-                        if attempts[task.batch_id] >= MAX_ATTEMPTS:
-                            yield _failed_batch(
-                                self.context,
-                                task,
-                                f"worker process died {MAX_ATTEMPTS} times running this batch",
-                            )
-                        else:
-                            retry.append(task)
+                    yield from self._requeue(lost, attempts, retry)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(
+        self,
+        pool: ProcessPoolExecutor,
+        pending: dict[Future[BatchResult], Task],
+        retry: deque[Task],
+        it: Iterator[Task],
+    ) -> bool:
+        """Fill the window of tasks in flight, retried ones first; True if the pool broke
+        since the last wait (the task it refused goes back to the front of ``retry``)."""
+        while len(pending) < self.window:
+            task = retry.popleft() if retry else next(it, None)
+            if task is None:
+                return False
+            try:
+                pending[pool.submit(run_task_local, task)] = task
+            except BrokenProcessPool:  # the task never ran
+                retry.appendleft(task)
+                return True
+        return False
+
+    @staticmethod
+    def _collect(
+        pending: dict[Future[BatchResult], Task], lost: list[Task]
+    ) -> Generator[BatchResult, None, bool]:
+        """Yield the batches that finish next; return True if a worker died (its task is
+        added to ``lost``)."""
+        broken = False
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            task = pending.pop(fut)
+            try:
+                result = fut.result()
+            except BrokenProcessPool:
+                lost.append(task)
+                broken = True
+            else:
+                yield result
+        return broken
+
+    @staticmethod
+    def _drain(pending: dict[Future[BatchResult], Task], lost: list[Task]) -> Iterator[BatchResult]:
+        """In a broken pool: yield the batches that still finished; the others are lost."""
+        for fut, task in pending.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                yield fut.result()
+            else:
+                lost.append(task)
+        pending.clear()
+
+    def _requeue(
+        self, lost: list[Task], attempts: Counter[int], retry: deque[Task]
+    ) -> Iterator[BatchResult]:
+        """Queue lost tasks again, in batch order; yield as failed those lost too often."""
+        for task in sorted(lost, key=lambda t: t.batch_id):
+            attempts[task.batch_id] += 1
+            if attempts[task.batch_id] >= MAX_ATTEMPTS:
+                error = f"worker process died {MAX_ATTEMPTS} times running this batch"
+                yield _failed_batch(self.context, task, error)
+            else:
+                retry.append(task)
 
 
 class DaskBackend:

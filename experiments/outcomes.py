@@ -18,13 +18,11 @@ DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "n_deals": lambda s: len(s["deals"]),  # agreements signed (interim and full)
 }
 
-# Outcomes that may be null in a probe run but are integers when present.
+# Outcomes that may be null in a probe run but are integers when present (a null probe
+# value of any other outcome, e.g. nash_product, makes a float column).
 NULLABLE_INTEGERS = frozenset({"deal_week"})
-# ... and those that are floats when present (issue-3 analysis fields).
-NULLABLE_FLOATS = frozenset({"nash_product", "pareto_distance"})
 
 TERMS_PREFIX = "terms."  # terms.<issue>: the agreed level's label, null while open
-DEFAULT_SERIES_TYPE = pa.float64()
 
 
 def column_name(path: str) -> str:

@@ -170,6 +170,118 @@ def _tasks(
         yield Task(b, tuple(runs))
 
 
+def _check_options(
+    out: Path, workers: int | None, backend: str, scheduler: str | None, resume: bool
+) -> bool:
+    """Refuse bad options or output directories; True if ``out`` holds a sweep already."""
+    if backend not in BACKENDS:
+        raise SweepUsageError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if scheduler and backend != "dask":
+        raise SweepUsageError("--scheduler needs --backend dask")
+    if workers is not None and workers < 1:
+        raise SweepUsageError(f"--workers must be at least 1, not {workers}")
+    existing = SweepStore.is_sweep_dir(out)
+    if out.exists() and not existing:
+        if not out.is_dir():
+            raise SweepUsageError(f"--out {out} exists and is not a directory")
+        if any(out.iterdir()):
+            raise SweepUsageError(
+                f"--out {out} is a non-empty directory without a sweep "
+                "manifest; choose a new directory"
+            )
+    if existing and not resume:
+        raise SweepUsageError(
+            f"--out {out} already holds a sweep; pass --resume to finish "
+            "it, or choose a new directory"
+        )
+    return existing
+
+
+@dataclass
+class _Plan:
+    """A sweep directory and what its runs are: from the sweep file, or from the directory
+    (on resume, so that files changed since cannot change the runs)."""
+
+    store: SweepStore
+    base_raw: dict[str, Any]
+    base_toml: str
+    rows: list[tuple[Any, ...]]
+    batch_size: int
+    n_runs: int
+
+
+def _reopen(out: Path, sweep: Sweep, sweep_file: str | Path) -> _Plan:
+    """The plan saved in an existing sweep directory (for ``resume``)."""
+    store = SweepStore(out)
+    manifest = store.manifest()
+    if manifest.get("sweep_sha256") != sweep.sha256:
+        raise SweepUsageError(
+            f"{sweep_file} differs from the sweep started in {out} "
+            "(sweep.toml there); resume with the same file or start a "
+            "new directory"
+        )
+    if manifest.get("columns") != sweep.result_schema().names:
+        raise SweepUsageError(f"the columns of {out} no longer match the sweep file")
+    base_toml = (store.root / manifest["base_config_file"]).read_text()
+    rows = _rows_from_table(store.design(), manifest["design"]["names"])
+    store.clean_temporary()
+    n_runs = int(manifest["runs"])
+    return _Plan(
+        store, tomllib.loads(base_toml), base_toml, rows, int(manifest["batch_size"]), n_runs
+    )
+
+
+def _create(out: Path, sweep: Sweep, n_workers: int) -> _Plan:
+    """A new sweep directory with the manifest, design and base config."""
+    design = build_design(sweep)
+    n_runs = len(design) * sweep.spec.replicates
+    batch_size = sweep.spec.execution.batch_size or auto_batch_size(n_runs, n_workers)
+    store = SweepStore.create(
+        out,
+        _manifest(sweep, design, batch_size),
+        {"sweep.toml": sweep.text.encode(), "base_config.toml": sweep.base_toml.encode()},
+        design_table(design, sweep),
+    )
+    return _Plan(store, sweep.base_raw, sweep.base_toml, design.rows, batch_size, n_runs)
+
+
+def _backend(
+    sweep: Sweep, plan: _Plan, backend: str, workers: int | None, scheduler: str | None
+) -> LocalBackend | DaskBackend:
+    """The backend, with the context every worker needs (and, for local workers, the outcome
+    space the probe run built, if the runs use the same base config)."""
+    context = Context(
+        model=sweep.spec.model,
+        base_raw=plan.base_raw,
+        targets={p.name: p.targets for p in sweep.parameters},
+        outcomes=tuple(sweep.outcome_types),
+        series=sweep.series,
+    )
+    if backend == "dask":
+        return DaskBackend(context, workers, scheduler)
+    space = sweep.space if plan.base_toml == sweep.base_toml else None
+    return LocalBackend(context, workers, space)
+
+
+def _dispatch(
+    sweep: Sweep, plan: _Plan, be: LocalBackend | DaskBackend, done: set[int], bar: Any
+) -> int:
+    """Run the missing batches on the backend and store each as it lands; runs done."""
+    schema = sweep.result_schema()
+    ran = 0
+    try:
+        with be:
+            for result in be.map(_tasks(sweep, plan.rows, plan.batch_size, plan.n_runs, done)):
+                plan.store.write_batch(result, schema)
+                ran += len(result.rows)
+                if bar is not None:
+                    bar.update(len(result.rows))
+    finally:
+        if bar is not None:
+            bar.close()
+    return ran
+
+
 def run_sweep(
     sweep_file: str | Path,
     out: str | Path,
@@ -185,98 +297,29 @@ def run_sweep(
     directory or options, in both cases before anything is written.  ``progress=None``
     hides progress output; ``True`` shows a bar on a terminal and plain lines otherwise.
     """
-    if backend not in BACKENDS:
-        raise SweepUsageError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    if scheduler and backend != "dask":
-        raise SweepUsageError("--scheduler needs --backend dask")
-    if workers is not None and workers < 1:
-        raise SweepUsageError(f"--workers must be at least 1, not {workers}")
     out = Path(out)
-    existing = SweepStore.is_sweep_dir(out)
-    if out.exists() and not existing:
-        if not out.is_dir():
-            raise SweepUsageError(f"--out {out} exists and is not a directory")
-        if any(out.iterdir()):
-            raise SweepUsageError(
-                f"--out {out} is a non-empty directory without a sweep "
-                "manifest; choose a new directory"
-            )
-    if existing and not resume:
-        raise SweepUsageError(
-            f"--out {out} already holds a sweep; pass --resume to finish "
-            "it, or choose a new directory"
-        )
+    existing = _check_options(out, workers, backend, scheduler, resume)
     sweep = load_sweep(sweep_file)
     n_workers = workers or default_workers()
-
-    if existing:
-        store = SweepStore(out)
-        manifest = store.manifest()
-        if manifest.get("sweep_sha256") != sweep.sha256:
-            raise SweepUsageError(
-                f"{sweep_file} differs from the sweep started in {out} "
-                "(sweep.toml there); resume with the same file or start a "
-                "new directory"
-            )
-        if manifest.get("columns") != sweep.result_schema().names:
-            raise SweepUsageError(f"the columns of {out} no longer match the sweep file")
-        base_raw = tomllib.loads((store.root / manifest["base_config_file"]).read_text())
-        rows = _rows_from_table(store.design(), manifest["design"]["names"])
-        batch_size, n_runs = int(manifest["batch_size"]), int(manifest["runs"])
-        store.clean_temporary()
-    else:
-        design = build_design(sweep)
-        n_runs = len(design) * sweep.spec.replicates
-        batch_size = sweep.spec.execution.batch_size or auto_batch_size(n_runs, n_workers)
-        manifest = _manifest(sweep, design, batch_size)
-        store = SweepStore.create(
-            out,
-            manifest,
-            {"sweep.toml": sweep.text.encode(), "base_config.toml": sweep.base_toml.encode()},
-            design_table(design, sweep),
-        )
-        base_raw = sweep.base_raw
-        rows = design.rows
-
-    schema = sweep.result_schema()
-    done = store.done_batches()
+    plan = _reopen(out, sweep, sweep_file) if existing else _create(out, sweep, n_workers)
+    n_runs, batch_size = plan.n_runs, plan.batch_size
+    done = plan.store.done_batches()
     done_runs = sum(min(n_runs, (b + 1) * batch_size) - b * batch_size for b in done)
-    context = Context(
-        model=sweep.spec.model,
-        base_raw=base_raw,
-        targets={p.name: p.targets for p in sweep.parameters},
-        outcomes=tuple(sweep.outcome_types),
-        series=sweep.series,
-    )
     bar = (
         None
         if progress is None
         else Progress(n_runs, done_runs, desc=sweep.name, plain=None if progress else True)
     )
-    be = (
-        DaskBackend(context, workers, scheduler)
-        if backend == "dask"
-        else LocalBackend(context, workers)
-    )
+    be = _backend(sweep, plan, backend, workers, scheduler)
     start = time.monotonic()
-    ran = 0
-    try:
-        with be:
-            for result in be.map(_tasks(sweep, rows, batch_size, n_runs, done)):
-                store.write_batch(result, schema)
-                ran += len(result.rows)
-                if bar is not None:
-                    bar.update(len(result.rows))
-    finally:
-        if bar is not None:
-            bar.close()
+    ran = _dispatch(sweep, plan, be, done, bar)
     elapsed = time.monotonic() - start
-    rows_written, distinct, failed = count_runs(store.root)
+    rows_written, distinct, failed = count_runs(plan.store.root)
     if not rows_written == distinct == n_runs:  # pragma: no cover - a bug, not bad input
         raise RuntimeError(
             f"sweep finished with {rows_written} rows ({distinct} distinct), expected {n_runs}"
         )
-    store.write_status(
+    plan.store.write_status(
         {
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "runs": n_runs,
@@ -287,4 +330,6 @@ def run_sweep(
             "workers": be.workers,
         }
     )
-    return SweepReport(store.root, n_runs, ran, failed, len(done), elapsed, be.name, be.workers)
+    return SweepReport(
+        plan.store.root, n_runs, ran, failed, len(done), elapsed, be.name, be.workers
+    )

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 from tradetalks.experiments.seeds import design_rng, design_seed
-from tradetalks.experiments.sweepfile import Parameter, Sweep
+from tradetalks.experiments.sweepfile import Sweep
+from tradetalks.experiments.sweepspec import Parameter
 
 GRID_DECIMALS = 12  # grid points are rounded here: 0.9845, not linspace's 0.9844999999999999
 
@@ -24,7 +25,6 @@ GRID_DECIMALS = 12  # grid points are rounded here: 0.9845, not linspace's 0.984
 class Design:
     """Parameter values of every sample (rows in sample-id order) and the raw matrix."""
 
-    names: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     raw: np.ndarray | None  # samples x parameters, in problem space (None for a grid)
     problem: dict[str, Any] | None  # SALib problem (None for a grid)
@@ -100,10 +100,9 @@ def raw_matrix(sweep: Sweep) -> np.ndarray:
 def build_design(sweep: Sweep) -> Design:
     """The sweep's design: one row of parameter values per sample."""
     params = sweep.parameters
-    names = tuple(p.name for p in params)
     if sweep.spec.sampler.kind == "grid":
         rows = list(itertools.product(*(grid_levels(p) for p in params)))
-        return Design(names, rows, None, None)
+        return Design(rows, None, None)
     raw = raw_matrix(sweep)
     rows = [tuple(decode(p, x) for p, x in zip(params, r, strict=True)) for r in raw]
-    return Design(names, rows, raw, salib_problem(params))
+    return Design(rows, raw, salib_problem(params))

@@ -26,7 +26,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tradetalks.experiments.sweepfile import SERIES_SCHEMA
 from tradetalks.experiments.worker import BatchResult
 
 MANIFEST = "manifest.json"
@@ -35,6 +34,14 @@ DESIGN = "design.parquet"
 RUNS = "runs"
 SERIES = "series"
 TMP_SUFFIX = ".tmp"
+SERIES_SCHEMA = pa.schema(  # the long form of worker.SERIES_COLUMNS
+    [
+        pa.field("run_id", pa.int64(), nullable=False),
+        pa.field("week", pa.int64(), nullable=False),
+        pa.field("series", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+    ]
+)
 
 
 def part_name(batch_id: int) -> str:
@@ -126,24 +133,10 @@ class SweepStore:
         path = self.root / STATUS
         _write_atomically(path, lambda p: p.write_text(json.dumps(status, indent=2) + "\n"))
 
-    def status(self) -> dict[str, Any] | None:
-        """The completion record, or None while the sweep is unfinished."""
-        path = self.root / STATUS
-        return json.loads(path.read_text()) if path.is_file() else None
-
     @property
     def runs_glob(self) -> str:
         """Glob over the result parts (for DuckDB's read_parquet)."""
         return str(self.runs_dir / "part-*.parquet")
-
-    @property
-    def series_glob(self) -> str:
-        """Glob over the series parts."""
-        return str(self.series_dir / "part-*.parquet")
-
-    def has_series(self) -> bool:
-        """True if any series part exists."""
-        return any(self.series_dir.glob("part-*.parquet"))
 
 
 def sql_string(text: str) -> str:

@@ -1,5 +1,5 @@
 """Strategies: declared properties against observed behaviour, behaviour tables against
-scripted opponents, the logrolling offer rule (DESIGN §3.3, §8), typed parameters, user
+scripted opponents, the logrolling offer rule, typed parameters, user
 strategies named by import path, and each strategy's own generator."""
 
 from __future__ import annotations

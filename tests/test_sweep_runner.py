@@ -347,6 +347,60 @@ def test_sensitivity_designs_are_analysed(sampler, tmp_path):
     assert (tmp_path / "out" / "analysis" / f"{sampler}_indices.png").is_file()
 
 
+def test_runs_share_the_base_outcome_space_unless_a_parameter_shapes_it():
+    from tradetalks.experiments.spaces import RunSpaces
+    from tradetalks.sim.config import dump_config
+    from tradetalks.sim.scenario import resolve_config
+
+    spaces = RunSpaces(dump_config(resolve_config(BASELINE)))
+    assert spaces.for_run({"teams.us.patience": 0.98}) is spaces.base
+    narrow = spaces.for_run({"protocol.min_issues_in_deal": 2})
+    assert narrow is not None and len(narrow) < len(spaces.base)
+    assert spaces.for_run({"protocol.min_issues_in_deal": 2, "teams.us.patience": 0.9}) is narrow
+    assert spaces.for_run({"protocol.min_issues_in_deal": 99}) is None  # the model says why
+
+
+def test_a_parameter_that_shapes_the_outcome_space_gives_the_model_s_own_results(tmp_path):
+    text = (
+        SMALL.replace("replicates = 2", "replicates = 1")
+        .replace('path = "teams.us.patience"', 'path = "protocol.min_issues_in_deal"')
+        .replace("range = [0.97, 0.999]\nsteps = 3", "values = [1, 2]")
+        .replace('name = "us_patience"', 'name = "min_issues"')
+        .replace('series = ["farm_approval"]\n', "")
+    )
+    report = run_sweep(
+        write(tmp_path, "space.toml", text), tmp_path / "out", workers=1, progress=None
+    )
+    assert report.runs == 4 and report.failed == 0
+    for row in read_runs(tmp_path / "out").to_pylist():
+        overrides = {
+            "world.farmers.count": 30,
+            "protocol.min_issues_in_deal": row["min_issues"],
+            "calendar.farm_aid.0.amount_bn": row["farm_aid_bn"] / 2,
+            "calendar.farm_aid.1.amount_bn": row["farm_aid_bn"] / 2,
+        }
+        summary = TradeTalksModel(config=BASELINE, rng=row["seed"], overrides=overrides).run()
+        assert (summary["deal"], summary["utility"]["us"]) == (row["deal"], row["utility_us"])
+
+
+def test_plots_draw_from_data_alone():
+    import pandas as pd
+    from tradetalks.experiments import plots
+
+    x, y = plots.Axis("a", ["1", "2"]), plots.Axis("b", ["x", "y", "z"])
+    grid = np.array([[0.2, np.nan], [0.5, 1.0], [0.0, 0.7]])
+    png = plots.heatmap(grid, np.ones_like(grid), x, y, "share", (0.0, 1.0), "Deal", "test")
+    assert png[:4] == b"\x89PNG"
+    labels = pd.DataFrame({"value": pd.Series(["cut", None], dtype=object), "n": [3, 1]})
+    dists = [
+        plots.Distribution("week", "number", values=np.array([3.0, 5.0]), integer=True),
+        plots.Distribution("terms", "label", counts=labels),
+    ]
+    assert plots.outcome_distributions(dists, "test")[:4] == b"\x89PNG"
+    weeks = np.array([4.0, np.inf, 10.0])
+    assert plots.time_to_deal(weeks, {"a = 1": weeks[:2]}, 52, "test")[:4] == b"\x89PNG"
+
+
 # Last in the module: the in-process Dask client leaves threads behind, and the local
 # backend forks its workers (best done from a process without stray threads).
 def test_dask_gives_the_same_table(small, reference, tmp_path):
@@ -403,7 +457,7 @@ def test_workers_undo_the_nanny_s_malloc_setting_only_when_it_is_set(env, applie
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which makes every ~1 MB utility vector an
     mmap; workers raise the mmap threshold back then, and leave malloc alone otherwise."""
     base = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
-    code = "from experiments.worker import restore_malloc_reuse as r; print(r())"
+    code = "from tradetalks.experiments.runtime import restore_malloc_reuse as r; print(r())"
     done = subprocess.run(
         [sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True
     )

@@ -1,6 +1,6 @@
 """Hypothesis strategies and a test harness for negotiation: payoff tables, spaces, offers.
 
-Shipped with the package (DESIGN §8) so that users can property-test their own strategies:
+Shipped with the package so that users can property-test their own strategies:
 
 - ``payoff_tables()`` draws two utility vectors over a small set of outcomes (dyadic values,
   so that rescaling by powers of two and shifting by dyadic amounts are exact) with

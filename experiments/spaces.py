@@ -1,0 +1,53 @@
+"""The outcome spaces of a sweep's runs, built once per base config rather than once per run.
+
+``TradeTalksModel(space=...)`` takes a prebuilt ``OutcomeSpace``; the space also carries the
+teams' cached utility vectors, so sharing it between the runs of a worker saves building
+both every run.  A run's space is the base config's unless its parameters set one of the
+config keys a space is built from (``SPACE_INPUTS``: what ``sim.issues.outcome_space``
+reads); then a space is built for that setting and kept for the runs that share it (the
+replicates of a sample).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.scenario import resolve_config
+
+SPACE_INPUTS = ("issues", "protocol.allow_interim", "protocol.min_issues_in_deal")
+MAX_VARIED_SPACES = 8  # spaces kept for parameter settings that change the space
+
+
+def shapes_space(path: str) -> bool:
+    """True if the config key ``path`` is (inside) one the outcome space is built from."""
+    return any(path == key or path.startswith(key + ".") for key in SPACE_INPUTS)
+
+
+class RunSpaces:
+    """The outcome spaces of the runs of one base config (raw dict) in this process; the base
+    config's own is ``base`` (given, or built here)."""
+
+    def __init__(self, base_raw: dict[str, Any], base: OutcomeSpace | None = None) -> None:
+        self.base_raw = base_raw
+        self.base = outcome_space(resolve_config(base_raw)) if base is None else base
+        self._varied: dict[tuple[tuple[str, str], ...], OutcomeSpace] = {}
+
+    def for_run(self, overrides: Mapping[str, Any]) -> OutcomeSpace | None:
+        """The space of a run with these config overrides; None if it cannot be built (the
+        overrides are invalid: the model then reports the problem itself)."""
+        varied = {k: v for k, v in overrides.items() if shapes_space(k)}
+        if not varied:
+            return self.base
+        key = tuple(sorted((k, repr(v)) for k, v in varied.items()))
+        space = self._varied.get(key)
+        if space is None:
+            try:
+                space = outcome_space(resolve_config(self.base_raw, varied))
+            except Exception:  # the run fails in the model, which names the problem
+                return None
+            if len(self._varied) >= MAX_VARIED_SPACES:
+                self._varied.pop(next(iter(self._varied)))
+            self._varied[key] = space
+        return space
