@@ -35,7 +35,7 @@ class Negotiator(Agent):
         self.base_influence = cfg.influence
         self.pressure_sensitivity = cfg.pressure_sensitivity
         self.influence = cfg.influence
-        self.strategy = Strategy.from_config(cfg.strategy.kind, cfg.strategy.params)
+        self.strategy = Strategy.from_config(cfg.strategy, rng=model.rng.spawn(1)[0])
 
 
 class Team(Agent):
@@ -68,12 +68,11 @@ class Team(Agent):
         self._utility = None  # recomputed lazily: only rounds need the full vector
 
     def utility(self) -> np.ndarray:
-        """This week's utility of every outcome."""
+        """This week's utility of every outcome (read-only: the space returns it so)."""
         if self._utility is None:
             self._utility = self.space.blended_utility(
                 self.side, [m.weights for m in self.members.values()], self.influence
             )
-            self._utility.setflags(write=False)
         return self._utility
 
     def strategy_for(self, level: str) -> Strategy:

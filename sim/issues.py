@@ -3,32 +3,84 @@
 An outcome assigns each negotiable issue a level or leaves it open; an open issue stays at
 its status-quo level.  Utilities are additive, so a team's utility of every outcome is one
 matrix-vector product of the per-issue value contributions with its weights.
+
+Everything here is read-only: strategies see the outcome space through the negotiation
+view, and one space may serve many runs, so no array it holds or returns can be written
+(``read_only``) and no attribute of a built space can be rebound.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
-from tradetalks.sim.config import Config, dump_config
+from numpy.typing import ArrayLike
+from tradetalks.sim.config import Config
 
 OPEN = -1  # marker for an issue a deal leaves open
 MEMBER_CACHE_SIZE = 16  # teams' stacked member utilities kept per space (~4 MB at baseline)
 LEVEL_DTYPE = np.int16  # level indices: up to MAX_LEVELS levels per issue
 
 
+def _locked(a: np.ndarray) -> bool:
+    """True if nothing can make ``a`` writable: its memory ends in immutable ``bytes``."""
+    if a.flags.writeable:
+        return False
+    owner: Any = a
+    while isinstance(owner, np.ndarray):
+        if owner.base is None:  # an array owning its memory may set WRITEABLE back
+            return False
+        owner = owner.base
+    return isinstance(owner, bytes)
+
+
+def read_only(a: ArrayLike, dtype: Any = None) -> np.ndarray:
+    """``a`` as an array nobody can write to, nor make writable again (backed by ``bytes``).
+
+    An array that is already so is returned as it is; anything else is copied once.
+    """
+    arr = np.asarray(a, dtype=dtype)
+    if _locked(arr):
+        return arr
+    flat = np.ascontiguousarray(arr)
+    return np.frombuffer(flat.tobytes(), dtype=flat.dtype).reshape(flat.shape)
+
+
+def _read_only_tables(tables: Mapping[str, ArrayLike]) -> Mapping[str, np.ndarray]:
+    return MappingProxyType({k: read_only(v, dtype=float) for k, v in tables.items()})
+
+
+class PickledByFields:
+    """Pickles a frozen dataclass by its constructor arguments, read-only mappings as dicts
+    (``MappingProxyType`` cannot be pickled); its ``__post_init__`` locks them again."""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        values = (getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+        return type(self), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values)
+
+
 @dataclass(frozen=True)
-class Issue:
-    """One issue: ordered level labels, status quo, per-level values and quantities."""
+class Issue(PickledByFields):
+    """One issue: ordered level labels, status quo, per-level values and quantities.
+
+    ``values`` and ``quantities`` become read-only mappings of read-only arrays.
+    """
 
     name: str
     levels: tuple[str, ...]
     status_quo: int
     concedes: str
     negotiable: bool
-    values: dict[str, np.ndarray] = field(hash=False, compare=False)
-    quantities: dict[str, np.ndarray] = field(hash=False, compare=False)
+    values: Mapping[str, np.ndarray] = field(hash=False, compare=False)
+    quantities: Mapping[str, np.ndarray] = field(hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "levels", tuple(self.levels))
+        object.__setattr__(self, "values", _read_only_tables(self.values))
+        object.__setattr__(self, "quantities", _read_only_tables(self.quantities))
 
     @property
     def n_levels(self) -> int:
@@ -38,48 +90,72 @@ class Issue:
 
 def issues_from_config(cfg: Config) -> list[Issue]:
     """Build the issue list in config order."""
-    out = []
-    for name, ic in cfg.issues.items():
-        out.append(
-            Issue(
-                name=name,
-                levels=tuple(ic.levels),
-                status_quo=ic.levels.index(ic.status_quo),
-                concedes=ic.concedes,
-                negotiable=ic.negotiable,
-                values={k: np.asarray(v, dtype=float) for k, v in ic.values.items()},
-                quantities={k: np.asarray(v, dtype=float) for k, v in ic.quantities.items()},
-            )
+    return [
+        Issue(
+            name=name,
+            levels=tuple(ic.levels),
+            status_quo=ic.levels.index(ic.status_quo),
+            concedes=ic.concedes,
+            negotiable=ic.negotiable,
+            values=ic.values,
+            quantities=ic.quantities,
         )
-    return out
+        for name, ic in cfg.issues.items()
+    ]
+
+
+def _outcome_grid(issues: tuple[Issue, ...], allow_interim: bool, min_issues: int) -> np.ndarray:
+    """Every combination of levels (``OPEN`` included when interim deals are allowed)."""
+    choices = []
+    for issue in issues:
+        if not issue.negotiable:
+            choices.append([OPEN])
+        elif allow_interim:
+            choices.append([OPEN, *range(issue.n_levels)])
+        else:
+            choices.append(list(range(issue.n_levels)))
+    mesh = np.meshgrid(*[np.array(c, dtype=LEVEL_DTYPE) for c in choices], indexing="ij")
+    grid = np.stack(mesh, axis=-1).reshape(-1, len(issues))
+    return grid[(grid != OPEN).sum(axis=1) >= min_issues]
 
 
 class OutcomeSpace:
-    """All deals the teams can make: rows of level indices (``OPEN`` for left open)."""
+    """All deals the teams can make: rows of level indices (``OPEN`` for left open).
+
+    Read-only once built: its attributes cannot be rebound, its sequences are tuples and
+    every array it holds or returns is ``read_only``.  It keeps two caches of derived
+    arrays, both belonging to this space only and holding only read-only arrays: the
+    per-table value contributions and the teams' stacked member utilities (bounded by
+    ``MEMBER_CACHE_SIZE``).  Runs that share a space therefore share nothing they can write.
+    """
 
     def __init__(self, issues: list[Issue], allow_interim: bool, min_issues: int = 1) -> None:
-        self.issues = issues
-        self.names = [i.name for i in issues]
-        choices = []
-        for issue in issues:
-            if not issue.negotiable:
-                choices.append([OPEN])
-            elif allow_interim:
-                choices.append([OPEN, *range(issue.n_levels)])
-            else:
-                choices.append(list(range(issue.n_levels)))
-        mesh = np.meshgrid(*[np.array(c, dtype=LEVEL_DTYPE) for c in choices], indexing="ij")
-        grid = np.stack(mesh, axis=-1).reshape(-1, len(issues))
-        covered = grid != OPEN
-        grid = grid[covered.sum(axis=1) >= min_issues]
-        self.levels: np.ndarray = grid  # (n, n_issues) level index or OPEN
-        self.levels.setflags(write=False)
-        self.covered: np.ndarray = self.levels != OPEN
-        sq = np.array([i.status_quo for i in issues], dtype=LEVEL_DTYPE)
+        self.issues: tuple[Issue, ...] = tuple(issues)
+        self.names: tuple[str, ...] = tuple(i.name for i in self.issues)
+        levels = _outcome_grid(self.issues, allow_interim, min_issues)
+        self.levels: np.ndarray = read_only(levels)  # (n, n_issues) level index or OPEN
+        self.covered: np.ndarray = read_only(levels != OPEN)
+        sq = np.array([i.status_quo for i in self.issues], dtype=LEVEL_DTYPE)
         # effective level: the agreed one, or the status quo for open issues
-        self.effective: np.ndarray = np.where(self.covered, self.levels, sq)
+        self.effective: np.ndarray = read_only(np.where(self.covered, levels, sq))
         self._contrib: dict[str, np.ndarray] = {}
         self._member_cache: dict[tuple[str, bytes], np.ndarray] = {}
+        self._sealed = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"OutcomeSpace is read-only: cannot set {name!r}")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"OutcomeSpace is read-only: cannot delete {name!r}")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled (e.g. in a worker process): every array, cached ones too, read-only again."""
+        locked = {k: read_only(v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
+        for cache in ("_contrib", "_member_cache"):
+            locked[cache] = {k: read_only(v) for k, v in state[cache].items()}
+        self.__dict__.update(locked)
 
     def __len__(self) -> int:
         return len(self.levels)
@@ -99,8 +175,7 @@ class OutcomeSpace:
                     vals = np.zeros(issue.n_levels)
                 cols.append(vals[self.effective[:, j]])
             mat = np.column_stack(cols) if cols else np.zeros((len(self), 0))
-            mat.setflags(write=False)
-            self._contrib[table] = mat
+            self._contrib[table] = read_only(mat)
         return self._contrib[table]
 
     def utility(self, table: str, weights: np.ndarray) -> np.ndarray:
@@ -109,7 +184,7 @@ class OutcomeSpace:
         ``einsum`` rather than ``@``: for this tall, thin matrix it avoids BLAS thread
         start-up and is several times faster here.
         """
-        return np.einsum("ij,j->i", self.contributions(table), weights)
+        return read_only(np.einsum("ij,j->i", self.contributions(table), weights))
 
     def blended_utility(
         self, table: str, member_weights: list[np.ndarray], shares: np.ndarray
@@ -117,31 +192,32 @@ class OutcomeSpace:
         """Utility under influence-blended weights, Σ_m s_m (C w_m), from cached member vectors.
 
         Utility is linear in the weights, so a team's utility is the share-weighted sum of its
-        members' utilities; those depend only on config and are computed once per process
-        (stacked member-major), which turns the weekly recomputation into one short product.
+        members' utilities; those depend only on the space and the weights and are computed
+        once per space (stacked member-major), which turns the weekly recomputation into one
+        short product.
         """
         key = (table, b"".join(np.asarray(w, dtype=float).tobytes() for w in member_weights))
         stack = self._member_cache.get(key)
         if stack is None:
             if len(self._member_cache) >= MEMBER_CACHE_SIZE:
                 self._member_cache.pop(next(iter(self._member_cache)))
-            stack = np.stack([self.utility(table, w) for w in member_weights])
-            stack.setflags(write=False)
+            stack = read_only(np.stack([self.utility(table, w) for w in member_weights]))
             self._member_cache[key] = stack
-        return np.einsum("ji,j->i", stack, np.asarray(shares, dtype=float))
+        return read_only(np.einsum("ji,j->i", stack, np.asarray(shares, dtype=float)))
 
     def status_quo_values(self, table: str) -> np.ndarray:
         """Per-issue value of the status-quo level in the named table."""
-        return np.array(
-            [(i.values[table][i.status_quo] if table in i.values else 0.0) for i in self.issues]
+        return read_only(
+            [(i.values[table][i.status_quo] if table in i.values else 0.0) for i in self.issues],
+            dtype=float,
         )
 
-    def weight_vector(self, weights: dict[str, float]) -> np.ndarray:
+    def weight_vector(self, weights: Mapping[str, float]) -> np.ndarray:
         """Weights by issue name as a vector in space order (missing issues weigh 0)."""
-        return np.array([weights.get(n, 0.0) for n in self.names], dtype=float)
+        return read_only([weights.get(n, 0.0) for n in self.names], dtype=float)
 
     def terms(self, index: int) -> dict[str, str]:
-        """Issue → level label for the issues outcome ``index`` covers."""
+        """Issue → level label for the issues outcome ``index`` covers (a new dict)."""
         row = self.levels[index]
         return {
             issue.name: issue.levels[lvl]
@@ -149,7 +225,7 @@ class OutcomeSpace:
             if lvl != OPEN
         }
 
-    def index_of(self, terms: dict[str, str]) -> int:
+    def index_of(self, terms: Mapping[str, str]) -> int:
         """Index of the outcome with exactly these terms (issue → level label)."""
         target = np.full(self.n_issues, OPEN, dtype=LEVEL_DTYPE)
         for j, issue in enumerate(self.issues):
@@ -160,7 +236,7 @@ class OutcomeSpace:
             raise KeyError(f"no outcome with terms {terms}")
         return int(hits[0])
 
-    def consistent_with(self, agreed: dict[int, int]) -> np.ndarray:
+    def consistent_with(self, agreed: Mapping[int, int]) -> np.ndarray:
         """Mask of outcomes that keep already-agreed issues and add at least one more."""
         mask = np.ones(len(self), dtype=bool)
         for j, lvl in agreed.items():
@@ -168,31 +244,11 @@ class OutcomeSpace:
         if agreed:
             others = [j for j in range(self.n_issues) if j not in agreed]
             mask &= self.covered[:, others].any(axis=1) if others else False
-        return mask
-
-    def quantity(self, index: int, name: str) -> float | None:
-        """Value of an economic quantity implied by outcome ``index`` (None if no issue sets it)."""
-        for j, issue in enumerate(self.issues):
-            if name in issue.quantities and self.covered[index, j]:
-                return float(issue.quantities[name][self.levels[index, j]])
-        return None
-
-
-_SPACE_CACHE: dict[tuple[str, bool, int], OutcomeSpace] = {}
-_SPACE_CACHE_SIZE = 8  # distinct issue sets kept (sweeps reuse one)
+        return read_only(mask)
 
 
 def outcome_space(cfg: Config) -> OutcomeSpace:
-    """The outcome space of a config; identical issue sets share one read-only space."""
-    key = (
-        json.dumps(dump_config(cfg)["issues"], sort_keys=True, default=str),
-        cfg.protocol.allow_interim,
-        cfg.protocol.min_issues_in_deal,
+    """A new outcome space of a config's issues (callers running many models build it once)."""
+    return OutcomeSpace(
+        issues_from_config(cfg), cfg.protocol.allow_interim, cfg.protocol.min_issues_in_deal
     )
-    space = _SPACE_CACHE.get(key)
-    if space is None:
-        if len(_SPACE_CACHE) >= _SPACE_CACHE_SIZE:
-            _SPACE_CACHE.pop(next(iter(_SPACE_CACHE)))
-        space = OutcomeSpace(issues_from_config(cfg), key[1], key[2])
-        _SPACE_CACHE[key] = space
-    return space

@@ -69,7 +69,8 @@ class TradeTalksModel(mesa.Model):
     agent and network cell per farm: every farmer's state and the weekly dynamics are the
     same (the per-farm agents draw no random numbers), so the summary and series are
     unchanged; sweeps use it because nothing they keep reads individual agents.
-    ``space`` is a prebuilt ``OutcomeSpace`` of this config's issues (sweeps build it once).
+    ``space`` is a prebuilt ``OutcomeSpace`` of this config's issues: it is read-only, so
+    callers that run many models (sweeps, the browser app, tests) build it once and share it.
     """
 
     def __init__(
@@ -108,7 +109,7 @@ class TradeTalksModel(mesa.Model):
         self.teams = {side: Team(self, side, cfg.teams[side], self.space) for side in SIDES}
         self.ratifiers = [Ratifier(name, r, self.space) for name, r in cfg.ratifiers.items()]
         self.negotiation = Negotiation(
-            self.space, self.teams, self.ratifiers, cfg.protocol, self.rng, self.horizon
+            self.space, self.teams, self.ratifiers, cfg.protocol, self.horizon
         )
         self.talks_signal = 0.0
         self.gestures: list[dict[str, Any]] = []
@@ -119,6 +120,10 @@ class TradeTalksModel(mesa.Model):
         self._update_teams()
         self._events: list[CalendarEvent] = []
         self._schedule_calendar()
+        self._start_collection(farmer_series, collect_series)
+
+    def _start_collection(self, farmer_series: bool, collect_series: bool) -> None:
+        """The DataCollector; with ``collect_series`` it records week 0 now and each week last."""
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters.model_reporters(),
             agenttype_reporters={Farmer: reporters.farmer_reporters()} if farmer_series else None,

@@ -79,7 +79,7 @@ class Ratifier:
     def __post_init__(self) -> None:
         w = self.space.weight_vector(self.cfg.weights)
         sq = self.space.status_quo_values(self.cfg.values) @ w
-        # the value vector depends only on config: the space caches it across runs
+        # the value vector depends only on the space and weights: the space caches it
         value = self.space.blended_utility(self.cfg.values, [w], np.ones(1))
         self._delta = value - sq
         self._scaled = self.cfg.sensitivity * self._delta

@@ -1,21 +1,25 @@
 """The negotiation protocol: alternating multi-issue offers in scheduled rounds.
 
 ``Negotiation`` is the mechanism: it alone changes the negotiation's state.  Negotiators see
-it only through a ``NegotiationView`` (read-only arrays and tuples).  An offer is accepted
-when the responder values it at least at its aspiration and reservation *and* every
-ratifying body of both sides would approve it (Putnam's two-level game).  Deputy rounds can
-only settle a text; principals close deals.
+it only through a ``NegotiationView``, which lets them change nothing the mechanism or any
+other run uses: its arrays (and the outcome space's) are ``read_only``, its history is a
+tuple of frozen records with read-only mappings, and it carries no random generator (each
+strategy draws from its own).  An offer is accepted when the responder values it at least
+at its aspiration and reservation *and* every ratifying body of both sides would approve it
+(Putnam's two-level game).  Deputy rounds can only settle a text; principals close deals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Protocol
 
 import numpy as np
 from tradetalks.sim.analysis import deal_metrics
 from tradetalks.sim.config import ProtocolConfig
-from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.issues import OutcomeSpace, PickledByFields, read_only
 from tradetalks.sim.payoffs import Ratifier
 
 SIDES = ("us", "china")
@@ -26,37 +30,65 @@ def other(side: str) -> str:
     return "china" if side == "us" else "us"
 
 
+def _by_side(values: Mapping[str, float]) -> Mapping[str, float]:
+    """A read-only side → float mapping (plain Python floats)."""
+    return MappingProxyType({str(k): float(v) for k, v in values.items()})
+
+
 @dataclass(frozen=True)
-class OfferRecord:
-    """One offer made in a round, with both sides' utilities as the mechanism saw them."""
+class OfferRecord(PickledByFields):
+    """One offer made in a round, with both sides' utilities as the mechanism saw them.
+
+    Immutable: ``utility`` and ``reservation`` become read-only mappings of Python floats.
+    """
 
     week: int
     round_no: int
     level: str
     proposer: str
     outcome: int
-    utility: dict[str, float]
-    reservation: dict[str, float]
+    utility: Mapping[str, float]
+    reservation: Mapping[str, float]
     accepted: bool
     blocked_by_ratification: bool
 
+    def __post_init__(self) -> None:
+        for name in ("week", "round_no", "outcome"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        for name in ("accepted", "blocked_by_ratification"):
+            object.__setattr__(self, name, bool(getattr(self, name)))
+        object.__setattr__(self, "utility", _by_side(self.utility))
+        object.__setattr__(self, "reservation", _by_side(self.reservation))
+
 
 @dataclass(frozen=True)
-class DealRecord:
-    """An agreement signed by the principals."""
+class DealRecord(PickledByFields):
+    """An agreement signed by the principals (immutable, like ``OfferRecord``)."""
 
     week: int
     outcome: int
-    terms: dict[str, str]
+    terms: Mapping[str, str]
     new_issues: tuple[str, ...]
-    utility: dict[str, float]
-    reservation: dict[str, float]
+    utility: Mapping[str, float]
+    reservation: Mapping[str, float]
     interim: bool
     # Bargaining quality at signature (sim.analysis): Nash product over the reservation
     # values, and distance to the Pareto frontier of the outcomes then on the table and
     # inside both win-sets.
     nash_product: float | None = None
     pareto_distance: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "week", int(self.week))
+        object.__setattr__(self, "outcome", int(self.outcome))
+        object.__setattr__(self, "interim", bool(self.interim))
+        object.__setattr__(self, "terms", MappingProxyType(dict(self.terms)))
+        object.__setattr__(self, "new_issues", tuple(self.new_issues))
+        object.__setattr__(self, "utility", _by_side(self.utility))
+        object.__setattr__(self, "reservation", _by_side(self.reservation))
+        for name in ("nash_product", "pareto_distance"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, None if value is None else float(value))
 
 
 class StrategyLike(Protocol):
@@ -87,15 +119,13 @@ class TeamLike(Protocol):
         ...
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    v = a.view()
-    v.setflags(write=False)
-    return v
-
-
 @dataclass(frozen=True)
 class NegotiationView:
-    """A read-only picture of the negotiation for one side at one moment."""
+    """A read-only picture of the negotiation for one side at one moment.
+
+    Every array is ``read_only``; ``space`` is the (read-only) outcome space the runs share;
+    ``history`` is a tuple of frozen records.
+    """
 
     side: str
     week: int
@@ -112,7 +142,6 @@ class NegotiationView:
     opponent_values: np.ndarray  # public per-issue value contributions of the other side
     history: tuple[OfferRecord, ...]
     goodwill: float
-    rng: np.random.Generator = field(repr=False)
     # Two-level game: the other side's ratifiers are public, so its win-set is known
     # (None when not supplied: strategies then treat every outcome as ratifiable there).
     opponent_winset: np.ndarray | None = None
@@ -130,18 +159,9 @@ class NegotiationView:
         """The other side."""
         return other(self.side)
 
-    @property
-    def time_fraction(self) -> float:
-        """Elapsed share of the horizon in [0, 1]."""
-        return min(1.0, max(0.0, self.time / self.horizon))
-
     def opponent_offers(self) -> list[int]:
         """Outcome indices the other side has offered, oldest first."""
         return [r.outcome for r in self.history if r.proposer != self.side]
-
-    def own_offers(self) -> list[int]:
-        """Outcome indices this side has offered, oldest first."""
-        return [r.outcome for r in self.history if r.proposer == self.side]
 
     def best_feasible(self) -> float:
         """Highest own utility among outcomes that are available and in the own win-set."""
@@ -160,6 +180,16 @@ class ProtocolError(RuntimeError):
     """A strategy broke the protocol (e.g. offered an outcome that is not available)."""
 
 
+@dataclass(frozen=True)
+class _Moment:
+    """Where an exchange stands: the week, the time within it, the level, offers left."""
+
+    week: int
+    time: float
+    level: str
+    offers_left: int
+
+
 class Negotiation:
     """The mechanism: runs rounds, checks acceptance and ratification, records offers and deals."""
 
@@ -169,14 +199,12 @@ class Negotiation:
         teams: dict[str, TeamLike],
         ratifiers: list[Ratifier],
         cfg: ProtocolConfig,
-        rng: np.random.Generator,
         horizon: int,
     ) -> None:
         self.space = space
         self.teams = teams
         self.ratifiers = ratifiers
         self.cfg = cfg
-        self.rng = rng
         self.horizon = horizon
         self.history: list[OfferRecord] = []
         self.deals: list[DealRecord] = []
@@ -198,57 +226,16 @@ class Negotiation:
 
     @property
     def available(self) -> np.ndarray:
-        """Mask of outcomes still on the table (consistent with what is agreed)."""
-        return _frozen(self._available)
+        """Mask of outcomes still on the table (consistent with what is agreed; read-only)."""
+        return self._available
 
     def winset(self, side: str, indicators: dict[str, float]) -> np.ndarray:
-        """Outcomes every ratifying body of ``side`` would approve."""
+        """Outcomes every ratifying body of ``side`` would approve (read-only)."""
         mask = np.ones(len(self.space), dtype=bool)
         for rat in self.ratifiers:
             if rat.side == side:
                 mask &= rat.winset(indicators)
-        return mask
-
-    def view(
-        self,
-        side: str,
-        week: int,
-        time: float,
-        level: str,
-        offers_left: int,
-        indicators: dict[str, float],
-        winset: np.ndarray | None = None,
-        opponent_winset: np.ndarray | None = None,
-        best: float | None = None,
-    ) -> NegotiationView:
-        """The read-only view ``side`` gets of the negotiation now."""
-        team = self.teams[side]
-        if winset is None:
-            winset = self.winset(side, indicators)
-        if opponent_winset is None:
-            opponent_winset = self.winset(other(side), indicators)
-        return NegotiationView(
-            side=side,
-            week=week,
-            time=time,
-            horizon=self.horizon,
-            level=level,
-            offers_left=offers_left,
-            space=self.space,
-            own_utility=_frozen(team.utility()),
-            reservation=team.reservation,
-            patience=team.patience,
-            available=self.available,
-            own_winset=_frozen(winset),
-            opponent_values=self.space.contributions(other(side)),
-            history=tuple(self.history),
-            goodwill=self.goodwill[side],
-            rng=self.rng,
-            opponent_winset=_frozen(opponent_winset),
-            opponent_patience=self.teams[other(side)].patience,
-            best_feasible_utility=best,
-            round_no=self.round_count if best is not None else None,
-        )
+        return read_only(mask)
 
     # ------------------------------------------------------------------ state changes
     def credit_goodwill(self, side: str, amount: float) -> None:
@@ -259,6 +246,27 @@ class Negotiation:
         """One scheduled round of alternating offers; returns the deal if principals close one."""
         if self.done:
             return None
+        first = self._start_round(level, indicators)
+        n = self.cfg.max_offers_per_round
+        if level == "principal" and self.settled_text is not None:
+            text, self.settled_text = self.settled_text, None
+            moment = _Moment(week, float(week - 1), level, n)
+            if self._acceptable(text, SIDES, moment) and self._ratifiable(text):
+                return self._close(text, week)
+        for k in range(n):
+            proposer = first if k % 2 == 0 else other(first)
+            moment = _Moment(week, week - 1 + k / n, level, n - k)
+            x, agreed = self._offer(proposer, moment)
+            if agreed:
+                if level == "deputy":
+                    self.settled_text = x
+                    self.phase = "text settled"
+                    return None
+                return self._close(x, week)
+        return None
+
+    def _start_round(self, level: str, indicators: dict[str, float]) -> str:
+        """Count the round, fix its win-sets and best outcomes; return the first mover."""
         self.round_count += 1
         first = self.cfg.first_mover
         if self.cfg.alternate_first_mover and self.round_count % 2 == 0:
@@ -268,90 +276,75 @@ class Negotiation:
             s: best_feasible(self.teams[s].utility(), self._available, self._round_winsets[s])
             for s in SIDES
         }
-        both_ws = self._round_winsets["us"] & self._round_winsets["china"]
         self.phase = f"{level} talks"
-        n = self.cfg.max_offers_per_round
-        if level == "principal" and self.settled_text is not None:
-            text, self.settled_text = self.settled_text, None
-            signed = self._acceptable(text, SIDES, week, float(week - 1), level, n, indicators)
-            if signed and both_ws[text]:
-                return self._close(text, week)
-        for k in range(n):
-            proposer = first if k % 2 == 0 else other(first)
-            responder = other(proposer)
-            time = week - 1 + k / n
-            pview = self._round_view(proposer, week, time, level, n - k, indicators)
-            x = int(self.teams[proposer].strategy_for(level).propose(pview))
-            if not (0 <= x < len(self.space)) or not self._available[x]:
-                raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
-            # a rational proposer never binds itself below its own reservation value
-            own_ok = self.teams[proposer].utility()[x] >= self.teams[proposer].reservation
-            likes = own_ok and self._acceptable(
-                x, (responder,), week, time, level, n - k, indicators
-            )
-            ratifiable = bool(both_ws[x])
-            self.history.append(
-                OfferRecord(
-                    week=week,
-                    round_no=self.round_count,
-                    level=level,
-                    proposer=proposer,
-                    outcome=x,
-                    utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
-                    reservation={s: self.teams[s].reservation for s in SIDES},
-                    accepted=likes and ratifiable,
-                    blocked_by_ratification=likes and not ratifiable,
-                )
-            )
-            if likes and ratifiable:
-                if level == "deputy":
-                    self.settled_text = x
-                    self.phase = "text settled"
-                    return None
-                return self._close(x, week)
-        return None
+        return first
 
-    def _round_view(
-        self,
-        side: str,
-        week: int,
-        time: float,
-        level: str,
-        offers_left: int,
-        indicators: dict[str, float],
-    ) -> NegotiationView:
-        """A view inside the current round: win-sets and best outcome computed once per round."""
-        return self.view(
-            side,
-            week,
-            time,
-            level,
-            offers_left,
-            indicators,
-            self._round_winsets[side],
-            self._round_winsets[other(side)],
-            self._round_best[side],
+    def _ratifiable(self, x: int) -> bool:
+        """True if every ratifying body of both sides approves outcome ``x`` this round."""
+        return bool(self._round_winsets["us"][x] and self._round_winsets["china"][x])
+
+    def _offer(self, proposer: str, moment: _Moment) -> tuple[int, bool]:
+        """``proposer`` makes one offer; record it and return it with whether it is agreed."""
+        strategy = self.teams[proposer].strategy_for(moment.level)
+        x = int(strategy.propose(self._view(proposer, moment)))
+        if not (0 <= x < len(self.space)) or not self._available[x]:
+            raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
+        # a rational proposer never binds itself below its own reservation value
+        own_ok = bool(self.teams[proposer].utility()[x] >= self.teams[proposer].reservation)
+        likes = own_ok and self._acceptable(x, (other(proposer),), moment)
+        ratifiable = self._ratifiable(x)
+        self.history.append(
+            OfferRecord(
+                week=moment.week,
+                round_no=self.round_count,
+                level=moment.level,
+                proposer=proposer,
+                outcome=x,
+                utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
+                reservation={s: self.teams[s].reservation for s in SIDES},
+                accepted=likes and ratifiable,
+                blocked_by_ratification=likes and not ratifiable,
+            )
+        )
+        return x, likes and ratifiable
+
+    def _view(self, side: str, moment: _Moment) -> NegotiationView:
+        """The read-only view ``side`` gets now; win-sets and best outcome are fixed per round."""
+        team = self.teams[side]
+        return NegotiationView(
+            side=side,
+            week=moment.week,
+            time=moment.time,
+            horizon=self.horizon,
+            level=moment.level,
+            offers_left=moment.offers_left,
+            space=self.space,
+            own_utility=read_only(team.utility()),
+            reservation=team.reservation,
+            patience=team.patience,
+            available=self._available,
+            own_winset=self._round_winsets[side],
+            opponent_values=self.space.contributions(other(side)),
+            history=tuple(self.history),
+            goodwill=self.goodwill[side],
+            opponent_winset=self._round_winsets[other(side)],
+            opponent_patience=self.teams[other(side)].patience,
+            best_feasible_utility=self._round_best[side],
+            round_no=self.round_count,
         )
 
-    def _acceptable(
-        self,
-        x: int,
-        sides: tuple[str, ...],
-        week: int,
-        time: float,
-        level: str,
-        offers_left: int,
-        indicators: dict[str, float],
-    ) -> bool:
+    def _acceptable(self, x: int, sides: tuple[str, ...], moment: _Moment) -> bool:
+        """True if each of ``sides`` values ``x`` at least at its aspiration and reservation."""
         for side in sides:
             team = self.teams[side]
-            view = self._round_view(side, week, time, level, offers_left, indicators)
-            floor = max(team.strategy_for(level).aspiration(view), team.reservation)
+            view = self._view(side, moment)
+            floor = max(team.strategy_for(moment.level).aspiration(view), team.reservation)
             if team.utility()[x] < floor:
                 return False
         return True
 
     def _close(self, x: int, week: int) -> DealRecord:
+        """Sign outcome ``x``: agree its issues, narrow the table and record the deal."""
         feasible = self._available.copy()
         for ws in self._round_winsets.values():
             feasible &= ws
@@ -367,7 +360,7 @@ class Negotiation:
         self._available = (
             self.space.consistent_with(self.agreed)
             if not self.done
-            else (np.zeros(len(self.space), dtype=bool))
+            else read_only(np.zeros(len(self.space), dtype=bool))
         )
         deal = DealRecord(
             week=week,

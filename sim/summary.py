@@ -1,15 +1,23 @@
-"""The run summary (DESIGN §4–5): a JSON-ready dict built from a finished model."""
+"""The run summary (DESIGN §4–5): a JSON-ready dict built from a finished model.
+
+The summary holds only plain JSON types (dict, list, str, int, float, bool, None) by
+construction: ``plain`` converts the records' read-only mappings, tuples and numpy scalars
+and refuses anything else.  The model is typed by the ``FinishedRun`` protocol below, so
+this module does not import ``sim.model``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
+import numpy as np
 from tradetalks.sim.analysis import concession_profile, issue_concessions
-from tradetalks.sim.protocol import SIDES
-
-if TYPE_CHECKING:
-    from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation
+from tradetalks.sim.world import World
 
 DIGITS = 6  # decimals kept in the summary: beyond the model's meaningful precision
 
@@ -32,6 +40,103 @@ FINAL_INDICATORS = (
     "trade_uncertainty",
 )
 
+OUTCOME_KEYS = ("terms", "utility", "reservation", "nash_product", "pareto_distance")
+
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+class TeamOutcome(Protocol):
+    """What the summary reads from a team."""
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Blended issue weights."""
+        ...
+
+    @property
+    def reservation(self) -> float:
+        """Reservation value now."""
+        ...
+
+
+class FinishedRun(Protocol):
+    """What the summary reads from a model (``TradeTalksModel`` provides all of it)."""
+
+    @property
+    def negotiation(self) -> Negotiation:
+        """The mechanism, with its offers and deals."""
+        ...
+
+    @property
+    def world(self) -> World:
+        """The world, with its final indicators."""
+        ...
+
+    @property
+    def space(self) -> OutcomeSpace:
+        """The outcome space."""
+        ...
+
+    @property
+    def teams(self) -> Mapping[str, TeamOutcome]:
+        """The teams by side."""
+        ...
+
+    @property
+    def seed(self) -> int | None:
+        """The run's seed (None if not an integer)."""
+        ...
+
+    @property
+    def steps(self) -> int:
+        """Weeks run."""
+        ...
+
+    @property
+    def start_date(self) -> dt.date:
+        """First day of week 1."""
+        ...
+
+    @property
+    def escalation_log(self) -> Sequence[Mapping[str, Any]]:
+        """Tariff actions that fired."""
+        ...
+
+    @property
+    def gestures(self) -> Sequence[Mapping[str, Any]]:
+        """Postponements and reciprocal gestures."""
+        ...
+
+    @property
+    def incidents(self) -> Sequence[Mapping[str, Any]]:
+        """Political incidents."""
+        ...
+
+
+def plain(value: Any) -> JsonValue:
+    """``value`` in plain JSON types: mappings → dict, tuples → list, numpy scalars → Python.
+
+    Raises ``TypeError`` for anything JSON cannot hold (or a mapping key that is not a str).
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        out: dict[str, JsonValue] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"summary keys must be str, got {k!r}")
+            out[k] = plain(v)
+        return out
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    raise TypeError(f"{type(value).__name__} is not a JSON type: {value!r}")
+
 
 def _r(x: float) -> float:
     return round(float(x), DIGITS)
@@ -42,13 +147,51 @@ def _opt(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else _r(x)
 
 
-def status_quo_utility(model: TradeTalksModel, side: str) -> float:
+def status_quo_utility(model: FinishedRun, side: str) -> float:
     """A team's utility of the no-deal path: every issue at its status-quo level."""
     team = model.teams[side]
     return float(team.weights @ model.space.status_quo_values(side))
 
 
-def build_summary(model: TradeTalksModel) -> dict[str, Any]:
+def _deal(d: DealRecord) -> dict[str, Any]:
+    """One agreement as the summary lists it."""
+    return {
+        "week": d.week,
+        "interim": d.interim,
+        "new_issues": list(d.new_issues),
+        "terms": dict(d.terms),
+        "utility": {s: _r(d.utility[s]) for s in SIDES},
+        "reservation": {s: _r(d.reservation[s]) for s in SIDES},
+        "nash_product": _opt(d.nash_product),
+        "pareto_distance": _opt(d.pareto_distance),
+    }
+
+
+def _outcome(model: FinishedRun) -> dict[str, Any]:
+    """Terms, utilities and reservations at the last agreement, or of the status quo."""
+    deals = model.negotiation.deals
+    if not deals:
+        return {
+            "terms": {},
+            "utility": {s: _r(status_quo_utility(model, s)) for s in SIDES},
+            "reservation": {s: _r(model.teams[s].reservation) for s in SIDES},
+            "nash_product": None,
+            "pareto_distance": None,
+        }
+    last = _deal(deals[-1])
+    return {k: last[k] for k in OUTCOME_KEYS}
+
+
+def _final(world: World) -> dict[str, Any]:
+    """The final indicators (rounded numbers, or booleans)."""
+    out: dict[str, Any] = {}
+    for name in FINAL_INDICATORS:
+        v = getattr(world.state, name)
+        out[name] = bool(v) if isinstance(v, bool | np.bool_) else _r(v)
+    return out
+
+
+def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     """Deal or not, when, what, each side's utility and reservation, and final indicators.
 
     ``deal_week`` is the week of the first agreement; ``terms`` are all terms agreed by the
@@ -60,57 +203,27 @@ def build_summary(model: TradeTalksModel) -> dict[str, Any]:
     """
     neg = model.negotiation
     deals = neg.deals
-    st = model.world.state
-    if deals:
-        last = deals[-1]
-        utility = {s: _r(last.utility[s]) for s in SIDES}
-        reservation = {s: _r(last.reservation[s]) for s in SIDES}
-        terms = dict(last.terms)
-        nash, dist = _opt(last.nash_product), _opt(last.pareto_distance)
-    else:
-        nash = dist = None
-        utility = {s: _r(status_quo_utility(model, s)) for s in SIDES}
-        reservation = {s: _r(model.teams[s].reservation) for s in SIDES}
-        terms = {}
-    final = {}
-    for name in FINAL_INDICATORS:
-        v = getattr(st, name)
-        final[name] = bool(v) if isinstance(v, bool) else _r(v)
-    return {
+    outcome = _outcome(model)
+    summary = {
         "deal": bool(deals),
         "deal_week": deals[0].week if deals else None,
         "full_deal": neg.done,
-        "issues_covered": [n for n in model.space.names if n in terms],
-        "terms": terms,
-        "utility": utility,
-        "reservation": reservation,
-        "nash_product": nash,
-        "pareto_distance": dist,
+        "issues_covered": [n for n in model.space.names if n in outcome["terms"]],
+        **outcome,
         "concessions": {s: concession_profile(neg.history, s) for s in SIDES},
         "deal_concessions": issue_concessions(model.space, deals[-1].outcome) if deals else {},
         "seed": model.seed,
         "weeks": model.steps,
         "start_date": model.start_date.isoformat(),
         "phase": neg.phase,
-        "deals": [
-            {
-                "week": d.week,
-                "interim": d.interim,
-                "new_issues": list(d.new_issues),
-                "terms": dict(d.terms),
-                "utility": {s: _r(d.utility[s]) for s in SIDES},
-                "reservation": {s: _r(d.reservation[s]) for s in SIDES},
-                "nash_product": _opt(d.nash_product),
-                "pareto_distance": _opt(d.pareto_distance),
-            }
-            for d in deals
-        ],
+        "deals": [_deal(d) for d in deals],
         "offers": len(neg.history),
-        "blocked_by_ratification": sum(r.blocked_by_ratification for r in neg.history),
+        "blocked_by_ratification": sum(int(r.blocked_by_ratification) for r in neg.history),
         "escalations": len(model.escalation_log),
-        "escalation_log": list(model.escalation_log),
+        "escalation_log": model.escalation_log,
         "gestures": len(model.gestures),
-        "gesture_log": list(model.gestures),
+        "gesture_log": model.gestures,
         "incidents": len(model.incidents),
-        "final": final,
+        "final": _final(model.world),
     }
+    return {key: plain(value) for key, value in summary.items()}

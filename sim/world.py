@@ -14,8 +14,6 @@ import numpy as np
 from tradetalks.sim.config import WorldConfig
 from tradetalks.sim.indicators import PRESSURES
 
-WEEKS_PER_YEAR = 52  # calendar constant: annual figures are paid or ramped over 52 weeks
-
 
 @dataclass
 class WorldState:

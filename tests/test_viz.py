@@ -17,9 +17,14 @@ import solara
 from solara.components.echarts import EchartsWidget
 from tradetalks.sim.model import TradeTalksModel, resolve_config
 
-from tradetalks.viz import components as c
 from tradetalks.viz.levers import Levers, apply_levers, list_scenarios, parse_seed
-from tradetalks.viz.session import AppSetup, SessionModel
+from tradetalks.viz.macro import macro_option
+from tradetalks.viz.network import NETWORK_DRAW_LIMIT, network_option
+from tradetalks.viz.offers import offer_table, table_html
+from tradetalks.viz.session import AppSetup, SessionModel, SpaceBook
+from tradetalks.viz.status import status_lines
+from tradetalks.viz.style import DIGITS
+from tradetalks.viz.timeline import timeline_option
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -71,7 +76,8 @@ def test_levers_read_and_set_a_config() -> None:
     for old_t, new_t in zip(cfg.calendar.farm_aid, new.calendar.farm_aid, strict=True):
         assert new_t.amount_bn == pytest.approx(2 * old_t.amount_bn)  # proportional rescale
     lead = new.teams["us"].members[new.teams["us"].leads.principal].strategy
-    assert lead.kind == other and lead.params == {}  # the old kind's parameters are dropped
+    assert lead.kind == other
+    assert lead.params == type(lead.params)()  # the old kind's parameters: dropped for defaults
 
 
 def test_changed_from_keeps_only_moved_levers() -> None:
@@ -124,7 +130,22 @@ def test_untouched_levers_keep_the_scenarios_values(setup: AppSetup) -> None:
 def test_a_bad_seed_falls_back_to_the_scenarios_with_a_note(setup: AppSetup) -> None:
     model = SessionModel(rng="12x", setup=setup, farmers=SMALL_FARMS)
     assert model.seed == resolve_config(BASELINE).run.seed
-    assert c.status_lines(model)[-1].startswith("Note: the seed must be a whole number")
+    assert status_lines(model)[-1].startswith("Note: the seed must be a whole number")
+
+
+def test_a_session_reuses_its_space_across_resets(setup: AppSetup) -> None:
+    spaces = SpaceBook()
+    first = SessionModel(setup=setup, farmers=SMALL_FARMS, spaces=spaces)
+    reset = SessionModel(setup=setup, farmers=2 * SMALL_FARMS, spaces=spaces)
+    assert reset.space is first.space  # the levers do not touch the issues
+    other = SessionModel("scenarios/huawei_off_table.toml", setup=setup, spaces=spaces)
+    assert other.space is not first.space  # another issue set, another space
+    plain = SessionModel(setup=setup, farmers=SMALL_FARMS)
+    for _ in range(6):
+        first.step()
+        plain.step()
+    assert first.timeseries().equals(plain.timeseries())
+    assert SessionModel(setup=setup, spaces=SpaceBook()).space is not first.space
 
 
 def test_each_session_model_is_its_own(setup: AppSetup) -> None:
@@ -145,7 +166,7 @@ def ran() -> SessionModel:
 
 
 def test_network_view_draws_every_farmer_at_small_counts(ran: SessionModel) -> None:
-    option = c.network_option(ran)
+    option = network_option(ran)
     dots = option["series"][1]["data"]
     assert len(dots) == SMALL_FARMS
     assert [d[2] for d in dots] == pytest.approx(ran.farmers.approval, abs=1e-4)
@@ -153,17 +174,17 @@ def test_network_view_draws_every_farmer_at_small_counts(ran: SessionModel) -> N
 
 
 def test_network_view_samples_large_populations(setup: AppSetup) -> None:
-    model = SessionModel(setup=setup, farmers=3 * c.NETWORK_DRAW_LIMIT)
+    model = SessionModel(setup=setup, farmers=3 * NETWORK_DRAW_LIMIT)
     state = model.rng.bit_generator.state
-    option = c.network_option(model)
-    assert len(option["series"][1]["data"]) == c.NETWORK_DRAW_LIMIT
-    assert sum(p[1] for p in option["series"][2]["data"]) == 3 * c.NETWORK_DRAW_LIMIT
+    option = network_option(model)
+    assert len(option["series"][1]["data"]) == NETWORK_DRAW_LIMIT
+    assert sum(p[1] for p in option["series"][2]["data"]) == 3 * NETWORK_DRAW_LIMIT
     assert "sample of 1,000 of 3,000" in option["title"][0]["subtext"]
     assert model.rng.bit_generator.state == state  # drawing never consumes the model's draws
 
 
 def test_timeline_shows_every_offer_reservations_and_deals(ran: SessionModel) -> None:
-    option = c.timeline_option(ran)
+    option = timeline_option(ran)
     history = ran.negotiation.history
     by_name = {s["name"]: s for s in option["series"]}
     for side, name in (("us", "US"), ("china", "China")):
@@ -173,7 +194,7 @@ def test_timeline_shows_every_offer_reservations_and_deals(ran: SessionModel) ->
         assert len(by_name[f"{name} reservation"]["data"]) == ran.steps + 1
         assert len(by_name[f"{name} utility, accepted"]["data"]) == sum(r.accepted for r in history)
         assert sorted(p[1] for p in own + others) == pytest.approx(
-            sorted(round(r.utility[side], c.DIGITS) for r in history)
+            sorted(round(r.utility[side], DIGITS) for r in history)
         )
     marks = option["series"][0]["markLine"]["data"]
     assert len(marks) == 1 + len(ran.negotiation.deals)
@@ -182,8 +203,8 @@ def test_timeline_shows_every_offer_reservations_and_deals(ran: SessionModel) ->
 
 def test_offer_table_lists_every_issue(setup: AppSetup, ran: SessionModel) -> None:
     fresh = SessionModel(setup=setup, farmers=SMALL_FARMS)
-    assert c.offer_table(fresh).title == "No offer yet"
-    view = c.offer_table(ran)
+    assert offer_table(fresh).title == "No offer yet"
+    view = offer_table(ran)
     assert [row[0] for row in view.rows] == [i.name for i in ran.space.issues]
     if ran.negotiation.deals:
         agreed = {}
@@ -195,11 +216,11 @@ def test_offer_table_lists_every_issue(setup: AppSetup, ran: SessionModel) -> No
         assert {row[0]: row[3] for row in view.rows} == {
             i.name: terms.get(i.name, "open") for i in ran.space.issues
         }
-    assert "<script" not in c.table_html(view)
+    assert "<script" not in table_html(view)
 
 
 def test_macro_view_has_every_series_and_the_currency_line(ran: SessionModel) -> None:
-    option = c.macro_option(ran)
+    option = macro_option(ran)
     names = {s["name"] for s in option["series"]}
     assert {
         "US on China",
@@ -215,7 +236,7 @@ def test_macro_view_has_every_series_and_the_currency_line(ran: SessionModel) ->
 
 
 def test_status_names_week_scenario_and_changed_levers(ran: SessionModel) -> None:
-    lines = c.status_lines(ran)
+    lines = status_lines(ran)
     assert lines[0].startswith(f"Week {ran.horizon} of {ran.horizon}")
     assert "Scenario: baseline.toml" in lines[2]
     assert lines[-1] == "Changed from the scenario: farmers"

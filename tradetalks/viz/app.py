@@ -1,9 +1,10 @@
 """The SolaraViz app of ``tradetalks viz``: controls, views, and one model per browser session.
 
-Served by ``solara run sim.viz.app`` (what ``tradetalks viz`` does).  The launch config comes
-from ``$TRADETALKS_VIZ_CONFIG`` (default: the baseline).  ``Page`` builds a fresh
-``SessionModel`` for every browser session; a module-level model would be shared by all of
-them.  Follows Mesa's example apps: small named components handed to ``SolaraViz``.
+Served by ``solara run tradetalks.viz.app`` (what ``tradetalks viz`` does).  The launch
+config comes from ``$TRADETALKS_VIZ_CONFIG`` (default: the baseline).  ``Page`` builds a fresh
+``SessionModel`` and ``SpaceBook`` for every browser session; a module-level model would be
+shared by all of them.  Follows Mesa's example apps: small named components handed to
+``SolaraViz``.
 """
 
 # ruff: noqa: N802 - Solara components are named in PascalCase, like React components
@@ -24,7 +25,7 @@ from tradetalks.viz.components import (
     StatusView,
     TimelineView,
 )
-from tradetalks.viz.session import AppSetup, SessionModel
+from tradetalks.viz.session import AppSetup, SessionModel, SpaceBook
 
 # Lever ranges and steps (UI constants; a launch config outside a range widens it).
 PATIENCE_RANGE = (0.95, 1.0, 0.001)  # weekly discount factor
@@ -49,12 +50,14 @@ def _slider(label: str, value: float, bounds: tuple[float, float, float]) -> Sli
     return Slider(label, value=value, min=start, max=max(high, value), step=step)
 
 
-def model_params(setup: AppSetup) -> dict[str, Any]:
-    """SolaraViz's controls: scenario, seed and levers, starting at the launch config's values."""
+def model_params(setup: AppSetup, spaces: SpaceBook | None = None) -> dict[str, Any]:
+    """SolaraViz's controls: scenario, seed and levers, starting at the launch config's values
+    (``spaces``: the session's outcome spaces, reused by every Reset)."""
     lv = setup.levers
     strategies = sorted(REGISTRY)
     return {
         "setup": setup,  # fixed: passed to every new SessionModel on Reset
+        "spaces": spaces,  # fixed too: this session's own book of outcome spaces
         "scenario_file": {
             "type": "Select",
             "label": "Scenario",
@@ -107,11 +110,12 @@ def app_setup() -> AppSetup:
 def Page() -> solara.Element:
     """One browser session: its own model, Mesa's controls, and the views."""
     setup = app_setup()
-    model = solara.use_memo(lambda: SessionModel(setup=setup), [])
+    spaces = solara.use_memo(SpaceBook, [])
+    model = solara.use_memo(lambda: SessionModel(setup=setup, spaces=spaces), [])
     return SolaraViz(
         model,
         components=VIEWS,
-        model_params=model_params(setup),
+        model_params=model_params(setup, spaces),
         name=APP_NAME,
         play_interval=PLAY_INTERVAL_MS,
     )

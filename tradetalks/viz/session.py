@@ -4,16 +4,19 @@ Mesa's SolaraViz re-creates the model on Reset by calling its class with the val
 controls as keyword arguments.  ``SessionModel`` accepts exactly those controls (a scenario
 file, a seed and the levers) and turns them into a config for ``TradeTalksModel``.  A lever
 left at its starting value keeps the chosen scenario's own value, so picking a scenario and
-pressing Reset runs that scenario as written.
+pressing Reset runs that scenario as written.  Each session keeps the outcome spaces it has
+built (``SpaceBook``), so a Reset does not rebuild the space of the same issues.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradetalks.sim.config import ConfigError
+from tradetalks.sim.config import Config, ConfigError, dump_config
+from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.model import DEFAULT_CONFIG, TradeTalksModel, resolve_config
 from tradetalks.viz.levers import (
     Levers,
@@ -24,9 +27,8 @@ from tradetalks.viz.levers import (
     parse_seed,
 )
 
-CONFIG_ENV = (
-    "TRADETALKS_VIZ_CONFIG"  # the launch config, passed from `tradetalks viz` to the server
-)
+CONFIG_ENV = "TRADETALKS_VIZ_CONFIG"  # the launch config, passed from `tradetalks viz`
+SPACES_PER_SESSION = 2  # issue sets a session keeps built (a space is tens of MB)
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,40 @@ class AppSetup:
         raise ConfigError([("scenario", f"unknown scenario {label!r}; known: {self.labels}")])
 
 
+class SpaceBook:
+    """The outcome spaces one browser session has built, by issue set (never shared between
+    sessions); a Reset with the same issues reuses the read-only space instead of rebuilding."""
+
+    def __init__(self) -> None:
+        self._spaces: dict[str, OutcomeSpace] = {}
+
+    def space_for(self, cfg: Config) -> OutcomeSpace:
+        """The space of ``cfg``'s issues and deal rules, built the first time it is asked for."""
+        key = json.dumps(
+            [
+                dump_config(cfg)["issues"],
+                cfg.protocol.allow_interim,
+                cfg.protocol.min_issues_in_deal,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        space = self._spaces.pop(key, None)
+        if space is None:
+            space = outcome_space(cfg)
+        self._spaces[key] = space  # most recently used last
+        while len(self._spaces) > SPACES_PER_SESSION:
+            self._spaces.pop(next(iter(self._spaces)))
+        return space
+
+
 class SessionModel(TradeTalksModel):
     """A ``TradeTalksModel`` made from the app's controls; one per browser session.
 
     ``scenario_file`` is a label from ``setup.labels``; ``rng`` the seed (text or number); the
     lever arguments override the scenario only where they differ from the launch levers (and
-    the seed only where it differs from the launch seed).
+    the seed only where it differs from the launch seed).  ``spaces`` is the session's book of
+    outcome spaces (a fresh space is built without one).
     """
 
     def __init__(
@@ -79,6 +109,7 @@ class SessionModel(TradeTalksModel):
         currency_threshold: float | None = None,
         us_strategy: str | None = None,
         china_strategy: str | None = None,
+        spaces: SpaceBook | None = None,
     ) -> None:
         self.setup = setup or AppSetup.from_config()
         self.scenario_label = scenario_file or self.setup.launch.label
@@ -102,7 +133,9 @@ class SessionModel(TradeTalksModel):
             except ValueError as exc:  # a typo in the seed box should not break the page
                 self.notes.append(f"{exc}; using the scenario's seed {base.run.seed}")
         seed = base.run.seed if chosen_seed in (None, self.setup.seed) else chosen_seed
-        super().__init__(config=apply_levers(base, self.overridden), rng=seed)
+        cfg = resolve_config(apply_levers(base, self.overridden))
+        space = None if spaces is None else spaces.space_for(cfg)
+        super().__init__(config=cfg, rng=seed, space=space)
         self.levers = Levers.of(self.config)
 
     @property
