@@ -3,9 +3,8 @@
 ``TradeTalksModel(space=...)`` takes a prebuilt ``OutcomeSpace``; the space also carries the
 teams' cached utility vectors, so sharing it between the runs of a worker saves building
 both every run.  A run's space is the base config's unless its parameters set one of the
-config keys a space is built from (``SPACE_INPUTS``: what ``sim.issues.outcome_space``
-reads); then a space is built for that setting and kept for the runs that share it (the
-replicates of a sample).
+config keys a space is built from (``sim.issues.SPACE_INPUTS``); then a space is built for
+that setting and kept for the runs that share it (the replicates of a sample).
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import SPACE_INPUTS, OutcomeSpace, outcome_space
 from tradetalks.sim.scenario import resolve_config
 
-SPACE_INPUTS = ("issues", "protocol.allow_interim", "protocol.min_issues_in_deal")
 MAX_VARIED_SPACES = 8  # spaces kept for parameter settings that change the space
 
 

@@ -11,6 +11,7 @@ view, and one space may serve many runs, so no array it holds or returns can be 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from tradetalks.sim.config import Config
+from tradetalks.sim.config import Config, dump_config
 
 OPEN = -1  # marker for an issue a deal leaves open
 MEMBER_CACHE_SIZE = 16  # teams' stacked member utilities kept per space (~4 MB at baseline)
@@ -129,7 +130,10 @@ class OutcomeSpace:
     ``MEMBER_CACHE_SIZE``).  Runs that share a space therefore share nothing they can write.
     """
 
-    def __init__(self, issues: list[Issue], allow_interim: bool, min_issues: int = 1) -> None:
+    def __init__(
+        self, issues: list[Issue], allow_interim: bool, min_issues: int = 1, key: str = ""
+    ) -> None:
+        self.key = key  # what it was built from (``space_key``); "" when built by hand
         self.issues: tuple[Issue, ...] = tuple(issues)
         self.names: tuple[str, ...] = tuple(i.name for i in self.issues)
         levels = _outcome_grid(self.issues, allow_interim, min_issues)
@@ -247,8 +251,27 @@ class OutcomeSpace:
         return read_only(mask)
 
 
+# the config keys an outcome space is built from: a run may reuse a space if these agree
+SPACE_INPUTS = ("issues", "protocol.allow_interim", "protocol.min_issues_in_deal")
+
+
+def space_key(cfg: Config) -> str:
+    """A canonical text of everything ``outcome_space`` reads from ``cfg`` (``SPACE_INPUTS``)."""
+    raw = dump_config(cfg)
+    parts = {}
+    for path in SPACE_INPUTS:
+        node: Any = raw
+        for part in path.split("."):
+            node = node[part]
+        parts[path] = node
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
 def outcome_space(cfg: Config) -> OutcomeSpace:
     """A new outcome space of a config's issues (callers running many models build it once)."""
     return OutcomeSpace(
-        issues_from_config(cfg), cfg.protocol.allow_interim, cfg.protocol.min_issues_in_deal
+        issues_from_config(cfg),
+        cfg.protocol.allow_interim,
+        cfg.protocol.min_issues_in_deal,
+        key=space_key(cfg),
     )

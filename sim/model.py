@@ -22,7 +22,7 @@ from tradetalks.agents.farmers import Farmer, build_farmers
 from tradetalks.agents.negotiators import Team
 from tradetalks.sim import reporters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
 from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
@@ -95,6 +95,8 @@ class TradeTalksModel(mesa.Model):
         self.start_date = cfg.run.start_date
         self.horizon = cfg.run.weeks
 
+        if space is not None and space.key != space_key(cfg):
+            raise ValueError("the outcome space given was built from other issues or protocol")
         self.space = outcome_space(cfg) if space is None else space
         self.world = initial_world(cfg)
         st = self.world.state

@@ -293,3 +293,10 @@ def test_plain_converts_numpy_and_read_only_mappings_and_refuses_the_rest() -> N
     for bad in (np.zeros(2), {1: "x"}, object()):
         with pytest.raises(TypeError):
             plain(bad)
+
+
+def test_a_space_built_for_other_issues_is_refused(cfg, space) -> None:
+    other = resolve_config(BASELINE, {**SMALL, "protocol.allow_interim": False})
+    with pytest.raises(ValueError, match="other issues or protocol"):
+        TradeTalksModel(config=other, rng=1, space=space)
+    TradeTalksModel(config=cfg, rng=1, space=space)  # its own config's space is accepted

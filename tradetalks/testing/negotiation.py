@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from tradetalks.sim.issues import Issue, OutcomeSpace
+from tradetalks.sim.issues import Issue, OutcomeSpace, read_only
 from tradetalks.sim.protocol import NegotiationView, OfferRecord, StrategyLike, other
 
 DYADIC_DENOMINATOR = 16  # utilities k/16: exact under the metamorphic transforms
@@ -118,12 +118,7 @@ def make_view(
     goodwill: float = 0.0,
 ) -> NegotiationView:
     """A ``NegotiationView`` as the mechanism would build it (all arrays read-only)."""
-
-    def ro(a: np.ndarray) -> np.ndarray:
-        v = np.asarray(a).view()
-        v.setflags(write=False)
-        return v
-
+    ro = read_only
     n = len(space)
     return NegotiationView(
         side=side,
