@@ -7,7 +7,9 @@ import os
 import stat
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from tradetalks import outdir
@@ -19,6 +21,16 @@ SHORT = ["--weeks", "3", "--set", "world.farmers.count=40"]
 
 def _run(*args: str):
     return CliRunner().invoke(app, ["run", *SHORT, *args])
+
+
+def _series(seed: int) -> pd.DataFrame:
+    from tradetalks.sim.model import TradeTalksModel
+
+    model = TradeTalksModel(
+        config="baseline", rng=seed, overrides={"run.weeks": 3, "world.farmers.count": 40}
+    )
+    model.run()
+    return model.timeseries()
 
 
 def _hidden(parent: Path) -> list[Path]:
@@ -113,3 +125,32 @@ def test_output_error_says_whose_fault(tmp_path):
     with pytest.raises(OutputError) as err:
         OutputDir(tmp_path / "f").prepare()
     assert err.value.bad_input
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_moment_leaves_old_or_new_whole(tmp_path):
+    """Kill ``run --out D`` at spread-out moments: D holds one run's complete files, never a mix."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    d = tmp_path / "out"
+    cmd = [sys.executable, "-m", "tradetalks", "run", "--out", str(d), *SHORT]
+    subprocess.run([*cmd, "--seed", "1"], check=True, capture_output=True)
+    seeds_seen: set[int] = set()
+    for i, delay in enumerate([0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.4, 2.7, 3.0]):
+        proc = subprocess.Popen([*cmd, "--seed", str(i + 2)], stdout=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        names = sorted(p.name for p in d.iterdir())
+        assert names == ["config.toml", "summary.json", "timeseries.parquet"]
+        seed = json.loads((d / "summary.json").read_text())["seed"]
+        if seed not in seeds_seen:  # the series on disk are this seed's, not another run's
+            assert_frame_equal(pd.read_parquet(d / "timeseries.parquet"), _series(seed))
+            seeds_seen.add(seed)
+    assert len(seeds_seen) > 1  # some kills came after a run had finished
+    subprocess.run([*cmd, "--seed", "99"], check=True, capture_output=True)
+    assert _hidden(tmp_path) == []  # leftovers of the killed writers are gone
+    assert json.loads((d / "summary.json").read_text())["seed"] == 99
