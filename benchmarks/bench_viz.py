@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
-from browser import STEP_AND_TIME_JS, WEEK_SELECTOR, chromium_page, viz_server
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the Chromium driver is shared with the browser test
+
+from browser import STEP_AND_TIME_JS, WEEK_SELECTOR, chromium_page, viz_server  # noqa: E402
+
 BASELINE = ROOT / "configs" / "baseline.toml"
 LOAD_TIMEOUT_MS = 90_000
 WARMUP_STEPS = 2  # not timed: the first Steps warm caches on both ends

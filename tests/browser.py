@@ -8,14 +8,17 @@ browser.  Nothing here is imported by the app itself.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SERVER_START_TIMEOUT_S = 90.0  # first start imports Solara, Mesa and the model
 POLL_S = 0.25
+STOP_TIMEOUT_S = 10.0  # after SIGTERM, before SIGKILL
+HTTP_OK = 200
 LOCAL_PREFIXES = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 
 
@@ -52,15 +57,24 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def viz_server(
-    config: Path | None = None, port: int | None = None, log: Path | None = None
+    config: Path | None = None,
+    port: int | None = None,
+    log: Path | None = None,
+    args: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> Iterator[str]:
-    """Run ``tradetalks viz`` in a subprocess; yield its URL once it answers, stop it after."""
+    """Run ``tradetalks viz`` in a subprocess; yield its URL once it answers, stop it after.
+
+    ``args`` go to the command (e.g. ``--host``); ``cwd`` is where it runs (its ``configs/``
+    is the app's scenario directory).  The URL is always on 127.0.0.1.  A server that wants a
+    token (``--allow-remote``) answers 403 without it: that counts as answering.
+    """
     port = port or free_port()
-    cmd = [sys.executable, "-m", "tradetalks", "viz", "--port", str(port)]
+    cmd = [sys.executable, "-m", "tradetalks", "viz", "--port", str(port), *args]
     if config is not None:
         cmd.insert(4, str(config))
     out = open(log, "wb") if log else subprocess.DEVNULL  # closed in finally
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -69,8 +83,10 @@ def viz_server(
                 raise RuntimeError(f"tradetalks viz exited with {proc.returncode}; see {log}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
+                    if resp.status == HTTP_OK:
                         break
+            except urllib.error.HTTPError:
+                break  # it answers, but wants the token
             except OSError:
                 pass
             if time.monotonic() > deadline:
@@ -80,12 +96,41 @@ def viz_server(
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         if log:
             out.close()
+
+
+class _BlankPage(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a blank HTML page."""
+
+    def do_GET(self) -> None:  # the name http.server looks for
+        body = b"<!doctype html><title>another site</title><p>another site</p>"
+        self.send_response(HTTP_OK)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@contextlib.contextmanager
+def other_site() -> Iterator[str]:
+    """A second web site on 127.0.0.1 (another port, so another origin); yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BlankPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=STOP_TIMEOUT_S)
 
 
 @contextlib.contextmanager

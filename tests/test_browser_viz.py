@@ -3,19 +3,21 @@
 Starts the server, waits for the page, presses Step and checks that the week and every
 chart change, checks that a second session has its own model, plays and pauses, moves the
 farmer-count slider and resets, picks a scenario and a seed, saves screenshots to
-``out/browser/``, and fails on any page error, console error or request leaving
-127.0.0.1.  In CI (``CI=true``, or ``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets)
-a missing Chromium is a failure, not a skip.
+``out/browser/``, checks that a page of another origin cannot open the app's websocket, and
+fails on any page error, console error or request leaving 127.0.0.1.  In CI (``CI=true``, or
+``TRADETALKS_REQUIRE_BROWSER=1`` as ``.ci/run`` sets) a missing Chromium is a failure, not a
+skip.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
-from browser import WEEK_SELECTOR, chromium_page, chromium_path, viz_server
+from browser import WEEK_SELECTOR, chromium_page, chromium_path, other_site, viz_server
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +29,16 @@ STEPS = 3
 SCENARIO = "scenarios/patient_china.toml"  # picked in the scenario selector
 REQUIRED_IF = ("CI", "TRADETALKS_REQUIRE_BROWSER")  # set: a missing Chromium fails the test
 FARMER_SLIDER_PRESSES = 7  # ArrowLeft presses on the farmer slider (step 100): 1,000 → 300
+KERNELS = "/jupyter/api/kernels"  # Solara's websocket lives at KERNELS/<id>/channels
+# open a websocket; resolve with "open" or "refused" (bounded: a timeout counts as refused)
+OPEN_WEBSOCKET_JS = """
+url => new Promise(resolve => {
+  const ws = new WebSocket(url);
+  const timer = setTimeout(() => resolve('refused'), 10000);
+  ws.onopen = () => { clearTimeout(timer); ws.close(); resolve('open'); };
+  ws.onerror = () => { clearTimeout(timer); resolve('refused'); };
+})
+"""
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +134,19 @@ def test_viz_in_a_real_browser(browser_ready: None, tmp_path: Path) -> None:
         )
         step.click()
         _week(page, 1)
+
+        # a page of another origin (another port on 127.0.0.1) cannot open the app's websocket;
+        # that page's console error is expected, so it is not recorded
+        channels = f"{KERNELS}/{uuid.uuid4()}/channels?session_id={uuid.uuid4().hex}"
+        ws_url = url.replace("http://", "ws://").rstrip("/") + channels
+        with other_site() as elsewhere:
+            foreign = page.context.browser.new_context().new_page()
+            foreign.goto(elsewhere)
+            assert foreign.evaluate(OPEN_WEBSOCKET_JS, ws_url) == "refused"
+            page.goto(url)  # while the app's own page still can
+            page.get_by_role("button", name="Step").wait_for(timeout=LOAD_TIMEOUT_MS)
+            assert page.evaluate(OPEN_WEBSOCKET_JS, ws_url) == "open"
+            foreign.context.close()
 
     assert record["page_errors"] == []
     assert record["console_errors"] == []

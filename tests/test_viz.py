@@ -6,6 +6,8 @@ widgets: pressing Step, moving a slider, pressing Reset.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 pytest.importorskip("solara")
 
 import ipyvuetify as v
+import ipywidgets as widgets
 import solara
 from solara.components.echarts import EchartsWidget
 from tradetalks.sim.model import TradeTalksModel, resolve_config
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 BASELINE = CONFIGS / "baseline.toml"
 SMALL_FARMS = 120  # keeps models quick; nothing here depends on the count
+DEEP = 5_000  # nesting depth of the broken config files: past Python's recursion limit
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +53,39 @@ def test_scenarios_list_configs_and_scenarios_but_not_sweeps(tmp_path: Path) -> 
     own = tmp_path / "scenarios" / "mine.toml"
     own.write_text(f'extends = "{BASELINE.as_posix()}"\n[teams.us]\npatience = 0.98\n')
     found = [s.label for s in list_scenarios(tmp_path, launch=BASELINE)]
-    assert found == [str(BASELINE), "scenarios/mine.toml"]
+    assert found == ["baseline.toml", "scenarios/mine.toml"]  # a label never shows server paths
+
+
+def test_a_launch_config_outside_configs_gets_a_unique_label(tmp_path: Path) -> None:
+    (tmp_path / "baseline.toml").write_text(f'extends = "{BASELINE.as_posix()}"\n')
+    found = list_scenarios(tmp_path, launch=BASELINE)
+    assert [s.label for s in found][:2] == ["launch: baseline.toml", "baseline.toml"]
+    assert [s.path for s in found][:2] == [BASELINE, tmp_path / "baseline.toml"]
+    inside = list_scenarios(CONFIGS, launch=CONFIGS / "theory" / "rubinstein.toml")
+    assert inside[0].label == "theory/rubinstein.toml"
+
+
+def _broken_configs(root: Path) -> list[str]:
+    """Files in ``root`` (and ``root/scenarios``) that no config loader can take; their names."""
+    (root / "scenarios").mkdir(parents=True, exist_ok=True)
+    (root / "deep_array.toml").write_text("x = " + "[" * DEEP + "]" * DEEP + "\n")
+    (root / "deep_table.toml").write_text("x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n")
+    (root / "binary.toml").write_bytes(bytes(range(256)))  # every byte value
+    (root / "cycle.toml").write_text('extends = "cycle.toml"\n')
+    (root / "a_directory.toml").mkdir()
+    os.mkfifo(root / "fifo.toml")  # reading it would block the server for ever
+    (root / "scenarios" / "loop.toml").symlink_to("loop.toml")  # a symlink loop
+    (root / "scenarios" / "dangling.toml").symlink_to(root / "missing.toml")
+    return ["deep_array", "deep_table", "binary", "cycle", "a_directory", "fifo", "loop"]
+
+
+def test_scenario_list_skips_broken_and_too_deep_files(tmp_path: Path) -> None:
+    broken = _broken_configs(tmp_path)
+    good = tmp_path / "scenarios" / "good.toml"
+    good.write_text(f'extends = "{BASELINE.as_posix()}"\n')
+    found = list_scenarios(tmp_path, launch=BASELINE)
+    assert [s.label for s in found] == ["baseline.toml", "scenarios/good.toml"]
+    assert not any(name in s.label for s in found for name in broken)
 
 
 def test_levers_read_and_set_a_config() -> None:
@@ -244,9 +280,10 @@ def test_status_names_week_scenario_and_changed_levers(ran: SessionModel) -> Non
 
 # --------------------------------------------------------------------------- the page
 def _page():
-    from tradetalks.viz.app import Page
+    from tradetalks.viz.app import Layout, Page
 
-    return solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    # as Solara serves the app: the module's Layout around its Page
+    return solara.render(Layout(children=[Page()]), handle_error=False)
 
 
 def _week_text(rc) -> str:
@@ -286,3 +323,99 @@ def test_two_pages_get_two_models() -> None:
     first.find(v.Btn, children=["Step"]).widget.click()
     assert _week_text(first).startswith("Week 1 of")
     assert _week_text(second).startswith("Week 0 of")
+
+
+# --------------------------------------------------------------------------- errors in the page
+FAILING_WEEK = 4  # the week whose step raises in the tests below
+PLAY_TIMEOUT_S = 60.0  # playing to FAILING_WEEK takes well under a second per week
+POLL_S = 0.1
+SERVER_PATH = "/srv/secret/place/model.py"  # a path in an error message: the page must not show it
+
+
+@pytest.fixture
+def failing_week(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every new model raises ZeroDivisionError (naming a server path) in week FAILING_WEEK."""
+    original = TradeTalksModel.step
+
+    def step(self: TradeTalksModel) -> None:
+        if self.steps == FAILING_WEEK:
+            raise ZeroDivisionError(f"division by zero in {SERVER_PATH}")
+        original(self)
+
+    monkeypatch.setattr(TradeTalksModel, "step", step)
+
+
+def test_a_failing_week_stops_the_run_with_a_plain_note(
+    setup: AppSetup, failing_week: None
+) -> None:
+    model = SessionModel(setup=setup, farmers=SMALL_FARMS)
+    for _ in range(FAILING_WEEK + 2):
+        model.step()  # no exception: the week's error becomes a note
+    assert not model.running
+    assert model.steps == FAILING_WEEK
+    note = status_lines(model)[-1]
+    assert note == (
+        f"Note: the run stopped in week {FAILING_WEEK}: ZeroDivisionError: division by zero in "
+        "model.py (Reset starts again)"
+    )
+    assert "/srv" not in note
+
+
+def _texts(rc) -> list[str]:
+    """Every text line of the page: Solara's Text (spans) and Error (alerts)."""
+    shown = [*rc.find(v.Html, tag="span").widgets, *rc.find(v.Alert).widgets]
+    return [c for w in shown for c in w.children if isinstance(c, str)]
+
+
+def _no_traceback_or_paths(rc) -> None:
+    shown = " ".join(_texts(rc)) + " ".join(w.value for w in rc.find(widgets.HTML).widgets)
+    assert "Traceback" not in shown
+    assert "/srv/" not in shown and str(ROOT) not in shown
+
+
+def test_page_shows_a_failing_step_as_a_plain_note(failing_week: None) -> None:
+    _, rc = _page()
+    step = rc.find(v.Btn, children=["Step"])
+    for _ in range(FAILING_WEEK):
+        step.widget.click()
+    assert _week_text(rc).startswith(f"Week {FAILING_WEEK} of")
+    assert any(t.startswith(f"Note: the run stopped in week {FAILING_WEEK}") for t in _texts(rc))
+    assert step.widget.disabled  # the run is over: Reset starts again
+    _no_traceback_or_paths(rc)
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert _week_text(rc).startswith("Week 0 of")
+
+
+def test_playing_into_a_failing_week_stops_with_a_plain_note(failing_week: None) -> None:
+    _, rc = _page()
+    rc.find(v.Btn, children=["▶"]).widget.click()
+    deadline = time.monotonic() + PLAY_TIMEOUT_S
+    stopped = f"Note: the run stopped in week {FAILING_WEEK}"
+    mesas = "error in step"  # Mesa's own message, with the exception's text
+    while not any(t.startswith((stopped, mesas)) for t in _texts(rc)):
+        assert time.monotonic() < deadline, "playing never reached the failing week"
+        time.sleep(POLL_S)
+    assert not any(t.startswith(mesas) for t in _texts(rc))
+    assert _week_text(rc).startswith(f"Week {FAILING_WEEK} of")
+    _no_traceback_or_paths(rc)
+
+
+def test_page_shows_a_failing_reset_as_a_plain_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tradetalks.viz.session as session
+
+    _, rc = _page()
+    rc.find(v.Btn, children=["Step"]).widget.click()
+
+    def broken(*args, **kwargs):
+        raise RecursionError(f"maximum recursion depth exceeded reading {SERVER_PATH}")
+
+    monkeypatch.setattr(session, "resolve_config", broken)
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    messages = [t for t in _texts(rc) if t.startswith("The app hit an error")]
+    assert messages == [
+        "The app hit an error: RecursionError: maximum recursion depth exceeded reading model.py"
+    ]
+    _no_traceback_or_paths(rc)
+    monkeypatch.undo()
+    rc.find(v.Btn, children=["Start again"]).widget.click()
+    assert _week_text(rc).startswith("Week 0 of")  # a fresh session

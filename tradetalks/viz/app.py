@@ -1,17 +1,20 @@
 """The SolaraViz app of ``tradetalks viz``: controls, views, and one model per browser session.
 
-Served by ``solara run tradetalks.viz.app`` (what ``tradetalks viz`` does).  The launch
-config comes from ``$TRADETALKS_VIZ_CONFIG`` (default: the baseline).  ``Page`` builds a fresh
-``SessionModel`` and ``SpaceBook`` for every browser session; a module-level model would be
-shared by all of them.  Follows Mesa's example apps: small named components handed to
-``SolaraViz``.
+Served by Solara's server as ``tradetalks.viz.app`` (``tradetalks viz`` runs it behind an
+owner check).  The launch config comes from ``$TRADETALKS_VIZ_CONFIG`` (default: the
+baseline).  ``Page`` builds a fresh ``SessionModel`` and ``SpaceBook`` for every browser
+session; a module-level model would be shared by all of them.  ``Layout`` turns any error
+into a plain message (no traceback, no server paths).  Follows Mesa's example apps: small
+named components handed to ``SolaraViz``.
 """
 
 # ruff: noqa: N802 - Solara components are named in PascalCase, like React components
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import solara
@@ -26,6 +29,9 @@ from tradetalks.viz.components import (
     TimelineView,
 )
 from tradetalks.viz.session import AppSetup, SessionModel, SpaceBook
+from tradetalks.viz.status import plain_error
+
+LOG = logging.getLogger(__name__)  # the server's log: full tracebacks stay there
 
 # Lever ranges and steps (UI constants; a launch config outside a range widens it).
 PATIENCE_RANGE = (0.95, 1.0, 0.001)  # weekly discount factor
@@ -36,6 +42,7 @@ SNAP_TOLERANCE = 1e-9  # float slack when aligning a slider's grid with its valu
 ROUND_DIGITS = 9
 PLAY_INTERVAL_MS = 150  # pause between weeks while playing
 APP_NAME = "tradetalks: US-China trade talks"
+NOTICE_STYLE = {"padding": "24px", "max-width": "720px"}  # the error notice: a short column
 
 
 def _slider(label: str, value: float, bounds: tuple[float, float, float]) -> Slider:
@@ -104,6 +111,36 @@ def app_setup() -> AppSetup:
     if _SETUP is None:
         _SETUP = AppSetup.from_config()
     return _SETUP
+
+
+@solara.component
+def Layout(children: list[solara.Element] | None = None) -> solara.Element:
+    """Solara's app layout around the page, or a plain message if anything in it failed.
+
+    Solara wraps ``Page`` in this module's ``Layout`` instead of its default ``AppLayout``, so
+    every exception raised below it (building or drawing the session, a button: a Reset whose
+    scenario no longer loads, say) lands here instead of in Solara's error page, which would
+    show the traceback and the server's paths.  "Start again" builds a fresh session.
+    """
+    error, clear = solara.use_exception()
+
+    def log_error() -> None:
+        if error is not None:  # the full story goes to the server's log, once
+            LOG.error("a browser session failed", exc_info=error)
+
+    solara.use_effect(log_error, [error])
+    if error is not None:
+        return ErrorNotice(plain_error(error), clear)
+    return solara.AppLayout(children=children or [])
+
+
+@solara.component
+def ErrorNotice(message: str, restart: Callable[[], None]) -> solara.Element:
+    """What went wrong, in one plain line, and a button that starts a fresh session."""
+    with solara.Column(style=NOTICE_STYLE) as main:
+        solara.Error(f"The app hit an error: {message}", classes=["tt-error"])
+        solara.Button("Start again", color="primary", on_click=restart)
+    return main
 
 
 @solara.component

@@ -13,12 +13,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from tradetalks.sim.config import Config, ConfigError, dump_config
+from tradetalks.sim.config import Config, dump_config
 from tradetalks.sim.scenario import DEFAULT_CONFIG, resolve_config
 from tradetalks.sim.shipped import shipped_root
 
 SIDES = ("us", "china")
 SCENARIO_SUBDIR = "scenarios"
+LAUNCH_PREFIX = "launch: "  # labels a launch config whose file name a configs/ file also has
 
 
 @dataclass(frozen=True)
@@ -36,38 +37,74 @@ def configs_root() -> Path:
 
 
 def _is_scenario(path: Path) -> bool:
-    """True if ``path`` is a valid scenario config (sweep definitions and broken files are not)."""
+    """True if ``path`` is a valid scenario config (sweep definitions and broken files are not).
+
+    Never raises: a file that cannot be read or checked (unreadable, a symlink loop, nested too
+    deep for the parser, anything) is simply not offered, so one bad file in ``configs/``
+    cannot break the page.
+    """
     try:
+        if not path.is_file():  # a directory, a FIFO (reading would block), a dangling link
+            return False
         resolve_config(path)
-    except (ConfigError, OSError, ValueError):
+    except Exception:  # any failure (RecursionError, OSError...) means "not a scenario"
         return False
     return True
+
+
+def _resolved(path: Path) -> Path | None:
+    """``path`` with symlinks resolved, or ``None`` if that fails (a symlink loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.12 reports a symlink loop as RuntimeError
+        return None
+
+
+def _candidates(directory: Path) -> list[Path]:
+    """``*.toml`` files directly in ``directory``, sorted (none if it cannot be listed)."""
+    try:
+        return sorted(directory.glob("*.toml"))
+    except OSError:
+        return []
 
 
 def list_scenarios(root: Path | None = None, launch: Path | None = None) -> list[Scenario]:
     """Valid scenario files in ``root`` and ``root/scenarios``, the launch config first.
 
     The launch config (the ``CONFIG`` given to ``tradetalks viz``) is listed even when it lives
-    outside ``root``; files that do not validate as scenarios (e.g. sweep files) are left out.
+    outside ``root``, labelled by its file name there (labels are shown in the page, which must
+    not learn the server's paths); files that do not validate as scenarios (e.g. sweep files,
+    broken or unreadable files, symlink loops) are left out.
     """
     root = configs_root() if root is None else root
     found: list[Scenario] = []
     seen: set[Path] = set()
-    if launch is not None:
-        launch = Path(launch)
-        try:
-            label = launch.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            label = str(launch)
-        found.append(Scenario(label, launch))
-        seen.add(launch.resolve())
     for directory, prefix in ((root, ""), (root / SCENARIO_SUBDIR, f"{SCENARIO_SUBDIR}/")):
-        for path in sorted(directory.glob("*.toml")):
-            if path.resolve() in seen or not _is_scenario(path):
+        for path in _candidates(directory):
+            resolved = _resolved(path)
+            if resolved is None or resolved in seen or not _is_scenario(path):
                 continue
-            seen.add(path.resolve())
+            seen.add(resolved)
             found.append(Scenario(f"{prefix}{path.name}", path))
-    return found
+    if launch is None:
+        return found
+    launch = Path(launch)
+    resolved = _resolved(launch)
+    own = next((s for s in found if _resolved(s.path) == resolved), None)
+    if own is not None:
+        found.remove(own)
+        return [own, *found]
+    return [Scenario(_launch_label(launch, root, found), launch), *found]
+
+
+def _launch_label(launch: Path, root: Path, found: list[Scenario]) -> str:
+    """Label of a launch config that is not among ``found``: its path below ``root`` if it lies
+    there, else its file name (never a server path), prefixed if another scenario has it."""
+    resolved, base = _resolved(launch), _resolved(root)
+    label = launch.name
+    if resolved is not None and base is not None and resolved.is_relative_to(base):
+        label = resolved.relative_to(base).as_posix()
+    return f"{LAUNCH_PREFIX}{label}" if label in {s.label for s in found} else label
 
 
 @dataclass(frozen=True)

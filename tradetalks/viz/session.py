@@ -11,6 +11,7 @@ built (``SpaceBook``), so a Reset does not rebuild the space of the same issues.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,9 @@ from tradetalks.viz.levers import (
     list_scenarios,
     parse_seed,
 )
+from tradetalks.viz.status import plain_error
 
+LOG = logging.getLogger(__name__)  # the server's log: full tracebacks stay there
 CONFIG_ENV = "TRADETALKS_VIZ_CONFIG"  # the launch config, passed from `tradetalks viz`
 SPACES_PER_SESSION = 2  # issue sets a session keeps built (a space is tens of MB)
 
@@ -137,6 +140,28 @@ class SessionModel(TradeTalksModel):
         space = None if spaces is None else spaces.space_for(cfg)
         super().__init__(config=cfg, rng=seed, space=space)
         self.levers = Levers.of(self.config)
+        self.failure: str | None = None  # why the run stopped, if a week failed
+        # Mesa's step (the week, then its calendar events and data collection), guarded
+        self._advance_week = self.step
+        self.step = self._guarded_step
+
+    def _guarded_step(self) -> None:
+        """One week; an error stops the run with a plain note instead of reaching the page.
+
+        The page must show no traceback and no server path: the note says what went wrong in
+        one line (``plain_error``) and the Step and Play buttons go grey (``running`` is off).
+        """
+        if self.failure is not None:
+            return
+        try:
+            self._advance_week()
+        except Exception as exc:  # whatever the model raised: the page gets a plain message
+            LOG.exception("week %d of a browser session failed", self.steps)
+            self.running = False
+            self.failure = plain_error(exc)
+            self.notes.append(
+                f"the run stopped in week {self.steps}: {self.failure} (Reset starts again)"
+            )
 
     @property
     def overridden_names(self) -> list[str]:

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tradetalks.sim.model import TradeTalksModel
+
+MESSAGE_LIMIT = 240  # characters of an error message the page shows (the server log has all)
+# an absolute file path (POSIX, home or Windows): in quotes (spaces allowed), or else not glued
+# to a word as in "CNY/USD" or "2/0.5"; the last group is its last part, the file name
+_PATH_START = r"(?:~|[A-Za-z]:)?[\\/]"
+_QUOTED_PATH = re.compile(rf"""(['"]){_PATH_START}(?:[^'"]*[\\/])?([^'"\\/]*)\1""")
+_BARE_PATH = re.compile(rf"(?<![\w.]){_PATH_START}(?:[^\s'\"\\/]+[\\/])*([^\s'\"\\/]*)")
+
+
+def plain_error(exc: BaseException) -> str:
+    """A short message for the page about ``exc``: no traceback, no server paths.
+
+    Absolute paths become their file names; the message is cut at ``MESSAGE_LIMIT``.
+    """
+    text = " ".join(str(exc).split())  # one line
+    text = _QUOTED_PATH.sub(lambda m: f"{m.group(1)}{m.group(2) or '(path)'}{m.group(1)}", text)
+    text = _BARE_PATH.sub(lambda m: m.group(1) or "(path)", text)
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 1] + "…"
+    return message
 
 
 def status_lines(model: TradeTalksModel) -> list[str]:
