@@ -2,8 +2,10 @@
 
 A config is a TOML file validated by strict pydantic models (a string is not a number,
 unknown keys are errors).  A scenario may name a parent with ``extends = "path.toml"`` and
-override only what differs.  Every problem is reported by its dotted key path in plain
-words (``ConfigError``).  The code lives in ``config_base`` (error, field types),
+override only what differs.  Every number is bounded to the range the model can compute
+with, and files by size, nesting and ``extends`` depth.  Every problem is reported by its
+dotted key path in plain words (``ConfigError``; ``ModelStateError`` when a run still ends in
+a non-finite world state).  The code lives in ``config_base`` (error, field types),
 ``config_strategies`` (strategy parameters), ``config_talks``, ``config_calendar``,
 ``config_world`` (the sections), ``config_schema`` (``Config`` and cross-section checks) and
 ``config_loader`` (reading, overrides, validation, writing); import from here.
@@ -17,6 +19,7 @@ from tradetalks.sim.config_base import (
     WEIGHT_TOLERANCE,
     ConfigError,
     Finite,
+    ModelStateError,
     NonNeg,
     Pos,
     Probability,
@@ -35,6 +38,7 @@ from tradetalks.sim.config_loader import (
     apply_overrides,
     dump_config,
     load_config,
+    nesting_problem,
     parse_value,
     problems_from,
     read_raw,
@@ -94,6 +98,7 @@ __all__ = [
     "IssueConfig",
     "LeadsConfig",
     "MemberConfig",
+    "ModelStateError",
     "NetworkConfig",
     "NonNeg",
     "PBoCConfig",
@@ -122,6 +127,7 @@ __all__ = [
     "cross_check",
     "dump_config",
     "load_config",
+    "nesting_problem",
     "parse_value",
     "problems_from",
     "read_raw",

@@ -7,21 +7,28 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 from tradetalks.sim.config_base import (
+    MAX_EVENTS,
     MAX_WEEKS,
+    START_DATE_MAX,
+    START_DATE_MIN,
     Discount,
-    Finite,
-    NonNeg,
+    PercentChange,
     Strict,
+    Unit,
     Weeks,
+    between,
 )
 
 MAX_SEED = 2**63 - 1  # numpy seeds are unsigned 64-bit; int64 keeps them storable everywhere
+# the 2019 Market Facilitation Program paid $14.5bn in all (USDA): one tranche beyond $100bn,
+# the order of all US net farm income in a year, is a typo
+AID_TRANCHE_BN_MAX = 100.0
 
 
 class RunConfig(Strict):
     """When the run starts and how long it lasts."""
 
-    start_date: dt.date
+    start_date: Annotated[dt.date, Field(ge=START_DATE_MIN, le=START_DATE_MAX)]
     weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS)]
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
 
@@ -39,18 +46,18 @@ class TariffAction(Strict):
     date: dt.date
     side: Literal["us", "china"]
     label: str
-    tariff_delta_pp: Finite
-    soy_tariff_delta_pp: Finite = 0.0
+    tariff_delta_pp: PercentChange
+    soy_tariff_delta_pp: PercentChange = 0.0
     postponable: bool = True
     postpone_weeks: Weeks = 4  # assumption: a month's reprieve
-    audience_cost: NonNeg = 0.0
+    audience_cost: Unit = 0.0  # taken off a ratifier's support, itself in [0, 1]
 
 
 class AidTranche(Strict):
     """A scheduled farm-aid (MFP) payment."""
 
     date: dt.date
-    amount_bn: NonNeg
+    amount_bn: between(0.0, AID_TRANCHE_BN_MAX)
 
 
 class PatienceChange(Strict):
@@ -64,12 +71,12 @@ class PatienceChange(Strict):
 class CalendarConfig(Strict):
     """Everything that happens on a date."""
 
-    rounds: list[RoundEvent] = Field(default_factory=list)
-    tariff_actions: list[TariffAction] = Field(default_factory=list)
-    fed_meetings: list[dt.date] = Field(default_factory=list)
-    pboc_meetings: list[dt.date] = Field(default_factory=list)
-    farm_aid: list[AidTranche] = Field(default_factory=list)
-    patience_changes: list[PatienceChange] = Field(default_factory=list)
+    rounds: list[RoundEvent] = Field(default_factory=list, max_length=MAX_EVENTS)
+    tariff_actions: list[TariffAction] = Field(default_factory=list, max_length=MAX_EVENTS)
+    fed_meetings: list[dt.date] = Field(default_factory=list, max_length=MAX_EVENTS)
+    pboc_meetings: list[dt.date] = Field(default_factory=list, max_length=MAX_EVENTS)
+    farm_aid: list[AidTranche] = Field(default_factory=list, max_length=MAX_EVENTS)
+    patience_changes: list[PatienceChange] = Field(default_factory=list, max_length=MAX_EVENTS)
 
     def until(self, end: dt.date) -> CalendarConfig:
         """The calendar without the events after ``end`` (a shortened run never reaches them)."""

@@ -19,6 +19,11 @@ from tradetalks.sim.config_schema import Config, CrossCheckError, end_of
 from tradetalks.sim.config_strategies import STRATEGY_PARAMS, STRATEGY_TAGS
 from tradetalks.sim.shipped import locate, shipped_names
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is hand-written text: the largest shipped is 22 kB
+MAX_NESTING = 32  # tables and arrays inside each other: the schema needs seven
+MAX_EXTENDS = 32  # files in one ``extends`` chain: the shipped scenarios use two
+SHOWN_CHARS = 80  # a wrong value is quoted in a message up to this length
+
 _TYPE_NAMES = {
     "int_type": "an integer",
     "float_type": "a number",
@@ -61,11 +66,28 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str | None]:
     return tuple(out), kind
 
 
+def _shown(value: Any) -> str:
+    """``repr(value)``, shortened to ``SHOWN_CHARS`` for a message."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _is_number_text(value: Any) -> bool:
+    """True for a string that reads as a number (``"52"``): a quoted number."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _wrong_type(kind: str, value: Any) -> str:
     what = "the string" if isinstance(value, str) else f"a {type(value).__name__}"
     numeric = kind in ("int_type", "float_type")
-    hint = " (write numbers without quotes)" if numeric and isinstance(value, str) else ""
-    return f"must be {_TYPE_NAMES[kind]}, got {what} {value!r}{hint}"
+    hint = " (write numbers without quotes)" if numeric and _is_number_text(value) else ""
+    return f"must be {_TYPE_NAMES[kind]}, got {what} {_shown(value)}{hint}"
 
 
 def _unknown_name(err: dict[str, Any]) -> str:
@@ -127,39 +149,126 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a TOML config and resolve its ``extends`` chain into one plain dict."""
-    p = Path(path).resolve()
-    if p in _seen:
-        raise ConfigError([("extends", f"circular inheritance through {p}")], str(path))
-    if not p.is_file():
-        hint = "" if _seen else f" (nor a shipped config: {', '.join(shipped_names())})"
-        raise ConfigError([("", f"file not found: {path}{hint}")], str(path))
+def nesting_problem(obj: Any, path: str = "") -> tuple[str, str] | None:
+    """(key path, message) for the first value of ``obj`` nested deeper than ``MAX_NESTING``
+    tables or arrays, else None; iterative, so any depth is checked without recursion."""
+    stack = [(obj, path, 0)]
+    while stack:
+        node, where, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return (where, f"nested more than {MAX_NESTING} tables or arrays deep")
+        if isinstance(node, dict):
+            stack += [(v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(node)]
+    return None
+
+
+def _via(referrer: str | None) -> str:
+    return f" (extended by {referrer})" if referrer else ""
+
+
+def _resolve(path: Path, shown: str, referrer: str | None) -> Path:
+    """The real path of a config file, or a ``ConfigError`` naming it and its referrer."""
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([("", f"TOML syntax error: {exc}")], str(path)) from None
+        real = path.resolve()
+        found = real.is_file()
+    except RuntimeError:  # Python 3.12 reports a symlink loop so (3.13: OSError)
+        found, real = False, path
+        problem = "a symbolic link loop"
+    except OSError as exc:
+        found, real = False, path
+        problem = exc.strerror or str(exc)
+    else:
+        problem = "file not found"
+        if real.is_dir():
+            problem = "a directory, not a config file"
+        elif real.exists():
+            problem = "not a regular file"
+    if found:
+        return real
+    if referrer is not None:
+        raise ConfigError([("extends", f"{referrer} extends {shown}: {problem}")], referrer)
+    missing = problem == "file not found"
+    hint = f" (nor a shipped config: {', '.join(shipped_names())})" if missing else ""
+    raise ConfigError([("", f"{problem}: {shown}{hint}")], shown)
+
+
+def _read_toml(path: Path, shown: str, referrer: str | None) -> dict[str, Any]:
+    """One TOML file, parsed within the size and nesting limits."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        problem = f"cannot read the file: {exc.strerror or exc}{_via(referrer)}"
+        raise ConfigError([("", problem)], shown) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        problem = f"the file is larger than {MAX_CONFIG_BYTES:,} bytes{_via(referrer)}"
+        raise ConfigError([("", problem)], shown)
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError([("", "the file is not UTF-8 text")], str(path)) from None
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ConfigError([("extends", "must be a path to the parent config")], str(path))
-    base = read_raw(p.parent / parent, (*_seen, p))
-    return _deep_merge(base, data)
+        raise ConfigError([("", f"the file is not UTF-8 text{_via(referrer)}")], shown) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([("", f"TOML syntax error: {exc}{_via(referrer)}")], shown) from None
+    except RecursionError:
+        problem = f"nested too deeply to read (at most {MAX_NESTING} levels){_via(referrer)}"
+        raise ConfigError([("", problem)], shown) from None
+    deep = nesting_problem(parsed)
+    if deep is not None:
+        raise ConfigError([(deep[0], deep[1] + _via(referrer))], shown)
+    return parsed
+
+
+def read_raw(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config and resolve its ``extends`` chain into one plain dict.
+
+    Each file is at most ``MAX_CONFIG_BYTES`` and ``MAX_NESTING`` deep, the chain at most
+    ``MAX_EXTENDS`` files and without cycles; an error in a parent names the file that
+    extends it.
+    """
+    chain: list[dict[str, Any]] = []
+    seen: list[Path] = []
+    target, shown, referrer = Path(path), str(path), None
+    while True:
+        real = _resolve(target, shown, referrer)
+        if real in seen:
+            cycle = " extends ".join([*(p.name for p in seen[seen.index(real) :]), real.name])
+            problem = f"{referrer} extends {shown}: circular inheritance ({cycle})"
+            raise ConfigError([("extends", problem)], referrer)
+        if len(seen) == MAX_EXTENDS:
+            problem = (
+                f"{referrer} extends {shown}: more than {MAX_EXTENDS} files in the chain "
+                f"that starts at {path}"
+            )
+            raise ConfigError([("extends", problem)], referrer)
+        seen.append(real)
+        data = _read_toml(real, shown, referrer)
+        parent = data.pop("extends", None)
+        chain.append(data)
+        if parent is None:
+            break
+        if not isinstance(parent, str):
+            raise ConfigError([("extends", "must be a path to the parent config")], shown)
+        target, referrer, shown = real.parent / parent, shown, parent
+    merged = chain.pop()
+    while chain:
+        merged = _deep_merge(merged, chain.pop())
+    return merged
 
 
 def parse_value(text: str) -> Any:
     """Parse the right-hand side of ``--set key=value`` as a TOML value (else a string).
 
     ``52`` is an integer, ``0.5`` a number, ``true`` a flag, ``2019-10-01`` a date, and
-    anything that is not a TOML literal (``linear``) the string itself.
+    anything that is not a TOML literal (``linear``), or is nested too deeply to read, the
+    string itself (validation then names the key it does not fit).
     """
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
+    return text if nesting_problem(value) is not None else value
 
 
 def _set_path(out: dict[str, Any], key: str, value: Any) -> tuple[str, str] | None:
@@ -192,6 +301,9 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> di
     """
     if not overrides:
         return raw
+    problems = [p for k, v in overrides.items() if (p := nesting_problem(v, k)) is not None]
+    if problems:
+        raise ConfigError(problems, "(overrides)")
     out = copy.deepcopy(raw)
     problems = [p for k, v in overrides.items() if (p := _set_path(out, k, v)) is not None]
     if problems:
@@ -202,6 +314,9 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> di
 # --------------------------------------------------------------------------- validating
 def validate_raw(raw: dict[str, Any], source: str | None = None) -> Config:
     """Validate a resolved raw dict into a ``Config`` or raise ``ConfigError``."""
+    deep = nesting_problem(raw)
+    if deep is not None:
+        raise ConfigError([deep], source)
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
@@ -229,6 +344,9 @@ def load_config(
     else:
         if isinstance(source, dict):
             raw, name = source, None  # validation and overrides never mutate it
+            deep = nesting_problem(raw)
+            if deep is not None:  # before copying it for the overrides
+                raise ConfigError([deep])
         else:
             raw, name = read_raw(locate(source)), str(source)
         cfg = validate_raw(apply_overrides(raw, overrides), name)

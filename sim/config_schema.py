@@ -7,12 +7,23 @@ import math
 from typing import Any
 
 from pydantic import Field, model_validator
-from tradetalks.sim.config_base import SIDES, WEIGHT_TOLERANCE, Strict
+from tradetalks.sim.config_base import (
+    MAX_ISSUES,
+    MAX_NAMED,
+    MAX_OUTCOMES,
+    SIDES,
+    WEIGHT_TOLERANCE,
+    Strict,
+)
 from tradetalks.sim.config_calendar import CalendarConfig, RunConfig
 from tradetalks.sim.config_talks import IssueConfig, ProtocolConfig, RatifierConfig, TeamConfig
-from tradetalks.sim.config_world import WorldConfig
+from tradetalks.sim.config_world import MAX_FARMER_LINKS, WorldConfig
 
 Problems = list[tuple[str, str]]
+# math.exp overflows beyond 709: the postponement logit z enters as exp(−z), so its lowest
+# value (the bias less the largest audience cost at its weight) must stay above −700
+LOGIT_FLOOR = -700.0
+TARIFF_QUANTITIES = ("us_tariff_avg", "cn_tariff_avg", "soy_tariff")  # bounded by the ceiling
 
 
 class Config(Strict):
@@ -21,9 +32,9 @@ class Config(Strict):
     name: str = "scenario"
     description: str = ""
     run: RunConfig
-    issues: dict[str, IssueConfig]
+    issues: dict[str, IssueConfig] = Field(max_length=MAX_ISSUES)
     teams: dict[str, TeamConfig]
-    ratifiers: dict[str, RatifierConfig] = Field(default_factory=dict)
+    ratifiers: dict[str, RatifierConfig] = Field(default_factory=dict, max_length=MAX_NAMED)
     protocol: ProtocolConfig
     calendar: CalendarConfig
     world: WorldConfig
@@ -125,8 +136,86 @@ def _check_dates(cfg: Config) -> Problems:
     ]
 
 
+def outcome_grid_size(cfg: Config) -> int:
+    """Rows of the outcome grid ``sim/issues.py`` enumerates: the product over negotiable
+    issues of their levels (plus one for "open" when interim deals are allowed)."""
+    extra = 1 if cfg.protocol.allow_interim else 0
+    return math.prod(len(i.levels) + extra for i in cfg.issues.values() if i.negotiable)
+
+
+def _check_size(cfg: Config) -> Problems:
+    """The outcome space and the farmers' graph must fit in memory."""
+    problems: Problems = []
+    n = outcome_grid_size(cfg)
+    if n > MAX_OUTCOMES:
+        extra = 1 if cfg.protocol.allow_interim else 0
+        sizes = " × ".join(
+            f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable
+        )
+        problems.append(
+            (
+                "issues",
+                f"the outcome space would hold {n:,} outcomes ({sizes}); at most "
+                f"{MAX_OUTCOMES:,} can be enumerated: use fewer levels or issues, make an issue "
+                "non-negotiable, or set protocol.allow_interim = false",
+            )
+        )
+    farmers = cfg.world.farmers
+    links = farmers.count * min(farmers.network.k, farmers.count - 1)
+    if links > MAX_FARMER_LINKS:
+        problems.append(
+            (
+                "world.farmers.count",
+                f"{farmers.count:,} farmers with {farmers.network.k} neighbours each make "
+                f"{links:,} links; at most {MAX_FARMER_LINKS:,} fit in memory (lower "
+                "world.farmers.count or world.farmers.network.k)",
+            )
+        )
+    return problems
+
+
+def _check_world(cfg: Config) -> Problems:
+    """Tariffs under their ceiling, the Fed's corridor, a computable postponement logit."""
+    problems: Problems = []
+    t, soy = cfg.world.trade, cfg.world.soybeans
+    ceiling = t.tariff_ceiling
+    for key, value in (("us_tariff_base", t.us_tariff_base), ("cn_tariff_base", t.cn_tariff_base)):
+        if value >= ceiling:  # tariff burdens are measured over (ceiling − base)
+            problems.append((f"world.trade.{key}", "must be below world.trade.tariff_ceiling"))
+    tariffs = {
+        "world.trade.us_tariff_start": t.us_tariff_start,
+        "world.trade.cn_tariff_start": t.cn_tariff_start,
+        "world.soybeans.soy_tariff_start": soy.soy_tariff_start,
+    }
+    for name, issue in cfg.issues.items():
+        for q in TARIFF_QUANTITIES:
+            if q in issue.quantities:
+                tariffs[f"issues.{name}.quantities.{q}"] = max(issue.quantities[q])
+    problems += [
+        (key, f"{value:g} exceeds world.trade.tariff_ceiling ({ceiling:g})")
+        for key, value in tariffs.items()
+        if value > ceiling
+    ]
+    fed = cfg.world.fed
+    if fed.lower_bound > fed.upper_bound:
+        problems.append(("world.fed.lower_bound", "must not exceed world.fed.upper_bound"))
+    if not fed.lower_bound <= fed.rate_start <= fed.upper_bound:
+        problems.append(("world.fed.rate_start", "must lie between the lower and upper bounds"))
+    g = cfg.world.gestures
+    cost = max((a.audience_cost for a in cfg.calendar.tariff_actions), default=0.0)
+    if g.postpone_bias - g.audience_cost_weight * cost < LOGIT_FLOOR:
+        problems.append(
+            (
+                "world.gestures.audience_cost_weight",
+                f"times the largest calendar.tariff_actions audience_cost ({cost:g}) takes the "
+                f"postponement logit below {LOGIT_FLOOR:g}, beyond what exp() can compute",
+            )
+        )
+    return problems
+
+
 def cross_check(cfg: Config) -> Problems:
-    """Checks that span sections: weights, names, dates inside the horizon."""
+    """Checks that span sections: weights, names, dates inside the horizon, sizes, ranges."""
     problems = _check_teams(cfg)
     if not cfg.negotiable_issues():
         problems.append(("issues", "at least one issue must be negotiable"))
@@ -136,9 +225,6 @@ def cross_check(cfg: Config) -> Problems:
             ("protocol.min_issues_in_deal", "is larger than the number of negotiable issues")
         )
     problems += _check_dates(cfg)
-    fed = cfg.world.fed
-    if fed.lower_bound > fed.upper_bound:
-        problems.append(("world.fed.lower_bound", "must not exceed world.fed.upper_bound"))
-    if not fed.lower_bound <= fed.rate_start <= fed.upper_bound:
-        problems.append(("world.fed.rate_start", "must lie between the lower and upper bounds"))
+    problems += _check_size(cfg)
+    problems += _check_world(cfg)
     return problems

@@ -18,11 +18,32 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, create_model, field_validator
-from tradetalks.sim.config_base import Discount, NonNeg, Pos, Strict, Unit
+from tradetalks.sim.config_base import (
+    MAX_HORIZON_WEEKS,
+    Discount,
+    Strict,
+    Unit,
+    between,
+    positive,
+)
 
 USER_STRATEGY_TAG = "user strategy"  # the union member for "package.module:Class" kinds
 UNKNOWN_STRATEGY_TAG = "unknown strategy"  # the union member that reports a bad kind
 IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+
+# Faratin et al. (1998) concession a(t) ∝ 1 − τ^(1/e): e must be > 0 (1/e); beyond 100 the
+# curve is a step (it concedes everything at once), so larger values are typos
+EXPONENT_MAX = 100.0
+Exponent = positive(EXPONENT_MAX)
+# weeks to concede fully (> 0: elapsed time is divided by it), at most twice the longest run
+Horizon = positive(MAX_HORIZON_WEEKS)
+# tit-for-tat: mirroring more than ten times the opponent's concession is not reciprocity
+RECIPROCITY_MAX = 10.0
+Reciprocity = between(0.0, RECIPROCITY_MAX)
+# opponent model: ŵ ∝ exp(−λ·loss), loss in [0, 1]; at λ = 50 a conceded issue's weight is
+# already e^−50 ≈ 2e−22 of another's, beyond it every weight can underflow to 0
+LEARNING_RATE_MAX = 50.0
+LearningRate = between(0.0, LEARNING_RATE_MAX)
 
 
 def import_object(path: str) -> Any:
@@ -46,26 +67,26 @@ class StrategyParams(Strict):
 class TimeDependentParams(StrategyParams):
     """Faratin et al. (1998) time-dependent concession: exponent and horizon."""
 
-    exponent: Pos = 1.0  # e = 1: linear concession
-    horizon_weeks: Pos | None = None  # weeks to concede fully; None: the run's horizon
+    exponent: Exponent = 1.0  # e = 1: linear concession
+    horizon_weeks: Horizon | None = None  # weeks to concede fully; None: the run's horizon
 
 
 class BoulwareParams(TimeDependentParams):
     """Time-dependent, firm until near the horizon."""
 
-    exponent: Pos = 0.2  # assumption: a typical Boulware exponent in Faratin et al. (1998)
+    exponent: Exponent = 0.2  # assumption: a typical Boulware exponent in Faratin et al. (1998)
 
 
 class LinearParams(TimeDependentParams):
     """Time-dependent, conceding evenly."""
 
-    exponent: Pos = 1.0  # linear by definition
+    exponent: Exponent = 1.0  # linear by definition
 
 
 class ConcederParams(TimeDependentParams):
     """Time-dependent, conceding early."""
 
-    exponent: Pos = 3.0  # assumption: a typical conceder exponent in Faratin et al. (1998)
+    exponent: Exponent = 3.0  # assumption: a typical conceder exponent in Faratin et al. (1998)
 
 
 class RandomAcceptableParams(TimeDependentParams):
@@ -75,7 +96,7 @@ class RandomAcceptableParams(TimeDependentParams):
 class TitForTatParams(StrategyParams):
     """Relative tit-for-tat on concessions (Faratin et al. 1998)."""
 
-    reciprocity: NonNeg = 1.0  # concede exactly what the other side conceded
+    reciprocity: Reciprocity = 1.0  # concede exactly what the other side conceded
     initial: Unit = 0.0  # no unilateral opening concession
 
 
@@ -84,7 +105,7 @@ class OpponentModelParams(TimeDependentParams):
 
     # assumption: a full loss divides a weight by e² ≈ 7.4; on the scripted logrolling
     # conceder of tests/test_strategies.py it recovers weights (0.6, 0.3, 0.1) to L1 ≈ 0.13
-    learning_rate: NonNeg = 2.0
+    learning_rate: LearningRate = 2.0
 
 
 class RatificationAwareParams(TimeDependentParams):

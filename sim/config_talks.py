@@ -7,20 +7,47 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from tradetalks.sim.config_base import (
+    MAX_ISSUES,
     MAX_LEVELS,
+    MAX_NAMED,
+    PERCENT_MAX,
     SIDES,
     Discount,
     Finite,
-    NonNeg,
-    Pos,
+    Response,
+    SignedResponse,
     Strict,
     Unit,
+    positive,
 )
 from tradetalks.sim.config_strategies import StrategyConfig
 from tradetalks.sim.indicators import DEAL_QUANTITIES, PRESSURES, RATIFIER_INDICATORS
 
 MAX_OFFERS_PER_ROUND = 100  # beyond this a round is not a meeting; a typo
 MAX_TALKS_WINDOW_WEEKS = 52  # a round more than a year away cannot frame a gesture
+# China's imports of all US goods were $130bn in 2017 (facts): an extra purchase commitment
+# beyond $200bn a year is a typo
+AG_PURCHASES_BN_MAX = 200.0
+PERCENT_RANGE = (0.0, PERCENT_MAX)  # tariffs and pending hikes, % or pp
+FLAG_RANGE = (0.0, 1.0)  # 0/1 switches and [0, 1] indices
+# the range of each deal quantity (the names World.apply_terms reads)
+QUANTITY_RANGES: dict[str, tuple[float, float]] = {
+    "us_tariff_avg": PERCENT_RANGE,
+    "us_keeps_schedule": FLAG_RANGE,
+    "us_threat_pp": PERCENT_RANGE,
+    "cn_tariff_avg": PERCENT_RANGE,
+    "cn_keeps_schedule": FLAG_RANGE,
+    "cn_threat_pp": PERCENT_RANGE,
+    "soy_tariff": PERCENT_RANGE,
+    "ag_extra_bn": (0.0, AG_PURCHASES_BN_MAX),
+    "huawei_status": FLAG_RANGE,
+    "currency_pledge": FLAG_RANGE,
+    "ip_reform": FLAG_RANGE,
+    "fentanyl_enforcement": FLAG_RANGE,
+    "lift_label": FLAG_RANGE,
+}
+if set(QUANTITY_RANGES) != set(DEAL_QUANTITIES):  # pragma: no cover - a developer's slip
+    raise RuntimeError("QUANTITY_RANGES must give a range to every name in DEAL_QUANTITIES")
 
 DealQuantity = Literal[tuple(DEAL_QUANTITIES)]  # the names World.apply_terms puts into force
 Side = Literal["us", "china"]
@@ -34,7 +61,17 @@ class IssueConfig(Strict):
     status_quo: str
     negotiable: bool = True
     quantities: dict[DealQuantity, list[Finite]] = Field(default_factory=dict)
-    values: dict[str, list[Unit]]
+    values: Annotated[dict[str, list[Unit]], Field(max_length=MAX_NAMED)]
+
+    @field_validator("quantities")
+    @classmethod
+    def _in_range(cls, quantities: dict[str, list[float]]) -> dict[str, list[float]]:
+        for name, table in quantities.items():
+            lo, hi = QUANTITY_RANGES[name]
+            bad = [x for x in table if not lo <= x <= hi]
+            if bad:
+                raise ValueError(f"quantity {name!r} must lie in [{lo:g}, {hi:g}], got {bad[0]:g}")
+        return quantities
 
     @model_validator(mode="after")
     def _check(self) -> IssueConfig:
@@ -80,9 +117,12 @@ class MemberConfig(Strict):
     """One member of a negotiating team (a Mesa agent)."""
 
     title: str = ""
-    influence: Pos
-    pressure_sensitivity: Finite = 0.0
-    weights: dict[str, NonNeg]
+    # base influence, a share of the team's say (normalised over members): (0, 1]
+    influence: positive(1.0)
+    # π ∝ π⁰·exp(σ·P) with the team's pressure P ≤ 10 (ten pressures, weights ≤ 1): |σ| ≤ 10
+    # keeps exp() finite and already shifts the say by e^10 per unit of pressure
+    pressure_sensitivity: SignedResponse = 0.0
+    weights: dict[str, Unit]
     strategy: StrategyConfig
 
 
@@ -90,7 +130,8 @@ class ReservationConfig(Strict):
     """Reservation value = base − Σ coefficient × pressure (pressures in [0, 1])."""
 
     base: Unit
-    coefficients: dict[str, Finite] = Field(default_factory=dict)
+    # r is clipped to [0, 1]: beyond ±10 a tenth of a pressure spans the whole range
+    coefficients: dict[str, SignedResponse] = Field(default_factory=dict)
 
     _known = field_validator("coefficients")(_known_pressures)
 
@@ -108,8 +149,9 @@ class TeamConfig(Strict):
     patience: Discount
     reservation: ReservationConfig
     leads: LeadsConfig
-    members: dict[str, MemberConfig]
-    pressure_weights: dict[str, NonNeg] = Field(default_factory=dict)
+    members: Annotated[dict[str, MemberConfig], Field(max_length=MAX_NAMED)]
+    # pressures are in [0, 1]: a weight above 1 counts one pressure more than fully
+    pressure_weights: dict[str, Unit] = Field(default_factory=dict)
 
     _known = field_validator("pressure_weights")(_known_pressures)
 
@@ -126,10 +168,12 @@ class RatifierConfig(Strict):
 
     side: Side
     values: str
-    weights: dict[str, NonNeg]
+    weights: dict[str, Unit]
     base: Unit = 0.5  # assumption: an undecided body when no base is given
     base_indicator: str | None = None
-    sensitivity: NonNeg = 1.0  # support moves one for one with the weighted value gain
+    # support moves one for one with the weighted value gain (in [−1, 1]); beyond 10 a body's
+    # support is a switch on the smallest gain
+    sensitivity: Response = 1.0
     threshold: Unit
 
     @field_validator("base_indicator")
@@ -147,6 +191,6 @@ class ProtocolConfig(Strict):
     first_mover: Side = "us"
     alternate_first_mover: bool = True
     allow_interim: bool = True
-    min_issues_in_deal: Annotated[int, Field(ge=1)] = 1
+    min_issues_in_deal: Annotated[int, Field(ge=1, le=MAX_ISSUES)] = 1
     goodwill_credit: Unit = 0.0
     talks_window_weeks: Annotated[int, Field(ge=0, le=MAX_TALKS_WINDOW_WEEKS)] = 2

@@ -1,4 +1,8 @@
-"""Config schema of the world: trade, soybeans, growth, central banks, farmers, gestures."""
+"""Config schema of the world: trade, soybeans, growth, central banks, farmers, gestures.
+
+Every coefficient is bounded to the range in which it has an economic meaning and the weekly
+updates (``sim/world.py``, ``agents/``) stay finite; each bound says why.
+"""
 
 from __future__ import annotations
 
@@ -9,78 +13,134 @@ from tradetalks.sim.config_base import (
     PERCENT_MAX,
     RRR_MAX,
     WEEKS_PER_YEAR,
-    Finite,
-    NonNeg,
     Percent,
-    Pos,
     Probability,
     Rate,
+    Response,
+    SignedResponse,
     Strict,
     Unit,
     Weeks,
+    between,
+    positive,
 )
 
 MAX_FARMERS = 400_000  # about 300,000 US soybean farms (USDA census), with room to spare
 MAX_NEIGHBOURS = 50  # small-world degree: beyond this the graph is no longer sparse
+# farmers × neighbours: the graph and the per-farm agents take about 1.7 GB at the maximum
+# count with the baseline's six neighbours; denser or larger populations are not runnable
+MAX_FARMER_LINKS = MAX_FARMERS * 6
+
+# Trade: US goods imports from the world were about $2,400bn in 2017 (US Census); a bilateral
+# flow beyond $5,000bn is a typo, one below $1bn leaves the trade war nothing to act on.
+TradeFlow = between(1.0, 5000.0)
+# Import elasticities: estimates run from about 1 to 10 (Fajgelbaum et al. 2020; the soybean
+# calibration is 6.3); beyond 20 they have no empirical meaning, and price ratio^(−ε)
+# overflows the trade equation
+Elasticity = between(0.0, 20.0)
+# Soybean exports to China: $12.2bn in 2017 (facts); at least $0.1bn (a share of it is
+# divided by it), at most China's imports of all US goods
+SoyExports = between(0.1, 200.0)
+GoodwillPurchase = between(0.0, 200.0)  # a gesture's purchases: at most all US exports
+Price = positive(100.0)  # $/bushel: soybeans have traded between $5 and $18 since 2000 (USDA)
+PriceFlex = between(0.0, 5.0)  # price ∝ share^flex (calibrated 0.12): beyond 5 it is a switch
+# Growth, % a year: China's fastest year since 1978 was 15%, the US's worst quarter −31%
+# annualised (2020 Q2); ±30 bounds both
+GROWTH_MAX = 30.0
+Growth = between(-GROWTH_MAX, GROWTH_MAX)
+Potential = positive(GROWTH_MAX)
+GrowthEffect = between(0.0, GROWTH_MAX)  # pp of growth per unit of an index or per pp of rate
+GrowthShock = between(0.0, 5.0)  # weekly sd, pp: 5 already gives quarterly swings beyond 2020's
+ShortfallScale = between(0.1, GROWTH_MAX)  # pp shortfall that is full pressure (a divisor)
+ThreatScale = between(0.1, PERCENT_MAX)  # pp of pending hikes that is a full threat (a divisor)
+FedStep = positive(2.0)  # pp a meeting: the largest move since 1990 was 1pp (March 2020)
+# CNY/USD: the yuan has traded between 1.5 (1980) and 8.7 (1994) per dollar; [1, 20] catches
+# a slipped digit and keeps the tariff-offset and price equations finite
+CNY_MIN, CNY_MAX = 1.0, 20.0
+Yuan = between(CNY_MIN, CNY_MAX)
+YuanShock = between(0.0, 0.5)  # weekly sd: the August 2015 devaluation moved it about 0.2
+PledgeMargin = between(0.0, 1.0)  # yuan under the line: more is a revaluation, not a pledge
+Rrr = between(0.0, RRR_MAX)
+# Farmers: relative size is lognormal (only ratios matter): a log-mean beyond ±10 or a log-sd
+# beyond 3 puts the largest of 400,000 farms e^15 times above the median
+SizeLogMean = between(-10.0, 10.0)
+SizeLogSd = between(0.0, 3.0)
+# beta shapes: below 0.1 draws pile up at exactly 0 or 1 (no farm grows soybeans, aid shares
+# are 0/0); above 100 the distribution is a point
+BetaShape = between(0.1, 100.0)
+# log-odds: ±10 is approval of 0.005% or 99.995%
+LogOdds = between(-10.0, 10.0)
+LogOddsSd = between(0.0, 10.0)
+# the revenue aid is divided by: US soybean revenue is about $40bn a year, all US farm cash
+# receipts about $400bn (USDA)
+FarmRevenue = between(1.0, 1000.0)
+# approval responds in log-odds per unit of welfare or talks signal: beyond 50 it is a switch
+LogOddsResponse = between(0.0, 50.0)
+# the postponement logit: a bias beyond ±50 makes every decision certain; a weight may be
+# large (thousands forbid every postponement); the cross-check in config_schema.py keeps the
+# logit where exp() is finite
+PostponeBias = between(-50.0, 50.0)
+POSTPONE_WEIGHT_MAX = 10_000.0
+PostponeWeight = between(0.0, POSTPONE_WEIGHT_MAX)
 
 
 class TradeConfig(Strict):
     """Bilateral trade and tariffs."""
 
-    us_imports_base_bn: Pos
-    cn_imports_base_bn: Pos
+    us_imports_base_bn: TradeFlow
+    cn_imports_base_bn: TradeFlow
     us_tariff_start: Percent
     cn_tariff_start: Percent
     us_tariff_base: Percent
     cn_tariff_base: Percent
-    tariff_ceiling: Annotated[float, Field(gt=0, le=PERCENT_MAX, allow_inf_nan=False)]
-    us_import_elasticity: NonNeg
-    cn_import_elasticity: NonNeg
+    tariff_ceiling: positive(PERCENT_MAX)
+    us_import_elasticity: Elasticity
+    cn_import_elasticity: Elasticity
     fx_passthrough: Unit
 
 
 class SoybeanConfig(Strict):
     """US soybean exports to China and the soybean price."""
 
-    exports_normal_bn: Pos
+    exports_normal_bn: SoyExports
     soy_tariff_start: Percent
     soy_tariff_mfn: Percent
-    elasticity: NonNeg
-    price_normal: Pos
-    price_flex: NonNeg
+    elasticity: Elasticity
+    price_normal: Price
+    price_flex: PriceFlex
     purchase_soy_share: Unit
     purchase_ramp_weeks: Annotated[int, Field(ge=1, le=2 * WEEKS_PER_YEAR)]
-    goodwill_purchase_bn: NonNeg
+    goodwill_purchase_bn: GoodwillPurchase
     goodwill_decay: Unit
 
 
 class GrowthConfig(Strict):
     """Reduced-form growth of both economies (annualised %)."""
 
-    us_potential: Pos
-    cn_potential: Pos
-    us_start: Finite
-    cn_start: Finite
+    us_potential: Potential
+    cn_potential: Potential
+    us_start: Growth
+    cn_start: Growth
     adjustment: Unit
-    us_tariff_drag: NonNeg
-    us_uncertainty_drag: NonNeg
-    us_rate_effect: NonNeg
-    cn_export_drag: NonNeg
-    cn_huawei_drag: NonNeg
-    cn_uncertainty_drag: NonNeg
-    cn_rrr_effect: NonNeg
-    shock_sd: NonNeg
-    shortfall_scale: Pos
+    us_tariff_drag: GrowthEffect
+    us_uncertainty_drag: GrowthEffect
+    us_rate_effect: GrowthEffect
+    cn_export_drag: GrowthEffect
+    cn_huawei_drag: GrowthEffect
+    cn_uncertainty_drag: GrowthEffect
+    cn_rrr_effect: GrowthEffect
+    shock_sd: GrowthShock
+    shortfall_scale: ShortfallScale
 
 
 class UncertaintyConfig(Strict):
-    """Trade-policy uncertainty index in [0, 1]."""
+    """Trade-policy uncertainty index in [0, 1] (its weights are parts of that index)."""
 
     start: Unit
     base: Unit
-    threat_weight: NonNeg
-    threat_scale_pp: Pos
-    no_deal_weight: NonNeg
+    threat_weight: Unit
+    threat_scale_pp: ThreatScale
+    no_deal_weight: Unit
     escalation_jump: Unit
     deal_relief: Unit
     adjustment: Unit
@@ -91,9 +151,9 @@ class FedConfig(Strict):
 
     rate_start: Rate
     neutral: Rate
-    growth_response: NonNeg
-    uncertainty_response: NonNeg
-    step: Pos
+    growth_response: Response  # pp of rate per pp of growth gap: Taylor's 0.5
+    uncertainty_response: Response  # pp of rate per unit of uncertainty
+    step: FedStep
     lower_bound: Rate
     upper_bound: Rate
 
@@ -101,20 +161,20 @@ class FedConfig(Strict):
 class PBoCConfig(Strict):
     """The People's Bank of China: managed CNY/USD, threshold, label, reserve ratio."""
 
-    cny_start: Pos
-    cny_anchor: Pos
+    cny_start: Yuan
+    cny_anchor: Yuan
     tariff_offset: Unit
     adjustment: Unit
-    shock_sd: NonNeg
-    threshold: Pos
-    pledge_margin: NonNeg
+    shock_sd: YuanShock
+    threshold: Yuan
+    pledge_margin: PledgeMargin
     designation_weeks: Weeks
     lift_weeks: Weeks
     lift_probability: Probability
     manipulator_start: bool
-    rrr_start: Annotated[float, Field(ge=0, le=RRR_MAX, allow_inf_nan=False)]
-    rrr_cut: NonNeg
-    rrr_floor: Annotated[float, Field(ge=0, le=RRR_MAX, allow_inf_nan=False)]
+    rrr_start: Rrr
+    rrr_cut: Rrr
+    rrr_floor: Rrr
     rrr_trigger_shortfall: Unit
 
 
@@ -136,19 +196,19 @@ class FarmerConfig(Strict):
 
     count: Annotated[int, Field(ge=2, le=MAX_FARMERS)]
     network: NetworkConfig
-    size_log_mean: Finite
-    size_log_sd: NonNeg
-    soy_share_alpha: Pos
-    soy_share_beta: Pos
-    debt_alpha: Pos
-    debt_beta: Pos
-    leaning_mean: Finite
-    leaning_sd: NonNeg
-    revenue_total_bn: Pos
+    size_log_mean: SizeLogMean
+    size_log_sd: SizeLogSd
+    soy_share_alpha: BetaShape
+    soy_share_beta: BetaShape
+    debt_alpha: BetaShape
+    debt_beta: BetaShape
+    leaning_mean: LogOdds
+    leaning_sd: LogOddsSd
+    revenue_total_bn: FarmRevenue
     aid_soy_share: Unit
-    debt_amplification: NonNeg
-    welfare_response: NonNeg
-    talks_response: NonNeg
+    debt_amplification: Response  # distress = shortfall·(1 + a·debt), clipped to 1
+    welfare_response: LogOddsResponse
+    talks_response: LogOddsResponse
     talks_signal_decay: Unit
     own_adjustment: Unit
     social_adjustment: Unit
@@ -157,21 +217,22 @@ class FarmerConfig(Strict):
 class GesturesConfig(Strict):
     """Postponements of tariff actions as goodwill, and reciprocity."""
 
-    postpone_bias: Finite
-    postpone_talks_weight: NonNeg
-    postpone_pressure_weight: NonNeg
-    audience_cost_weight: NonNeg
+    postpone_bias: PostponeBias
+    postpone_talks_weight: PostponeWeight
+    postpone_pressure_weight: PostponeWeight
+    audience_cost_weight: PostponeWeight
     reciprocate_probability: Probability
-    talks_signal_gesture: Finite
-    talks_signal_escalation: Finite
-    talks_signal_deal: Finite
+    # talks-signal steps, in the farmers' log-odds units
+    talks_signal_gesture: SignedResponse
+    talks_signal_escalation: SignedResponse
+    talks_signal_deal: SignedResponse
 
 
 class PoliticsConfig(Strict):
     """Political incidents (e.g. Hong Kong, the NBA tweet in Oct 2019) that harden one side."""
 
     incident_probability: Probability
-    incident_hardening: NonNeg
+    incident_hardening: Unit  # aspiration added, in utility units (utilities are in [0, 1])
 
 
 class WorldConfig(Strict):

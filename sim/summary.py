@@ -2,8 +2,10 @@
 
 The summary holds only plain JSON types (dict, list, str, int, float, bool, None) by
 construction: ``plain`` converts the records' read-only mappings, tuples and numpy scalars
-and refuses anything else.  The model is typed by the ``FinishedRun`` protocol below, so
-this module does not import ``sim.model``.
+and refuses anything else.  It holds no NaN or infinity either: a run whose world ended in a
+non-finite state raises ``ModelStateError`` naming the indicators and the config keys that
+drove them, and so does any other non-finite number that reaches the summary.  The model
+is typed by the ``FinishedRun`` protocol below, so this module does not import ``sim.model``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from tradetalks.sim.analysis import concession_profile, issue_concessions
+from tradetalks.sim.config import ModelStateError
 from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation
 from tradetalks.sim.world import World
@@ -138,6 +141,17 @@ def plain(value: Any) -> JsonValue:
     raise TypeError(f"{type(value).__name__} is not a JSON type: {value!r}")
 
 
+def non_finite_paths(value: JsonValue, path: str = "") -> list[str]:
+    """Dotted paths of every NaN or infinite number in a plain summary."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in non_finite_paths(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in non_finite_paths(v, f"{path}[{i}]")]
+    return []
+
+
 def _r(x: float) -> float:
     return round(float(x), DIGITS)
 
@@ -201,6 +215,7 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     ``concessions`` says, per side, how far and from which week it lowered its own offers,
     and ``deal_concessions`` what each side gave up issue by issue against the status quo.
     """
+    model.world.check_finite()
     neg = model.negotiation
     deals = neg.deals
     outcome = _outcome(model)
@@ -226,4 +241,8 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
         "incidents": len(model.incidents),
         "final": _final(model.world),
     }
-    return {key: plain(value) for key, value in summary.items()}
+    out = {key: plain(value) for key, value in summary.items()}
+    bad = non_finite_paths(out, "summary")
+    if bad:
+        raise ModelStateError([(p, "is not a finite number") for p in bad])
+    return out

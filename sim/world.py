@@ -8,11 +8,55 @@ write this state; all coefficients come from ``WorldConfig`` (see configs/baseli
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
-from tradetalks.sim.config import WorldConfig
+from tradetalks.sim.config import ModelStateError, WorldConfig
 from tradetalks.sim.indicators import PRESSURES
+
+_TARIFF_ACTIONS = "calendar.tariff_actions"
+_TRADE = ("world.trade", "world.pboc.cny_start", "world.pboc.cny_anchor", "world.pboc.shock_sd")
+# The config keys that drive each indicator of ``WorldState`` (``issues.*.quantities.X``: the
+# quantity X of any issue's levels), named when an indicator is not finite after a run.
+STATE_SOURCES: dict[str, tuple[str, ...]] = {
+    "us_tariff_avg": (
+        "world.trade.us_tariff_start",
+        _TARIFF_ACTIONS,
+        "issues.*.quantities.us_tariff_avg",
+    ),
+    "cn_tariff_avg": (
+        "world.trade.cn_tariff_start",
+        _TARIFF_ACTIONS,
+        "issues.*.quantities.cn_tariff_avg",
+    ),
+    "soy_tariff": (
+        "world.soybeans.soy_tariff_start",
+        _TARIFF_ACTIONS,
+        "issues.*.quantities.soy_tariff",
+    ),
+    "us_threat_pp": (_TARIFF_ACTIONS, "issues.*.quantities.us_threat_pp"),
+    "cn_threat_pp": (_TARIFF_ACTIONS, "issues.*.quantities.cn_threat_pp"),
+    "us_imports_bn": (*_TRADE, "world.trade.us_import_elasticity"),
+    "cn_imports_bn": (*_TRADE, "world.trade.cn_import_elasticity"),
+    "soybean_exports_bn": ("world.soybeans", "issues.*.quantities.ag_extra_bn"),
+    "soybean_price": ("world.soybeans.price_normal", "world.soybeans.price_flex"),
+    "ag_commitment_bn": ("issues.*.quantities.ag_extra_bn",),
+    "goodwill_purchases_bn": ("world.soybeans.goodwill_purchase_bn", "world.gestures"),
+    "us_growth": ("world.growth", "world.fed"),
+    "cn_growth": ("world.growth", "world.pboc.rrr_start", "world.pboc.rrr_cut"),
+    "trade_uncertainty": ("world.uncertainty",),
+    "fed_rate": ("world.fed", "world.growth"),
+    "cny_usd": ("world.pboc",),
+    "rrr": ("world.pboc.rrr_start", "world.pboc.rrr_cut", "world.pboc.rrr_floor"),
+    "huawei_status": ("world.huawei.status_start", "issues.*.quantities.huawei_status"),
+    "currency_pledge": ("issues.*.quantities.currency_pledge",),
+    "ip_reform": ("issues.*.quantities.ip_reform",),
+    "fentanyl_enforcement": ("issues.*.quantities.fentanyl_enforcement",),
+    "farm_income_index": ("world.farmers", "world.soybeans", "calendar.farm_aid"),
+    "farm_approval": ("world.farmers", "world.gestures"),
+    "farm_distress": ("world.farmers", "world.soybeans"),
+    "farm_aid_paid_bn": ("calendar.farm_aid", "world.farmers.aid_soy_share"),
+}
 
 
 @dataclass
@@ -169,6 +213,32 @@ class World:
         st.deal_in_force = True
         st.trade_uncertainty *= 1 - self.cfg.uncertainty.deal_relief
         return ended
+
+    # ------------------------------------------------------------------ checks
+    def non_finite(self) -> dict[str, float]:
+        """Every numeric indicator of the state that is NaN or infinite, by name."""
+        out = {}
+        for f in fields(self.state):
+            value = getattr(self.state, f.name)
+            if isinstance(value, float | int | np.number) and not math.isfinite(value):
+                out[f.name] = float(value)
+        out.update({k: v for k, v in self.state.extra.items() if not math.isfinite(v)})
+        return out
+
+    def check_finite(self) -> None:
+        """Raise ``ModelStateError`` naming every non-finite indicator and its config keys."""
+        bad = self.non_finite()
+        if bad:
+            raise ModelStateError(
+                [
+                    (
+                        f"indicator {name}",
+                        f"is {value} after the run; driven by "
+                        + ", ".join(STATE_SOURCES.get(name, ("world",))),
+                    )
+                    for name, value in bad.items()
+                ]
+            )
 
     # ------------------------------------------------------------------ pressures
     def pressures(self) -> dict[str, float]:

@@ -193,9 +193,9 @@ def test_hostile_set_values(tmp_path_factory, path, value):
 
 @pytest.fixture(scope="module")
 def small_base(tmp_path_factory) -> Path:
-    """The baseline cut to 2 weeks and 30 farmers: valid fuzzed sweeps finish quickly."""
+    """The baseline with 30 farmers (the sweep runs it for 2 weeks): valid mutants run fast."""
     path = tmp_path_factory.mktemp("base") / "small.toml"
-    small = {"extends": str(BASELINE), "run": {"weeks": 2}, "world": {"farmers": {"count": 30}}}
+    small = {"extends": str(BASELINE), "world": {"farmers": {"count": 30}}}
     path.write_text(tomli_w.dumps(small))
     return path
 
@@ -206,7 +206,10 @@ TINY_SWEEP = {
     "root_seed": 1,
     "replicates": 1,
     "sampler": {"kind": "grid"},
-    "parameters": [{"name": "p", "path": "teams.us.patience", "values": [0.99]}],
+    "parameters": [
+        {"name": "weeks", "path": "run.weeks", "values": [2]},
+        {"name": "p", "path": "teams.us.patience", "values": [0.99]},
+    ],
     "outcomes": {"keep": ["deal", "deal_week"]},
 }
 

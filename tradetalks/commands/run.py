@@ -11,7 +11,7 @@ import typer
 
 from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app, load_scenario, readable
 from tradetalks.outdir import OutputDir, OutputError
-from tradetalks.sim.config import Config, to_toml
+from tradetalks.sim.config import Config, ConfigError, to_toml
 
 if TYPE_CHECKING:
     from tradetalks.sim.model import TradeTalksModel
@@ -52,6 +52,9 @@ def run(
     except OutputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT if exc.bad_input else EXIT_ENVIRONMENT) from None
+    except ConfigError as exc:  # ModelStateError: the run ended in a non-finite state
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     finally:
         if target is not None:
             target.abort()

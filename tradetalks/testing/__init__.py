@@ -10,7 +10,9 @@ Shipped with the package so that users can property-test their own variants::
 
 Every config drawn here validates; draws vary payoffs (weights, per-level values,
 reservations, patience), strategies, thresholds and world coefficients around a base
-scenario, with few farmers and weeks so that a model run stays quick.
+scenario, with few farmers and weeks so that a model run stays quick.  Every range drawn lies
+inside the schema's bounds (``sim/config_base.py`` and the section modules), e.g. exponents
+in [0.1, 5] within (0, 100], patience in [0.9, 1] within (0, 1], influence in [0.05, 1].
 """
 
 from __future__ import annotations
