@@ -102,7 +102,7 @@ class SerialTimer:
         design = build_design(sw)
         n_runs = len(design) * sw.spec.replicates
         self.ctx = Context(
-            model=sw.spec.model,
+            model=sw.model,
             base_raw=sw.base_raw,
             targets={p.name: p.targets for p in sw.parameters},
             outcomes=tuple(sw.outcome_types),

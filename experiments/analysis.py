@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 from tradetalks.experiments import plots
 from tradetalks.experiments import sensitivity as sa
+from tradetalks.experiments.manifest import DESIGN_FILE
 from tradetalks.experiments.outcomes import column_name
 from tradetalks.experiments.seeds import design_seed
 from tradetalks.experiments.sweepdata import AnalysisError, SweepData, quote
-from tradetalks.experiments.sweepspec import DEFAULT_BINS
 
 ANALYSIS_DIR = "analysis"
 INTEGER_TYPES = ("BIGINT", "INTEGER")  # DuckDB column types plotted one bar per value
@@ -54,15 +54,15 @@ def _overview(d: SweepData) -> bytes:
     deal_week = "deal_week" in d.outcomes
     cols, rows = d.sql(
         "SELECT count(*) AS runs, count(*) FILTER (WHERE status = 'ok') AS ok, "
-        "count(*) FILTER (WHERE status <> 'ok') AS failed, "
-        f"{d.manifest['runs']} AS planned"
+        "count(*) FILTER (WHERE status <> 'ok') AS failed, $planned AS planned"
         + (f", {DEAL_SHARE} AS deal_rate" if "deal" in d.outcomes else "")
         + (
             ", avg(deal_week) AS mean_deal_week, median(deal_week) AS median_deal_week"
             if deal_week
             else ""
         )
-        + " FROM runs"
+        + " FROM runs",
+        {"planned": d.m.runs},
     )
     return _csv(cols, rows)
 
@@ -114,7 +114,7 @@ def _sample_means(d: SweepData, col: str) -> np.ndarray:
         f"SELECT sample_id, {d.mean_expr(col)} FROM runs WHERE status = 'ok' "
         "GROUP BY sample_id ORDER BY sample_id"
     )
-    y = np.full(int(d.manifest["design"]["samples"]), np.nan)
+    y = np.full(d.m.design.samples, np.nan)
     for sid, v in rows:
         if v is not None:
             y[sid] = v
@@ -123,22 +123,31 @@ def _sample_means(d: SweepData, col: str) -> np.ndarray:
 
 def _design_matrix(d: SweepData, names: list[str]) -> np.ndarray:
     """The design in problem space, a column per parameter (as SALib drew it)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    design = pq.read_table(d.root / d.manifest["design"]["file"])
-    return np.column_stack([design.column(f"raw__{n}").to_numpy() for n in names])
+    cols = [f"raw__{n}" for n in names]
+    try:
+        design = pq.read_table(d.root / DESIGN_FILE, columns=cols)
+        x = np.column_stack([design.column(c).to_numpy() for c in cols]).astype(float)
+    except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
+        raise AnalysisError(f"{d.root / DESIGN_FILE} cannot be read: {exc}") from None
+    if x.shape[0] != d.m.design.samples:
+        raise AnalysisError(f"{d.root / DESIGN_FILE} does not hold the sweep's design")
+    return x
 
 
 def sensitivity(
     d: SweepData, log: Callable[[str], None]
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """SALib Sobol (S1, ST) or Morris (mu*, sigma) indices per outcome, if the design has them."""
-    kind = d.sampler["kind"]
-    if kind not in sa.DESIGNS:
+    kind = d.sampler.kind
+    if kind not in sa.DESIGNS or d.m.design.problem is None:
         return {}, []
-    problem = d.manifest["design"]["problem"]
-    wanted = [column_name(c) for c in d.manifest["analysis"].get("sensitivity") or []]
-    seed = design_seed(int(d.manifest["root_seed"]))
+    problem = d.m.design.problem.model_dump()
+    problem["bounds"] = [list(b) for b in problem["bounds"]]
+    wanted = [column_name(c) for c in d.m.analysis.sensitivity or []]
+    seed = design_seed(d.m.root_seed)
     x = _design_matrix(d, problem["names"]) if kind == "morris" else None
     results: list[dict[str, Any]] = []
     for col in wanted or d.numeric_outcomes():
@@ -150,9 +159,9 @@ def sensitivity(
         if why is not None:
             log(f"sensitivity: {col!r} {why}; skipped")
         elif x is None:
-            results += sa.sobol_rows(col, problem, y, d.sampler["second_order"], seed)
+            results += sa.sobol_rows(col, problem, y, d.sampler.second_order, seed)
         else:
-            results += sa.morris_rows(col, problem, x, y, d.sampler["levels"], seed)
+            results += sa.morris_rows(col, problem, x, y, d.sampler.levels, seed)
     if not results:
         return {}, []
     cols = list(results[0])
@@ -217,9 +226,12 @@ def _distribution(d: SweepData, c: str) -> plots.Distribution:
     return plots.Distribution(c, kind, counts=counts)
 
 
-def _deal_weeks(d: SweepData, where: str = "TRUE") -> np.ndarray:
-    """First deal week of each finished run matching ``where`` (SQL), ``inf`` if none."""
-    _, rows = d.sql(f"SELECT deal_week FROM runs WHERE status = 'ok' AND {where}")
+def _deal_weeks(
+    d: SweepData, where: str = "TRUE", params: dict[str, Any] | None = None
+) -> np.ndarray:
+    """First deal week of each finished run matching ``where`` (SQL with named ``params``),
+    ``inf`` if none."""
+    _, rows = d.sql(f"SELECT deal_week FROM runs WHERE status = 'ok' AND {where}", params)
     return np.array([np.inf if r[0] is None else r[0] for r in rows], dtype=float)
 
 
@@ -228,7 +240,7 @@ def _time_to_deal(d: SweepData, group: str | None, bins: int) -> bytes:
     if group is not None:
         expr, _, labels = d.axis(group, bins)
         for i, lab in enumerate(labels):
-            weeks = _deal_weeks(d, f"({expr}) = {i}")
+            weeks = _deal_weeks(d, f"({expr}) = $group_level", {"group_level": i})
             if weeks.size:
                 groups[f"{group} = {lab}"] = weeks
     return plots.time_to_deal(_deal_weeks(d), groups, d.horizon, d.subtitle)
@@ -298,7 +310,7 @@ def _write_dir(target: Path, files: dict[str, bytes]) -> None:
 
 def _axes(d: SweepData, x: str | None, y: str | None) -> tuple[str | None, str | None]:
     """The heatmap's parameters: as asked, else the sweep file's, else the first two."""
-    default = d.manifest.get("analysis", {}).get("heatmap") or d.params[:2]
+    default = d.m.analysis.heatmap or d.params[:2]
     x = x or (default[0] if default else None)
     y = y or (default[1] if len(default) > 1 else None)
     for opt, v in (("--x", x), ("--y", y)):
@@ -318,16 +330,25 @@ def analyze_sweep(
     log: Callable[[str], None] = print,
 ) -> list[Path]:
     """Write tables, plots and indices under ``DIR/analysis/``; return the files written."""
+    import matplotlib
+
     d = SweepData(Path(directory))
-    bins = int(d.manifest.get("analysis", {}).get("bins", DEFAULT_BINS))
+    bins = d.m.analysis.bins
     x, y = _axes(d, x, y)
-    _, ((done, planned),) = d.sql(f"SELECT count(*), {d.manifest['runs']} FROM runs")
-    if done < planned:
-        log(f"note: the sweep is unfinished ({done} of {planned} runs); analysing those")
+    _, ((done,),) = d.sql("SELECT count(*) FROM runs")
+    if done < d.m.runs:
+        log(f"note: the sweep is unfinished ({done} of {d.m.runs} runs); analysing those")
+    if d.uncommitted:
+        log(
+            f"note: {len(d.uncommitted)} batch(es) were written but never committed (killed?); "
+            "left out: resume the sweep to run them"
+        )
     files = tables(d, bins)
     sens_files, indices = sensitivity(d, log)
     files.update(sens_files)
-    files.update(plot_files(d, x, y, bins, indices))
+    # labels come from the data: draw them as text, never as matplotlib math ("$...$")
+    with matplotlib.rc_context({"text.parse_math": False}):
+        files.update(plot_files(d, x, y, bins, indices))
     target = d.root / ANALYSIS_DIR
     _write_dir(target, files)
     return [target / name for name in sorted(files)]

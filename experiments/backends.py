@@ -1,4 +1,5 @@
-"""Where batches run: a local process pool (default) or a Dask distributed cluster.
+"""Where batches run: a local process pool (default) or a Dask distributed cluster
+(``experiments.daskbackend``).
 
 Both backends take an iterator of tasks and yield finished batches in completion order,
 keeping only a bounded window of tasks in flight (so memory stays flat however many runs
@@ -12,13 +13,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import uuid
 import warnings
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from tradetalks.experiments.worker import (
     BatchResult,
@@ -27,14 +26,12 @@ from tradetalks.experiments.worker import (
     empty_series,
     failed_row,
     init_worker,
-    run_task,
     run_task_local,
 )
 from tradetalks.sim.issues import OutcomeSpace
 
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: keeps workers busy, memory bounded
 MAX_ATTEMPTS = 3  # a task whose worker dies this many times is recorded as failed
-DASK_RETRIES = 2  # extra attempts Dask gives a task that raised (transient errors)
 FORKSERVER_PRELOAD = [
     "tradetalks.experiments.worker",
     "tradetalks.sim.model",
@@ -57,7 +54,8 @@ def start_method() -> str:
     return "fork" if threading.active_count() == 1 else "forkserver"
 
 
-def _failed_batch(ctx: Context, task: Task, error: str) -> BatchResult:
+def failed_batch(ctx: Context, task: Task, error: str) -> BatchResult:
+    """A batch whose runs are all recorded as failed with ``error``."""
     rows = [failed_row(ctx, run, error) for run in task.runs]
     return BatchResult(task.batch_id, rows, empty_series(ctx))
 
@@ -190,85 +188,6 @@ class LocalBackend:
             attempts[task.batch_id] += 1
             if attempts[task.batch_id] >= MAX_ATTEMPTS:
                 error = f"worker process died {MAX_ATTEMPTS} times running this batch"
-                yield _failed_batch(self.context, task, error)
+                yield failed_batch(self.context, task, error)
             else:
                 retry.append(task)
-
-
-class DaskBackend:
-    """Dask distributed: a LocalCluster on 127.0.0.1, or an existing scheduler."""
-
-    name = "dask"
-
-    def __init__(
-        self, context: Context, workers: int | None = None, scheduler: str | None = None
-    ) -> None:
-        self.context = context
-        self.requested = workers
-        self.scheduler = scheduler
-        self.token = uuid.uuid4().hex  # task keys unique on a shared scheduler
-        self.cluster: Any = None
-        self.client: Any = None
-        self.workers = workers or default_workers()
-        self.window = self.workers * IN_FLIGHT_PER_WORKER
-
-    def __enter__(self) -> DaskBackend:
-        from distributed import Client, LocalCluster
-
-        if self.scheduler:
-            self.client = Client(self.scheduler)
-            if self.requested is None:
-                self.workers = max(1, sum(self.client.nthreads().values()))
-        else:
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-            )
-            self.client = Client(self.cluster)
-        self.window = self.workers * IN_FLIGHT_PER_WORKER
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-    def map(self, tasks: Iterable[Task]) -> Iterator[BatchResult]:
-        """Run tasks on the cluster; yield each finished batch."""
-        from distributed import wait as dwait
-
-        it = iter(tasks)
-        pending: dict[Any, Task] = {}
-        try:
-            while True:
-                while len(pending) < self.window:
-                    task = next(it, None)
-                    if task is None:
-                        break
-                    fut = self.client.submit(
-                        run_task,
-                        self.context,
-                        task,
-                        pure=False,
-                        retries=DASK_RETRIES,
-                        key=f"tradetalks-{self.token}-batch-{task.batch_id}",
-                    )
-                    pending[fut] = task
-                if not pending:
-                    return
-                done = dwait(list(pending), return_when="FIRST_COMPLETED").done
-                for fut in done:
-                    task = pending.pop(fut)
-                    if fut.status == "finished":
-                        yield fut.result()
-                    else:  # KilledWorker (lost too often) or an error outside the runs
-                        exc = fut.exception()
-                        yield _failed_batch(self.context, task, f"{type(exc).__name__}: {exc}")
-                    fut.release()
-        finally:
-            for fut in pending:
-                fut.cancel()

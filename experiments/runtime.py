@@ -12,9 +12,12 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib
+import importlib.metadata
 import inspect
 import os
+import re
 import sys
+from functools import reduce
 from typing import Any
 
 BLAS_THREADS = 1  # one process per core; see the module docstring
@@ -24,22 +27,59 @@ M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 _BLAS_LIMITED = False
 _PREPARED = False
+DEFAULT_MODEL = "tradetalks.sim.model:TradeTalksModel"
+MODEL_ENTRY_POINTS = "tradetalks.models"  # entry-point group of installed model classes
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+MODEL_RE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")  # package.module:Class
+
+
+class ModelError(Exception):
+    """The model named on the command line cannot be used (bad input: exit 2)."""
 
 
 def import_model(spec: str) -> type:
-    """Import a model class from ``module:Class`` (the sweep file's ``model`` key)."""
-    module, _, cls = spec.partition(":")
-    if not module or not cls:
-        raise ValueError("expected 'module:Class'")
-    obj = getattr(importlib.import_module(module), cls)
+    """Import a model class from ``package.module:Class`` (resolved by ``resolve_model``)."""
+    if not MODEL_RE.match(spec):
+        raise ValueError(f"expected package.module:Class, not {spec!r}")
+    module, _, attrs = spec.partition(":")
+    obj = reduce(getattr, attrs.split("."), importlib.import_module(module))
     if not isinstance(obj, type):
         raise ValueError(f"{spec} is not a class")
     return obj
 
 
+def _entry_point(name: str) -> str:
+    """The ``package.module:Class`` of an installed model (entry point ``name``)."""
+    found = importlib.metadata.entry_points(group=MODEL_ENTRY_POINTS, name=name)
+    for ep in found:
+        return ep.value.replace(" ", "")
+    known = sorted(ep.name for ep in importlib.metadata.entry_points(group=MODEL_ENTRY_POINTS))
+    raise ModelError(
+        f"--model {name!r}: no installed model has that name (entry points of group "
+        f"{MODEL_ENTRY_POINTS!r}: {', '.join(known) or 'none'}); or give package.module:Class"
+    )
+
+
+def resolve_model(flag: str | None) -> tuple[str, type]:
+    """The model of a sweep as (``package.module:Class``, class): the built-in model, the
+    class a ``--model package.module:Class`` names, or an installed model by entry-point
+    name.  Only the command line chooses it: sweep files are data and cannot."""
+    spec = DEFAULT_MODEL if flag is None else flag.strip()
+    if ":" not in spec:
+        spec = _entry_point(spec)
+    if not MODEL_RE.match(spec):
+        raise ModelError(
+            f"--model expects package.module:Class or the name of an installed model, not {flag!r}"
+        )
+    try:
+        return spec, import_model(spec)
+    except (Exception, SystemExit) as exc:  # an import runs the module's own code
+        raise ModelError(f"--model {flag}: cannot import {spec}: {exc}") from None
+
+
 def accepted_options(model_cls: Any, wanted: dict[str, Any]) -> dict[str, Any]:
     """The options of ``wanted`` that the model class names in its signature; a model given
-    by ``module:Class`` may not know them (and may read unknown keywords as config keys)."""
+    given by ``--model`` may not know them (and may read unknown keywords as config keys)."""
     try:
         accepted = inspect.signature(model_cls).parameters
     except (TypeError, ValueError):

@@ -9,12 +9,15 @@ parameter value (or both ends of a range) applied to the base scenario
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 from tradetalks.experiments import outcomes as oc
 from tradetalks.experiments.sweepspec import (
+    COLUMN_RE,
     NAME_RE,
     RESERVED_COLUMNS,
     Parameter,
@@ -27,6 +30,11 @@ from tradetalks.sim.config import Config, ConfigError
 Problems = list[tuple[str, str]]
 SHARE_TOLERANCE = 1e-9  # shares of a split parameter must sum to 1 within this
 UNION_TAGS = ("bool", "int", "float", "str")  # pydantic's union-branch tags in locations
+# Sizes a sweep may have.  The design (one row of parameter values per sample, ~250 bytes
+# at six parameters) is held in memory, so it stays well within a laptop's memory; runs
+# are planned lazily, but 10^8 of them is years of computing on one machine.
+MAX_SAMPLES = 5_000_000
+MAX_RUNS = 100_000_000
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -171,6 +179,13 @@ def _check_columns(spec: SweepSpec, names: list[str]) -> Problems:
             problems.append((f"parameters[{i}].name", f"the name {n!r} is used twice"))
         if n in RESERVED_COLUMNS:
             problems.append((f"parameters[{i}].name", f"{n!r} is a reserved column name"))
+        if not COLUMN_RE.match(n):
+            problems.append(
+                (
+                    f"parameters[{i}]",
+                    f"column {n!r} is not a name of up to 128 letters, digits and '_'",
+                )
+            )
     flat = [t for p in spec.parameters for t in p.config_keys if t]
     for t in sorted({t for t in flat if flat.count(t) > 1}):
         problems.append(("parameters", f"the config key {t!r} is varied by two parameters"))
@@ -182,6 +197,13 @@ def _check_columns(spec: SweepSpec, names: list[str]) -> Problems:
             problems.append((f"outcomes.keep[{i}]", f"{spec.outcomes.keep[i]!r} is listed twice"))
         if c in names or c in RESERVED_COLUMNS:
             problems.append((f"outcomes.keep[{i}]", f"column {c!r} clashes with another column"))
+        if not COLUMN_RE.match(c):
+            problems.append(
+                (
+                    f"outcomes.keep[{i}]",
+                    f"column {c!r} is not a name of up to 128 letters, digits and '_'",
+                )
+            )
     return problems
 
 
@@ -244,3 +266,59 @@ def check_domains(params: tuple[Parameter, ...], base_raw: dict[str, Any]) -> Pr
                     where = f"parameters[{i}] ({p.name} = {value!r})"
                     problems.append((where, f"{k}: {m}" if k else m))
     return list(dict.fromkeys(problems))
+
+
+def _grid_points(p: ParameterSpec) -> int:
+    """Points of one parameter on a grid (``samplers.grid_levels``), without building them
+    when there would be too many anyway."""
+    if p.values is not None:
+        return len(p.values)
+    if p.range is None or p.steps is None:
+        return 1
+    if not p.integer:
+        return p.steps
+    lo, hi = p.range
+    span = abs(round(hi) - round(lo)) + 1  # distinct integers a range can round to
+    if p.steps > MAX_SAMPLES or span > MAX_SAMPLES:
+        return min(p.steps, span)
+    return int(np.unique(np.round(np.linspace(lo, hi, p.steps))).size)
+
+
+def design_size(spec: SweepSpec) -> int:
+    """Number of design points (samples) the sweep file asks for, computed from the file
+    alone: grids multiply their points, Sobol (Saltelli) draws N (D + 2) or N (2D + 2),
+    Morris N (D + 1) trajectory points."""
+    s, d = spec.sampler, len(spec.parameters)
+    if s.kind == "grid":
+        return math.prod(_grid_points(p) for p in spec.parameters)
+    n = s.samples or 0
+    if s.kind == "sobol":
+        return n * (2 * d + 2 if s.second_order else d + 2)
+    if s.kind == "morris":
+        return n * (d + 1)
+    return n
+
+
+def check_size(spec: SweepSpec) -> Problems:
+    """The design must fit in memory and the runs within ``MAX_RUNS`` (before anything is
+    built or written)."""
+    samples = design_size(spec)
+    where = "parameters" if spec.sampler.kind == "grid" else "sampler.samples"
+    if samples > MAX_SAMPLES:
+        return [
+            (
+                where,
+                f"the design has {samples:,} points, more than the {MAX_SAMPLES:,} a "
+                "sweep can hold in memory",
+            )
+        ]
+    runs = samples * spec.replicates
+    if runs > MAX_RUNS:
+        return [
+            (
+                "replicates",
+                f"{samples:,} design points x {spec.replicates:,} replicates = "
+                f"{runs:,} runs, more than the limit of {MAX_RUNS:,}",
+            )
+        ]
+    return []

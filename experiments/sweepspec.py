@@ -17,8 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradetalks.sim.config import ConfigError
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+COLUMN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"  # any column: an SQL identifier and a file name
+COLUMN_RE = re.compile(COLUMN)
+MAX_NAME = 1000  # characters of a sweep's name (a plot subtitle) ...
+MAX_DESCRIPTION = 100_000  # ... and of its description
 RESERVED_COLUMNS = ("run_id", "sample_id", "replicate", "seed", "status", "error")
-DEFAULT_MODEL = "tradetalks.sim.model:TradeTalksModel"
 DEFAULT_BINS = 6  # bins per continuous parameter in plots
 MORRIS_LEVELS = 4  # Morris grid levels (SALib's default)
 
@@ -99,12 +102,12 @@ class AnalysisSpec(Strict):
 
 
 class SweepSpec(Strict):
-    """A whole sweep file."""
+    """A whole sweep file.  It is data: no key names code to import (a model class of
+    one's own is chosen on the command line, ``tradetalks sweep --model``)."""
 
-    name: str
-    description: str = ""
+    name: Annotated[str, Field(max_length=MAX_NAME)]
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
     base: str
-    model: str = DEFAULT_MODEL
     root_seed: Annotated[int, Field(ge=0)]
     replicates: Annotated[int, Field(ge=1)]
     fixed: dict[str, Any] = Field(default_factory=dict, alias="set")

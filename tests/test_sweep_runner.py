@@ -174,16 +174,16 @@ def test_sigkill_then_resume_completes_the_same_table(small, reference, tmp_path
     proc = subprocess.Popen(
         cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    runs = out / "runs"
+    runs, commits = out / "runs", out / "commits"  # a batch is done when it is committed
     deadline = time.monotonic() + KILL_TIMEOUT_S
-    while not (runs.is_dir() and any(runs.glob("part-*.parquet"))):
+    while not (commits.is_dir() and any(commits.glob("part-*.json"))):
         assert proc.poll() is None, proc.stderr.read().decode()
         assert time.monotonic() < deadline, "the sweep never wrote a part"
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, without warning
     proc.wait()
     proc.stderr.close()
-    done = len(list(runs.glob("part-*.parquet")))
+    done = len(list(commits.glob("part-*.json")))
     assert 0 < done < 6, "the kill must land mid-sweep"
     assert not (out / "status.json").exists()
 
@@ -198,12 +198,16 @@ def test_sigkill_then_resume_completes_the_same_table(small, reference, tmp_path
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    text = SMALL.replace('name = "small"', f'name = "flaky"\nmodel = "{__name__}:FlakyModel"')
+    text = SMALL.replace('name = "small"', 'name = "flaky"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "flaky.toml", text)
-    report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None)
+    model = f"{__name__}:FlakyModel"  # a model of one's own comes from the command line
+    args = ["sweep", str(sweep), "--out", str(tmp_path / "out"), "--workers", "2"]
+    ran = CliRunner().invoke(app, [*args, "--model", model])
+    assert ran.exit_code == 0, ran.output
+    assert "12 runs (4 failed)" in ran.output
     rows = read_runs(tmp_path / "out").to_pylist()
-    assert report.failed == 4 and len(rows) == 12
+    assert len(rows) == 12
     for r in rows:
         if r["us_patience"] == 0.98:
             assert r["status"] == "failed" and "injected failure" in r["error"]
@@ -216,12 +220,14 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 
 def test_a_lost_worker_s_tasks_are_retried(tmp_path):
-    text = SMALL.replace('name = "small"', f'name = "dying"\nmodel = "{__name__}:DyingModel"')
+    text = SMALL.replace('name = "small"', 'name = "dying"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "dying.toml", text)
     DyingModel.marker = tmp_path / "died-once"
     try:
-        report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None)
+        report = run_sweep(
+            sweep, tmp_path / "out", workers=2, progress=None, model=f"{__name__}:DyingModel"
+        )
     finally:
         DyingModel.marker = None
     assert DyingModel.marker is None and (tmp_path / "died-once").exists()
@@ -439,12 +445,15 @@ def test_an_existing_dask_scheduler_gives_the_same_table(small, reference, tmp_p
 
 
 def test_a_lost_dask_worker_s_tasks_are_retried(tmp_path, monkeypatch):
-    text = SMALL.replace('name = "small"', f'name = "dying"\nmodel = "{__name__}:EnvDyingModel"')
+    text = SMALL.replace('name = "small"', 'name = "dying"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "dying.toml", text)
     marker = tmp_path / "dask-worker-died"
     monkeypatch.setenv(DIE_MARKER_ENV, str(marker))
-    report = run_sweep(sweep, tmp_path / "out", workers=2, backend="dask", progress=None)
+    model = f"{__name__}:EnvDyingModel"
+    report = run_sweep(
+        sweep, tmp_path / "out", workers=2, backend="dask", progress=None, model=model
+    )
     assert marker.exists()  # a worker process did die mid-task
     rows = read_runs(tmp_path / "out").to_pylist()
     assert report.failed == 0 and [r["run_id"] for r in rows] == list(range(12))

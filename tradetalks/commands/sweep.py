@@ -1,15 +1,71 @@
-"""``tradetalks sweep`` and ``tradetalks analyze``: run experiments and summarise them."""
+"""``tradetalks sweep`` and ``tradetalks analyze``: run experiments and summarise them.
+
+Every failure ends in one plain paragraph and an exit code, never a traceback: 2 for bad
+input (the sweep file, an option, a sweep directory, a path that cannot be a directory),
+1 for what the machine refuses (permissions, a full disk, memory, a Dask scheduler).
+"""
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tradetalks.console import app, fail
+from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app, fail
 
 EXIT_INTERRUPTED = 130
+# errors that mean the user named a path that cannot be used (bad input, not the machine)
+BAD_PATH_ERRNOS = frozenset(
+    {errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST}
+)
+
+
+def _os_error(exc: OSError, resume_hint: str) -> None:
+    """Report an OSError in one paragraph and exit 2 (a bad path) or 1 (the machine)."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    typer.echo(f"error: {exc.strerror or exc}{where}{resume_hint}", err=True)
+    code = EXIT_BAD_INPUT if exc.errno in BAD_PATH_ERRNOS else EXIT_ENVIRONMENT
+    raise typer.Exit(code)
+
+
+def _resume_hint(out: Path | None) -> str:
+    """What to do after a sweep stopped by the machine, if it left a sweep directory."""
+    if out is None or not (out / "manifest.json").is_file():
+        return ""
+    return f"; finished batches are saved in {out}: fix this and run the same command with --resume"
+
+
+@contextmanager
+def _plain_errors(out: Path | None = None) -> Iterator[None]:
+    """Turn every failure of a sweep or an analysis into one paragraph and an exit code."""
+    from tradetalks.experiments.daskbackend import SchedulerError
+    from tradetalks.experiments.runner import SweepUsageError
+    from tradetalks.experiments.runtime import ModelError
+    from tradetalks.experiments.sweepdata import AnalysisError
+    from tradetalks.experiments.sweepfile import SweepError
+
+    try:
+        yield
+    except SweepError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (SweepUsageError, ModelError, AnalysisError) as exc:
+        fail(str(exc))
+    except SchedulerError as exc:
+        typer.echo(f"error: {exc}{_resume_hint(out)}", err=True)
+        raise typer.Exit(EXIT_ENVIRONMENT) from None
+    except MemoryError:
+        typer.echo(f"error: out of memory (try a smaller sweep){_resume_hint(out)}", err=True)
+        raise typer.Exit(EXIT_ENVIRONMENT) from None
+    except RecursionError:
+        typer.echo("error: the input is nested too deeply to process", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as exc:
+        _os_error(exc, _resume_hint(out))
 
 
 @app.command()
@@ -24,23 +80,45 @@ def sweep(
     backend: Annotated[str, typer.Option(help="local (process pool) or dask")] = "local",
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Existing Dask scheduler, tcp://HOST:PORT (with --backend dask)"),
+        typer.Option(
+            help="Existing Dask scheduler, tcp://HOST:PORT or tls://HOST:PORT (with --backend "
+            "dask; TLS settings from Dask's config)"
+        ),
     ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted sweep in --out")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Model class of your own: package.module:Class, or the name of an installed "
+            "model (entry point group tradetalks.models); default: the built-in model"
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Run a sweep of more than 1,000,000 runs")
+    ] = False,
+    dashboard: Annotated[
+        bool, typer.Option(help="Serve the Dask dashboard on 127.0.0.1 (local Dask cluster)")
+    ] = False,
 ) -> None:
     """Run a parameter sweep (grid, random, LHS, Sobol, Morris) into Parquet parts."""
-    from tradetalks.experiments.runner import SweepUsageError, run_sweep
-    from tradetalks.experiments.sweepfile import SweepError
+    from tradetalks.experiments.runner import run_sweep
 
     try:
-        report = run_sweep(
-            sweep_file, out, workers=workers, backend=backend, scheduler=scheduler, resume=resume
-        )
-    except SweepError as exc:
-        typer.echo(exc.render(), err=True)
-        raise typer.Exit(2) from None
-    except SweepUsageError as exc:
-        fail(str(exc))
+        with _plain_errors(out):
+            if dashboard and (backend != "dask" or scheduler):
+                fail("--dashboard goes with --backend dask and no --scheduler")
+            report = run_sweep(
+                sweep_file,
+                out,
+                workers=workers,
+                backend=backend,
+                scheduler=scheduler,
+                resume=resume,
+                model=model,
+                yes=yes,
+                dashboard=dashboard,
+                log=lambda m: typer.echo(m, err=True),
+            )
     except KeyboardInterrupt:
         typer.echo(
             f"interrupted; finished batches are saved in {out}: run the same command "
@@ -56,6 +134,11 @@ def sweep(
         + (
             f"; resumed after {report.skipped_batches} finished batches"
             if report.skipped_batches
+            else ""
+        )
+        + (
+            f"; ran {report.repaired_batches} damaged or uncommitted batches again"
+            if report.repaired_batches
             else ""
         )
     )
@@ -74,11 +157,13 @@ def analyze(
     ] = None,
 ) -> None:
     """Summary tables (DuckDB), PNG plots and sensitivity indices of a sweep."""
-    from tradetalks.experiments.analysis import AnalysisError, analyze_sweep
+    from tradetalks.experiments.analysis import analyze_sweep
 
     try:
-        files = analyze_sweep(directory, x=x, y=y, log=lambda m: typer.echo(m, err=True))
-    except AnalysisError as exc:
-        fail(str(exc))
+        with _plain_errors():
+            files = analyze_sweep(directory, x=x, y=y, log=lambda m: typer.echo(m, err=True))
+    except KeyboardInterrupt:
+        typer.echo("interrupted; the analysis was not written", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     for f in files:
         typer.echo(str(f))
