@@ -160,9 +160,7 @@ def _negotiation(cfg, space, us_offer, cn_offer, us_asp=0.5, cn_asp=0.5, ratifie
         "us": StubTeam("us", u_us, Scripted(us_offer, us_asp)),
         "china": StubTeam("china", u_cn, Scripted(cn_offer, cn_asp)),
     }
-    return Negotiation(
-        space, teams, list(ratifiers), cfg.protocol, np.random.default_rng(0), 52
-    ), teams
+    return Negotiation(space, teams, list(ratifiers), cfg.protocol, 52), teams
 
 
 def test_acceptance_needs_aspiration(cfg, space):

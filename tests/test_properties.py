@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_mechanism_guards import assert_offers_respect_the_winsets
 from tradetalks.sim.config import load_config, to_toml, validate_raw
 from tradetalks.sim.model import TradeTalksModel
 
@@ -59,6 +60,9 @@ def test_bounds_and_outcome_space_membership(cfg, seed):
 @RUNS
 @given(cfg=configs(max_weeks=26, max_farmers=60), seed=seeds())
 def test_accepted_deals_are_individually_rational_and_ratifiable(cfg, seed):
+    """Both sides' reservation values hold, and both sides' win-sets — recomputed from the
+    ratifier configs, the recorded farm approval and the audience costs paid — contain every
+    accepted offer and every deal at the week it was made or signed."""
     m = TradeTalksModel(config=cfg, rng=seed)
     m.run()
     for rec in m.negotiation.history:
@@ -69,6 +73,7 @@ def test_accepted_deals_are_individually_rational_and_ratifiable(cfg, seed):
         for side in ("us", "china"):
             assert deal.utility[side] >= deal.reservation[side] - 1e-12
         assert deal.terms, "a deal covers at least one issue"
+    assert_offers_respect_the_winsets(m)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

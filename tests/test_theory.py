@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_mechanism_guards import assert_offers_respect_the_winsets
 from tradetalks.agents.strategies import REGISTRY, Rubinstein
 from tradetalks.sim.config import read_raw
 from tradetalks.sim.model import TradeTalksModel
@@ -127,9 +128,12 @@ def test_every_deal_is_individually_rational_whatever_the_strategies(kinds, seed
     neg = model.negotiation
     for rec in neg.history:
         if rec.accepted:
-            assert not rec.blocked_by_ratification
             for side in ("us", "china"):
                 assert rec.utility[side] >= rec.reservation[side] - TOL
+    # win-sets recomputed from the ratifier configs, not read back from the mechanism
+    assert_offers_respect_the_winsets(model)
     for deal in neg.deals:
+        for side in ("us", "china"):
+            assert deal.utility[side] >= deal.reservation[side] - TOL
         assert deal.nash_product is not None and deal.nash_product >= -TOL
         assert deal.pareto_distance is not None and deal.pareto_distance >= 0

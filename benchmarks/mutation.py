@@ -1,0 +1,515 @@
+"""Mutation testing of the mechanism modules (run by hand, not in CI).
+
+    .venv/bin/pip install -e '.[mutation]'         # mutmut 3
+    .venv/bin/python benchmarks/mutation.py        # mutmut over the core modules, then a score
+    .venv/bin/python benchmarks/mutation.py --hand # the hand-made mechanism mutants of issue 9
+
+Options: ``--modules sim/protocol.py ...`` (repository paths; default ``DEFAULT_MODULES``, the
+mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``),
+``--max-children N`` (parallel mutants; default the CPU count), ``--workdir DIR``
+(default /tmp/tradetalks-mutation, rebuilt on each run), ``--report-only`` (score an
+existing workspace again).  The score is killed / all mutants per module, a timeout counting
+as killed and a mutant no selected test reaches as not killed; the survivors are listed
+with their diffs.  On 2 cores the default run takes about 20-25 minutes.
+
+mutmut 3 names a mutant's module after its file path and runs the tests inside a copied
+``mutants/`` tree, while this repository maps its folders into one package
+(``sim/protocol.py`` is imported as ``tradetalks.sim.protocol``).  So the script first copies
+a snapshot of the working tree into a workspace with a true src layout::
+
+    WORK/src/tradetalks/{__init__.py, cli.py, ..., sim/, agents/, experiments/, configs/}
+    WORK/tests/      (the test-suite; its conftest gains a guard, below)
+    WORK/configs/    (the tests find the shipped configs at ROOT/configs)
+    WORK/pyproject.toml  ([tool.mutmut] and [tool.pytest.ini_options])
+
+and runs ``mutmut run`` there; mutmut puts ``mutants/src`` first on ``sys.path``, so the tests
+import the mutated copy, not the editable install of the repository (its import hook is
+consulted only after ``sys.path``).  The copied ``conftest.py`` asserts this at the start of
+every pytest session: ``tradetalks.sim.protocol.__file__`` must lie inside the workspace.
+mutmut's own forced-failure run (every mutant switched on at once must fail the tests)
+checks it again.
+
+Hypothesis runs with a fixed seed (``--hypothesis-seed=0``) so the score is reproducible.
+Tests that start subprocesses or clusters, lint the repository or drive a browser are not
+selected: they import the installed package, not the mutated copy, and test no mechanism.
+
+``--hand`` applies each hand-made mechanism mutant (``HAND_MUTANTS``: switching off the
+proposer's and responder's reservation checks, the win-set re-check at signing, audience
+costs, pressure channels, patience, goodwill, deal relief, the manipulator label, the Fed and
+PBoC rules) to a fresh copy, one at a time, runs the selected tests on it and reports which
+tests fail.  A mutant whose text is no longer found in the snapshot is reported as such
+(the code moved); it is not counted as survived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+# repository folder -> package directory under src/ (pyproject.toml's package-dir)
+PACKAGE_DIRS = {
+    "tradetalks": "tradetalks",
+    "sim": "tradetalks/sim",
+    "agents": "tradetalks/agents",
+    "experiments": "tradetalks/experiments",
+    "configs": "tradetalks/configs",
+}
+DEFAULT_MODULES = (
+    "sim/protocol.py",
+    "sim/payoffs.py",
+    "sim/world.py",
+    "agents/central_banks.py",
+    "agents/farm_population.py",
+)
+# the mechanism tests; left out: the sweep runner, CLI, install, viz, browser and style tests
+# (subprocesses, clusters, ruff) — they test no mechanism and import the installed package
+DEFAULT_TESTS = (
+    "tests/test_mechanisms.py",
+    "tests/test_mechanism_guards.py",
+    "tests/test_theory.py",
+    "tests/test_properties.py",
+    "tests/test_strategies.py",
+    "tests/test_analysis.py",
+    "tests/test_config_issues.py",
+)
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-m", "not slow and not browser", "--hypothesis-seed=0")
+# Lines that are pure presentation: an error message's wording changes no behaviour.
+# Each pattern matches one line of the mutated modules (re.search on the source line).
+DO_NOT_MUTATE_PATTERNS = (
+    r'raise ProtocolError\(f"',  # the message of a protocol violation (the raise itself stays)
+)
+# the US Treasury review and the PBoC's step draw from the model's generator: a mutant
+# that loops forever is stopped by mutmut's CPU-time limit (reported as a timeout = killed)
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+GUARD = """
+
+# ---- added by benchmarks/mutation.py
+# Hypothesis: no shrinking (it only makes a failure readable, and can take a minute per
+# killed mutant) and no example database (a failure found on one mutant is not replayed on
+# the next); seeds stay fixed by --hypothesis-seed.
+from hypothesis import Phase as _Phase
+from hypothesis import settings as _settings
+
+_settings.register_profile(
+    "mutation", phases=[_Phase.explicit, _Phase.reuse, _Phase.generate], database=None
+)
+_settings.load_profile("mutation")
+
+
+# the tests must import the workspace copy
+def pytest_sessionstart(session):
+    import tradetalks.sim.protocol as _protocol
+
+    _here = Path(__file__).resolve().parent.parent
+    _file = Path(_protocol.__file__).resolve()
+    assert _file.is_relative_to(_here), f"tests import {_file}, not the copy under {_here}"
+"""
+
+
+@dataclass(frozen=True)
+class HandMutant:
+    """A hand-made mutant of ``path``: the first (regex, replacement) pair of ``edits`` that
+    matches exactly once is applied (several spellings survive refactoring of the code)."""
+
+    key: str
+    mechanism: str
+    path: str  # repository-relative
+    edits: tuple[tuple[str, str], ...]
+
+    def apply(self, source: str) -> str | None:
+        """The mutated source, or None if no pattern matches exactly once."""
+        for pattern, replacement in self.edits:
+            if len(re.findall(pattern, source)) == 1:
+                return re.sub(pattern, replacement, source)
+        return None
+
+
+def _lit(old: str, new: str) -> tuple[str, str]:
+    """A literal edit."""
+    return re.escape(old), new.replace("\\", "\\\\")
+
+
+HAND_MUTANTS = (
+    HandMutant(
+        "proposer_ir",
+        "the proposer never binds itself below its reservation value",
+        "sim/protocol.py",
+        (
+            (
+                r"own_ok = (?:bool\()?self\.teams\[proposer\]\.utility\(\)\[x\] >= "
+                r"self\.teams\[proposer\]\.reservation\)?",
+                "own_ok = True",
+            ),
+        ),
+    ),
+    HandMutant(
+        "responder_ir",
+        "the responder's floor is max(aspiration, reservation)",
+        "sim/protocol.py",
+        (
+            (
+                r"floor = max\((team\.strategy_for\([^()]*\)\.aspiration\(view\)), "
+                r"team\.reservation\)",
+                r"floor = \1",
+            ),
+        ),
+    ),
+    HandMutant(
+        "signing_winset",
+        "a settled text is signed only if still inside both win-sets",
+        "sim/protocol.py",
+        (
+            _lit("if signed and both_ws[text]:", "if signed:"),
+            (
+                r"if (self\._acceptable\(text, SIDES, [a-z_]+\)) and self\._ratifiable\(text\):",
+                r"if \1:",
+            ),
+        ),
+    ),
+    HandMutant(
+        "audience_cost_support",
+        "backing down costs support at home (ratifier base shift)",
+        "sim/payoffs.py",
+        (_lit("return b + self.base_shift", "return b"),),
+    ),
+    HandMutant(
+        "audience_cost_decision",
+        "the audience cost weighs against postponing a tariff action",
+        "sim/model.py",
+        (_lit("- g.audience_cost_weight * action.audience_cost", "- 0.0"),),
+    ),
+    HandMutant(
+        "farm_distress_pressure",
+        "farm distress reaches the US pressures",
+        "sim/world.py",
+        (_lit('"farm_distress": st.farm_distress,', '"farm_distress": 0.0,'),),
+    ),
+    HandMutant(
+        "export_loss_pressure",
+        "China's export loss reaches its pressures",
+        "sim/world.py",
+        (
+            _lit(
+                '"export_loss": 1 - st.us_imports_bn / t.us_imports_base_bn,',
+                '"export_loss": 0.0,',
+            ),
+        ),
+    ),
+    HandMutant(
+        "patience",
+        "strategies discount their ceiling by patience^t",
+        "agents/strategies.py",
+        (_lit("return top * view.patience**view.time", "return top"),),
+    ),
+    HandMutant(
+        "goodwill",
+        "goodwill received reaches the receiver's view (and lowers its aspiration)",
+        "sim/protocol.py",
+        (_lit("goodwill=self.goodwill[side],", "goodwill=0.0,"),),
+    ),
+    HandMutant(
+        "deal_relief",
+        "a deal relieves trade uncertainty",
+        "sim/world.py",
+        (_lit("st.trade_uncertainty *= 1 - self.cfg.uncertainty.deal_relief", "pass"),),
+    ),
+    HandMutant(
+        "label_lift_treasury",
+        "the Treasury lifts the manipulator label after weeks below the line",
+        "agents/central_banks.py",
+        (
+            (
+                r"(if self\.model\.rng\.random\(\) < c\.lift_probability:\n\s+)"
+                r"st\.manipulator = False",
+                r"\1pass",
+            ),
+        ),
+    ),
+    HandMutant(
+        "label_lift_deal",
+        "a deal with the currency pledge lifts the manipulator label",
+        "sim/world.py",
+        (
+            (
+                r"(if quantities\.get\(\"lift_label\", 0\.0\) >= 1\.0:\n\s+)"
+                r"st\.manipulator = False",
+                r"\1pass",
+            ),
+        ),
+    ),
+    HandMutant(
+        "fed_growth_rule",
+        "the Fed's rule answers the growth gap (Taylor 1993)",
+        "agents/central_banks.py",
+        (_lit("+ c.growth_response * (st.us_growth - self.growth.us_potential)", "+ 0.0"),),
+    ),
+    HandMutant(
+        "pboc_rrr_rule",
+        "the PBoC cuts the reserve ratio when growth falls short",
+        "agents/central_banks.py",
+        ((r"(\n\s+)st\.rrr -= c\.rrr_cut", r"\1pass"),),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------- workspace
+def _ignore(_dir: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in {"__pycache__", ".pytest_cache", ".hypothesis"}}
+
+
+def snapshot(work: Path, tests: list[str]) -> dict[str, str]:
+    """Copy the working tree into ``work`` with a src layout; return what was copied."""
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "src").mkdir(parents=True)
+    for folder, target in PACKAGE_DIRS.items():
+        shutil.copytree(ROOT / folder, work / "src" / target, ignore=_ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=_ignore)
+    shutil.copytree(ROOT / "configs", work / "configs", ignore=_ignore)
+    conftest = work / "tests" / "conftest.py"
+    text = conftest.read_text()
+    if "from pathlib import Path" not in text:
+        text = "from pathlib import Path\n" + text
+    conftest.write_text(text + GUARD)
+    head = _git("rev-parse", "--short", "HEAD")
+    dirty = _git("status", "--porcelain", "--", *PACKAGE_DIRS, "tests")
+    missing = [t for t in tests if not (work / t.split("::")[0]).exists()]
+    if missing:
+        raise SystemExit(f"test selection not found in the snapshot: {missing}")
+    return {
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "head": head,
+        "dirty": dirty or "(clean)",
+    }
+
+
+def _git(*args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def src_path(repo_path: str) -> str:
+    """``sim/protocol.py`` -> ``src/tradetalks/sim/protocol.py``."""
+    folder, _, rest = repo_path.partition("/")
+    return f"src/{PACKAGE_DIRS[folder]}/{rest}"
+
+
+def _toml_list(items: list[str] | tuple[str, ...]) -> str:
+    return "[" + ", ".join(_toml_str(i) for i in items) + "]"
+
+
+def _toml_str(s: str) -> str:
+    return "'" + s + "'" if "'" not in s else '"' + s.replace("\\", "\\\\") + '"'
+
+
+def write_pyproject(work: Path, modules: list[str], tests: list[str], mutmut: bool) -> None:
+    """pytest settings as in the repository, plus mutmut's section."""
+    original = (ROOT / "pyproject.toml").read_text()
+    markers = re.search(r"markers = \[.*?\]", original, re.S)
+    lines = [
+        "[tool.pytest.ini_options]",
+        'testpaths = ["tests"]',
+        'pythonpath = ["tests"]',
+        'addopts = "-q"',
+        markers.group(0) if markers else "",
+    ]
+    if mutmut:
+        lines += [
+            "",
+            "[tool.mutmut]",
+            'source_paths = ["src"]',
+            f"only_mutate = {_toml_list([src_path(m) for m in modules])}",
+            'also_copy = ["configs"]',
+            f"pytest_add_cli_args = {_toml_list(PYTEST_ARGS)}",
+            f"pytest_add_cli_args_test_selection = {_toml_list(tests)}",
+            f"do_not_mutate_patterns = {_toml_list(DO_NOT_MUTATE_PATTERNS)}",
+            "use_git_change_detection = false",
+        ]
+    (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+
+def _env(extra_path: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONPATH", None)
+    if extra_path is not None:
+        env["PYTHONPATH"] = str(extra_path)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    return env
+
+
+# ---------------------------------------------------------------------------- mutmut
+def run_mutmut(work: Path, max_children: int) -> None:
+    """``mutmut run`` in the workspace (its output streams through)."""
+    cmd = [str(VENV_BIN / "mutmut"), "run", "--max-children", str(max_children)]
+    proc = subprocess.run(cmd, cwd=work, env=_env())
+    if proc.returncode != 0:
+        raise SystemExit(f"mutmut run failed (exit {proc.returncode})")
+
+
+def mutant_statuses(work: Path) -> dict[str, str]:
+    """Every mutant's status from ``mutmut results --all=true``."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "mutmut"), "results", "--all=true"],
+        cwd=work,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    out = {}
+    for line in proc.stdout.splitlines():
+        key, sep, status = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in key:
+            out[key] = status
+    return out
+
+
+def module_of(key: str) -> str:
+    """The module of a mutant key (``tradetalks.sim.protocol.xǁNegotiationǁrun__mutmut_3``)."""
+    name = key.partition("__mutmut_")[0]
+    return name.rpartition(".")[0]
+
+
+def mutant_diff(work: Path, key: str) -> str:
+    """The diff of one mutant (``mutmut show``), without the header lines."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "mutmut"), "show", key],
+        cwd=work,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    keep = [
+        ln
+        for ln in proc.stdout.splitlines()
+        if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))
+    ]
+    return " | ".join(ln.strip() for ln in keep)
+
+
+def report(work: Path, statuses: dict[str, str], show_survivors: bool) -> float:
+    """Print killed/total per module and overall, and the surviving mutants; return the score."""
+    modules = sorted({module_of(k) for k in statuses})
+    total_k = total_n = 0
+    print(f"\n{'module':<36} {'killed':>7} {'total':>6} {'score':>7}")
+    for mod in modules:
+        keys = [k for k in statuses if module_of(k) == mod]
+        killed = sum(statuses[k] in KILLED for k in keys)
+        total_k, total_n = total_k + killed, total_n + len(keys)
+        print(f"{mod:<36} {killed:>7} {len(keys):>6} {killed / len(keys):>7.1%}")
+    score = total_k / total_n if total_n else 0.0
+    print(f"{'all':<36} {total_k:>7} {total_n:>6} {score:>7.1%}")
+    counts: dict[str, int] = {}
+    for s in statuses.values():
+        counts[s] = counts.get(s, 0) + 1
+    print("statuses:", ", ".join(f"{s}: {n}" for s, n in sorted(counts.items())))
+    survivors = sorted(k for k, s in statuses.items() if s not in KILLED)
+    if survivors and show_survivors:
+        print(f"\n{len(survivors)} not killed:")
+        for key in survivors:
+            print(f"  [{statuses[key]}] {key}\n      {mutant_diff(work, key)}")
+    return score
+
+
+# ---------------------------------------------------------------------------- hand mutants
+def run_hand(work: Path, tests: list[str], pytest_extra: list[str]) -> None:
+    """Apply each hand mutant to a fresh copy of the snapshot and run the selected tests."""
+    pristine = {}
+    for m in HAND_MUTANTS:
+        pristine.setdefault(m.path, (work / src_path(m.path)).read_text())
+    rows = []
+    for m in HAND_MUTANTS:
+        target = work / src_path(m.path)
+        source = pristine[m.path]
+        mutated = m.apply(source)
+        if mutated is None:
+            rows.append((m, "code moved", [], 0.0))
+            print(f"{m.key}: the text to mutate is not found exactly once in {m.path}")
+            continue
+        target.write_text(mutated)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", *PYTEST_ARGS, "-rf", "-q", *pytest_extra, *tests],
+            cwd=work,
+            env=_env(work / "src"),
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.perf_counter() - t0
+        target.write_text(source)
+        failed = sorted(
+            {
+                ln.split()[1].split(" - ")[0]
+                for ln in proc.stdout.splitlines()
+                if ln.startswith("FAILED ")
+            }
+        )
+        # exit 1: tests failed; 2: interrupted after a failure (-x with xdist)
+        status = "killed" if failed else "survived" if proc.returncode == 0 else "error"
+        if status == "error":
+            print(proc.stdout[-3000:], proc.stderr[-3000:])
+        rows.append((m, status, failed, elapsed))
+        print(f"{m.key}: {status} ({len(failed)} failing tests, {elapsed:.0f} s)", flush=True)
+    print("\nhand mutants")
+    for m, status, failed, _ in rows:
+        print(f"- {m.key} [{status}] {m.mechanism} ({m.path})")
+        for test in failed:
+            print(f"    {test}")
+    killed = sum(status == "killed" for _, status, _, _ in rows)
+    print(f"\n{killed}/{len(rows)} hand mutants killed")
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> None:
+    """Build the workspace, run mutmut (or the hand mutants) and print the score."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/tradetalks-mutation"))
+    ap.add_argument("--modules", nargs="+", default=list(DEFAULT_MODULES), metavar="PATH")
+    ap.add_argument("--tests", nargs="+", default=list(DEFAULT_TESTS), metavar="PATH")
+    ap.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--hand", action="store_true", help="run the hand-made mechanism mutants")
+    ap.add_argument(
+        "--pytest-args", default="", help="extra pytest arguments for --hand (e.g. '-x -n 2')"
+    )
+    ap.add_argument("--quiet", action="store_true", help="do not list the surviving mutants")
+    ap.add_argument(
+        "--report-only", action="store_true", help="score an existing workspace, do not run"
+    )
+    args = ap.parse_args()
+    work = args.workdir.resolve()
+    for m in args.modules:
+        if not (ROOT / m).is_file():
+            raise SystemExit(f"no module {m} in {ROOT}")
+    t0 = time.perf_counter()
+    if not args.report_only:
+        snap = snapshot(work, args.tests)
+        write_pyproject(work, args.modules, args.tests, mutmut=not args.hand)
+        print(
+            f"snapshot of {ROOT} at {snap['time']} (HEAD {snap['head']}; changes: {snap['dirty']})"
+        )
+        print(f"workspace {work}")
+        if args.hand:
+            run_hand(work, args.tests, args.pytest_args.split())
+            print(f"run time {time.perf_counter() - t0:.0f} s")
+            return
+        run_mutmut(work, args.max_children)
+    statuses = mutant_statuses(work)
+    if not statuses:
+        raise SystemExit("no mutant results found")
+    score = report(work, statuses, show_survivors=not args.quiet)
+    print(f"\nmutation score {score:.1%}; run time {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
