@@ -331,7 +331,7 @@ class TradeTalksModel(mesa.Model):
         return self.summary()
 
     def summary(self) -> dict[str, Any]:
-        """The run summary of DESIGN §4 (JSON-ready)."""
+        """The run summary (JSON-ready; fields in README, "Running one simulation")."""
         return build_summary(self)
 
     def timeseries(self):

@@ -1,4 +1,4 @@
-"""The run summary (DESIGN §4–5): a JSON-ready dict built from a finished model.
+"""The run summary: a JSON-ready dict built from a finished model.
 
 The summary holds only plain JSON types (dict, list, str, int, float, bool, None) by
 construction: ``plain`` converts the records' read-only mappings, tuples and numpy scalars

@@ -1,4 +1,4 @@
-"""Bargaining analysis against brute force, and metamorphic properties (DESIGN §8)."""
+"""Bargaining analysis against brute force, and metamorphic properties."""
 
 from __future__ import annotations
 

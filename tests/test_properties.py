@@ -1,4 +1,4 @@
-"""Property tests (DESIGN §8): determinism, bounds, individual rationality, round-trip."""
+"""Property tests: determinism, bounds, individual rationality, round-trip."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Theory checks (DESIGN §8): Rubinstein's share, symmetric bargaining at the Nash point,
+"""Theory checks: Rubinstein's share, symmetric bargaining at the Nash point,
 and individual rationality of every deal whatever strategies the members play."""
 
 from __future__ import annotations
