@@ -30,7 +30,7 @@ class TeamState(Protocol):
 
 
 class WeeklyRun(Protocol):
-    """What the reporters read from a model (``WeeklyRun`` provides all of it)."""
+    """What the reporters read from a model (``TradeTalksModel`` provides all of it)."""
 
     @property
     def steps(self) -> int:
