@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
+from scipy.special import ndtri as _normal
 from tradetalks.sim.config import FedConfig, GrowthConfig, PBoCConfig
+from tradetalks.sim.streams import WeeklyDraws
+
+PBOC_DRAWS = 2  # uniforms a week: the fixing shock (through the normal quantile), the label review
 
 if TYPE_CHECKING:
     from mesa import Model
@@ -59,8 +63,12 @@ class PBoC(Agent):
         growth: GrowthConfig,
         state: WorldState,
         us_tariff_start: float,
+        draws: WeeklyDraws | None = None,
     ) -> None:
         super().__init__(model)
+        # two uniforms a week (the fixing shock, the label review), drawn whether used or not;
+        # the model passes its "world" stream, a lone PBoC draws from its model's generator
+        self.draws = WeeklyDraws(model.rng, PBOC_DRAWS) if draws is None else draws
         self.cfg = cfg
         self.growth = growth
         self.state = state
@@ -80,7 +88,8 @@ class PBoC(Agent):
     def step(self) -> None:
         """Weekly fixing: partial adjustment toward the target plus a market shock."""
         st, c = self.state, self.cfg
-        shock = self.model.rng.normal(0.0, c.shock_sd)
+        u = self.draws.take(self.model.steps)
+        shock = c.shock_sd * float(_normal(u[0]))
         st.cny_usd = float(
             max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock)
         )
@@ -99,7 +108,7 @@ class PBoC(Agent):
         if not st.manipulator and not pledged and self.weeks_above >= c.designation_weeks:
             st.manipulator = True
         elif st.manipulator and self.weeks_below >= c.lift_weeks:
-            if self.model.rng.random() < c.lift_probability:
+            if self.draws.take(self.model.steps)[1] < c.lift_probability:
                 st.manipulator = False
 
     def meet(self) -> None:

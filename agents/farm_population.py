@@ -9,11 +9,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 from scipy import sparse
+from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import FarmerConfig
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def neighbour_mean_matrix(graph: nx.Graph, n: int) -> sparse.csr_array:
@@ -46,40 +43,65 @@ class FarmerPopulation:
         self.income = np.ones(n)
         self.welfare = np.ones(n)
         self.distress = np.zeros(n)
-        self.approval = _sigmoid(self.leaning)
+        self.approval = dyn.sigmoid(self.leaning)
+        self.soy_mean = float(self.revenue_share @ self.soy_share)  # acreage-weighted
+        self.soy_aid_bn = 0.0  # aid paid to soybean farms so far, $bn
+        self.talks_signal = 0.0  # the talks signal of the latest update
 
     def pay_aid(self, amount_bn: float) -> float:
         """Distribute an aid tranche by soybean acreage; return what soybean farms receive."""
         to_soy = amount_bn * self.cfg.aid_soy_share
         normal_income = self.cfg.revenue_total_bn * self.revenue_share
         self.aid_received += to_soy * self.aid_share / normal_income
+        self.soy_aid_bn += to_soy
         return to_soy
 
     def update(self, price_ratio: float, talks_signal: float) -> None:
         """One week: income from the soybean price, welfare with aid, then opinion dynamics."""
         c = self.cfg
-        self.income = (1.0 - self.soy_share) + self.soy_share * price_ratio
+        self.talks_signal = talks_signal
+        self.income = dyn.farm_welfare(self.soy_share, price_ratio, 0.0)
         self.welfare = self.income + self.aid_received
         shortfall = np.clip(1.0 - self.welfare, 0.0, None)
         self.distress = np.clip(shortfall * (1.0 + c.debt_amplification * self.debt), 0.0, 1.0)
-        target = _sigmoid(
-            self.leaning
-            + c.welfare_response * (self.welfare - 1.0)
-            + c.talks_response * talks_signal
-        )
+        target = dyn.approval_target(self.leaning, self.welfare, talks_signal, c)
         social = self.neighbour_mean @ self.approval
-        self.approval = np.clip(
-            self.approval
-            + c.own_adjustment * (target - self.approval)
-            + c.social_adjustment * (social - self.approval),
-            0.0,
-            1.0,
+        self.approval = dyn.approval_step(self.approval, target, social, c)
+
+    def aggregate(self, n_leaning: int, n_soy: int) -> dyn.FarmAggregate:
+        """The population as representative groups (quantiles of leaning × soybean share) for
+        the projector: each group's mean traits and approval, with count and acreage shares."""
+        groups = dyn.aggregate_groups(self.leaning, self.soy_share, self.size, n_leaning, n_soy)
+
+        def means(x: np.ndarray) -> np.ndarray:
+            return np.array([x[g].mean() for g in groups])
+
+        acres = np.array([self.size[g].sum() for g in groups])
+        return dyn.FarmAggregate(
+            count_share=np.array([len(g) for g in groups], dtype=float) / self.n,
+            acre_share=acres / acres.sum(),
+            leaning=means(self.leaning),
+            soy_share=means(self.soy_share),
+            approval=means(self.approval),
+            soy_mean=self.soy_mean,
+            soy_aid_bn=self.soy_aid_bn,
+            talks_signal=self.talks_signal,
         )
 
     @property
     def mean_approval(self) -> float:
         """Share of farmers approving of the US stance."""
         return float(self.approval.mean())
+
+    @property
+    def acreage_approval(self) -> float:
+        """Acreage-weighted approval: the farm-state approval of the electoral payoff."""
+        return float(self.revenue_share @ self.approval)
+
+    @property
+    def farm_income_bn(self) -> float:
+        """Soybean farms' income including aid, $bn a year (USDA scale)."""
+        return self.income_index * self.cfg.revenue_total_bn
 
     @property
     def mean_distress(self) -> float:

@@ -63,7 +63,7 @@ def build_farmers(
 ) -> tuple[Network | None, FarmerPopulation, list[Farmer]]:
     """Create the seeded small-world graph, Mesa's Network space and one agent per farm
     (with ``agents=False`` only the population: no network space, no agents)."""
-    graph, population = initial_population(cfg, model.rng)
+    graph, population = initial_population(cfg, model.streams.get("farmers"))
     if not agents:
         return None, population, []
     network = Network(graph, random=model.random, layout=None)

@@ -8,13 +8,13 @@ member's strategy leads at deputy and principal level.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from mesa import Agent
 from tradetalks.agents.strategies import Strategy
 from tradetalks.sim.config import MemberConfig, TeamConfig
-from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.issues import OutcomeSpace, read_only
 from tradetalks.sim.payoffs import team_position
 
 if TYPE_CHECKING:
@@ -35,7 +35,10 @@ class Negotiator(Agent):
         self.base_influence = cfg.influence
         self.pressure_sensitivity = cfg.pressure_sensitivity
         self.influence = cfg.influence
-        self.strategy = Strategy.from_config(cfg.strategy, rng=model.rng.spawn(1)[0])
+        # the side's named stream in a TradeTalksModel; a bare Mesa model's own generator
+        streams = getattr(model, "streams", None)
+        stream = model.rng if streams is None else streams.get(f"strategy.{side}")
+        self.strategy = Strategy.from_config(cfg.strategy, rng=stream.spawn(1)[0])
 
 
 class Team(Agent):
@@ -50,14 +53,53 @@ class Team(Agent):
             role: Negotiator(model, side, role, m, space) for role, m in cfg.members.items()
         }
         self.patience = cfg.patience
-        self.reservation = cfg.reservation.base
+        self.reservation = cfg.reservation.base if cfg.reservation is not None else 0.0
         self.pressure = 0.0
         self.weights = np.zeros(space.n_issues)
         self.influence = np.zeros(len(self.members))
         self._utility: np.ndarray | None = None
+        # core v2: the projector's valuation (None: the legacy pressure-index valuation)
+        self.valuation: Any = None
+        self.private_type: float | None = None  # own acceptance share γ (drawn by the model)
+        self.signing_cost: np.ndarray | None = None  # lumps paid at signature (e.g. Congress)
+        self._gain_next: np.ndarray | None = None
+
+    def set_valuation(self, valuation: Any, signing_cost: np.ndarray | None = None) -> None:
+        """Core v2: take utilities and the walk-away value from a projector ``Valuation``.
+
+        The walk-away value is V(no-deal path) on the same scale as every deal's value;
+        ``signing_cost`` (per outcome, ≥ 0) is a lump the side pays when it signs.
+        """
+        self.valuation = valuation
+        self.signing_cost = signing_cost
+        self.reservation = float(valuation.r[self.side])
+        self._utility = None
+        self._gain_next = None
+
+    @property
+    def gap(self) -> int | None:
+        """Δ: weeks to the next decision opportunity in the current valuation (v2 only)."""
+        return None if self.valuation is None else int(self.valuation.gap)
+
+    def gain_next(self) -> np.ndarray | None:
+        """G(x, t+Δ): each outcome's gain if signed at the next opportunity (v2 only)."""
+        if self.valuation is None:
+            return None
+        if self._gain_next is None:
+            g = np.array(self.valuation.gain(self.side, self.space, next_round=True), dtype=float)
+            if self.signing_cost is not None:
+                g -= self.signing_cost
+            self._gain_next = read_only(g)
+        return self._gain_next
 
     def update(self, pressures: dict[str, float]) -> None:
-        """Recompute influence, blended weights, utility of every outcome and reservation."""
+        """Recompute influence, blended weights, utility of every outcome and reservation.
+
+        In core v2 pressure enters once, through the projection: influence stays at its base
+        and the walk-away value comes from ``set_valuation``.
+        """
+        if self.valuation is not None or self.cfg.reservation is None:
+            return
         pos = team_position(self.cfg, [m.weights for m in self.members.values()], pressures)
         for member, share in zip(self.members.values(), pos.influence, strict=True):
             member.influence = float(share)
@@ -69,6 +111,11 @@ class Team(Agent):
 
     def utility(self) -> np.ndarray:
         """This week's utility of every outcome (read-only: the space returns it so)."""
+        if self._utility is None and self.valuation is not None:
+            u = np.array(self.valuation.utility(self.side, self.space), dtype=float)
+            if self.signing_cost is not None:
+                u -= self.signing_cost
+            self._utility = read_only(u)
         if self._utility is None:
             self._utility = self.space.blended_utility(
                 self.side, [m.weights for m in self.members.values()], self.influence

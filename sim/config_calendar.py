@@ -34,10 +34,11 @@ class RunConfig(Strict):
 
 
 class RoundEvent(Strict):
-    """A scheduled negotiation round."""
+    """A scheduled negotiation round (``announced``: when it became public; None: by the start)."""
 
     date: dt.date
     level: Literal["deputy", "principal"]
+    announced: dt.date | None = None
 
 
 class TariffAction(Strict):
@@ -50,7 +51,8 @@ class TariffAction(Strict):
     soy_tariff_delta_pp: PercentChange = 0.0
     postponable: bool = True
     postpone_weeks: Weeks = 4  # assumption: a month's reprieve
-    audience_cost: Unit = 0.0  # taken off a ratifier's support, itself in [0, 1]
+    audience_cost: Unit = 0.0  # legacy core: taken off a ratifier's support, itself in [0, 1]
+    announced: dt.date | None = None  # when the threat became public (None: by the start)
 
 
 class AidTranche(Strict):
@@ -58,6 +60,7 @@ class AidTranche(Strict):
 
     date: dt.date
     amount_bn: between(0.0, AID_TRANCHE_BN_MAX)
+    announced: dt.date | None = None  # None: public by the start
 
 
 class PatienceChange(Strict):
@@ -66,6 +69,18 @@ class PatienceChange(Strict):
     date: dt.date
     team: Literal["us", "china"]
     patience: Discount
+
+
+class MeetingsConfig(Strict):
+    """Rounds on request (core-v2 §1 C, "Meetings"): beyond the calendar's announced rounds,
+    a principal round happens when both sides ask for it, or one side asks twice running."""
+
+    enabled: bool = False
+    lead_weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS)] = 2
+    # a side also asks when one of the announced tariff actions falls due within this many weeks
+    request_within_weeks: Annotated[int, Field(ge=0, le=MAX_WEEKS)] = 3
+    principal_gap_weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS)] = 3
+    deputy_every_weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS)] = 3
 
 
 class CalendarConfig(Strict):
@@ -77,6 +92,7 @@ class CalendarConfig(Strict):
     pboc_meetings: list[dt.date] = Field(default_factory=list, max_length=MAX_EVENTS)
     farm_aid: list[AidTranche] = Field(default_factory=list, max_length=MAX_EVENTS)
     patience_changes: list[PatienceChange] = Field(default_factory=list, max_length=MAX_EVENTS)
+    meetings: MeetingsConfig = Field(default_factory=MeetingsConfig)
 
     def until(self, end: dt.date) -> CalendarConfig:
         """The calendar without the events after ``end`` (a shortened run never reaches them)."""

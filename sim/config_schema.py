@@ -16,7 +16,21 @@ from tradetalks.sim.config_base import (
     Strict,
 )
 from tradetalks.sim.config_calendar import CalendarConfig, RunConfig
-from tradetalks.sim.config_talks import IssueConfig, ProtocolConfig, RatifierConfig, TeamConfig
+from tradetalks.sim.config_makers import MakersConfig
+from tradetalks.sim.config_talks import (
+    ChapterConfig,
+    IssueConfig,
+    ProtocolConfig,
+    RatifierConfig,
+    TeamConfig,
+)
+from tradetalks.sim.config_valuation import (
+    FarmPoliticsConfig,
+    HostageConfig,
+    IrreversibilityConfig,
+    TypesConfig,
+    ValuationConfig,
+)
 from tradetalks.sim.config_world import MAX_FARMER_LINKS, WorldConfig
 
 Problems = list[tuple[str, str]]
@@ -38,6 +52,16 @@ class Config(Strict):
     protocol: ProtocolConfig
     calendar: CalendarConfig
     world: WorldConfig
+    # the tariff makers (agents/makers.py); absent: the legacy postponement rule
+    makers: MakersConfig | None = None
+    # chapter readiness per issue (sim/chapters.py); an issue not listed is ready from the start
+    readiness: dict[str, ChapterConfig] = Field(default_factory=dict, max_length=MAX_ISSUES)
+    # core v2 valuation (sim/projector.py); absent: the legacy valuation
+    valuation: ValuationConfig | None = None
+    farm_politics: FarmPoliticsConfig | None = None
+    irreversibility: IrreversibilityConfig | None = None
+    hostage: HostageConfig | None = None
+    types: TypesConfig | None = None  # private acceptance shares; absent: none
 
     @model_validator(mode="after")
     def _cross_check(self) -> Config:
@@ -220,6 +244,11 @@ def cross_check(cfg: Config) -> Problems:
     if not cfg.negotiable_issues():
         problems.append(("issues", "at least one issue must be negotiable"))
     problems += _check_ratifiers(cfg)
+    problems += [
+        (f"readiness.{name}", f"names no issue; known issues are {sorted(cfg.issues)}")
+        for name in cfg.readiness
+        if name not in cfg.issues
+    ]
     if cfg.protocol.min_issues_in_deal > len(cfg.negotiable_issues()):
         problems.append(
             ("protocol.min_issues_in_deal", "is larger than the number of negotiable issues")
@@ -227,4 +256,22 @@ def cross_check(cfg: Config) -> Problems:
     problems += _check_dates(cfg)
     problems += _check_size(cfg)
     problems += _check_world(cfg)
+    problems += _check_valuation(cfg)
+    return problems
+
+
+def _check_valuation(cfg: Config) -> Problems:
+    """Hostage issues exist; φ̂ stays a share; v2 sections other than [valuation] need it."""
+    problems: Problems = []
+    if cfg.hostage is not None:
+        problems += [
+            (f"hostage.issues[{i}]", f"{name!r} is not an issue")
+            for i, name in enumerate(cfg.hostage.issues)
+            if name not in cfg.issues
+        ]
+        if cfg.hostage.phi0 + cfg.hostage.phi1 > 1.0 + WEIGHT_TOLERANCE:
+            problems.append(("hostage.phi1", "phi0 + phi1 must not exceed 1 (φ̂ is a share)"))
+    for name in ("farm_politics", "irreversibility", "hostage"):
+        if getattr(cfg, name) is not None and cfg.valuation is None:
+            problems.append((name, "needs a [valuation] section (it is part of core v2)"))
     return problems

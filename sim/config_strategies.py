@@ -44,6 +44,14 @@ Reciprocity = between(0.0, RECIPROCITY_MAX)
 # already e^−50 ≈ 2e−22 of another's, beyond it every weight can underflow to 0
 LEARNING_RATE_MAX = 50.0
 LearningRate = between(0.0, LEARNING_RATE_MAX)
+# screening: an acceptance share is a share of the best feasible gain, so types lie in [0, 1];
+# a tremble above ½ would make offers evidence against themselves
+TypeShare = between(0.0, 1.0)
+Tremble = between(0.0, 0.5)
+# signal strengths: μ ∝ μ·exp(±η·γ) over γ ∈ [0, 1]; beyond 50 one signal is a point mass
+SignalStrength = between(0.0, LEARNING_RATE_MAX)
+MAX_TYPES = 101  # a grid in hundredths is already finer than any source
+GAP_WEEKS_MAX = 52  # a decision opportunity at least once a year
 
 
 def import_object(path: str) -> Any:
@@ -121,6 +129,24 @@ class RubinsteinParams(StrategyParams):
     opponent_discount: Discount | None = None
 
 
+class ScreeningParams(StrategyParams):
+    """Bayesian screening with one-step look-ahead (core-v2 §1 C): the default strategy."""
+
+    # core-v2 §1 C: the grid Γ of the opponent's acceptance share (the prior mean is added)
+    types: Annotated[list[TypeShare], Field(min_length=1, max_length=MAX_TYPES)] = Field(
+        default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.9]
+    )
+    sigma0: TypeShare = 0.15  # assumption: prior spread σ_0 (to calibrate, core-v2 §3.3)
+    optimism: TypeShare = 0.0  # b ≥ 0, prior mean β_o − b; assumption (to calibrate, §3.3)
+    epsilon: Tremble = 0.05  # core-v2 §1 C: tremble ε in offer/rejection updates
+    drift: TypeShare = 0.9  # core-v2 §1 C: λ per week, drift toward the prior
+    eta_esc: SignalStrength = 1.0  # assumption: escalation as a signal of resolve
+    eta_gw: SignalStrength = 1.0  # assumption: gesture/postponement as a signal of softness
+    pi_min: TypeShare = 0.5  # assumption: meeting-request threshold (core-v2 §1 C, later use)
+    # core-v2 §1 notation: Δ when no next round is known (default 4); legacy views only
+    gap_weeks: Annotated[int, Field(ge=1, le=GAP_WEEKS_MAX)] = 4
+
+
 STRATEGY_PARAMS: dict[str, type[StrategyParams]] = {
     "time_dependent": TimeDependentParams,
     "boulware": BoulwareParams,
@@ -131,6 +157,7 @@ STRATEGY_PARAMS: dict[str, type[StrategyParams]] = {
     "opponent_model": OpponentModelParams,
     "ratification_aware": RatificationAwareParams,
     "rubinstein": RubinsteinParams,
+    "screening": ScreeningParams,
 }
 
 

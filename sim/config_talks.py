@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Annotated, Literal
 
@@ -39,6 +40,15 @@ QUANTITY_RANGES: dict[str, tuple[float, float]] = {
     "cn_keeps_schedule": FLAG_RANGE,
     "cn_threat_pp": PERCENT_RANGE,
     "soy_tariff": PERCENT_RANGE,
+    "us_cancel_scheduled": FLAG_RANGE,
+    "us_threat_kept": FLAG_RANGE,
+    "us_rollback_fired": FLAG_RANGE,
+    "us_rollback_pp": PERCENT_RANGE,
+    "cn_cancel_scheduled": FLAG_RANGE,
+    "cn_threat_kept": FLAG_RANGE,
+    "cn_rollback_fired": FLAG_RANGE,
+    "cn_rollback_pp": PERCENT_RANGE,
+    "soy_rollback_pp": PERCENT_RANGE,
     "ag_extra_bn": (0.0, AG_PURCHASES_BN_MAX),
     "huawei_status": FLAG_RANGE,
     "currency_pledge": FLAG_RANGE,
@@ -62,6 +72,12 @@ class IssueConfig(Strict):
     negotiable: bool = True
     quantities: dict[DealQuantity, list[Finite]] = Field(default_factory=dict)
     values: Annotated[dict[str, list[Unit]], Field(max_length=MAX_NAMED)]
+    # the date the issue enters the agenda (None: on it from the start); before it no deal
+    # can cover the issue (DESIGN §3.1: Huawei from May 2019, the label from August 2019)
+    on_agenda_from: dt.date | None = None
+    # per level: does granting it need a statute of the conceding side's legislature? An
+    # outcome covering such a level is a "legislative" agreement (empty: no level does)
+    needs_legislation: list[bool] = Field(default_factory=list)
 
     @field_validator("quantities")
     @classmethod
@@ -83,7 +99,10 @@ class IssueConfig(Strict):
         for side in SIDES:
             if side not in self.values:
                 raise ValueError(f"values must include a table for {side!r}")
-        for name, table in {**self.values, **self.quantities}.items():
+        tables = {**self.values, **self.quantities}
+        if self.needs_legislation:
+            tables["needs_legislation"] = self.needs_legislation
+        for name, table in tables.items():
             if len(table) != n:
                 raise ValueError(f"{name!r} has {len(table)} entries but there are {n} levels")
         if self.concedes != "both":
@@ -147,7 +166,8 @@ class TeamConfig(Strict):
     """A negotiating team: members, patience and reservation dynamics."""
 
     patience: Discount
-    reservation: ReservationConfig
+    # the legacy walk-away index; core v2 (a [valuation] section) projects it instead
+    reservation: ReservationConfig | None = None
     leads: LeadsConfig
     members: Annotated[dict[str, MemberConfig], Field(max_length=MAX_NAMED)]
     # pressures are in [0, 1]: a weight above 1 counts one pressure more than fully
@@ -174,7 +194,14 @@ class RatifierConfig(Strict):
     # support moves one for one with the weighted value gain (in [−1, 1]); beyond 10 a body's
     # support is a switch on the smallest gain
     sensitivity: Response = 1.0
+    # the public threshold; with threshold_sd > 0 it is the prior mean of a private threshold
+    # drawn once per run (the other side believes the mean; the mechanism uses the draw)
     threshold: Unit
+    threshold_sd: Unit = 0.0
+    # "legislative": the body votes only on agreements needing its side's legislation; on
+    # executive ones it exerts pressure, weight × max(0, threshold − support), on its side
+    applies_to: Literal["all", "legislative"] = "all"
+    pressure_weight: Response = 0.0
 
     @field_validator("base_indicator")
     @classmethod
@@ -182,6 +209,14 @@ class RatifierConfig(Strict):
         if v is not None and v not in RATIFIER_INDICATORS:
             raise ValueError(f"unknown indicator {v!r}; known: {sorted(RATIFIER_INDICATORS)}")
         return v
+
+
+class ChapterConfig(Strict):
+    """Readiness of one issue's chapter: its value at the start and its gain per deputy round."""
+
+    start: Unit = 0.0
+    # readiness added by each deputy round (1: ready after one round; 0: never ready)
+    rate: Unit
 
 
 class ProtocolConfig(Strict):

@@ -33,6 +33,17 @@ DEAL_QUANTITIES: dict[str, str] = {
     "cn_keeps_schedule": "1: China's scheduled tariff actions still fire despite the deal",
     "cn_threat_pp": "Chinese tariff increases (pp) still hanging over the deal",
     "soy_tariff": "China's total tariff on US soybeans, % (with cn_tariff_avg)",
+    # relative to the state at signature (DESIGN §3.1, core-v2 §1 D): what a level does to the
+    # tariffs in force and scheduled; the absolute names above remain for older configs
+    "us_cancel_scheduled": "1: the US's scheduled tariff hikes are cancelled",
+    "us_threat_kept": "share of the cancelled US hikes that still hang over the deal (a delay)",
+    "us_rollback_fired": "share of the US hikes fired since the start that are rolled back",
+    "us_rollback_pp": "further pp taken off the US tariff in force (floored at its 2018 base)",
+    "cn_cancel_scheduled": "1: China's scheduled tariff hikes are cancelled",
+    "cn_threat_kept": "share of the cancelled Chinese hikes that still hang over the deal",
+    "cn_rollback_fired": "share of China's hikes fired since the start that are rolled back",
+    "cn_rollback_pp": "further pp taken off China's tariff in force (floored at its 2018 base)",
+    "soy_rollback_pp": "pp taken off China's soybean tariff in force (floored at MFN)",
     "ag_extra_bn": "extra US farm purchases by China, $bn a year above the 2017 baseline",
     "huawei_status": "Huawei's relief from US export controls, 0 (entity list) to 1 (removed)",
     "currency_pledge": "strength of China's currency pledge, 0 to 1",

@@ -10,24 +10,30 @@ step, and the DataCollector records the week last.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
-from tradetalks.agents.central_banks import Fed, PBoC
+from scipy.special import ndtri
+from tradetalks.agents.central_banks import PBOC_DRAWS, Fed, PBoC
 from tradetalks.agents.farmers import Farmer, build_farmers
 from tradetalks.agents.negotiators import Team
-from tradetalks.sim import reporters
-from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent, TariffAction
+from tradetalks.sim import reporters, snapshot
+from tradetalks.sim.chapters import Chapters
+from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent
 from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
+from tradetalks.sim.meetings import MeetingPlanner
 from tradetalks.sim.payoffs import Ratifier
+from tradetalks.sim.projector import Projector, Valuation
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
+from tradetalks.sim.snapshot import meeting_requests, own_share
 from tradetalks.sim.start import indicators, initial_world, sync_farms
+from tradetalks.sim.streams import RunStreams, WeeklyDraws
 from tradetalks.sim.summary import build_summary
+from tradetalks.sim.tariffs import TariffDesk
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -37,6 +43,7 @@ __all__ = [
     "resolve_config",
 ]
 
+INCIDENT_DRAWS = 2  # uniforms a week for political incidents: whether, and which side
 EVENT_ORDER = ("patience", "aid", "fed", "pboc", "round", "tariff")  # within one week
 
 
@@ -92,12 +99,41 @@ class TradeTalksModel(mesa.Model):
         seed = cfg.run.seed if rng is None else rng
         super().__init__(rng=seed)
         self.seed = int(seed) if isinstance(seed, (int, np.integer)) else None
+        # every source of randomness draws from its own named stream (sim/streams.py)
+        root = self.seed if self.seed is not None else int(self.rng.integers(2**63))
+        self.streams = RunStreams(root)
+        self.incident_draws = WeeklyDraws(self.streams.get("incidents"), INCIDENT_DRAWS)
         self.start_date = cfg.run.start_date
         self.horizon = cfg.run.weeks
 
         if space is not None and space.key != space_key(cfg):
             raise ValueError("the outcome space given was built from other issues or protocol")
         self.space = outcome_space(cfg) if space is None else space
+        self._build_agents(farmer_agents)
+        self.talks_signal = 0.0
+        self.gestures: list[dict[str, Any]] = []
+        self.escalation_log: list[dict[str, Any]] = []
+        self.announcements: list[dict[str, Any]] = []
+        self.incidents: list[dict[str, Any]] = []
+        self.last_fired: dict[str, int | None] = dict.fromkeys(SIDES)
+        self.tariffs = TariffDesk(self)
+        self.planner = MeetingPlanner(cfg.calendar.meetings)
+        # core v2: values from the projector (None: the legacy pressure-index valuation)
+        self.projector = Projector(cfg, self.space) if cfg.valuation is not None else None
+        self.valuation: Valuation | None = None
+        self.valuation_week = 0
+
+        self._update_domestic()
+        self._update_teams()
+        self._events: list[CalendarEvent] = []
+        self._schedule_calendar()
+        if self.projector is not None:
+            snapshot.refresh(self)
+        self._start_collection(farmer_series, collect_series)
+
+    def _build_agents(self, farmer_agents: bool) -> None:
+        """The world, farmers, central banks, teams, ratifiers and the mechanism."""
+        cfg = self.config
         self.world = initial_world(cfg)
         st = self.world.state
 
@@ -106,23 +142,35 @@ class TradeTalksModel(mesa.Model):
         )
         self.fed = Fed(self, cfg.world.fed, cfg.world.growth, st)
         self.pboc = PBoC(
-            self, cfg.world.pboc, cfg.world.growth, st, cfg.world.trade.us_tariff_start
+            self,
+            cfg.world.pboc,
+            cfg.world.growth,
+            st,
+            cfg.world.trade.us_tariff_start,
+            draws=WeeklyDraws(self.streams.get("world"), PBOC_DRAWS),
         )
         self.teams = {side: Team(self, side, cfg.teams[side], self.space) for side in SIDES}
         self.ratifiers = [Ratifier(name, r, self.space) for name, r in cfg.ratifiers.items()]
+        self._draw_private_types()
+        self.chapters = Chapters.from_config(cfg, self.space)
         self.negotiation = Negotiation(
-            self.space, self.teams, self.ratifiers, cfg.protocol, self.horizon
+            self.space, self.teams, self.ratifiers, cfg.protocol, self.horizon, self.chapters
         )
-        self.talks_signal = 0.0
-        self.gestures: list[dict[str, Any]] = []
-        self.escalation_log: list[dict[str, Any]] = []
-        self.incidents: list[dict[str, Any]] = []
 
-        self._update_domestic()
-        self._update_teams()
-        self._events: list[CalendarEvent] = []
-        self._schedule_calendar()
-        self._start_collection(farmer_series, collect_series)
+    def _draw_private_types(self) -> None:
+        """Private information from the "types" stream, in a fixed order and count: each
+        ratifier's true threshold, then each side's own acceptance share (core-v2 §1 C, F)."""
+        types = self.streams.get("types")
+        for rat in self.ratifiers:
+            rat.draw_private(types)
+        spec = self.config.types
+        u = types.random(len(SIDES))
+        if spec is None or spec.sd <= 0:
+            return
+        for side, ui in zip(SIDES, u, strict=True):
+            team, opp = self.teams[side], self.teams[other(side)]
+            mean = own_share(team.patience, opp.patience)
+            team.private_type = float(np.clip(mean + spec.sd * ndtri(ui), 0.0, 1.0))
 
     def _start_collection(self, farmer_series: bool, collect_series: bool) -> None:
         """The DataCollector; with ``collect_series`` it records week 0 now and each week last."""
@@ -165,7 +213,10 @@ class TradeTalksModel(mesa.Model):
             if week_no <= self.horizon:  # a shortened run stops before later events
                 self._schedule(kind, week_no, payload)
 
-    def _schedule(self, kind: str, week_no: int, payload: Any) -> CalendarEvent:
+    def _schedule(self, kind: str, week_no: int, payload: Any) -> CalendarEvent | None:
+        """Put an event on Mesa's event list (None: it would fall after the run's end)."""
+        if week_no > self.horizon or week_no < max(self.steps, 1):
+            return None
         ev = CalendarEvent(self, kind, week_no, payload)
         self._events.append(ev)
         self.schedule_event(ev, at=float(week_no))
@@ -190,20 +241,43 @@ class TradeTalksModel(mesa.Model):
         self.pboc.step()
         self.world.update_trade(week_no)
         self._update_domestic()
-        self.world.update_growth(self.rng)
+        self.world.update_growth(self.streams.get("world"))
         self.world.update_uncertainty()
         self._politics(week_no)
         self._update_teams()
+        self.tariffs.weekly(week_no)
+        self._plan_meetings(week_no)
         if week_no >= self.horizon:
             self.running = False
+
+    def _plan_meetings(self, week_no: int) -> None:
+        """Rounds on request beyond the announced calendar (calendar.meetings)."""
+        if not self.planner.cfg.enabled:
+            return
+        if (
+            self.projector is not None
+            and week_no - self.valuation_week >= self.projector.val.round_gap_weeks
+        ):
+            snapshot.refresh(self)
+        requests = meeting_requests(self, week_no)
+        for week, level in self.planner.plan(week_no, requests, not self.negotiation.done):
+            self._schedule("round", week, RoundEvent(date=self._date_of(week), level=level))
+
+    def _date_of(self, week: int) -> dt.date:
+        return self.start_date + dt.timedelta(weeks=week - 1)
 
     def _politics(self, week_no: int) -> None:
         """A political incident, with small weekly probability, hardens one side's stance."""
         pol = self.config.world.politics
-        if self.rng.random() < pol.incident_probability:
-            side = SIDES[int(self.rng.integers(len(SIDES)))]
+        u = self.incident_draws.take(week_no)  # drawn every week, used or not
+        if u[0] < pol.incident_probability:
+            side = SIDES[min(int(u[1] * len(SIDES)), len(SIDES) - 1)]
             self.negotiation.credit_goodwill(side, -pol.incident_hardening)
             self.incidents.append({"week": week_no, "offended": side})
+            if self.projector is not None:  # core v2: the offended side hardens its own bar
+                team = self.teams[side]
+                team.private_type = min(1.0, (team.private_type or 0.0) + pol.incident_hardening)
+                self.negotiation.record_event("incident", side, week_no)
 
     def _update_domestic(self) -> None:
         self.talks_signal *= 1 - self.config.world.farmers.talks_signal_decay
@@ -228,7 +302,9 @@ class TradeTalksModel(mesa.Model):
 
     def _on_aid(self, ev: CalendarEvent) -> None:
         tranche: AidTranche = ev.payload
-        self.world.state.farm_aid_paid_bn += self.farmers.pay_aid(tranche.amount_bn)
+        fp = self.config.farm_politics
+        amount = tranche.amount_bn * (1.0 if fp is None else fp.aid_scale)  # the aid lever
+        self.world.state.farm_aid_paid_bn += self.farmers.pay_aid(amount)
 
     def _on_fed(self, ev: CalendarEvent) -> None:
         self.fed.meet()
@@ -238,7 +314,10 @@ class TradeTalksModel(mesa.Model):
 
     def _on_round(self, ev: CalendarEvent) -> None:
         rnd: RoundEvent = ev.payload
-        deal = self.negotiation.run_round(ev.week, rnd.level, self.indicators())
+        self.planner.note_round(ev.week, rnd.level)
+        if self.projector is not None:
+            snapshot.refresh(self)  # a decision week: project afresh
+        deal = self.negotiation.run_round(ev.week, rnd.level, self.indicators(), date=rnd.date)
         if deal is not None:
             self._apply_deal(deal)
 
@@ -252,76 +331,16 @@ class TradeTalksModel(mesa.Model):
         for side in ended:
             for ev in self.pending_tariff_actions(side):
                 ev.cancelled = True
+        self.tariffs.bind(ended)
+        for side in SIDES:
+            self.negotiation.record_event("deal", side, deal.week)
         self.talks_signal += self.config.world.gestures.talks_signal_deal
         self._update_teams()
+        if self.projector is not None:
+            snapshot.refresh(self)
 
     def _on_tariff(self, ev: CalendarEvent) -> None:
-        action: TariffAction = ev.payload
-        ev.done = True
-        g = self.config.world.gestures
-        if action.postponable and self._decides_to_postpone(action, ev.week):
-            self.gestures.append(
-                {
-                    "week": ev.week,
-                    "side": action.side,
-                    "label": action.label,
-                    "kind": "postponement",
-                }
-            )
-            self._postpone(ev, action)
-            self.negotiation.credit_goodwill(
-                other(action.side), self.config.protocol.goodwill_credit
-            )
-            for rat in self.ratifiers:  # audience cost: hawks at home punish backing down
-                if rat.side == action.side and rat.cfg.base_indicator is None:
-                    rat.base_shift -= action.audience_cost
-            self.talks_signal += g.talks_signal_gesture
-            if self.rng.random() < g.reciprocate_probability:
-                self._reciprocate(other(action.side), ev.week)
-            return
-        self.world.escalate(action.side, action.tariff_delta_pp, action.soy_tariff_delta_pp)
-        self.escalation_log.append({"week": ev.week, "side": action.side, "label": action.label})
-        self.talks_signal += g.talks_signal_escalation
-        self._update_teams()
-
-    def _decides_to_postpone(self, action: TariffAction, week_no: int) -> bool:
-        g = self.config.world.gestures
-        window = self.config.protocol.talks_window_weeks
-        talks_ahead = any(
-            e.kind == "round" and week_no <= e.week <= week_no + window for e in self._events
-        )
-        momentum = float(talks_ahead) + float(self.negotiation.settled_text is not None)
-        z = (
-            g.postpone_bias
-            + g.postpone_talks_weight * momentum
-            + g.postpone_pressure_weight * self.teams[action.side].pressure
-            - g.audience_cost_weight * action.audience_cost
-        )
-        return bool(self.rng.random() < 1 / (1 + math.exp(-z)))
-
-    def _postpone(self, ev: CalendarEvent, action: TariffAction) -> None:
-        new_week = ev.week + action.postpone_weeks
-        ev.cancelled = True
-        if new_week <= self.horizon:
-            self._schedule("tariff", new_week, action)
-
-    def _reciprocate(self, side: str, week_no: int) -> None:
-        pending = [
-            e
-            for e in self.pending_tariff_actions(side)
-            if e.payload.postponable and e.week > week_no
-        ]
-        if pending:
-            ev = min(pending, key=lambda e: e.week)
-            self._postpone(ev, ev.payload)
-        if side == "china":
-            self.world.state.goodwill_purchases_bn += (
-                self.config.world.soybeans.goodwill_purchase_bn
-            )
-        self.negotiation.credit_goodwill(other(side), self.config.protocol.goodwill_credit)
-        self.gestures.append(
-            {"week": week_no, "side": side, "label": "reciprocal gesture", "kind": "reciprocation"}
-        )
+        self.tariffs.due(ev)
 
     # ------------------------------------------------------------------ results
     def run(self) -> dict[str, Any]:

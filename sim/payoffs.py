@@ -7,7 +7,7 @@ strategies and the analysis compute them the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from tradetalks.sim.config import RatifierConfig, ReservationConfig, TeamConfig
@@ -59,7 +59,9 @@ def team_position(
         pressure=pressure,
         influence=influence,
         weights=blend_weights(member_weights, influence),
-        reservation=reservation_value(cfg.reservation, pressures),
+        reservation=(
+            reservation_value(cfg.reservation, pressures) if cfg.reservation is not None else 0.0
+        ),
     )
 
 
@@ -69,14 +71,18 @@ class Ratifier:
 
     support(x) = base + sensitivity · Σ_i w_i (v_i(x_i) − v_i(status quo_i)); the deal is in
     the body's win-set when support ≥ threshold.  ``base`` may follow a live indicator.
+    ``threshold`` is the true threshold: the public one (``cfg.threshold``, the prior mean)
+    until ``draw_private`` draws a private one.
     """
 
     name: str
     cfg: RatifierConfig
     space: OutcomeSpace
     base_shift: float = 0.0
+    threshold: float = field(init=False)
 
     def __post_init__(self) -> None:
+        self.threshold = self.cfg.threshold
         w = self.space.weight_vector(self.cfg.weights)
         sq = self.space.status_quo_values(self.cfg.values) @ w
         # the value vector depends only on the space and weights: the space caches it
@@ -98,6 +104,21 @@ class Ratifier:
         """Support for every outcome of the space."""
         return self.base(indicators) + self.cfg.sensitivity * self._delta
 
-    def winset(self, indicators: Mapping[str, float]) -> np.ndarray:
-        """Mask of outcomes this body would ratify: support ≥ threshold, as one comparison."""
-        return self._scaled >= self.cfg.threshold - self.base(indicators)
+    def draw_private(self, rng: np.random.Generator) -> float:
+        """Draw the true threshold once per run: prior mean + sd · z, always one normal draw
+        (whatever the sd), so the stream's later draws never depend on this config."""
+        z = float(rng.standard_normal())
+        self.threshold = self.cfg.threshold + self.cfg.threshold_sd * z
+        return self.threshold
+
+    def winset(self, indicators: Mapping[str, float], *, believed: bool = False) -> np.ndarray:
+        """Mask of outcomes this body would ratify: support ≥ threshold, as one comparison.
+
+        ``believed``: against the public prior mean (what the other side believes), not the
+        true threshold."""
+        threshold = self.cfg.threshold if believed else self.threshold
+        return self._scaled >= threshold - self.base(indicators)
+
+    def deficit(self, indicators: Mapping[str, float]) -> np.ndarray:
+        """Support lacking for every outcome, max(0, threshold − support) (its pressure)."""
+        return np.maximum(0.0, self.threshold - self.support(indicators))

@@ -1,3 +1,5 @@
+# size: the mechanism and the read-only view it builds are one contract (what strategies see
+# and how their answers are checked); splitting them would split that contract.
 """The negotiation protocol: alternating multi-issue offers in scheduled rounds.
 
 ``Negotiation`` is the mechanism: it alone changes the negotiation's state.  Negotiators see
@@ -11,13 +13,15 @@ at its aspiration and reservation *and* every ratifying body of both sides would
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from tradetalks.sim.analysis import deal_metrics
+from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import ProtocolConfig
 from tradetalks.sim.issues import OutcomeSpace, PickledByFields, read_only
 from tradetalks.sim.payoffs import Ratifier
@@ -77,6 +81,10 @@ class DealRecord(PickledByFields):
     # inside both win-sets.
     nash_product: float | None = None
     pareto_distance: float | None = None
+    # "executive" unless a covered level needs legislation; the sides whose legislature
+    # must pass it (sim/chapters.py)
+    agreement_type: str = "executive"
+    legislatures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "week", int(self.week))
@@ -84,6 +92,7 @@ class DealRecord(PickledByFields):
         object.__setattr__(self, "interim", bool(self.interim))
         object.__setattr__(self, "terms", MappingProxyType(dict(self.terms)))
         object.__setattr__(self, "new_issues", tuple(self.new_issues))
+        object.__setattr__(self, "legislatures", tuple(self.legislatures))
         object.__setattr__(self, "utility", _by_side(self.utility))
         object.__setattr__(self, "reservation", _by_side(self.reservation))
         for name in ("nash_product", "pareto_distance"):
@@ -91,8 +100,42 @@ class DealRecord(PickledByFields):
             object.__setattr__(self, name, None if value is None else float(value))
 
 
+# public event kinds strategies may learn from (core-v2 §1 C); the model records them
+EVENT_KINDS = (
+    "escalation",
+    "retaliation",
+    "postponement",
+    "gesture",
+    "truce",
+    "deal",
+    "collapse",
+    "fired",
+    "incident",
+)
+
+
+@dataclass(frozen=True)
+class PublicEvent(PickledByFields):
+    """A public event (core-v2 §1 C, K): ``side`` did ``kind`` in ``week``."""
+
+    week: int
+    side: str
+    kind: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "week", int(self.week))
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}; known: {EVENT_KINDS}")
+        if self.side not in SIDES:
+            raise ValueError(f"unknown side {self.side!r}")
+
+
 class StrategyLike(Protocol):
-    """What the mechanism needs from a strategy."""
+    """What the mechanism needs from a strategy.
+
+    A strategy may also define ``accepts(view, outcome) -> bool``; the mechanism then asks
+    it instead of comparing with ``aspiration`` (still never below the reservation value).
+    """
 
     def aspiration(self, view: NegotiationView) -> float:
         """Lowest utility this negotiator accepts now."""
@@ -104,7 +147,12 @@ class StrategyLike(Protocol):
 
 
 class TeamLike(Protocol):
-    """What the mechanism needs from a team."""
+    """What the mechanism needs from a team.
+
+    Optional (core v2; read with ``getattr`` defaults, so legacy teams need none):
+    ``gain_next() -> np.ndarray | None`` (G_s(x, t+Δ); None or absent: a legacy team),
+    ``gap`` (Δ weeks) and ``private_type`` (the private acceptance share γ, or None).
+    """
 
     side: str
     reservation: float
@@ -153,6 +201,17 @@ class NegotiationView:
     # The mechanism's round counter (None outside a round): lets strategies cache what
     # stays fixed within a round.
     round_no: int | None = None
+    # Core v2 (None with legacy teams): own gain V − r now and at the next round (t + Δ),
+    # the gap Δ in weeks, the opponent's normalised gain from its public values
+    # (V_o − r_o)/(M_o − r_o), and this side's private acceptance share γ.
+    own_gain: np.ndarray | None = None
+    own_gain_next: np.ndarray | None = None
+    gap: int | None = None
+    opponent_gain_public: np.ndarray | None = None
+    own_type: float | None = None
+    # Public events so far (oldest first) and the opponent's offer awaiting an answer.
+    events: tuple[PublicEvent, ...] = ()
+    on_table: int | None = None
 
     @property
     def opponent(self) -> str:
@@ -168,6 +227,13 @@ class NegotiationView:
         if self.best_feasible_utility is not None:
             return self.best_feasible_utility
         return best_feasible(self.own_utility, self.available, self.own_winset)
+
+
+def normalised_gain(utility: np.ndarray, reservation: float, mask: np.ndarray) -> np.ndarray:
+    """(V − r)/(M − r), M the best V inside ``mask`` (read-only); unscaled if M ≤ r (no gain)."""
+    top = float(utility[mask].max()) if mask.any() else float(utility.max())
+    span = top - reservation
+    return read_only((utility - reservation) / (span if span > 0 else 1.0))
 
 
 def best_feasible(utility: np.ndarray, available: np.ndarray, winset: np.ndarray) -> float:
@@ -200,6 +266,7 @@ class Negotiation:
         ratifiers: list[Ratifier],
         cfg: ProtocolConfig,
         horizon: int,
+        chapters: Chapters | None = None,
     ) -> None:
         self.space = space
         self.teams = teams
@@ -217,6 +284,13 @@ class Negotiation:
         self._negotiable = [j for j, i in enumerate(space.issues) if i.negotiable]
         self._round_winsets: dict[str, np.ndarray] = {}
         self._round_best: dict[str, float] = {}
+        # chapters (readiness, agenda, agreement types); None: every chapter ready, executive
+        self.chapters = Chapters(space) if chapters is None else chapters
+        self._table = self._available  # on the table; _available also needs ready chapters
+        self._round_believed: dict[str, np.ndarray] = {}  # win-sets at public prior thresholds
+        self._signable = self.chapters.signable(None)  # chapters ready at the last round
+        self.events: list[PublicEvent] = []  # public events, oldest first (core-v2 §1 C)
+        self._gains: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}  # v2, per round
 
     # ------------------------------------------------------------------ read-only access
     @property
@@ -226,32 +300,61 @@ class Negotiation:
 
     @property
     def available(self) -> np.ndarray:
-        """Mask of outcomes still on the table (consistent with what is agreed; read-only)."""
+        """Mask of outcomes that can be signed: still on the table (consistent with what is
+        agreed) and with every covered chapter ready and on the agenda (read-only)."""
         return self._available
 
-    def winset(self, side: str, indicators: dict[str, float]) -> np.ndarray:
-        """Outcomes every ratifying body of ``side`` would approve (read-only)."""
-        mask = np.ones(len(self.space), dtype=bool)
-        for rat in self.ratifiers:
-            if rat.side == side:
-                mask &= rat.winset(indicators)
-        return read_only(mask)
+    @property
+    def readiness(self) -> Mapping[str, float]:
+        """Readiness of every issue's chapter (a read-only mapping, for views and reporters)."""
+        return MappingProxyType(self.chapters.readiness_by_issue())
+
+    def winset(
+        self, side: str, indicators: dict[str, float], *, believed: bool = False
+    ) -> np.ndarray:
+        """Outcomes every ratifying body of ``side`` would approve given the agreement type
+        (read-only); ``believed``: at the public prior thresholds, as the other side sees it."""
+        return self.chapters.winset(side, self.ratifiers, indicators, believed=believed)
 
     # ------------------------------------------------------------------ state changes
+    def record_event(self, kind: str, side: str, week: int) -> PublicEvent:
+        """Record a public event (``side`` did ``kind`` in ``week``) that strategies may read."""
+        event = PublicEvent(week=week, side=side, kind=kind)
+        self.events.append(event)
+        return event
+
     def credit_goodwill(self, side: str, amount: float) -> None:
         """``side`` received a goodwill gesture worth ``amount`` of aspiration."""
         self.goodwill[side] += amount
 
-    def run_round(self, week: int, level: str, indicators: dict[str, float]) -> DealRecord | None:
-        """One scheduled round of alternating offers; returns the deal if principals close one."""
+    def run_round(
+        self,
+        week: int,
+        level: str,
+        indicators: dict[str, float],
+        date: dt.date | None = None,
+    ) -> DealRecord | None:
+        """One scheduled round of alternating offers; returns the deal if principals close one.
+
+        ``date`` (default: the first day of ``week``) decides which issues are on the agenda;
+        a deputy round first raises the readiness of the chapters it works on."""
         if self.done:
             return None
-        first = self._start_round(level, indicators)
+        date = self.chapters.date_of(week) if date is None else date
+        if level == "deputy":
+            self.chapters.advance(date, self.agreed)
+        first = self._start_round(level, indicators, date)
+        if not self._available.any():  # nothing ready to sign: the round has nothing to do
+            return None
         n = self.cfg.max_offers_per_round
         if level == "principal" and self.settled_text is not None:
             text, self.settled_text = self.settled_text, None
             moment = _Moment(week, float(week - 1), level, n)
-            if self._acceptable(text, SIDES, moment) and self._ratifiable(text):
+            if (
+                self._available[text]
+                and self._acceptable(text, SIDES, moment)
+                and self._ratifiable(text)
+            ):
                 return self._close(text, week)
         for k in range(n):
             proposer = first if k % 2 == 0 else other(first)
@@ -265,13 +368,19 @@ class Negotiation:
                 return self._close(x, week)
         return None
 
-    def _start_round(self, level: str, indicators: dict[str, float]) -> str:
-        """Count the round, fix its win-sets and best outcomes; return the first mover."""
+    def _start_round(
+        self, level: str, indicators: dict[str, float], date: dt.date | None = None
+    ) -> str:
+        """Count the round, fix what can be signed, its win-sets (true, and believed by the
+        other side) and best outcomes; return the first mover."""
         self.round_count += 1
         first = self.cfg.first_mover
         if self.cfg.alternate_first_mover and self.round_count % 2 == 0:
             first = other(first)
+        self._signable = self.chapters.signable(date)
+        self._available = read_only(self._table & self._signable)
         self._round_winsets = {s: self.winset(s, indicators) for s in SIDES}
+        self._round_believed = {s: self.winset(s, indicators, believed=True) for s in SIDES}
         self._round_best = {
             s: best_feasible(self.teams[s].utility(), self._available, self._round_winsets[s])
             for s in SIDES
@@ -279,8 +388,40 @@ class Negotiation:
         self.phase = f"{level} talks"
         return first
 
+    def preview(
+        self, side: str, week: int, level: str, indicators: dict[str, float], date: dt.date | None
+    ) -> NegotiationView:
+        """The view ``side`` would get if a round of ``level`` opened now; changes nothing (a
+        side uses it to decide whether to ask for a meeting).  Its ``round_no`` is None."""
+        saved = (
+            self._available,
+            self._signable,
+            self._round_winsets,
+            self._round_believed,
+            self._round_best,
+            self.round_count,
+            self._gains,
+            self.phase,
+        )
+        try:
+            self._start_round(level, indicators, date)
+            self.round_count, self._gains = None, {}  # type: ignore[assignment]
+            return self._view(side, _Moment(week, float(week - 1), level, 1))
+        finally:
+            (
+                self._available,
+                self._signable,
+                self._round_winsets,
+                self._round_believed,
+                self._round_best,
+                self.round_count,
+                self._gains,
+                self.phase,
+            ) = saved
+
     def _ratifiable(self, x: int) -> bool:
-        """True if every ratifying body of both sides approves outcome ``x`` this round."""
+        """True if every ratifying body of both sides approves outcome ``x`` this round, at
+        the true thresholds and for its agreement type."""
         return bool(self._round_winsets["us"][x] and self._round_winsets["china"][x])
 
     def _offer(self, proposer: str, moment: _Moment) -> tuple[int, bool]:
@@ -291,7 +432,7 @@ class Negotiation:
             raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
         # a rational proposer never binds itself below its own reservation value
         own_ok = bool(self.teams[proposer].utility()[x] >= self.teams[proposer].reservation)
-        likes = own_ok and self._acceptable(x, (other(proposer),), moment)
+        likes = own_ok and self._acceptable(x, (other(proposer),), moment, offered_by=proposer)
         ratifiable = self._ratifiable(x)
         self.history.append(
             OfferRecord(
@@ -308,7 +449,34 @@ class Negotiation:
         )
         return x, likes and ratifiable
 
-    def _view(self, side: str, moment: _Moment) -> NegotiationView:
+    def _v2_fields(self, side: str, week: int) -> dict[str, Any]:
+        """Core-v2 view fields of ``side`` (all None for a legacy team), fixed per round."""
+        key = (self.round_count, week)
+        cached = self._gains.get(side)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        team, opp = self.teams[side], self.teams[other(side)]
+        gain_next = getattr(team, "gain_next", None)
+        nxt = gain_next() if callable(gain_next) else None
+        fields: dict[str, Any] = dict.fromkeys(
+            ("own_gain", "own_gain_next", "gap", "opponent_gain_public")
+        )
+        if nxt is not None:
+            joint = self._available.copy()
+            for ws in self._round_winsets.values():
+                joint &= ws
+            fields = {
+                "own_gain": read_only(team.utility() - team.reservation),
+                "own_gain_next": read_only(nxt),
+                "gap": getattr(team, "gap", None),
+                "opponent_gain_public": normalised_gain(
+                    opp.utility(), opp.reservation, joint if joint.any() else self._available
+                ),
+            }
+        self._gains[side] = (key, fields)
+        return fields
+
+    def _view(self, side: str, moment: _Moment, on_table: int | None = None) -> NegotiationView:
         """The read-only view ``side`` gets now; win-sets and best outcome are fixed per round."""
         team = self.teams[side]
         return NegotiationView(
@@ -327,19 +495,33 @@ class Negotiation:
             opponent_values=self.space.contributions(other(side)),
             history=tuple(self.history),
             goodwill=self.goodwill[side],
-            opponent_winset=self._round_winsets[other(side)],
+            opponent_winset=self._round_believed[other(side)],  # public prior thresholds
             opponent_patience=self.teams[other(side)].patience,
             best_feasible_utility=self._round_best[side],
             round_no=self.round_count,
+            own_type=getattr(team, "private_type", None),
+            events=tuple(self.events),
+            on_table=on_table,
+            **self._v2_fields(side, moment.week),
         )
 
-    def _acceptable(self, x: int, sides: tuple[str, ...], moment: _Moment) -> bool:
-        """True if each of ``sides`` values ``x`` at least at its aspiration and reservation."""
+    def _acceptable(
+        self, x: int, sides: tuple[str, ...], moment: _Moment, offered_by: str | None = None
+    ) -> bool:
+        """True if each of ``sides`` values ``x`` at least at its aspiration and reservation
+        (asking the strategy's ``accepts`` when it has one; ``offered_by`` puts x on the table)."""
         for side in sides:
             team = self.teams[side]
-            view = self._view(side, moment)
-            floor = max(team.strategy_for(moment.level).aspiration(view), team.reservation)
-            if team.utility()[x] < floor:
+            if team.utility()[x] < team.reservation:
+                return False
+            on_table = x if offered_by == other(side) else None
+            view = self._view(side, moment, on_table)
+            strategy = team.strategy_for(moment.level)
+            accepts = getattr(strategy, "accepts", None)
+            if callable(accepts):
+                if not accepts(view, x):
+                    return False
+            elif team.utility()[x] < strategy.aspiration(view):
                 return False
         return True
 
@@ -357,11 +539,13 @@ class Negotiation:
         new = [j for j in self._negotiable if self.space.covered[x, j] and j not in self.agreed]
         for j in new:
             self.agreed[j] = int(self.space.levels[x, j])
-        self._available = (
+        self._table = (
             self.space.consistent_with(self.agreed)
             if not self.done
             else read_only(np.zeros(len(self.space), dtype=bool))
         )
+        self._available = read_only(self._table & self._signable)
+        kind, legislatures = self.chapters.agreement_type(x)
         deal = DealRecord(
             week=week,
             outcome=x,
@@ -372,6 +556,8 @@ class Negotiation:
             interim=not self.done,
             nash_product=metrics["nash_product"],
             pareto_distance=metrics["pareto_distance"],
+            agreement_type=kind,
+            legislatures=legislatures,
         )
         self.deals.append(deal)
         self.phase = "interim deal" if deal.interim else "deal"

@@ -11,18 +11,23 @@ from dataclasses import dataclass
 
 import numpy as np
 from tradetalks.agents.farm_population import FarmerPopulation, initial_population
+from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import Config
 from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.payoffs import Ratifier, team_position
 from tradetalks.sim.protocol import SIDES
+from tradetalks.sim.streams import stream_seed
 from tradetalks.sim.world import World
 
 
 def initial_world(cfg: Config) -> World:
     """The world in the starting week, with every scheduled tariff action as a live threat."""
-    world = World(cfg.world)
+    world = World(cfg.world, cfg.irreversibility)
     st = world.state
-    actions = cfg.calendar.tariff_actions
+    start = cfg.run.start_date
+    actions = [  # a threat counts once it is public
+        a for a in cfg.calendar.tariff_actions if a.announced is None or a.announced <= start
+    ]
     st.us_threat_pp = sum(a.tariff_delta_pp for a in actions if a.side == "us")
     st.cn_threat_pp = sum(a.tariff_delta_pp for a in actions if a.side == "china")
     return world
@@ -55,7 +60,7 @@ class StartingPoint:
 
 def starting_point(cfg: Config, seed: int) -> StartingPoint:
     """Week 0 of the run ``(cfg, seed)``, drawn from the same generator sequence as the model."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(stream_seed(seed, "farmers"))
     space = outcome_space(cfg)
     world = initial_world(cfg)
     _, farmers = initial_population(cfg.world.farmers, rng)
@@ -70,11 +75,6 @@ def starting_point(cfg: Config, seed: int) -> StartingPoint:
         reservation[side] = pos.reservation
     ratifiers = [Ratifier(name, r, space) for name, r in cfg.ratifiers.items()]
     live = indicators(world)
-    winset = {}
-    for side in SIDES:
-        mask = np.ones(len(space), dtype=bool)
-        for rat in ratifiers:
-            if rat.side == side:
-                mask &= rat.winset(live)
-        winset[side] = mask
+    chapters = Chapters.from_config(cfg, space)  # agreement types decide who votes
+    winset = {side: chapters.winset(side, ratifiers, live) for side in SIDES}
     return StartingPoint(space, world, utility, reservation, winset)

@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import ModelStateError, WorldConfig
+from tradetalks.sim.config_valuation import IrreversibilityConfig
 from tradetalks.sim.indicators import PRESSURES
 
 _TARIFF_ACTIONS = "calendar.tariff_actions"
@@ -56,6 +58,7 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "farm_approval": ("world.farmers", "world.gestures"),
     "farm_distress": ("world.farmers", "world.soybeans"),
     "farm_aid_paid_bn": ("calendar.farm_aid", "world.farmers.aid_soy_share"),
+    "soy_market_lost": ("irreversibility.soy_hysteresis", "world.soybeans.soy_tariff_mfn"),
 }
 
 
@@ -90,16 +93,25 @@ class WorldState:
     farm_approval: float = 0.5
     farm_distress: float = 0.0
     farm_aid_paid_bn: float = 0.0
+    soy_market_lost: float = 0.0  # share of the soybean market lost for good (hysteresis)
     escalations: int = 0
     deal_in_force: bool = False
     extra: dict[str, float] = field(default_factory=dict)
 
 
 class World:
-    """Weekly updates of trade, soybeans, growth and uncertainty, and the pressures they imply."""
+    """Weekly updates of trade, soybeans, growth and uncertainty, and the pressures they imply.
 
-    def __init__(self, cfg: WorldConfig) -> None:
+    The equations are those of ``sim/dynamics.py`` (shared with the projector); ``irr`` holds
+    the irreversibilities (none when absent).  ``fired`` counts pp fired since the start per
+    side (and ``china_soy``); ``last_terms`` is what the latest deal did.
+    """
+
+    def __init__(self, cfg: WorldConfig, irr: IrreversibilityConfig | None = None) -> None:
         self.cfg = cfg
+        self.irr = irr if irr is not None else IrreversibilityConfig()
+        self.fired: dict[str, float] = {"us": 0.0, "china": 0.0, "china_soy": 0.0}
+        self.last_terms: dyn.Terms | None = None
         t, s, g = cfg.trade, cfg.soybeans, cfg.growth
         self.state = WorldState(
             us_tariff_avg=t.us_tariff_start,
@@ -126,40 +138,37 @@ class World:
     def update_trade(self, week: int) -> None:
         """Trade flows and soybean market from current tariffs, exchange rate and purchases."""
         st, t, s = self.state, self.cfg.trade, self.cfg.soybeans
-        # CNY depreciation lowers the dollar price of Chinese goods: a partial tariff offset
-        fx = (st.cny_usd / self.cfg.pboc.cny_anchor) ** t.fx_passthrough
-        us_price = (1 + st.us_tariff_avg / 100) / (1 + t.us_tariff_base / 100) / fx
-        cn_price = (1 + st.cn_tariff_avg / 100) / (1 + t.cn_tariff_base / 100) * fx
-        st.us_imports_bn = t.us_imports_base_bn * us_price ** (-t.us_import_elasticity)
-        st.cn_imports_bn = t.cn_imports_base_bn * cn_price ** (-t.cn_import_elasticity)
-        soy_rel = (1 + st.soy_tariff / 100) / (1 + s.soy_tariff_mfn / 100)
-        market = s.exports_normal_bn * soy_rel ** (-s.elasticity)
+        us, cn = dyn.trade_flows(
+            st.us_tariff_avg, st.cn_tariff_avg, st.cny_usd, t, self.cfg.pboc.cny_anchor
+        )
+        st.us_imports_bn, st.cn_imports_bn = float(us), float(cn)
+        lost = dyn.soy_hysteresis_step(
+            st.soy_market_lost, st.soy_tariff, s, self.irr.soy_hysteresis
+        )
+        st.soy_market_lost = float(lost)
+        market = dyn.soy_market_exports(st.soy_tariff, st.soy_market_lost, s)
         ramp = 0.0
         if st.ag_commitment_bn > 0:
-            ramp = min(1.0, (week - st.ag_commitment_week) / s.purchase_ramp_weeks)
-        committed = s.purchase_soy_share * st.ag_commitment_bn * ramp
+            ramp = float(dyn.purchase_ramp(week - st.ag_commitment_week, s))
+        committed = dyn.committed_soy_bn(st.ag_commitment_bn, ramp, s)
         st.goodwill_purchases_bn *= 1 - s.goodwill_decay
-        st.soybean_exports_bn = market + committed + st.goodwill_purchases_bn
-        share = max(st.soybean_exports_bn, 1e-9) / s.exports_normal_bn
-        st.soybean_price = s.price_normal * min(share, 1.0) ** s.price_flex
+        st.soybean_exports_bn = float(market + committed + st.goodwill_purchases_bn)
+        st.soybean_price = float(dyn.soybean_price(st.soybean_exports_bn, s))
 
     # ------------------------------------------------------------------ growth, uncertainty
     def update_growth(self, rng: np.random.Generator) -> None:
         """Growth moves toward a tariff-, uncertainty- and policy-dependent target, with shocks."""
         st, g, fed = self.state, self.cfg.growth, self.cfg.fed
         p = self.pressures()
-        us_target = (
-            g.us_potential
-            - g.us_tariff_drag * (p["us_tariff_burden"] + p["cn_tariff_burden"])
-            - g.us_uncertainty_drag * st.trade_uncertainty
-            + g.us_rate_effect * (fed.neutral - st.fed_rate)
-        )
-        cn_target = (
-            g.cn_potential
-            - g.cn_export_drag * p["export_loss"]
-            - g.cn_huawei_drag * p["huawei_pressure"]
-            - g.cn_uncertainty_drag * st.trade_uncertainty
-            + g.cn_rrr_effect * (self.cfg.pboc.rrr_start - st.rrr)
+        us_target, cn_target = dyn.growth_targets(
+            p["us_tariff_burden"],
+            p["cn_tariff_burden"],
+            p["export_loss"],
+            p["huawei_pressure"],
+            st.trade_uncertainty,
+            fed.neutral - st.fed_rate,
+            self.cfg.pboc.rrr_start - st.rrr,
+            g,
         )
         shocks = rng.normal(0.0, g.shock_sd, size=2)
         st.us_growth += g.adjustment * (us_target - st.us_growth) + shocks[0]
@@ -168,15 +177,14 @@ class World:
     def update_uncertainty(self) -> None:
         """Uncertainty drifts toward a level set by pending threats and the absence of a deal."""
         st, u = self.state, self.cfg.uncertainty
-        threat = min(1.0, (st.us_threat_pp + st.cn_threat_pp) / u.threat_scale_pp)
-        target = u.base + u.threat_weight * threat + (0.0 if st.deal_in_force else u.no_deal_weight)
-        st.trade_uncertainty += u.adjustment * (min(1.0, target) - st.trade_uncertainty)
-        st.trade_uncertainty = float(np.clip(st.trade_uncertainty, 0.0, 1.0))
+        target = dyn.uncertainty_target(st.us_threat_pp + st.cn_threat_pp, st.deal_in_force, u)
+        st.trade_uncertainty = float(dyn.uncertainty_step(st.trade_uncertainty, target, u))
 
     def escalate(self, side: str, tariff_pp: float, soy_pp: float) -> None:
         """A tariff action fires: tariffs rise, the threat is spent, uncertainty jumps."""
         st = self.state
         ceiling = self.cfg.trade.tariff_ceiling
+        before = (st.us_tariff_avg, st.cn_tariff_avg, st.soy_tariff)
         if side == "us":
             st.us_tariff_avg = float(np.clip(st.us_tariff_avg + tariff_pp, 0.0, ceiling))
             st.us_threat_pp = max(0.0, st.us_threat_pp - max(tariff_pp, 0.0))
@@ -184,24 +192,28 @@ class World:
             st.cn_tariff_avg = float(np.clip(st.cn_tariff_avg + tariff_pp, 0.0, ceiling))
             st.soy_tariff = float(np.clip(st.soy_tariff + soy_pp, 0.0, ceiling))
             st.cn_threat_pp = max(0.0, st.cn_threat_pp - max(tariff_pp, 0.0))
+        self.fired["us"] += st.us_tariff_avg - before[0]
+        self.fired["china"] += st.cn_tariff_avg - before[1]
+        self.fired["china_soy"] += st.soy_tariff - before[2]
         st.escalations += 1
         st.trade_uncertainty = min(1.0, st.trade_uncertainty + self.cfg.uncertainty.escalation_jump)
 
     def apply_terms(self, quantities: dict[str, float], week: int) -> set[str]:
         """Put agreed quantities into force; return the sides whose scheduled actions end."""
         st = self.state
-        ended: set[str] = set()
-        for side, key, soy in (
-            ("us", "us_tariff_avg", None),
-            ("china", "cn_tariff_avg", "soy_tariff"),
-        ):
-            prefix = "us" if side == "us" else "cn"
-            if key in quantities and not quantities.get(f"{prefix}_keeps_schedule", 0.0):
-                setattr(st, key, quantities[key])
-                setattr(st, f"{prefix}_threat_pp", quantities.get(f"{prefix}_threat_pp", 0.0))
-                if soy and soy in quantities:
-                    st.soy_tariff = quantities[soy]
-                ended.add(side)
+        terms = dyn.deal_terms(
+            vars(st),
+            quantities,
+            self.fired,
+            self.cfg.trade,
+            self.cfg.soybeans,
+            self.irr.retaliation_persistence,
+        )
+        self.last_terms = terms
+        for key, value in terms.tariffs.items():
+            setattr(st, key, value)
+        for side in self.fired:  # what was rolled back no longer counts as fired
+            self.fired[side] = max(0.0, self.fired[side] - terms.rolled_back_pp[side])
         if "ag_extra_bn" in quantities:
             st.ag_commitment_bn = quantities["ag_extra_bn"]
             st.ag_commitment_week = week
@@ -210,6 +222,7 @@ class World:
                 setattr(st, name, quantities[name])
         if quantities.get("lift_label", 0.0) >= 1.0:
             st.manipulator = False
+        ended = set(terms.ended)
         st.deal_in_force = True
         st.trade_uncertainty *= 1 - self.cfg.uncertainty.deal_relief
         return ended

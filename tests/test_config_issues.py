@@ -223,7 +223,26 @@ QUANTITY_PROBES = {
     "ip_reform": ({}, {"ip_reform": 0.5}),
     "fentanyl_enforcement": ({}, {"fentanyl_enforcement": 0.5}),
     "lift_label": ({}, {"lift_label": 1.0}),
+    "us_cancel_scheduled": ({}, {"us_cancel_scheduled": 1.0}),
+    "us_threat_kept": ({"us_cancel_scheduled": 1.0}, {"us_threat_kept": 0.5}),
+    "us_rollback_fired": ({}, {"us_rollback_fired": 1.0}),
+    "us_rollback_pp": ({}, {"us_rollback_pp": 1.0}),
+    "cn_cancel_scheduled": ({}, {"cn_cancel_scheduled": 1.0}),
+    "cn_threat_kept": ({"cn_cancel_scheduled": 1.0}, {"cn_threat_kept": 0.5}),
+    "cn_rollback_fired": ({}, {"cn_rollback_fired": 1.0}),
+    "cn_rollback_pp": ({}, {"cn_rollback_pp": 1.0}),
+    "soy_rollback_pp": ({}, {"soy_rollback_pp": 1.0}),
 }
+
+
+def _probe_world(cfg) -> World:
+    """A world where each side has fired a hike and has more scheduled (so that relative
+    quantities have something to act on)."""
+    world = World(cfg.world)
+    world.escalate("us", 2.5, 0.0)
+    world.escalate("china", 2.0, 5.0)
+    world.state.us_threat_pp, world.state.cn_threat_pp = 4.75, 2.0
+    return world
 
 
 def test_the_quantity_vocabulary_is_what_the_world_puts_into_force():
@@ -231,7 +250,7 @@ def test_the_quantity_vocabulary_is_what_the_world_puts_into_force():
     assert set(QUANTITY_PROBES) == set(DEAL_QUANTITIES)
     cfg = load_config(BASELINE)
     for name, (base, extra) in QUANTITY_PROBES.items():
-        without, with_ = World(cfg.world), World(cfg.world)
+        without, with_ = _probe_world(cfg), _probe_world(cfg)
         ended = (without.apply_terms(dict(base), 1), with_.apply_terms({**base, **extra}, 1))
         assert (vars(without.state), ended[0]) != (vars(with_.state), ended[1]), name
 

@@ -24,9 +24,10 @@ import mesa
 import networkx as nx
 import numpy as np
 import pytest
-from helpers import BASELINE, SMALL
+from helpers import BASELINE, SMALL, TWO_LEVEL
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from scipy.special import ndtri
 from tradetalks.agents.central_banks import Fed, PBoC
 from tradetalks.agents.farm_population import (
     FarmerPopulation,
@@ -57,7 +58,7 @@ from tradetalks.sim.world import STATE_SOURCES, World
 
 SIDES = ("us", "china")
 TOL = 1e-9  # margins closer to a threshold than this count as ties (float rounding)
-CFG = load_config(BASELINE, SMALL)
+CFG = load_config(BASELINE, {**SMALL, **TWO_LEVEL})  # the ratifier mechanism's test bed
 SPACE = outcome_space(CFG)
 U = {
     "us": SPACE.utility("us", SPACE.weight_vector(CFG.teams["us"].members["ustr"].weights)),
@@ -91,15 +92,33 @@ def ratifier_gains(cfg, levels, names) -> dict[str, np.ndarray]:
     return out
 
 
-def ratifier_margins(cfg, levels, names, indicators, shifts=None, gains=None):
+def legislative(cfg, levels, names, side: str) -> np.ndarray:
+    """Outcomes (rows of levels) covering a level conceded by ``side`` (or both) that needs
+    legislation, from the issue configs alone (sim/chapters.py)."""
+    levels = np.atleast_2d(np.asarray(levels))
+    out = np.zeros(len(levels), dtype=bool)
+    for j, issue_name in enumerate(names):
+        issue = cfg.issues[issue_name]
+        if issue.needs_legislation and issue.concedes in (side, "both"):
+            flags = np.asarray(issue.needs_legislation, dtype=bool)
+            out |= (levels[:, j] != OPEN) & flags[np.maximum(levels[:, j], 0)]
+    return out
+
+
+def ratifier_margins(cfg, levels, names, indicators, shifts=None, gains=None, thresholds=None):
     """support − threshold of every ratifier (≥ 0: the body ratifies), where
-    support = base (or its live indicator) + shift + sensitivity · gain."""
+    support = base (or its live indicator) + shift + sensitivity · gain; a body that votes
+    only on legislation has +inf on its side's executive agreements.  ``thresholds``: the
+    run's true (drawn) thresholds by name, else the configs' public ones."""
     gains = ratifier_gains(cfg, levels, names) if gains is None else gains
-    shifts = shifts or {}
+    shifts, thresholds = shifts or {}, thresholds or {}
     out = {}
     for name, rat in cfg.ratifiers.items():
         base = indicators[rat.base_indicator] if rat.base_indicator else rat.base
-        out[name] = base + shifts.get(name, 0.0) + rat.sensitivity * gains[name] - rat.threshold
+        threshold = thresholds.get(name, rat.threshold)
+        out[name] = base + shifts.get(name, 0.0) + rat.sensitivity * gains[name] - threshold
+        if rat.applies_to == "legislative":
+            out[name] = np.where(legislative(cfg, levels, names, rat.side), out[name], np.inf)
     return out
 
 
@@ -138,6 +157,7 @@ def side_margins_at(model, week: int, outcomes, approval=None) -> dict[str, np.n
         model.space.names,
         indicators,
         audience_shifts(model, week),
+        thresholds={rat.name: rat.threshold for rat in model.ratifiers},
     )
     return {side: side_margin(model.config, margins, side) for side in SIDES}
 
@@ -1220,7 +1240,8 @@ def test_pboc_target_rises_with_tariffs_and_the_fixing_stays_positive():
 def test_pboc_fixing_adds_a_shock_drawn_from_the_model_generator():
     pboc, st_, _ = _make_pboc({"shock_sd": 0.05, "adjustment": 0.3}, seed=11)
     start, target = st_.cny_usd, pboc.target_rate()
-    shock = mesa.Model(rng=11).rng.normal(0.0, 0.05)  # the same generator, the same draw
+    # the same generator, the same draw: the normal quantile of the week's first uniform
+    shock = 0.05 * float(ndtri(mesa.Model(rng=11).rng.random(2)[0]))
     pboc.step()
     assert st_.cny_usd == pytest.approx(start + 0.3 * (target - start) + shock)
     paths = []
@@ -1380,6 +1401,7 @@ def test_audience_costs_weigh_against_backing_down():
 def test_audience_costs_shrink_the_winset_of_the_side_that_backed_down():
     over = {
         **SMALL,
+        **TWO_LEVEL,
         "calendar.rounds": [],
         "world.gestures.postpone_bias": 50.0,
         "world.gestures.reciprocate_probability": 1.0,

@@ -8,7 +8,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pytest
-from helpers import BASELINE, SMALL
+from helpers import BASELINE, SMALL, TWO_LEVEL
 from tradetalks.agents.central_banks import Fed, PBoC
 from tradetalks.agents.farmers import Farmer, FarmerPopulation
 from tradetalks.agents.negotiators import Negotiator, Team
@@ -22,7 +22,7 @@ from tradetalks.sim.world import World
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_config(BASELINE, SMALL)
+    return load_config(BASELINE, {**SMALL, **TWO_LEVEL})  # tests of the ratifiers use both
 
 
 @pytest.fixture(scope="module")

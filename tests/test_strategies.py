@@ -38,6 +38,7 @@ EXPECTED = {
     "ratification_aware",
     "rubinstein",
     "random_acceptable",
+    "screening",
 }
 HORIZON = 10
 W_US = np.array([0.5, 0.3, 0.2])

@@ -176,7 +176,7 @@ CRASHERS = [
     (f"{PRESIDENT}.influence", 1e308),
     (f"{PRESIDENT}.pressure_sensitivity", 1e6),
     ("teams.china.reservation.coefficients.export_loss", 1e308),
-    ("issues.cn_tariffs.quantities.soy_tariff", [-1e6, 33.0, 33.0, 3.0, 3.0]),
+    ("issues.cn_tariffs.quantities.soy_rollback_pp", [-1e6, 0.0, 30.0, 63.0]),
     (f"{PRESIDENT}.strategy.params.exponent", 1e308),
     (f"{PRESIDENT}.strategy.params.horizon_weeks", 1e308),
 ]
@@ -195,7 +195,7 @@ CROSS_CHECKS = [
     ({"world.trade.us_tariff_base": 63.0}, "world.trade.us_tariff_base", "below"),
     ({"world.soybeans.soy_tariff_start": 80.0}, "world.soybeans.soy_tariff_start", "ceiling"),
     (
-        {"issues.us_tariffs.quantities.us_tariff_avg": [80.0, 28.4, 21.2, 21.2, 21.2, 19.5, 3.1]},
+        {"issues.us_tariffs.quantities.us_tariff_avg": [80.0, 21.2, 21.2, 21.2, 19.5, 3.1]},
         "issues.us_tariffs.quantities.us_tariff_avg",
         "exceeds world.trade.tariff_ceiling",
     ),
@@ -345,7 +345,9 @@ def test_every_indicator_names_the_config_keys_that_drive_it():
     numeric = [f.name for f in dataclasses.fields(WorldState) if f.type in ("float", float)]
     assert set(numeric) <= set(STATE_SOURCES), set(numeric) - set(STATE_SOURCES)
     for keys in STATE_SOURCES.values():
-        assert keys and all(k.split(".")[0] in ("world", "calendar", "issues") for k in keys)
+        assert keys and all(
+            k.split(".")[0] in ("world", "calendar", "issues", "irreversibility") for k in keys
+        )
 
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])

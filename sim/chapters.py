@@ -1,0 +1,159 @@
+"""Chapters: readiness, agenda dates and agreement types, as masks over the outcome space.
+
+Additive utilities make the grand bargain the attractor; partial deals need frictions
+(core-v2 §1 F).  Each issue is a chapter with a readiness R_i ∈ [0, 1]: deputy rounds raise
+it by α_i (config ``[readiness]``), and principals can sign only outcomes whose covered
+issues are all ready (R_i ≥ 1) and on the agenda (``on_agenda_from``).  Under a deadline what
+is ready gets signed: a "phase one".  An outcome is a *legislative* agreement for a side when
+it covers a level, conceded by that side, that needs its legislature (``needs_legislation``);
+otherwise it is *executive*: bodies with ``applies_to = "legislative"`` then do not vote but
+weigh on their side through ``congress_pressure``.  Without a ``[readiness]`` section, agenda
+dates or legislation flags every chapter is ready, on the agenda and executive: the old model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from tradetalks.sim.config import Config
+from tradetalks.sim.config_talks import ChapterConfig
+from tradetalks.sim.issues import OutcomeSpace, read_only
+from tradetalks.sim.payoffs import Ratifier
+
+SIDES = ("us", "china")
+READY = 1.0  # a chapter can be signed once its readiness reaches this
+EXECUTIVE, LEGISLATIVE = "executive", "legislative"
+
+
+class Chapters:
+    """Per-issue readiness (mutable, advanced only by the mechanism), agenda dates and the
+    agreement type of every outcome (read-only masks)."""
+
+    def __init__(
+        self,
+        space: OutcomeSpace,
+        readiness: Mapping[str, ChapterConfig] | None = None,
+        agenda: Mapping[str, dt.date | None] | None = None,
+        legislation: Mapping[str, Sequence[bool]] | None = None,
+        start_date: dt.date | None = None,
+    ) -> None:
+        readiness, agenda, legislation = readiness or {}, agenda or {}, legislation or {}
+        self.space = space
+        self.start_date = start_date
+        ready_now = [readiness[n].start if n in readiness else READY for n in space.names]
+        self._readiness = np.array(ready_now, dtype=float)
+        self._rate = np.array([readiness[n].rate if n in readiness else 0.0 for n in space.names])
+        self._agenda = tuple(agenda.get(n) for n in space.names)
+        self._legislative = {s: _legislative_mask(space, legislation, s) for s in SIDES}
+
+    @classmethod
+    def from_config(cls, cfg: Config, space: OutcomeSpace) -> Chapters:
+        """The chapters of a config: ``[readiness]``, ``on_agenda_from``, ``needs_legislation``."""
+        return cls(
+            space,
+            readiness=cfg.readiness,
+            agenda={n: ic.on_agenda_from for n, ic in cfg.issues.items()},
+            legislation={n: ic.needs_legislation for n, ic in cfg.issues.items()},
+            start_date=cfg.run.start_date,
+        )
+
+    # ------------------------------------------------------------------ read-only state
+    @property
+    def readiness(self) -> np.ndarray:
+        """Readiness R_i of every issue, in space order (a read-only copy)."""
+        return read_only(self._readiness)
+
+    def readiness_by_issue(self) -> dict[str, float]:
+        """Issue name → readiness (a new dict of floats, for reporters)."""
+        return {n: float(r) for n, r in zip(self.space.names, self._readiness, strict=True)}
+
+    def date_of(self, week: int) -> dt.date | None:
+        """The first day of run week ``week`` (1-based), or None without a start date."""
+        if self.start_date is None:
+            return None
+        return self.start_date + dt.timedelta(weeks=week - 1)
+
+    def on_agenda(self, date: dt.date | None) -> np.ndarray:
+        """Per issue: on the agenda at ``date`` (every issue when ``date`` is None)."""
+        return np.array([d is None or date is None or date >= d for d in self._agenda])
+
+    def ready(self, date: dt.date | None) -> np.ndarray:
+        """Per issue: ready to sign and on the agenda at ``date``."""
+        return (self._readiness >= READY) & self.on_agenda(date)
+
+    def signable(self, date: dt.date | None) -> np.ndarray:
+        """Mask of outcomes whose covered issues are all ready and on the agenda (read-only)."""
+        blocked = ~self.ready(date)
+        return read_only(~self.space.covered[:, blocked].any(axis=1))
+
+    def legislative(self, side: str) -> np.ndarray:
+        """Mask of outcomes that need ``side``'s legislation (read-only)."""
+        return self._legislative[side]
+
+    def agreement_type(self, x: int) -> tuple[str, tuple[str, ...]]:
+        """The type of outcome ``x`` and the sides whose legislature it needs."""
+        sides = tuple(s for s in SIDES if self._legislative[s][x])
+        return (LEGISLATIVE if sides else EXECUTIVE), sides
+
+    # ------------------------------------------------------------------ state change
+    def advance(self, date: dt.date | None, agreed: Mapping[int, int]) -> None:
+        """One deputy round: each negotiable issue on the agenda and not yet agreed gains α_i."""
+        work = self.on_agenda(date) & np.array([i.negotiable for i in self.space.issues])
+        if agreed:
+            work[list(agreed)] = False
+        self._readiness = np.minimum(READY, self._readiness + np.where(work, self._rate, 0.0))
+
+    # ------------------------------------------------------------------ ratification
+    def winset(
+        self,
+        side: str,
+        ratifiers: Sequence[Ratifier],
+        indicators: Mapping[str, float],
+        *,
+        believed: bool = False,
+    ) -> np.ndarray:
+        """Outcomes every body of ``side`` ratifies; a body that votes only on legislation
+        lets every executive agreement through (read-only)."""
+        mask = np.ones(len(self.space), dtype=bool)
+        for rat in ratifiers:
+            if rat.side != side:
+                continue
+            votes = rat.winset(indicators, believed=believed)
+            if rat.cfg.applies_to == LEGISLATIVE:
+                votes = votes | ~self._legislative[side]
+            mask &= votes
+        return read_only(mask)
+
+
+def _legislative_mask(
+    space: OutcomeSpace, legislation: Mapping[str, Sequence[bool]], side: str
+) -> np.ndarray:
+    """Outcomes covering a level, conceded by ``side`` (or by both), that needs legislation."""
+    mask = np.zeros(len(space), dtype=bool)
+    for j, issue in enumerate(space.issues):
+        flags = legislation.get(issue.name)
+        if not flags or not any(flags) or issue.concedes not in (side, "both"):
+            continue
+        table = np.asarray(flags, dtype=bool)
+        level = np.where(space.covered[:, j], space.levels[:, j], 0)
+        mask |= space.covered[:, j] & table[level]
+    return read_only(mask)
+
+
+def congress_pressure(
+    space: OutcomeSpace,
+    ratifiers: Sequence[Ratifier],
+    chapters: Chapters,
+    indicators: Mapping[str, float],
+    side: str = "us",
+) -> np.ndarray:
+    """Lump off ``side``'s value of signing each outcome: Σ weight · max(0, threshold −
+    support) over its bodies that vote only on legislation, on executive agreements only."""
+    out = np.zeros(len(space))
+    executive = ~chapters.legislative(side)
+    for rat in ratifiers:
+        if rat.side == side and rat.cfg.applies_to == LEGISLATIVE and rat.cfg.pressure_weight:
+            out += rat.cfg.pressure_weight * rat.deficit(indicators) * executive
+    return read_only(out)

@@ -1,0 +1,104 @@
+"""Config schema of the v2 valuation: the projector, farm politics, irreversibility, hostage.
+
+All four sections are optional on ``Config``: a config without ``[valuation]`` keeps the
+legacy valuation (blended values, reservation = base − Σ c·pressure).  Coefficients are in
+natural units (utility per $bn a year, per pp, per approval share); see core-v2 §1 A, D, F, H.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field
+from tradetalks.sim.config_base import (
+    MAX_EVENTS,
+    MAX_NAMED,
+    Strict,
+    Unit,
+    between,
+)
+
+# the projector's horizon: beyond four years the reduced-form world has no meaning
+MAX_PROJECTION_WEEKS = 208
+# utility per natural unit: |κ| ≤ 1 per $bn a year already makes a $1bn loss worth as much as
+# the whole range of an issue's values (which lie in [0, 1])
+Kappa = between(-1.0, 1.0)
+# lumps are in utility units, the scale of a whole issue's range (values in [0, 1]): 10 is a
+# switch
+Lump = between(0.0, 10.0)
+AID_PACKAGE_BN_MAX = 100.0  # as calendar.farm_aid: beyond the order of US net farm income
+
+# the consequences c_k the flow utility may weigh (core-v2 §1 A), in natural units
+CONSEQUENCES: dict[str, str] = {
+    "importer_cost_bn": "US tariff above its Jan-2018 base paid by US importers, $bn a year",
+    "us_export_loss_bn": "US exports to China lost (China's tariffs), $bn a year",
+    "export_loss_bn": "China's exports to the US lost (US tariffs), $bn a year",
+    "us_growth_gap_pp": "US growth below potential, pp",
+    "cn_growth_gap_pp": "China's growth below potential, pp",
+    "uncertainty": "trade-policy uncertainty index, 0 to 1",
+    "manipulator_label": "1 while the US labels China a currency manipulator",
+    "huawei_restriction": "1 − Huawei's relief status (1 = on the entity list)",
+}
+Consequence = Literal[tuple(CONSEQUENCES)]
+
+
+class SideValuationConfig(Strict):
+    """One side's κ: utility per natural unit of each consequence (missing ones weigh 0)."""
+
+    kappa: dict[Consequence, Kappa] = Field(default_factory=dict)
+
+
+class ValuationConfig(Strict):
+    """The projector (core-v2 §1 A, B): horizon, round gap, per-side κ, farm aggregation."""
+
+    horizon_weeks: Annotated[int, Field(ge=1, le=MAX_PROJECTION_WEEKS)] = 104
+    round_gap_weeks: Annotated[int, Field(ge=1, le=52)] = 4  # default Δ
+    us: SideValuationConfig = Field(default_factory=SideValuationConfig)
+    china: SideValuationConfig = Field(default_factory=SideValuationConfig)
+    # numerical resolution of the farm aggregate: quantile groups of leaning × soybean share
+    farm_groups_leaning: Annotated[int, Field(ge=1, le=64)] = 12
+    farm_groups_soy: Annotated[int, Field(ge=1, le=16)] = 3
+
+
+class ExpectedAid(Strict):
+    """A farm-aid package expected but not announced (enters the projection, not the world)."""
+
+    date: dt.date
+    amount_bn: between(0.0, AID_PACKAGE_BN_MAX)
+
+
+class FarmPoliticsConfig(Strict):
+    """Farm income → approval → a lump electoral payoff to the US (core-v2 §1 H)."""
+
+    electoral_weight: between(0.0, 100.0) = 0.0  # w_E: utility per unit of approval share
+    approval_reference: Unit = 0.5  # Ā
+    election_dates: list[dt.date] = Field(default_factory=list, max_length=MAX_EVENTS)
+    aid_scale: between(0.0, 10.0) = 1.0  # the "aid ×k" lever: announced AND expected aid
+    expected_aid: list[ExpectedAid] = Field(default_factory=list, max_length=MAX_EVENTS)
+
+
+class IrreversibilityConfig(Strict):
+    """Irreversible losses that give deadlines bite (core-v2 §1 D); all zero = none."""
+
+    rollback_cost_per_pp: between(0.0, 1.0) = 0.0  # lump per pp rolled back from in force
+    retaliation_persistence: Unit = 0.0  # share of fired retaliation a deal does not undo
+    soy_hysteresis: between(0.0, 0.1) = 0.0  # weekly share of the soybean market lost for good
+    under_fire_cost: Lump = 0.0  # lump per unit of conceded value right after a hike fired
+    under_fire_half_life_weeks: between(0.1, 104.0) = 4.0
+
+
+class HostageConfig(Strict):
+    """Tariffs kept as enforcement: φ̂(x) = φ0 + φ1·retained US pp / max pp (core-v2 §1 F)."""
+
+    phi0: Unit = 1.0
+    phi1: Unit = 0.0
+    issues: Annotated[list[str], Field(max_length=MAX_NAMED)] = Field(default_factory=list)
+
+
+class TypesConfig(Strict):
+    """Each side's private acceptance share γ (core-v2 §1 C): drawn once per run from the
+    "types" stream around its Rubinstein/BRW share with this spread; 0 = no private type
+    (a side accepts by its look-ahead bar alone)."""
+
+    sd: Unit = 0.0
