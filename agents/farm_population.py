@@ -71,18 +71,30 @@ class FarmerPopulation:
     def aggregate(self, n_leaning: int, n_soy: int) -> dyn.FarmAggregate:
         """The population as representative groups (quantiles of leaning × soybean share) for
         the projector: each group's mean traits and approval, with count and acreage shares."""
-        groups = dyn.aggregate_groups(self.leaning, self.soy_share, self.size, n_leaning, n_soy)
-
-        def means(x: np.ndarray) -> np.ndarray:
-            return np.array([x[g].mean() for g in groups])
-
-        acres = np.array([self.size[g].sum() for g in groups])
+        # the groups and their fixed traits depend only on the farms: computed once per size
+        fixed = getattr(self, "_groups", None)
+        if fixed is None or fixed[0] != (n_leaning, n_soy):
+            groups = dyn.aggregate_groups(self.leaning, self.soy_share, self.size, n_leaning, n_soy)
+            label = np.empty(self.n, dtype=np.intp)
+            for k, g in enumerate(groups):
+                label[g] = k
+            counts = np.bincount(label, minlength=len(groups)).astype(float)
+            acres = np.bincount(label, weights=self.size, minlength=len(groups))
+            traits = {
+                "count_share": counts / self.n,
+                "acre_share": acres / acres.sum(),
+                "leaning": np.bincount(label, weights=self.leaning) / counts,
+                "soy_share": np.bincount(label, weights=self.soy_share) / counts,
+            }
+            fixed = ((n_leaning, n_soy), label, counts, traits)
+            self._groups = fixed
+        _, label, counts, traits = fixed
         return dyn.FarmAggregate(
-            count_share=np.array([len(g) for g in groups], dtype=float) / self.n,
-            acre_share=acres / acres.sum(),
-            leaning=means(self.leaning),
-            soy_share=means(self.soy_share),
-            approval=means(self.approval),
+            count_share=traits["count_share"],
+            acre_share=traits["acre_share"],
+            leaning=traits["leaning"],
+            soy_share=traits["soy_share"],
+            approval=np.bincount(label, weights=self.approval, minlength=len(counts)) / counts,
             soy_mean=self.soy_mean,
             soy_aid_bn=self.soy_aid_bn,
             talks_signal=self.talks_signal,

@@ -86,7 +86,8 @@ class Team(Agent):
         if self.valuation is None:
             return None
         if self._gain_next is None:
-            g = np.array(self.valuation.gain(self.side, self.space, next_round=True), dtype=float)
+            v = self.valuation
+            g = v.utility(self.side, self.space, next_round=True) - v.r_next[self.side]
             if self.signing_cost is not None:
                 g -= self.signing_cost
             self._gain_next = read_only(g)
@@ -112,10 +113,10 @@ class Team(Agent):
     def utility(self) -> np.ndarray:
         """This week's utility of every outcome (read-only: the space returns it so)."""
         if self._utility is None and self.valuation is not None:
-            u = np.array(self.valuation.utility(self.side, self.space), dtype=float)
-            if self.signing_cost is not None:
-                u -= self.signing_cost
-            self._utility = read_only(u)
+            u = self.valuation.utility(self.side, self.space)
+            if self.signing_cost is not None and self.signing_cost.any():
+                u = read_only(u - self.signing_cost)
+            self._utility = u
         if self._utility is None:
             self._utility = self.space.blended_utility(
                 self.side, [m.weights for m in self.members.values()], self.influence

@@ -180,20 +180,30 @@ class ScreeningStrategy(Strategy):
     def belief(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:
         """(grid, μ) after replaying the public record up to now (and the offer on the table)."""
         grid, mu0 = self.prior(view)
-        opp = self.tables(view).opp
+        tables = self.tables(view)
+        opp = tables.opp
         items: list[tuple[int, int, int, OfferRecord | PublicEvent]] = [
             (e.week, 0, i, e) for i, e in enumerate(view.events)
         ]
         items += [(r.week, 1, i, r) for i, r in enumerate(view.history)]
         items.sort(key=lambda t: t[:3])  # events of a week come before its rounds
-        mu, week = mu0.copy(), None
-        for w, _, _, item in items:
+        # within a round (the same tables) the record only grows at its end: resume the
+        # replay where the last call stopped instead of starting over (same arithmetic)
+        mu, week, done = mu0.copy(), None, 0
+        cache = getattr(self, "_belief_cache", None)
+        if cache is not None and cache[0] is tables and 0 < cache[1] <= len(items):
+            last = items[cache[1] - 1]  # unchanged prefix: the same last item in the same place
+            if last[:3] == cache[2][:3] and last[3] is cache[2][3]:
+                done, mu, week = cache[1], cache[3].copy(), cache[4]
+        for w, _, _, item in items[done:]:
             if week is not None:
                 mu = self._drift(mu, mu0, w - week)
             week = w if week is None else max(week, w)
             lik = self._likelihood(grid, item, view.side, opp)
             if lik is not None:
                 mu = self._observe(mu, lik)
+        tail = items[-1] if items else None
+        self._belief_cache = (tables, len(items), tail, mu.copy(), week)
         if week is not None:
             mu = self._drift(mu, mu0, view.week - week)
         if view.on_table is not None:

@@ -18,6 +18,7 @@ from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import baseline
+from tradetalks.sim.shipped import locate as shipped_config
 
 BASELINE = baseline()
 
@@ -55,6 +56,31 @@ def main() -> None:
         )
     ratio = per_fw[10000] / per_fw[1000]
     print(f"cost per farmer-week at 10,000 / at 1,000: {ratio:.2f} (target <= 1.5)")
+    core_v2_vs_legacy(args.repeats)
+
+
+def cpu_per_run(config: object, repeats: int) -> float:
+    """Median CPU seconds of one 52-week run as a sweep runs it (a shared space, no series,
+    farmers as arrays), over ``repeats`` seeds after one warm-up run."""
+    space = outcome_space(resolve_config(config))
+    kw = {"space": space, "collect_series": False, "farmer_agents": False}
+    TradeTalksModel(config=config, rng=0, **kw).run()
+    times = []
+    for seed in range(1, repeats + 1):
+        t0 = time.process_time()
+        TradeTalksModel(config=config, rng=seed, **kw).run()
+        times.append(time.process_time() - t0)
+    return statistics.median(times)
+
+
+def core_v2_vs_legacy(repeats: int) -> None:
+    """CPU of a core-v2 baseline run against the first version's model (issue 11: ≤ 2×)."""
+    legacy = shipped_config("legacy/clock_v1")
+    v2, v1 = cpu_per_run(BASELINE, repeats * 3), cpu_per_run(legacy, repeats * 3)
+    print(
+        f"CPU per run: core v2 {v2:.3f} s, first version {v1:.3f} s,"
+        f" ratio {v2 / v1:.2f} (target <= 2)"
+    )
 
 
 if __name__ == "__main__":

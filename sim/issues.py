@@ -107,6 +107,15 @@ def issues_from_config(cfg: Config) -> list[Issue]:
 
 def _outcome_grid(issues: tuple[Issue, ...], allow_interim: bool, min_issues: int) -> np.ndarray:
     """Every combination of levels (``OPEN`` included when interim deals are allowed)."""
+    grid, keep = _full_grid(issues, allow_interim, min_issues)
+    return grid[keep]
+
+
+def _full_grid(
+    issues: tuple[Issue, ...], allow_interim: bool, min_issues: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The full product of every issue's choices (last issue fastest) and the mask of rows
+    covering at least ``min_issues`` issues."""
     choices = []
     for issue in issues:
         if not issue.negotiable:
@@ -117,7 +126,7 @@ def _outcome_grid(issues: tuple[Issue, ...], allow_interim: bool, min_issues: in
             choices.append(list(range(issue.n_levels)))
     mesh = np.meshgrid(*[np.array(c, dtype=LEVEL_DTYPE) for c in choices], indexing="ij")
     grid = np.stack(mesh, axis=-1).reshape(-1, len(issues))
-    return grid[(grid != OPEN).sum(axis=1) >= min_issues]
+    return grid, (grid != OPEN).sum(axis=1) >= min_issues
 
 
 class OutcomeSpace:
@@ -136,12 +145,21 @@ class OutcomeSpace:
         self.key = key  # what it was built from (``space_key``); "" when built by hand
         self.issues: tuple[Issue, ...] = tuple(issues)
         self.names: tuple[str, ...] = tuple(i.name for i in self.issues)
-        levels = _outcome_grid(self.issues, allow_interim, min_issues)
+        full, keep = _full_grid(self.issues, allow_interim, min_issues)
+        levels = full[keep]
+        # additive(): per-issue choices of the full product and the rows kept from it
+        self._choices = tuple(read_only(np.unique(full[:, j])) for j in range(len(self.issues)))
+        dropped = np.flatnonzero(~keep)
+        if len(dropped) == 0 or np.array_equal(dropped, np.arange(len(dropped))):
+            self._keep: Any = slice(len(dropped), None)  # only leading rows dropped
+        else:
+            self._keep = read_only(np.flatnonzero(keep))
         self.levels: np.ndarray = read_only(levels)  # (n, n_issues) level index or OPEN
         self.covered: np.ndarray = read_only(levels != OPEN)
         sq = np.array([i.status_quo for i in self.issues], dtype=LEVEL_DTYPE)
         # effective level: the agreed one, or the status quo for open issues
         self.effective: np.ndarray = read_only(np.where(self.covered, levels, sq))
+        self.covers_any: np.ndarray = read_only(self.covered.any(axis=1))  # a deal at all
         self._contrib: dict[str, np.ndarray] = {}
         self._member_cache: dict[tuple[str, bytes], np.ndarray] = {}
         self._sealed = True
@@ -181,6 +199,21 @@ class OutcomeSpace:
             mat = np.column_stack(cols) if cols else np.zeros((len(self), 0))
             self._contrib[table] = read_only(mat)
         return self._contrib[table]
+
+    def additive(self, tables: list[np.ndarray | None]) -> np.ndarray:
+        """Σ_j t_j(x_j) for every outcome x, with t_j a per-level table of issue j (an open
+        issue counts 0; a None table is skipped): one gather per issue that has a table."""
+        # the product is a full grid (last issue fastest): an outer sum issue by issue, then
+        # the rows kept; contiguous adds instead of one gather per issue
+        out = np.zeros(1)
+        for choices, table in zip(self._choices, tables, strict=True):
+            if table is None:
+                col = np.zeros(len(choices))
+            else:
+                ext = np.append(np.asarray(table, dtype=float), 0.0)
+                col = ext[np.where(choices == OPEN, len(ext) - 1, choices)]
+            out = (out[:, None] + col[None, :]).ravel()
+        return out[self._keep]
 
     def utility(self, table: str, weights: np.ndarray) -> np.ndarray:
         """Additive utility of every outcome: Σ_i w_i v_i(x_i).

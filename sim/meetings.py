@@ -35,6 +35,11 @@ class MeetingPlanner:
         else:
             self.last_deputy = week
 
+    def open_for(self, week: int) -> bool:
+        """True if a principal round requested this week could be set (none pending, spaced)."""
+        spaced = week + self.cfg.lead_weeks - self.last_principal >= self.cfg.principal_gap_weeks
+        return self.cfg.enabled and self.next_principal is None and spaced
+
     def plan(
         self, week: int, requests: Mapping[str, bool], talks_open: bool
     ) -> list[tuple[int, str]]:

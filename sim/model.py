@@ -254,11 +254,6 @@ class TradeTalksModel(mesa.Model):
         """Rounds on request beyond the announced calendar (calendar.meetings)."""
         if not self.planner.cfg.enabled:
             return
-        if (
-            self.projector is not None
-            and week_no - self.valuation_week >= self.projector.val.round_gap_weeks
-        ):
-            snapshot.refresh(self)
         requests = meeting_requests(self, week_no)
         for week, level in self.planner.plan(week_no, requests, not self.negotiation.done):
             self._schedule("round", week, RoundEvent(date=self._date_of(week), level=level))
@@ -315,8 +310,12 @@ class TradeTalksModel(mesa.Model):
     def _on_round(self, ev: CalendarEvent) -> None:
         rnd: RoundEvent = ev.payload
         self.planner.note_round(ev.week, rnd.level)
-        if self.projector is not None:
-            snapshot.refresh(self)  # a decision week: project afresh
+        if self.projector is not None and (
+            rnd.level == "principal"
+            or ev.week - self.valuation_week >= self.projector.val.round_gap_weeks
+        ):
+            snapshot.refresh(self)  # principals decide on a fresh projection; deputies reuse one
+
         deal = self.negotiation.run_round(ev.week, rnd.level, self.indicators(), date=rnd.date)
         if deal is not None:
             self._apply_deal(deal)

@@ -84,24 +84,29 @@ class Valuation:
     action_effect: Mapping[str, Mapping[str, float]]  # label → side → V(fires) − V(not)
     lumps: Mapping[str, tuple[np.ndarray, ...]]  # rollback + under-fire part of ``gains``
     hostage: HostageTerm | None = None
+    # utilities already computed from this valuation: (side, next round, space) → array
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def utility(self, side: str, space: OutcomeSpace, *, next_round: bool = False) -> np.ndarray:
         """V_s(x) for every outcome: r + D·1[covers an issue] + Σ_i Δ_i(x_i), the US's gains
         on hostage issues scaled by expected fulfilment φ̂(x)."""
+        key = (side, next_round, id(space))
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] is space:
+            return cached[1]
         r = self.r_next[side] if next_round else self.r[side]
         d = self.any_deal_next[side] if next_round else self.any_deal[side]
         gains = self.gains_next[side] if next_round else self.gains[side]
-        plain, held = np.zeros(len(space)), np.zeros(len(space))
         hostage = self.hostage if side == "us" else None
-        for j, g in enumerate(gains):
-            lv = space.levels[:, j]
-            col = np.where(lv == OPEN, 0.0, g[np.maximum(lv, 0)])
-            if hostage is not None and j in hostage.issues:
-                held += col
-            else:
-                plain += col
-        phi = hostage.phi(space) if hostage is not None else 1.0
-        return read_only(r + d * space.covered.any(axis=1) + plain + phi * held)
+        held_issues = hostage.issues if hostage is not None else frozenset()
+        value = space.additive([None if j in held_issues else g for j, g in enumerate(gains)])
+        value += r + d * space.covers_any
+        if hostage is not None and held_issues:
+            held = space.additive([g if j in held_issues else None for j, g in enumerate(gains)])
+            value += hostage.phi(space) * held
+        out = read_only(value)
+        self._cache[key] = (space, out)
+        return out
 
     def gain(self, side: str, space: OutcomeSpace, *, next_round: bool = False) -> np.ndarray:
         """G_s(x) = V_s(x) − r_s."""

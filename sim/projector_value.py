@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tradetalks.sim.config_valuation import HostageConfig, IrreversibilityConfig
 from tradetalks.sim.dynamics import deal_terms
-from tradetalks.sim.issues import OPEN, OutcomeSpace
+from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.projector_paths import PathSpec
 
 PREFIX = {"us": ("us_",), "china": ("cn_", "soy_")}
@@ -113,10 +113,8 @@ class HostageTerm:
 
     def phi(self, space: OutcomeSpace) -> np.ndarray:
         """φ̂ for every outcome of the space."""
-        retained = np.full(len(space), self.retained)
-        for j, cut in enumerate(self.us_cut):
-            lv = space.levels[:, j]
-            retained -= np.where(lv == OPEN, 0.0, cut[np.maximum(lv, 0)])
+        cuts = [cut if np.any(cut) else None for cut in self.us_cut]
+        retained = self.retained - space.additive(cuts)
         share = np.maximum(retained, 0.0) / self.max_pp if self.max_pp > 0 else 1.0
         return np.clip(self.phi0 + self.phi1 * share, 0.0, 1.0)
 

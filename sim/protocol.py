@@ -462,9 +462,10 @@ class Negotiation:
             ("own_gain", "own_gain_next", "gap", "opponent_gain_public")
         )
         if nxt is not None:
-            joint = self._available.copy()
-            for ws in self._round_winsets.values():
-                joint &= ws
+            # the joint win-set as this side knows it: its own true one, the other side's at
+            # the public prior thresholds (never the opponent's private draw)
+            joint = self._available & self._round_winsets[side]
+            joint &= self._round_believed[other(side)]
             fields = {
                 "own_gain": read_only(team.utility() - team.reservation),
                 "own_gain_next": read_only(nxt),

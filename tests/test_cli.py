@@ -127,7 +127,11 @@ BAD_CONFIGS = {
         r"calendar\.tariff_actions\[0\]\.date: date 2021-10-15 is outside the horizon",
     ),
     "unknown_strategy": (
-        lambda t: _mutate(t, 'kind = "linear"', 'kind = "telepathic"'),
+        lambda t: _mutate(
+            t,
+            'influence = 0.15\nstrategy = { kind = "screening"',  # the Treasury Secretary
+            'influence = 0.15\nstrategy = { kind = "telepathic"',
+        ),
         r"teams\.us\.members\.treasury\.strategy\.kind: unknown strategy",
     ),
 }

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import BASELINE, SCENARIOS, SMALL
+from helpers import BASELINE, LEGACY, SCENARIOS, SMALL
 from tradetalks.sim.config import (
     STRATEGY_PARAMS,
     ConfigError,
@@ -21,7 +21,10 @@ from tradetalks.sim.config import (
 )
 from tradetalks.sim.indicators import DEAL_QUANTITIES
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.snapshot import aid_schedule
 from tradetalks.sim.world import World
+
+CRISIS = BASELINE.parent / "scenarios" / "farm_crisis_no_aid.toml"
 
 STEEL = """
 extends = "{base}"
@@ -92,12 +95,39 @@ def test_scenarios_are_overrides_not_copies(path: Path):
     assert raw != base
 
 
+def _debt_mean(cfg) -> float:
+    f = cfg.world.farmers
+    return f.debt_alpha / (f.debt_alpha + f.debt_beta)
+
+
 def test_scenarios_change_what_they_claim():
+    """Each shipped scenario is a core-v2 config and moves the v2 levers its name claims."""
     base = load_config(BASELINE)
     scen = {p.stem: load_config(p) for p in SCENARIOS}
-    assert scen["hawkish_us"].teams["us"].reservation.base > base.teams["us"].reservation.base
-    assert scen["farm_crisis_no_aid"].calendar.farm_aid == []
+    for cfg in scen.values():  # core v2 (a projector, tariff makers), no legacy walk-away index
+        assert cfg.valuation is not None and cfg.makers is not None
+        assert all(team.reservation is None for team in cfg.teams.values())
+    # hawkish US: more patient, more optimistic screening, costlier climb-downs
+    hawk, b_us = scen["hawkish_us"], base.teams["us"]
+    assert hawk.teams["us"].patience > b_us.patience
+    for role, member in hawk.teams["us"].members.items():
+        before = b_us.members[role].strategy
+        assert member.strategy.kind == before.kind == "screening", role
+        assert member.strategy.params.optimism > before.params.optimism, role
+        assert member.strategy.params.types == before.params.types, role  # inherited
+    assert hawk.makers.us.audience_scale > base.makers.us.audience_scale
+    assert hawk.makers.china == base.makers.china and hawk.teams["china"] == base.teams["china"]
+    # patient China
+    patient = scen["patient_china"]
+    assert patient.teams["china"].patience > base.teams["china"].patience
+    assert patient.teams["us"] == base.teams["us"]
+    # farm crisis: no aid announced or expected, a deeper price slump, more debt
+    crisis = scen["farm_crisis_no_aid"]
+    assert crisis.farm_politics.aid_scale == 0 < base.farm_politics.aid_scale
+    assert crisis.world.soybeans.price_flex > base.world.soybeans.price_flex
+    assert _debt_mean(crisis) > _debt_mean(base)
     assert not scen["huawei_off_table"].issues["huawei"].negotiable
+    assert base.issues["huawei"].negotiable
     assert len(SCENARIOS) >= 3
 
 
@@ -105,13 +135,21 @@ def test_farm_crisis_without_aid_hurts_farmers():
     over = {**SMALL, "run.weeks": 30}
     base = TradeTalksModel(config=BASELINE, rng=4, overrides=over)
     crisis = TradeTalksModel(
-        config=Path(BASELINE.parent / "scenarios" / "farm_crisis_no_aid.toml"),
+        config=CRISIS,
         rng=4,
         overrides=over,
     )
     base.run()
     crisis.run()
     assert crisis.world.state.farm_aid_paid_bn == 0 < base.world.state.farm_aid_paid_bn
+    # the projector expects no aid either (announced tranches and the 2020 package)
+    expected = {
+        name: aid_schedule(TradeTalksModel(config=path, rng=4, overrides=over))
+        for name, path in (("base", BASELINE), ("crisis", CRISIS))
+    }
+    assert expected["crisis"] and all(bn == 0 for _, bn in expected["crisis"])
+    assert len(expected["base"]) == len(expected["crisis"])
+    assert all(bn > 0 for _, bn in expected["base"])
     df_b, df_c = base.timeseries(), crisis.timeseries()
     assert df_c["farm_income_index"].mean() < df_b["farm_income_index"].mean()
 
@@ -188,12 +226,14 @@ REMOVED_KEYS = [
     ("calendar.rounds.0.note", "Gerrish-Liao Min"),
     ("calendar.patience_changes.0.note", "Iowa caucuses"),
 ]
+# patience changes are a legacy mechanism: only the legacy config has a list to index
+SOURCE = {"calendar.patience_changes.0.note": LEGACY}
 
 
 @pytest.mark.parametrize(("key", "value"), REMOVED_KEYS, ids=[k for k, _ in REMOVED_KEYS])
 def test_keys_the_model_never_read_are_unknown(key, value):
     """Keys nothing read were removed from the schema: setting one is an error by path."""
-    problems = _problems(BASELINE, {key: value})
+    problems = _problems(SOURCE.get(key, BASELINE), {key: value})
     path = key.replace(".0.", "[0].")
     assert problems == {path: "unknown key (not part of the configuration schema)"}
 

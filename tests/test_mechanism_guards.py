@@ -24,7 +24,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pytest
-from helpers import BASELINE, SMALL, TWO_LEVEL
+from helpers import BASELINE, LEGACY, SMALL, TWO_LEVEL
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtri
@@ -59,6 +59,8 @@ from tradetalks.sim.world import STATE_SOURCES, World
 SIDES = ("us", "china")
 TOL = 1e-9  # margins closer to a threshold than this count as ties (float rounding)
 CFG = load_config(BASELINE, {**SMALL, **TWO_LEVEL})  # the ratifier mechanism's test bed
+# the first version's walk-away index and pressure-shifted influence (core v2 projects both)
+LEGACY_CFG = load_config(LEGACY, SMALL)
 SPACE = outcome_space(CFG)
 U = {
     "us": SPACE.utility("us", SPACE.weight_vector(CFG.teams["us"].members["ustr"].weights)),
@@ -131,8 +133,12 @@ def side_margin(cfg, margins: dict[str, np.ndarray], side: str) -> np.ndarray:
 
 def audience_shifts(model, before_week: int) -> dict[str, float]:
     """Ratifier base shifts from the postponements logged before ``before_week``: each lowers
-    the constant base of its side's ratifiers by the action's audience cost (Fearon 1994)."""
+    the constant base of its side's ratifiers by the action's audience cost (Fearon 1994).
+    With tariff makers (core v2) the audience cost is paid in the maker's own rule instead
+    (agents/makers.py), and no ratifier moves."""
     cfg = model.config
+    if cfg.makers is not None:
+        return dict.fromkeys(cfg.ratifiers, 0.0)
     cost = {(a.side, a.label): a.audience_cost for a in cfg.calendar.tariff_actions}
     shifts = dict.fromkeys(cfg.ratifiers, 0.0)
     for g in model.gestures:
@@ -639,7 +645,7 @@ def test_goodwill_received_lowers_the_aspiration_of_the_receiver():
 
 # =============================================================================== payoffs
 def test_reservation_value_is_linear_in_pressures_and_clipped_both_ways():
-    res = CFG.teams["us"].reservation.model_copy(
+    res = LEGACY_CFG.teams["us"].reservation.model_copy(
         update={"base": 0.5, "coefficients": {"farm_distress": 0.2, "manipulator": -0.1}}
     )
     p = dict.fromkeys(PRESSURES, 0.0)
@@ -654,8 +660,9 @@ def test_reservation_value_is_linear_in_pressures_and_clipped_both_ways():
 
 
 def test_team_position_combines_pressure_influence_weights_and_reservation():
-    team = CFG.teams["us"]
-    weights = [SPACE.weight_vector(m.weights) for m in team.members.values()]
+    team = LEGACY_CFG.teams["us"]
+    space = outcome_space(LEGACY_CFG)
+    weights = [space.weight_vector(m.weights) for m in team.members.values()]
     pressures = {**dict.fromkeys(PRESSURES, 0.0), "farm_distress": 0.6, "soy_loss": 0.2}
     pos = team_position(team, weights, pressures)
     expect_p = sum(w * pressures[k] for k, w in team.pressure_weights.items())
@@ -1310,6 +1317,7 @@ def test_the_label_is_lifted_in_a_run_once_the_yuan_stays_below_the_line():
         **SMALL,
         "run.weeks": 30,
         "calendar.rounds": [],
+        "calendar.meetings.enabled": False,  # no talks, so no deal lifts the label first
         "world.pboc.cny_start": 6.5,
         "world.pboc.cny_anchor": 6.5,
         "world.pboc.tariff_offset": 0.0,
@@ -1341,7 +1349,8 @@ QUIET = {**SMALL, "run.weeks": 12, "calendar.rounds": [], "world.gestures.postpo
 
 
 def _series(over: dict, seed: int):
-    m = TradeTalksModel(config=BASELINE, rng=seed, overrides=over, farmer_agents=False)
+    """The legacy model's weekly series (the walk-away index reacts to pressures there)."""
+    m = TradeTalksModel(config=LEGACY, rng=seed, overrides=over, farmer_agents=False)
     m.run()
     return m.timeseries()
 
@@ -1387,11 +1396,11 @@ def test_audience_costs_weigh_against_backing_down():
         "world.gestures.postpone_bias": 50.0,
         "world.gestures.reciprocate_probability": 0.0,
     }
-    free = TradeTalksModel(config=BASELINE, rng=1, overrides=over)
+    free = TradeTalksModel(config=LEGACY, rng=1, overrides=over)  # the legacy logit
     free.run()
     assert free.gestures and not free.escalation_log
     costly = TradeTalksModel(
-        config=BASELINE, rng=1, overrides={**over, "world.gestures.audience_cost_weight": 5000.0}
+        config=LEGACY, rng=1, overrides={**over, "world.gestures.audience_cost_weight": 5000.0}
     )
     costly.run()
     assert not costly.gestures
@@ -1406,7 +1415,7 @@ def test_audience_costs_shrink_the_winset_of_the_side_that_backed_down():
         "world.gestures.postpone_bias": 50.0,
         "world.gestures.reciprocate_probability": 1.0,
     }
-    m = TradeTalksModel(config=BASELINE, rng=1, overrides=over)
+    m = TradeTalksModel(config=LEGACY, rng=1, overrides=over)  # audience cost as a shift
     m.run()
     shifts = audience_shifts(m, m.steps + 1)
     assert shifts["congress"] < 0

@@ -8,7 +8,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pytest
-from helpers import BASELINE, SMALL, TWO_LEVEL
+from helpers import BASELINE, LEGACY, SMALL, TWO_LEVEL
 from tradetalks.agents.central_banks import Fed, PBoC
 from tradetalks.agents.farmers import Farmer, FarmerPopulation
 from tradetalks.agents.negotiators import Negotiator, Team
@@ -28,6 +28,12 @@ def cfg():
 @pytest.fixture(scope="module")
 def space(cfg):
     return OutcomeSpace(issues_from_config(cfg), allow_interim=True, min_issues=1)
+
+
+@pytest.fixture(scope="module")
+def legacy():
+    """The first version's model: pressure-shifted influence and the walk-away index."""
+    return load_config(LEGACY, SMALL)
 
 
 # ------------------------------------------------------------------ outcome space
@@ -81,9 +87,10 @@ def test_pressure_shifts_influence_toward_sensitive_members():
     assert stressed[0] > 0.5 and stressed.sum() == pytest.approx(1)
 
 
-def test_us_blend_moves_toward_farm_issues_under_distress(cfg, space):
+def test_us_blend_moves_toward_farm_issues_under_distress(legacy):
     model = mesa.Model(rng=0)
-    team = Team(model, "us", cfg.teams["us"], space)
+    space = OutcomeSpace(issues_from_config(legacy), allow_interim=True, min_issues=1)
+    team = Team(model, "us", legacy.teams["us"], space)
     pressures = dict.fromkeys(
         [
             "farm_distress",
@@ -107,8 +114,8 @@ def test_us_blend_moves_toward_farm_issues_under_distress(cfg, space):
     assert all(isinstance(m, Negotiator) for m in team.members.values())
 
 
-def test_reservation_falls_with_pressure_and_is_clipped(cfg):
-    res = cfg.teams["us"].reservation
+def test_reservation_falls_with_pressure_and_is_clipped(legacy):
+    res = legacy.teams["us"].reservation
     zero = dict.fromkeys(res.coefficients, 0.0)
     assert reservation_value(res, zero) == pytest.approx(res.base)
     hurt = {**zero, "farm_distress": 1.0}
@@ -318,8 +325,8 @@ def test_model_is_mesa_model_with_full_cast():
 
 
 def test_tariff_deadline_fires_when_not_postponed():
-    m = TradeTalksModel(
-        config=BASELINE,
+    m = TradeTalksModel(  # the legacy postponement logit (core v2: the tariff makers)
+        config=LEGACY,
         rng=1,
         overrides={**SMALL, "world.gestures.postpone_bias": -50.0, "calendar.rounds": []},
     )
@@ -329,8 +336,8 @@ def test_tariff_deadline_fires_when_not_postponed():
 
 
 def test_postponement_is_a_gesture_with_audience_cost():
-    m = TradeTalksModel(
-        config=BASELINE,
+    m = TradeTalksModel(  # legacy: the audience cost is a shift of the home ratifiers
+        config=LEGACY,
         rng=1,
         overrides={
             **SMALL,
@@ -349,7 +356,7 @@ def test_postponement_is_a_gesture_with_audience_cost():
 
 
 def test_patience_change_and_aid_tranche_apply_on_their_dates():
-    m = TradeTalksModel(config=BASELINE, rng=1, overrides=SMALL)
+    m = TradeTalksModel(config=LEGACY, rng=1, overrides=SMALL)  # v2 has no patience changes
     cfg = m.config
     aid_week = cfg.week_of(cfg.calendar.farm_aid[0].date)
     while m.steps < aid_week - 1:

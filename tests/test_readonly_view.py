@@ -115,7 +115,8 @@ def attacks(view: NegotiationView) -> dict[str, Callable[[], Any]]:
 
 
 class Vandal:
-    """Wraps a real strategy; tries every attack before each offer, then plays as it would."""
+    """Wraps a real strategy; tries every attack before each offer, answer and meeting
+    request, then plays as it would."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -139,6 +140,21 @@ class Vandal:
     def propose(self, view: NegotiationView) -> int:
         self._attack(view)
         return self.inner.propose(view)
+
+    def __getattr__(self, name: str) -> Any:
+        """Every other hook of the inner strategy (``accepts``, ``wants_meeting``, ...),
+        attacking first: the mechanism looks the optional hooks up with ``getattr``."""
+        if name in ("inner", "tried", "succeeded") or name.startswith("__"):
+            raise AttributeError(name)  # not set yet (unpickling), or a dunder lookup
+        hook = getattr(self.inner, name)
+        if not callable(hook):
+            return hook
+
+        def attacked(view: NegotiationView, *args: Any, **kwargs: Any) -> Any:
+            self._attack(view)
+            return hook(view, *args, **kwargs)
+
+        return attacked
 
 
 def _vandalise(model: TradeTalksModel) -> list[Vandal]:

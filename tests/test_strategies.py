@@ -466,16 +466,19 @@ def test_strategy_draws_leave_the_model_generator_alone():
 
 def test_a_scenario_changing_a_strategy_kind_does_not_inherit_its_parameters(tmp_path: Path):
     """`extends` merges tables, but a strategy of another kind replaces the parent's table
-    (boulware's exponent means nothing to tit-for-tat); the same kind still inherits."""
+    (screening's type grid means nothing to tit-for-tat); the same kind still inherits."""
     path = tmp_path / "tft.toml"
     path.write_text(
         f'extends = "{BASELINE.as_posix()}"\n'
         "[teams.us.members.president]\n"
         'strategy = { kind = "tit_for_tat", params = { initial = 0.1 } }\n'
-        "[teams.us.members.ustr]\n"
-        'strategy = { kind = "boulware", params = { exponent = 0.3 } }\n'
+        "[teams.us.members.deputy_ustr]\n"
+        'strategy = { kind = "screening", params = { optimism = 0.3 } }\n'
     )
+    parent = resolve_config(BASELINE).teams["us"].members["deputy_ustr"].strategy.params
     cfg = resolve_config(path)
-    president, ustr = (cfg.teams["us"].members[r].strategy for r in ("president", "ustr"))
+    president, deputy = (cfg.teams["us"].members[r].strategy for r in ("president", "deputy_ustr"))
     assert president.kind == "tit_for_tat" and president.params.initial == 0.1
-    assert ustr.params.exponent == 0.3 and ustr.params.horizon_weeks == 59  # inherited
+    assert deputy.params.optimism == 0.3 != parent.optimism
+    assert deputy.params.types == parent.types and len(parent.types) == 19  # inherited
+    assert deputy.params.types != STRATEGY_PARAMS["screening"]().types  # not the default

@@ -547,6 +547,11 @@ def test_the_local_dask_cluster_admits_only_its_owner_and_serves_no_pages():
 
 def test_an_unreachable_scheduler_exits_1_quickly_and_writes_nothing(tiny, tmp_path):
     import dask
+    import distributed  # noqa: F401  (its defaults enter dask.config on import)
+
+    # imported before dask.config.set: a set() that creates the "distributed" key removes the
+    # whole key on exit, defaults loaded inside it included, and a later dask.config.get of
+    # any distributed.* key (another test's connect) then raises KeyError('distributed')
 
     start = time.monotonic()
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):

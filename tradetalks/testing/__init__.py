@@ -9,7 +9,8 @@ Shipped with the package so that users can property-test their own variants::
     def test_my_invariant(cfg): ...
 
 Every config drawn here validates; draws vary payoffs (weights, per-level values,
-reservations, patience), strategies, thresholds and world coefficients around a base
+reservations where the base has them, patience), strategies (the base's own or a drawn
+one), thresholds and world coefficients around a base
 scenario, with few farmers and weeks so that a model run stays quick.  Every range drawn lies
 inside the schema's bounds (``sim/config_base.py`` and the section modules), e.g. exponents
 in [0.1, 5] within (0, 100], patience in [0.9, 1] within (0, 1], influence in [0.05, 1].
@@ -116,11 +117,12 @@ def raw_configs(
         raw["protocol"]["first_mover"] = data(st.sampled_from(["us", "china"]))
         for side, team in raw["teams"].items():
             team["patience"] = data(st.floats(0.9, 1.0))
-            team["reservation"]["base"] = data(st.floats(0.0, 1.0))
+            if "reservation" in team:  # the legacy walk-away index (core v2 projects it)
+                team["reservation"]["base"] = data(st.floats(0.0, 1.0))
             for member in team["members"].values():
                 member["weights"] = data(simplex(issues))
                 member["influence"] = data(st.floats(0.05, 1.0))
-                member["strategy"] = data(strategy_specs())
+                member["strategy"] = data(st.one_of(st.just(member["strategy"]), strategy_specs()))
             del side
         for rat in raw["ratifiers"].values():
             rat["threshold"] = data(st.floats(0.0, 0.8))
