@@ -107,8 +107,12 @@ def all_ready() -> Overrides:
 
 
 def stationary() -> Overrides:
-    """The stationary test configuration of core-v2 §2.3 (b), as overrides of the baseline."""
+    """The stationary test configuration of core-v2 §2.3 (b), as overrides of the baseline.
+
+    Beliefs are centred on the Rubinstein/BRW shares (optimism 0): the criterion is about
+    patience, and with the baseline's mutual optimism some arms never agree in 52 weeks."""
     return {
+        **members_param("optimism", 0.0),
         "calendar.tariff_actions": [],
         "calendar.farm_aid": [],
         "farm_politics.expected_aid": [],

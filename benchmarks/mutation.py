@@ -81,6 +81,15 @@ DEFAULT_TESTS = (
     "tests/test_strategies.py",
     "tests/test_analysis.py",
     "tests/test_config_issues.py",
+    # core v2 (issue 11)
+    "tests/test_projector.py",
+    "tests/test_screening.py",
+    "tests/test_makers.py",
+    "tests/test_chapters.py",
+    "tests/test_streams.py",
+    "tests/test_meetings.py",
+    "tests/test_core_v2.py",
+    "tests/test_tariff_desk.py",
 )
 PYTEST_ARGS = ("-p", "no:cacheprovider", "-m", "not slow and not browser", "--hypothesis-seed=0")
 # Lines that are pure presentation: an error message's wording changes no behaviour.
@@ -162,6 +171,7 @@ HAND_MUTANTS = (
                 r"team\.reservation\)",
                 r"floor = \1",
             ),
+            _lit("if team.utility()[x] < team.reservation:", "if False:"),
         ),
     ),
     HandMutant(
@@ -174,6 +184,11 @@ HAND_MUTANTS = (
                 r"if (self\._acceptable\(text, SIDES, [a-z_]+\)) and self\._ratifiable\(text\):",
                 r"if \1:",
             ),
+            _lit(
+                "and self._acceptable(text, SIDES, moment)\n"
+                "                and self._ratifiable(text)",
+                "and self._acceptable(text, SIDES, moment)",
+            ),
         ),
     ),
     HandMutant(
@@ -184,8 +199,8 @@ HAND_MUTANTS = (
     ),
     HandMutant(
         "audience_cost_decision",
-        "the audience cost weighs against postponing a tariff action",
-        "sim/model.py",
+        "the audience cost weighs against postponing a tariff action (legacy rule)",
+        "sim/tariffs.py",
         (_lit("- g.audience_cost_weight * action.audience_cost", "- 0.0"),),
     ),
     HandMutant(
@@ -229,7 +244,7 @@ HAND_MUTANTS = (
         "agents/central_banks.py",
         (
             (
-                r"(if self\.model\.rng\.random\(\) < c\.lift_probability:\n\s+)"
+                r"(if self\.draws\.take\(self\.model\.steps\)\[1\] < c\.lift_probability:\n\s+)"
                 r"st\.manipulator = False",
                 r"\1pass",
             ),
@@ -252,6 +267,117 @@ HAND_MUTANTS = (
         "the Fed's rule answers the growth gap (Taylor 1993)",
         "agents/central_banks.py",
         (_lit("+ c.growth_response * (st.us_growth - self.growth.us_potential)", "+ 0.0"),),
+    ),
+    # ---- core v2 (issue 11)
+    HandMutant(
+        "v2_electoral_lump",
+        "farm approval reaches the US value as a lump on election days",
+        "sim/projector.py",
+        (
+            _lit(
+                "lump[:, k] += fp.electoral_weight * "
+                '(sim["approval"][:, k] - fp.approval_reference)',
+                "pass",
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_rollback_cost",
+        "rolling back tariffs in force costs the imposing side (irreversibility)",
+        "sim/projector.py",
+        (
+            _lit(
+                'rollback = self.irr.rollback_cost_per_pp * sim[f"rollback_{side}"]',
+                'rollback = 0.0 * sim[f"rollback_{side}"]',
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_hostage",
+        "retained tariffs raise the expected fulfilment of US gains (hostage value)",
+        "sim/projector_value.py",
+        (
+            _lit(
+                "return np.clip(self.phi0 + self.phi1 * share, 0.0, 1.0)",
+                "return 1.0 + 0.0 * share",
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_rejection_learning",
+        "a rejected offer tells the proposer the other side's type is above its gain",
+        "agents/screening.py",
+        (_lit("return self._censor(grid, gain, above=True)", "return None"),),
+    ),
+    HandMutant(
+        "v2_offer_learning",
+        "an opponent's offer caps its type at its own gain",
+        "agents/screening.py",
+        (_lit("return self._censor(grid, gain, above=False)", "return None"),),
+    ),
+    HandMutant(
+        "v2_audience_cost_maker",
+        "the audience cost weighs against a maker backing down",
+        "sim/maker_rule.py",
+        (_lit("+ audience_cost(cfg, size_pp, inp.age_weeks)", "+ 0.0"),),
+    ),
+    HandMutant(
+        "v2_readiness",
+        "principals sign only ready chapters",
+        "sim/chapters.py",
+        (_lit("blocked = ~self.ready(date)", "blocked = ~self.on_agenda(date)"),),
+    ),
+    HandMutant(
+        "v2_private_threshold",
+        "the other side sees the leadership's public prior threshold, not the true one",
+        "sim/payoffs.py",
+        (
+            _lit(
+                "threshold = self.cfg.threshold if believed else self.threshold",
+                "threshold = self.threshold",
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_no_hindsight",
+        "a calendar entry is invisible before its announcement",
+        "sim/snapshot.py",
+        (
+            _lit(
+                "return announced is None or cfg.week_of(announced) <= max(week, 1)",
+                "return True",
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_fixed_draws",
+        "each week draws a fixed block from its stream (skipped weeks too)",
+        "sim/streams.py",
+        (
+            (
+                r"while self\._week < week:\n(\s+)self\._block = self\.rng\.random\(self\.n\)\n"
+                r"\s+self\._week \+= 1",
+                r"if self._week < week:\n\1self._block = self.rng.random(self.n)"
+                r"\n\1self._week = week",
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_meetings_both",
+        "a principal round needs both sides' request (or one side's, twice)",
+        "sim/meetings.py",
+        (_lit("if (both or twice) and", "if twice and"),),
+    ),
+    HandMutant(
+        "v2_congress_pressure",
+        "Congress weighs on executive agreements through a signing lump",
+        "sim/chapters.py",
+        (
+            _lit(
+                "out += rat.cfg.pressure_weight * rat.deficit(indicators) * executive",
+                "pass",
+            ),
+        ),
     ),
     HandMutant(
         "pboc_rrr_rule",
@@ -423,13 +549,16 @@ def report(work: Path, statuses: dict[str, str], show_survivors: bool) -> float:
 
 
 # ---------------------------------------------------------------------------- hand mutants
-def run_hand(work: Path, tests: list[str], pytest_extra: list[str]) -> None:
+def run_hand(
+    work: Path, tests: list[str], pytest_extra: list[str], keys: list[str] | None = None
+) -> None:
     """Apply each hand mutant to a fresh copy of the snapshot and run the selected tests."""
+    chosen = [m for m in HAND_MUTANTS if keys is None or any(m.key.startswith(k) for k in keys)]
     pristine = {}
-    for m in HAND_MUTANTS:
+    for m in chosen:
         pristine.setdefault(m.path, (work / src_path(m.path)).read_text())
     rows = []
-    for m in HAND_MUTANTS:
+    for m in chosen:
         target = work / src_path(m.path)
         source = pristine[m.path]
         mutated = m.apply(source)
@@ -484,6 +613,9 @@ def main() -> None:
     )
     ap.add_argument("--quiet", action="store_true", help="do not list the surviving mutants")
     ap.add_argument(
+        "--keys", nargs="+", default=None, help="with --hand: only the mutants whose key starts so"
+    )
+    ap.add_argument(
         "--report-only", action="store_true", help="score an existing workspace, do not run"
     )
     args = ap.parse_args()
@@ -500,7 +632,7 @@ def main() -> None:
         )
         print(f"workspace {work}")
         if args.hand:
-            run_hand(work, args.tests, args.pytest_args.split())
+            run_hand(work, args.tests, args.pytest_args.split(), args.keys)
             print(f"run time {time.perf_counter() - t0:.0f} s")
             return
         run_mutmut(work, args.max_children)

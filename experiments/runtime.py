@@ -121,6 +121,8 @@ def prepare_process() -> None:
     limit_blas()
     if not _PREPARED:
         restore_malloc_reuse()
-        gc.collect()
+        # no gc.collect() first: a worker forked from a process with live threads (a browser
+        # driver, a Dask client) can inherit objects caught mid-update, and traversing them
+        # segfaults (seen after the Playwright test); frozen, they are never traversed
         gc.freeze()
         _PREPARED = True

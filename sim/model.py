@@ -222,6 +222,12 @@ class TradeTalksModel(mesa.Model):
         self.schedule_event(ev, at=float(week_no))
         return ev
 
+    def pending_rounds(self) -> list[CalendarEvent]:
+        """Rounds set and not yet held (calendar or requested)."""
+        return [
+            e for e in self._events if e.kind == "round" and not e.cancelled and e.week > self.steps
+        ]
+
     def pending_tariff_actions(self, side: str) -> list[CalendarEvent]:
         """Scheduled tariff actions of ``side`` that have not fired, been cancelled or lapsed."""
         return [

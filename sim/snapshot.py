@@ -203,7 +203,7 @@ def snapshot(model: TradeTalksModel) -> Snapshot:
 def refresh(model: TradeTalksModel) -> Valuation:
     """Project the current week and give both teams their values (core v2 only)."""
     model.world.check_finite()  # a NaN world would value everything as NaN: stop, naming it
-    valuation = model.projector.project(snapshot(model))
+    valuation = model.projector.project(snapshot(model), gap=next_gap(model))
     model.valuation = valuation
     model.valuation_week = model.steps
     model.valuation_serial = getattr(model, "valuation_serial", 0) + 1
@@ -211,6 +211,18 @@ def refresh(model: TradeTalksModel) -> Valuation:
     for side in SIDES:
         model.teams[side].set_valuation(valuation, pressure if side == "us" else None)
     return valuation
+
+
+def next_gap(model: TradeTalksModel) -> int | None:
+    """Δ: weeks to the next public principal round after this week (None: none is set, the
+    projector's default ``valuation.round_gap_weeks`` is expected)."""
+    week = model.steps
+    ahead = [
+        ev.week - week
+        for ev in model.pending_rounds()
+        if ev.payload.level == "principal" and ev.week > week and is_public(model, ev.payload)
+    ]
+    return min(ahead) if ahead else None
 
 
 def own_share(patience: float, opponent_patience: float) -> float:
