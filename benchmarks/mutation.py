@@ -287,8 +287,8 @@ HAND_MUTANTS = (
         "sim/projector.py",
         (
             _lit(
-                'rollback = self.irr.rollback_cost_per_pp * sim[f"rollback_{side}"]',
-                'rollback = 0.0 * sim[f"rollback_{side}"]',
+                'cost = self.irr.rollback_cost_per_pp * sim[f"rollback_{side}"][rows]',
+                'cost = 0.0 * sim[f"rollback_{side}"][rows]',
             ),
         ),
     ),

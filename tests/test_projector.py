@@ -288,3 +288,22 @@ def test_projected_no_deal_path_lies_within_two_se_of_the_mean_realised_path():
     print(f"approval: max |projected − realised| {gap.max():.2e}, max 2 SE {2 * se.max():.2e}")
     assert np.all(gap <= 2 * se + 1e-12)
     np.testing.assert_allclose(np.mean(ptariffs, axis=0), np.mean(tariffs, axis=0), atol=1e-9)
+
+
+def test_rolling_back_fired_tariffs_costs_exactly_the_configured_lump():
+    """Irreversibility 1 (core-v2 §1 D): once the 15 October hike has fired, a level that rolls
+    it back costs the US rollback_cost_per_pp per point rolled back, paid at signature;
+    cancelling only what is scheduled costs nothing of the kind."""
+    cost = BASE.irreversibility.rollback_cost_per_pp
+    assert cost > 0
+    zero = load_config(BASELINE, {"irreversibility.rollback_cost_per_pp": 0.0})
+    snap = snapshot(fire_us=True)
+    with_cost = Projector(BASE, SPACE).project(snap)
+    without = Projector(zero, SPACE).project(snapshot(zero, fire_us=True))
+    j = SPACE.names.index("us_tariffs")
+    levels = BASE.issues["us_tariffs"].levels
+    rollback, cancel = levels.index("cancel + suspend 4B"), levels.index("cancel hikes")
+    fired = BASE.calendar.tariff_actions[0].tariff_delta_pp
+    diff = with_cost.gains["us"][j] - without.gains["us"][j]
+    assert diff[rollback] == pytest.approx(-cost * fired, rel=1e-9)
+    assert diff[cancel] == pytest.approx(0.0, abs=1e-12)
