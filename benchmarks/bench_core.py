@@ -161,6 +161,28 @@ def _hike_week(model: TradeTalksModel) -> int | None:
     return int(events[-1].week) if events else None
 
 
+def fixed_yardstick(space: Any, outcome: int, week: int) -> float:
+    """The US's value of a deal's terms on one fixed yardstick (core-v2 §2.3 a): the baseline
+    team's intrinsic values at its base-influence weights, over the status quo, discounted by
+    the baseline US patience to the start; a run without a deal scores 0."""
+    team = _BASE.teams["us"]
+    influence = np.array([m.influence for m in team.members.values()])
+    names = list(_BASE.issues)
+    weights = np.zeros(len(names))
+    for m, share in zip(team.members.values(), influence / influence.sum(), strict=True):
+        weights += share * np.array([m.weights.get(n, 0.0) for n in names])
+    value = 0.0
+    for j, name in enumerate(space.names):
+        level = int(space.levels[outcome, j])
+        if level < 0 or name not in _BASE.issues:
+            continue
+        issue = _BASE.issues[name]
+        table = issue.values["us"]
+        gain = table[level] - table[issue.levels.index(issue.status_quo)]
+        value += weights[names.index(name)] * gain
+    return float(team.patience ** (week - 1) * value)
+
+
 def run_one(overrides: Overrides, seed: int, series: bool = False) -> dict[str, Any]:
     """One run: first-deal week and terms; the approval path when ``series``."""
     cfg = _config(overrides)
@@ -177,6 +199,7 @@ def run_one(overrides: Overrides, seed: int, series: bool = False) -> dict[str, 
             deal_week=int(d.week),
             n_issues=len(d.new_issues),
             gain_us=float(d.utility["us"] - d.reservation["us"]),
+            us_terms_fixed=fixed_yardstick(model.space, d.outcome, d.week),
             gain_cn=float(d.utility["china"] - d.reservation["china"]),
         )
     if series:
@@ -282,6 +305,10 @@ STATS: dict[str, tuple[Callable[[list[dict[str, Any]]], np.ndarray], Callable[..
     "p_deal_52": (weeks_of, lambda w: share_by(w, TAU)),
     "share_first_deals_ge5_issues": (wide, nanmean),
     "us_gain_at_deal": (gain_us, lambda g: float(np.mean(g))),
+    "us_terms_fixed_yardstick": (
+        lambda rs: np.array([r.get("us_terms_fixed", 0.0) for r in rs], dtype=float),
+        lambda g: float(np.mean(g)),
+    ),
 }
 
 
@@ -341,7 +368,7 @@ def section_aid(
         "x3_cut": {"farm_politics.aid_scale": 3.0, "farm_politics.electoral_weight": 0.0},
     }
     res = runner.arms(arms, seeds, desc="aid")
-    stats = ("rmst52", "p_deal_by_2020_01_15", "us_gain_at_deal")
+    stats = ("rmst52", "p_deal_by_2020_01_15", "us_gain_at_deal", "us_terms_fixed_yardstick")
     data: dict[str, Any] = {"seeds": n_seeds, "levels": {}, "effects": {}}
     rows = []
     for link, (a, b) in {"on": ("x0", "x3"), "cut (w_E = 0)": ("x0_cut", "x3_cut")}.items():
@@ -368,7 +395,10 @@ def section_aid(
         table(["electoral link", "statistic", "×0", "×3", "effect [95% CI]", "CI excl. 0"], rows),
         "",
         "US gain = V_us − r_us of the first deal at its signature (DealRecord.utility − "
-        "reservation); runs without a deal count 0. China's inference from aid is off by "
+        "reservation), on each arm's own scale; the fixed yardstick scores the first deal's "
+        "terms with the baseline US team's intrinsic values and weights over the status quo, "
+        "discounted by the baseline US patience to the start (core-v2 §2.3 a). Runs without "
+        "a deal count 0 in both. China's inference from aid is off by "
         "construction: aid is not a public event the screening strategy learns from "
         "(agents/screening.py updates on offers, escalations, gestures, incidents only).",
     ]

@@ -276,7 +276,12 @@ class Projector:
             k = np.arange(gap)
             flows = nd.mix(sc["flow"], p)[:gap] @ ((1 - delta) * delta**k)
             lumps = nd.mix(sc["lump"], p)[:gap] @ delta**k
-            out["u"][side] = (flows + lumps) / (1 - delta**gap) + c0
+            norm = 1 - delta**gap
+            if norm > 0:
+                out["u"][side] = (flows + lumps) / norm + c0
+            else:  # δ = 1: no discounting, ū is the plain average over the gap
+                mean_flow = float(nd.mix(sc["flow"], p)[:gap].mean())
+                out["u"][side] = mean_flow + lumps / max(gap, 1) + c0
             out["r"][side], out["rn"][side] = r, r_next
             out["d"][side], out["g"][side], out["l"][side] = self._gains(
                 side, snap, now, sc, e_now, p, r, 0
