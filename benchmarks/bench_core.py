@@ -56,7 +56,9 @@ TAU = 52.0  # RMST horizon, weeks
 DEAL_BY = dt.date(2020, 1, 15)  # "P(first deal by 2020-01-15)"
 HIKE_LABEL = "List 4B ($160bn) at 15%"  # the baseline's US hike of 15 Dec 2019
 WINDOW = 3  # DiD windows: weeks −3..−1 and +1..+3 around the hike
-SECTIONS = ("aid", "patience", "did", "farmers", "ablation", "screening")
+SECTIONS = ("aid", "patience", "did", "did_oct", "farmers", "ablation", "screening")
+# the first US hike of the baseline (15 October 2019, week 5): talks are still open around it
+OCT_HIKE_LABEL = "Lists 1-3 ($250bn) from 25% to 30%"
 Overrides = dict[str, Any]
 
 # ------------------------------------------------------------------------ the baseline's keys
@@ -152,12 +154,12 @@ def _space(cfg: Any) -> Any:
     return _SPACE_CACHE[k]
 
 
-def _hike_week(model: TradeTalksModel) -> int | None:
-    """The week the List 4B hike fired, or else was last due (None: not in this run)."""
-    fired = [e["week"] for e in model.escalation_log if e["label"] == HIKE_LABEL]
+def _hike_week(model: TradeTalksModel, label: str = HIKE_LABEL) -> int | None:
+    """The week the hike ``label`` fired, or else was last due (None: not in this run)."""
+    fired = [e["week"] for e in model.escalation_log if e["label"] == label]
     if fired:
         return int(fired[0])
-    events = [e for e in model._events if e.kind == "tariff" and e.payload.label == HIKE_LABEL]
+    events = [e for e in model._events if e.kind == "tariff" and e.payload.label == label]
     return int(events[-1].week) if events else None
 
 
@@ -193,6 +195,7 @@ def run_one(overrides: Overrides, seed: int, series: bool = False) -> dict[str, 
     while model.running and (series or not deals):
         model.step()
     out: dict[str, Any] = {"seed": seed, "deal_week": None, "hike_week": _hike_week(model)}
+    out["hike_week_oct"] = _hike_week(model, OCT_HIKE_LABEL)
     if deals:
         d = deals[0]
         out.update(
@@ -537,15 +540,19 @@ def section_patience(runner: Runner, n_seeds: int) -> tuple[str, dict[str, Any]]
 
 
 # ------------------------------------------------------------------------ 3. deadline DiD
-def window_counts(weeks: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Per run: (events pre, at-risk weeks pre, events post, at-risk weeks post)."""
+def window_counts(weeks: np.ndarray, ref: np.ndarray, due_is_pre: bool = False) -> np.ndarray:
+    """Per run: (events pre, at-risk weeks pre, events post, at-risk weeks post).
+
+    ``due_is_pre``: the pre window is weeks −2..0, counting the due week itself as before the
+    hike (within a week the model holds rounds before tariff actions, sim/model.py
+    EVENT_ORDER); else −3..−1 as core-v2 §2.3 (c) writes it."""
     out = np.zeros((len(weeks), 4))
+    lag = 1 if due_is_pre else 0
     for i, (t, r) in enumerate(zip(weeks, ref, strict=True)):
         if not np.isfinite(r):
             continue
-        for j, ws in enumerate(
-            (range(int(r) - WINDOW, int(r)), range(int(r) + 1, int(r) + WINDOW + 1))
-        ):
+        pre = range(int(r) - WINDOW + lag, int(r) + lag)
+        for j, ws in enumerate((pre, range(int(r) + 1, int(r) + WINDOW + 1))):
             for w in ws:
                 if t >= w:  # at risk in week w: no deal before it
                     out[i, 2 * j + 1] += 1
@@ -567,15 +574,18 @@ def did_hr(c_h: np.ndarray, c0: np.ndarray) -> float:
 
 
 def section_did(
-    runner: Runner, n_seeds: int, n_boot: int, rng: np.random.Generator
+    runner: Runner,
+    n_seeds: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    label: str = HIKE_LABEL,
+    key: str = "hike_week",
 ) -> tuple[str, dict[str, Any]]:
-    """HR of the first-deal hazard before vs after the List 4B hike, arm H vs arm 0."""
+    """HR of the first-deal hazard before vs after a US hike (``label``), arm H vs arm 0."""
     sched = weekly_principal_rounds()
     actions = [a.model_dump() for a in _BASE.calendar.tariff_actions]
-    without = [a for a in actions if a["label"] != HIKE_LABEL]
-    due = _BASE.week_of(
-        next(a.date for a in _BASE.calendar.tariff_actions if a.label == HIKE_LABEL)
-    )
+    without = [a for a in actions if a["label"] != label]
+    due = _BASE.week_of(next(a.date for a in _BASE.calendar.tariff_actions if a.label == label))
     arms = {}
     for irr, extra in {"on": {}, "off": IRREVERSIBILITY_OFF}.items():
         arms[f"H_{irr}"] = {**sched, **extra}
@@ -584,7 +594,7 @@ def section_did(
     rows, data = [], {"seeds": n_seeds, "due_week": due, "window": WINDOW}
     for irr in ("on", "off"):
         arm_h, arm_0 = res[f"H_{irr}"], res[f"0_{irr}"]
-        ref = np.array([math.inf if r["hike_week"] is None else r["hike_week"] for r in arm_h])
+        ref = np.array([math.inf if r[key] is None else r[key] for r in arm_h])
         w_h, w0 = weeks_of(arm_h), weeks_of(arm_0)
         c_h, c0 = window_counts(w_h, ref), window_counts(w0, ref)
         hr = did_hr(c_h, c0)
@@ -592,13 +602,23 @@ def section_did(
         boots = np.array([did_hr(c_h[i], c0[i]) for i in idx])
         ok = np.isfinite(boots) & (boots > 0)
         lo, hi = np.quantile(boots[ok], [0.025, 0.975]) if ok.any() else (math.nan, math.nan)
-        s_h, s0 = c_h.sum(0), c0.sum(0)
-        fired = float(
-            np.mean([r["hike_week"] is not None and r["hike_week"] != due for r in arm_h])
+        # the same with the due week counted as before the hike (rounds precede it in a week)
+        d_h, d0 = window_counts(w_h, ref, True), window_counts(w0, ref, True)
+        hr_due = did_hr(d_h, d0)
+        boots_due = np.array([did_hr(d_h[i], d0[i]) for i in idx])
+        ok_due = np.isfinite(boots_due) & (boots_due > 0)
+        ci_due = (
+            np.quantile(boots_due[ok_due], [0.025, 0.975]).tolist()
+            if ok_due.any()
+            else [math.nan, math.nan]
         )
+        s_h, s0 = c_h.sum(0), c0.sum(0)
+        fired = float(np.mean([r[key] is not None and r[key] != due for r in arm_h]))
         d = {
             "HR": hr,
             "ci95": [float(lo), float(hi)],
+            "HR_due_week_pre": hr_due,
+            "ci95_due_week_pre": [float(x) for x in ci_due],
             "boot_finite_share": float(ok.mean()),
             "counts_H": s_h.tolist(),
             "counts_0": s0.tolist(),
@@ -622,6 +642,7 @@ def section_did(
                 irr,
                 fmt(hr),
                 f"[{fmt(lo)}, {fmt(hi)}]",
+                f"{fmt(hr_due)} [{fmt(ci_due[0])}, {fmt(ci_due[1])}]",
                 fmt(d["boot_finite_share"], 2),
                 f"{int(s_h[0])}/{int(s_h[1])}",
                 f"{int(s_h[2])}/{int(s_h[3])}",
@@ -633,11 +654,11 @@ def section_did(
             ]
         )
     out = [
-        f"### 3. Deadline difference-in-differences ({n_seeds} paired seeds)",
+        f"### 3. Deadline difference-in-differences: {label} ({n_seeds} paired seeds)",
         "",
         "Schedule: the baseline's deputy round in week 1, then principal rounds every week "
         "(meetings off); a schedule of principal rounds alone never readies a chapter. Arm H "
-        "keeps the US List 4B hike (due week "
+        "keeps the US hike (due week "
         f"{due}), arm 0 removes it. Reference week per seed = the week arm H's hike fired, "
         "else the week it was last due; arm 0 uses the same seed's reference week. Windows: "
         f"weeks −{WINDOW}..−1 and +1..+{WINDOW}; hazard = first deals / run-weeks at risk.",
@@ -647,6 +668,7 @@ def section_did(
                 "irreversibility",
                 "HR",
                 "95% CI",
+                "HR, due week as pre [95% CI]",
                 "finite boot share",
                 "H pre deals/at-risk",
                 "H post",
@@ -1077,6 +1099,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
         "patience": lambda: section_patience(runner, args.patience_seeds),
         "did": lambda: section_did(runner, args.did_seeds, args.boot, rng),
+        "did_oct": lambda: section_did(
+            runner, args.did_seeds, args.boot, rng, OCT_HIKE_LABEL, "hike_week_oct"
+        ),
         "farmers": lambda: section_farmers(
             runner, args.seeds, args.farmers10k_seeds, args.boot, rng
         ),
