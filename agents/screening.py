@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from tradetalks.agents.strategies import TOLERANCE, Strategy, _classifier
 from tradetalks.sim import config_strategies as sp
+from tradetalks.sim.payoffs import rubinstein_share
 from tradetalks.sim.protocol import NegotiationView, OfferRecord, PublicEvent, normalised_gain
 
 UP_SIGNALS = (
@@ -87,10 +88,8 @@ class ScreeningStrategy(Strategy):
     # ------------------------------------------------------------------ prior
     def prior_mean(self, view: NegotiationView) -> float:
         """m = β_o − b, β_o = ρ_s/(ρ_s + ρ_o), ρ = −ln δ (equal shares if both are patient)."""
-        rho_s = -math.log(view.patience)
         opp = view.opponent_patience if view.opponent_patience is not None else view.patience
-        rho_o = -math.log(opp)
-        beta = 0.5 if rho_s + rho_o <= 0 else rho_s / (rho_s + rho_o)
+        beta = rubinstein_share(opp, view.patience)  # the opponent's share
         return min(1.0, max(0.0, beta - self.params.optimism))
 
     def prior(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:

@@ -25,11 +25,11 @@ from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent
 from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
 from tradetalks.sim.meetings import MeetingPlanner
-from tradetalks.sim.payoffs import Ratifier
+from tradetalks.sim.payoffs import Ratifier, rubinstein_share
 from tradetalks.sim.projector import Projector, Valuation
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
-from tradetalks.sim.snapshot import meeting_requests, own_share
+from tradetalks.sim.snapshot import meeting_requests
 from tradetalks.sim.start import indicators, initial_world, sync_farms
 from tradetalks.sim.streams import RunStreams, WeeklyDraws
 from tradetalks.sim.summary import build_summary
@@ -169,7 +169,7 @@ class TradeTalksModel(mesa.Model):
             return
         for side, ui in zip(SIDES, u, strict=True):
             team, opp = self.teams[side], self.teams[other(side)]
-            mean = own_share(team.patience, opp.patience)
+            mean = rubinstein_share(team.patience, opp.patience)
             team.private_type = float(np.clip(mean + spec.sd * ndtri(ui), 0.0, 1.0))
 
     def _start_collection(self, farmer_series: bool, collect_series: bool) -> None:
@@ -285,6 +285,8 @@ class TradeTalksModel(mesa.Model):
         sync_farms(self.world, self.farmers, self.talks_signal)
 
     def _update_teams(self) -> None:
+        if self.projector is not None:  # core v2: values come from the projection only
+            return
         pressures = self.world.pressures()
         for team in self.teams.values():
             team.update(pressures)

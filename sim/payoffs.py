@@ -6,12 +6,20 @@ strategies and the analysis compute them the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from tradetalks.sim.config import RatifierConfig, ReservationConfig, TeamConfig
 from tradetalks.sim.issues import OutcomeSpace
+
+
+def rubinstein_share(patience: float, opponent_patience: float) -> float:
+    """A side's Rubinstein/BRW surplus share ρ_o/(ρ_s + ρ_o), ρ = −ln δ (½ if both sides are
+    perfectly patient)."""
+    rho_s, rho_o = -math.log(patience), -math.log(opponent_patience)
+    return 0.5 if rho_s + rho_o <= 0 else rho_o / (rho_s + rho_o)
 
 
 def blend_weights(weights: list[np.ndarray], influence: np.ndarray) -> np.ndarray:

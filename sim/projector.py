@@ -356,15 +356,3 @@ DIAGNOSTICS = (
 def state_numbers(state: object) -> dict[str, float]:
     """A ``WorldState``'s numeric fields as floats (the snapshot's ``state``)."""
     return {k: float(v) for k, v in vars(state).items() if isinstance(v, int | float | np.number)}
-
-
-def aid_schedule(cfg: Config, date: dt.date) -> tuple[tuple[int, float], ...]:
-    """Announced tranches (calendar.farm_aid) and expected packages (farm_politics.expected_aid)
-    from ``date`` on, as (weeks ahead, $bn) scaled by the aid lever (farm_politics.aid_scale)."""
-    fp = cfg.farm_politics or FarmPoliticsConfig()
-    items = [*cfg.calendar.farm_aid, *fp.expected_aid]
-    return tuple(
-        ((a.date - date).days // 7, a.amount_bn * fp.aid_scale)
-        for a in sorted(items, key=lambda a: a.date)
-        if a.date >= date
-    )

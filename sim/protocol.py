@@ -256,6 +256,19 @@ class _Moment:
     offers_left: int
 
 
+# what opening a round sets; ``Negotiation.preview`` saves and restores it
+_ROUND_STATE = (
+    "_available",
+    "_signable",
+    "_round_winsets",
+    "_round_believed",
+    "_round_best",
+    "round_count",
+    "_gains",
+    "phase",
+)
+
+
 class Negotiation:
     """The mechanism: runs rounds, checks acceptance and ratification, records offers and deals."""
 
@@ -393,31 +406,14 @@ class Negotiation:
     ) -> NegotiationView:
         """The view ``side`` would get if a round of ``level`` opened now; changes nothing (a
         side uses it to decide whether to ask for a meeting).  Its ``round_no`` is None."""
-        saved = (
-            self._available,
-            self._signable,
-            self._round_winsets,
-            self._round_believed,
-            self._round_best,
-            self.round_count,
-            self._gains,
-            self.phase,
-        )
+        saved = {name: getattr(self, name) for name in _ROUND_STATE}
         try:
             self._start_round(level, indicators, date)
             self.round_count, self._gains = None, {}  # type: ignore[assignment]
             return self._view(side, _Moment(week, float(week - 1), level, 1))
         finally:
-            (
-                self._available,
-                self._signable,
-                self._round_winsets,
-                self._round_believed,
-                self._round_best,
-                self.round_count,
-                self._gains,
-                self.phase,
-            ) = saved
+            for name, value in saved.items():
+                setattr(self, name, value)
 
     def _ratifiable(self, x: int) -> bool:
         """True if every ratifying body of both sides approves outcome ``x`` this round, at

@@ -71,12 +71,6 @@ def action_credibility(
     return float(p_fire(mcfg, size, due, action.postponable))
 
 
-def credibility(model: TradeTalksModel, ev: Any, week: int) -> float:
-    """The probability the opponent gives an announced action: the maker's own firing rule
-    with public inputs (its own cost from the latest valuation; 1 without makers)."""
-    return action_credibility(model.config, ev, model.valuation, progress(model))
-
-
 def action_age(cfg: Config, ev: Any, week: int) -> float:
     """Weeks between an action's announcement (the start if unknown) and ``week``."""
     announced = getattr(ev, "announced_week", None)
@@ -84,11 +78,6 @@ def action_age(cfg: Config, ev: Any, week: int) -> float:
         a = getattr(ev.payload, "announced", None)
         announced = 0 if a is None else cfg.week_of(a)
     return float(max(0, week - announced))
-
-
-def age(model: TradeTalksModel, ev: Any, week: int) -> float:
-    """Weeks between an action's announcement (the start if unknown) and ``week``."""
-    return action_age(model.config, ev, week)
 
 
 def pending_from(
@@ -223,13 +212,6 @@ def next_gap(model: TradeTalksModel) -> int | None:
         if ev.payload.level == "principal" and ev.week > week and is_public(model, ev.payload)
     ]
     return min(ahead) if ahead else None
-
-
-def own_share(patience: float, opponent_patience: float) -> float:
-    """A side's Rubinstein/BRW surplus share β_s = ρ_o/(ρ_s + ρ_o), ρ = −ln δ (½ if both are
-    perfectly patient): the centre of its private acceptance share."""
-    rho_s, rho_o = -math.log(patience), -math.log(opponent_patience)
-    return 0.5 if rho_s + rho_o <= 0 else rho_o / (rho_s + rho_o)
 
 
 def meeting_requests(model: TradeTalksModel, week: int) -> dict[str, bool]:

@@ -62,7 +62,7 @@ class TariffDesk:
         inputs = DueInputs(
             progress=snapshot.progress(m),
             own_cost=cost,
-            age_weeks=snapshot.age(m, ev, ev.week),
+            age_weeks=snapshot.action_age(m.config, ev, ev.week),
             weeks_since_opp_escalation=self._since(self.fired[other(side)], ev.week),
             weeks_since_opp_gesture=self._since_week(self.gesture_week[other(side)], ev.week),
         )

@@ -18,9 +18,9 @@ from tradetalks.sim.projector import (
     PendingAction,
     Projector,
     Snapshot,
-    aid_schedule,
     state_numbers,
 )
+from tradetalks.sim.snapshot import aid_from
 from tradetalks.sim.start import initial_world, sync_farms
 
 BASE = load_config(BASELINE)
@@ -55,7 +55,7 @@ def snapshot(cfg=BASE, seed=1, p_fire=0.6, fire_us=False, under_fire=INF, no_act
         state=state_numbers(world.state),
         farm=farmers.aggregate(v.farm_groups_leaning, v.farm_groups_soy),
         pending=pending,
-        aid=aid_schedule(cfg, cfg.run.start_date),
+        aid=aid_from(cfg, cfg.run.start_date, 1),
         fired=dict(world.fired),
         under_fire={"us": under_fire, "china": under_fire},
     )
@@ -276,9 +276,7 @@ def test_projected_no_deal_path_lies_within_two_se_of_the_mean_realised_path():
         )
         _, farmers = initial_population(BASE.world.farmers, np.random.default_rng(seed))
         sync_farms(world, farmers, 0.0)
-        snap = Snapshot(
-            0, date, state_numbers(world.state), farm, pending, aid_schedule(BASE, date)
-        )
+        snap = Snapshot(0, date, state_numbers(world.state), farm, pending, aid_from(BASE, date, 1))
         path = Projector(BASE, SPACE).joint_path(snap, frozenset(range(len(pending))), weeks)
         real.append(approval), tariffs.append(tariff)
         proj.append(path["approval"][0]), ptariffs.append(path["us_tau"][0, : weeks + 1])
