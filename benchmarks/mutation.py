@@ -369,6 +369,12 @@ HAND_MUTANTS = (
         (_lit("if (both or twice) and", "if twice and"),),
     ),
     HandMutant(
+        "v2_next_gap",
+        "the look-ahead Δ is the weeks to the next public principal round",
+        "sim/snapshot.py",
+        (_lit("return min(ahead) if ahead else None", "return None"),),
+    ),
+    HandMutant(
         "v2_congress_pressure",
         "Congress weighs on executive agreements through a signing lump",
         "sim/chapters.py",

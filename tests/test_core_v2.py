@@ -268,3 +268,22 @@ def test_rational_acceptance_and_true_winsets_over_drawn_configs(
             model.config, levels, model.space.names, model.indicators(), thresholds=thresholds
         )
         assert all(np.all(np.asarray(m) >= -1e-9) for m in margins.values())
+
+
+def test_the_look_ahead_is_to_the_next_public_principal_round():
+    """Δ (core-v2 §1 C) is the number of weeks to the next principal round already set, and
+    the configured default only when none is."""
+    from tradetalks.sim import snapshot
+
+    model = TradeTalksModel(BASELINE, rng=1, overrides=FAST, farmer_agents=False)
+    model.step()
+    model.step()  # week 2; the 10 October principal round is in week 4
+    assert snapshot.refresh(model).gap == 2
+    quiet = TradeTalksModel(
+        BASELINE,
+        rng=1,
+        overrides={**FAST, "calendar.rounds": [], "calendar.meetings.enabled": False},
+        farmer_agents=False,
+    )
+    quiet.step()
+    assert snapshot.refresh(quiet).gap == quiet.config.valuation.round_gap_weeks == 4
