@@ -65,6 +65,11 @@ def best_for(
     return int(out[0]) if np.ndim(min_opp_gain) == 0 else out
 
 
+def _same_prefix(seen: tuple, now: tuple) -> bool:
+    """True if ``now`` extends ``seen`` (the same records, by identity, in the same places)."""
+    return len(seen) <= len(now) and (not seen or seen[-1] is now[len(seen) - 1])
+
+
 class Tables(NamedTuple):
     """What the strategy reads per round: the offer set and the gains on it."""
 
@@ -177,32 +182,86 @@ class ScreeningStrategy(Strategy):
         return None
 
     def belief(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:
-        """(grid, μ) after replaying the public record up to now (and the offer on the table)."""
+        """(grid, μ) after replaying the public record up to now (and the offer on the table).
+
+        The replay multiplies likelihoods and drifts toward the prior, and a drift acts on
+        the log-belief's distance from the prior as the factor λ^weeks: so the posterior is
+        log μ = log μ_0 + Σ_i λ^(now − week_i)·log L_i (+ the offer on the table), summed
+        in one product over the record (``replay`` is the step-by-step form, and the one used
+        when a zero tremble or a point prior can rule types out)."""
+        if self.params.epsilon <= 0 or self.params.sigma0 <= 0:
+            return self.replay(view)
         grid, mu0 = self.prior(view)
-        tables = self.tables(view)
-        opp = tables.opp
+        opp = self.tables(view).opp
+        eps, lam = self.params.epsilon, self.params.drift
+        offers_week, outcomes, below, events_week, signs = self._record(view)
+        log_mu = np.log(mu0)
+        if len(outcomes):
+            weight = lam ** np.maximum(view.week - offers_week, 0)
+            accepts = grid[None, :] <= opp[outcomes][:, None] + TOLERANCE
+            log_lik = np.where(accepts == below[:, None], math.log1p(-eps), math.log(eps))
+            log_mu = log_mu + weight @ log_lik
+        if len(signs):
+            weight = lam ** np.maximum(view.week - events_week, 0)
+            up, down = weight @ (signs > 0), weight @ (signs < 0)
+            log_mu = log_mu + (up * self.params.eta_esc - down * self.params.eta_gw) * grid
+        if view.on_table is not None:
+            accepts = grid <= float(opp[view.on_table]) + TOLERANCE
+            log_mu = log_mu + np.where(accepts, math.log1p(-eps), math.log(eps))
+        mu = np.exp(log_mu - log_mu.max())
+        return grid, mu / mu.sum()
+
+    def _record(
+        self, view: NegotiationView
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The informative public record as arrays: offers (week, outcome, True if it caps
+        the type from above, i.e. the opponent offered it; False if a rejection bounds it
+        from below) and signal events (week, +1 resolve / −1 softening).  Extended
+        incrementally: the record only grows at its end."""
+        history, events = view.history, view.events
+        cache = getattr(self, "_record_cache", None)
+        if cache is None or not (
+            _same_prefix(cache[0], history) and _same_prefix(cache[1], events)
+        ):
+            cache = ((), (), (), ())
+        offers, signals = list(cache[2]), list(cache[3])
+        for r in history[len(cache[0]) :]:
+            if r.proposer != view.side:  # a type never offers below what it would accept
+                offers.append((r.week, r.outcome, True))
+            elif (
+                not r.accepted
+                and not r.blocked_by_ratification
+                and r.utility[view.side] >= r.reservation[view.side]  # not a pass
+            ):
+                offers.append((r.week, r.outcome, False))  # rejected: the type is above g_o(x)
+        for e in events[len(cache[1]) :]:
+            if e.side != view.side and e.kind in UP_SIGNALS:
+                signals.append((e.week, 1))
+            elif e.side != view.side and e.kind in DOWN_SIGNALS:
+                signals.append((e.week, -1))
+        self._record_cache = (history, events, tuple(offers), tuple(signals))
+        o = np.array(offers, dtype=float).reshape(-1, 3)
+        e = np.array(signals, dtype=float).reshape(-1, 2)
+        return o[:, 0], o[:, 1].astype(np.intp), o[:, 2].astype(bool), e[:, 0], e[:, 1]
+
+    def replay(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:
+        """``belief`` step by step: events of a week before its rounds, Bayes' rule per
+        record, a drift between weeks; an observation every type rules out is ignored."""
+        grid, mu0 = self.prior(view)
+        opp = self.tables(view).opp
         items: list[tuple[int, int, int, OfferRecord | PublicEvent]] = [
             (e.week, 0, i, e) for i, e in enumerate(view.events)
         ]
         items += [(r.week, 1, i, r) for i, r in enumerate(view.history)]
-        items.sort(key=lambda t: t[:3])  # events of a week come before its rounds
-        # within a round (the same tables) the record only grows at its end: resume the
-        # replay where the last call stopped instead of starting over (same arithmetic)
-        mu, week, done = mu0.copy(), None, 0
-        cache = getattr(self, "_belief_cache", None)
-        if cache is not None and cache[0] is tables and 0 < cache[1] <= len(items):
-            last = items[cache[1] - 1]  # unchanged prefix: the same last item in the same place
-            if last[:3] == cache[2][:3] and last[3] is cache[2][3]:
-                done, mu, week = cache[1], cache[3].copy(), cache[4]
-        for w, _, _, item in items[done:]:
+        items.sort(key=lambda t: t[:3])
+        mu, week = mu0.copy(), None
+        for w, _, _, item in items:
             if week is not None:
                 mu = self._drift(mu, mu0, w - week)
             week = w if week is None else max(week, w)
             lik = self._likelihood(grid, item, view.side, opp)
             if lik is not None:
                 mu = self._observe(mu, lik)
-        tail = items[-1] if items else None
-        self._belief_cache = (tables, len(items), tail, mu.copy(), week)
         if week is not None:
             mu = self._drift(mu, mu0, view.week - week)
         if view.on_table is not None:

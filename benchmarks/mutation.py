@@ -307,13 +307,18 @@ HAND_MUTANTS = (
         "v2_rejection_learning",
         "a rejected offer tells the proposer the other side's type is above its gain",
         "agents/screening.py",
-        (_lit("return self._censor(grid, gain, above=True)", "return None"),),
+        (
+            _lit(
+                "offers.append((r.week, r.outcome, False))  # rejected: the type is above g_o(x)",
+                "pass  # rejected: the type is above g_o(x)",
+            ),
+        ),
     ),
     HandMutant(
         "v2_offer_learning",
         "an opponent's offer caps its type at its own gain",
         "agents/screening.py",
-        (_lit("return self._censor(grid, gain, above=False)", "return None"),),
+        (_lit("offers.append((r.week, r.outcome, True))", "pass"),),
     ),
     HandMutant(
         "v2_audience_cost_maker",

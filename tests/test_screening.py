@@ -390,6 +390,50 @@ def test_beliefs_drift_back_to_the_prior():
     assert np.allclose(a, b)
 
 
+_RECORDS = st.one_of(
+    st.builds(
+        offer,
+        st.sampled_from(["us", "china"]),
+        st.integers(0, len(OPP) - 1),
+        week=st.integers(1, 30),
+        accepted=st.booleans(),
+    ),
+    st.builds(
+        PublicEvent,
+        st.integers(1, 30),
+        st.sampled_from(["us", "china"]),
+        st.sampled_from(["escalation", "retaliation", "incident", "gesture", "postponement"]),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    records=st.lists(_RECORDS, max_size=25),
+    extra=st.integers(0, 20),
+    on_table=st.one_of(st.none(), st.integers(0, len(OPP) - 1)),
+    drift=st.sampled_from([0.0, 0.5, 0.9, 1.0]),
+    eps=st.sampled_from([0.01, 0.05, 0.3]),
+)
+def test_the_belief_in_one_product_equals_the_step_by_step_replay(
+    records, extra, on_table, drift, eps
+):
+    """``belief`` sums weighted log-likelihoods; ``replay`` applies Bayes' rule and the
+    drift record by record (the model's definition): they agree on any record, and
+    incrementally, as the record grows in the same strategy object."""
+    strat = ScreeningStrategy(sigma0=0.2, drift=drift, epsilon=eps, eta_esc=0.7, eta_gw=0.4)
+    oracle = ScreeningStrategy(sigma0=0.2, drift=drift, epsilon=eps, eta_esc=0.7, eta_gw=0.4)
+    history = [r for r in records if isinstance(r, OfferRecord)]
+    events = [r for r in records if isinstance(r, PublicEvent)]
+    week = max([r.week for r in records], default=1) + extra
+    for n in range(len(history) + 1):  # the record grows: the cached prefix is extended
+        view = v2_view(history=history[:n], events=events, week=week, on_table=on_table)
+        grid, mu = strat.belief(view)
+        grid_o, mu_o = oracle.replay(view)
+        assert np.array_equal(grid, grid_o)
+        assert np.allclose(mu, mu_o, rtol=1e-9, atol=1e-12)
+
+
 def test_rejections_make_offers_more_generous():
     """Learning (Coasian): after a rejection the next offer gives the opponent more."""
     strat = ScreeningStrategy(sigma0=0.3, optimism=0.2)
