@@ -63,6 +63,7 @@ class Team(Agent):
         self.private_type: float | None = None  # own acceptance share γ (drawn by the model)
         self.signing_cost: np.ndarray | None = None  # lumps paid at signature (e.g. Congress)
         self._gain_next: np.ndarray | None = None
+        self._gain: np.ndarray | None = None
 
     def set_valuation(self, valuation: Any, signing_cost: np.ndarray | None = None) -> None:
         """Core v2: take utilities and the walk-away value from a projector ``Valuation``.
@@ -75,6 +76,7 @@ class Team(Agent):
         self.reservation = float(valuation.r[self.side])
         self._utility = None
         self._gain_next = None
+        self._gain = None
 
     @property
     def gap(self) -> int | None:
@@ -92,6 +94,15 @@ class Team(Agent):
                 g -= self.signing_cost
             self._gain_next = read_only(g)
         return self._gain_next
+
+    def gain(self) -> np.ndarray:
+        """G(x) = V(x) − r: each outcome's gain over the walk-away value this week."""
+        if self._gain is None or self.valuation is None:
+            gain = read_only(self.utility() - self.reservation)
+            if self.valuation is None:
+                return gain
+            self._gain = gain
+        return self._gain
 
     def update(self, pressures: dict[str, float]) -> None:
         """Recompute influence, blended weights, utility of every outcome and reservation.

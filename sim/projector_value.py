@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tradetalks.sim.config_valuation import HostageConfig, IrreversibilityConfig
 from tradetalks.sim.dynamics import deal_terms
-from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.issues import OutcomeSpace, read_only
 from tradetalks.sim.projector_paths import PathSpec
 
 PREFIX = {"us": ("us_",), "china": ("cn_", "soy_")}
@@ -110,9 +110,19 @@ class HostageTerm:
     us_cut: tuple[np.ndarray, ...]  # per issue and level: US pp a level takes off
     retained: float  # US pp above the base in force now
     max_pp: float  # in force plus scheduled
+    # φ̂ already computed for a space (this round's and the next round's values share it)
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def phi(self, space: OutcomeSpace) -> np.ndarray:
         """φ̂ for every outcome of the space."""
+        cached = self._cache.get(id(space))
+        if cached is not None and cached[0] is space:
+            return cached[1]
+        out = read_only(self._phi(space))
+        self._cache[id(space)] = (space, out)
+        return out
+
+    def _phi(self, space: OutcomeSpace) -> np.ndarray:
         cuts = [cut if np.any(cut) else None for cut in self.us_cut]
         retained = self.retained - space.additive(cuts)
         share = np.maximum(retained, 0.0) / self.max_pp if self.max_pp > 0 else 1.0

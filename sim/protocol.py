@@ -463,7 +463,7 @@ class Negotiation:
             joint = self._available & self._round_winsets[side]
             joint &= self._round_believed[other(side)]
             fields = {
-                "own_gain": read_only(team.utility() - team.reservation),
+                "own_gain": team.gain(),
                 "own_gain_next": read_only(nxt),
                 "gap": getattr(team, "gap", None),
                 "opponent_gain_public": normalised_gain(
