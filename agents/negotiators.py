@@ -64,14 +64,22 @@ class Team(Agent):
         self.signing_cost: np.ndarray | None = None  # lumps paid at signature (e.g. Congress)
         self._gain_next: np.ndarray | None = None
         self._gain: np.ndarray | None = None
+        self.observed: Any = None  # the valuation the other side models this side's values by
+        self._public: tuple[np.ndarray, float] | None = None
 
-    def set_valuation(self, valuation: Any, signing_cost: np.ndarray | None = None) -> None:
+    def set_valuation(
+        self, valuation: Any, signing_cost: np.ndarray | None = None, observed: Any = None
+    ) -> None:
         """Core v2: take utilities and the walk-away value from a projector ``Valuation``.
 
         The walk-away value is V(no-deal path) on the same scale as every deal's value;
-        ``signing_cost`` (per outcome, ≥ 0) is a lump the side pays when it signs.
+        ``signing_cost`` (per outcome, ≥ 0) is a lump the side pays when it signs;
+        ``observed`` is the valuation the other side's model of these values comes from
+        (None: this one).
         """
         self.valuation = valuation
+        self.observed = valuation if observed is None else observed
+        self._public = None
         self.signing_cost = signing_cost
         self.reservation = float(valuation.r[self.side])
         self._utility = None
@@ -94,6 +102,19 @@ class Team(Agent):
                 g -= self.signing_cost
             self._gain_next = read_only(g)
         return self._gain_next
+
+    def public_values(self) -> tuple[np.ndarray, float]:
+        """(V(x), r) as the other side models them: from the observed valuation, which is
+        this side's own unless the other side assumes another aid scale (v2 only)."""
+        if self._public is None:
+            if self.observed is self.valuation:
+                self._public = (self.utility(), self.reservation)
+            else:
+                u = self.observed.utility(self.side, self.space)
+                if self.signing_cost is not None and self.signing_cost.any():
+                    u = read_only(u - self.signing_cost)
+                self._public = (u, float(self.observed.r[self.side]))
+        return self._public
 
     def gain(self) -> np.ndarray:
         """G(x) = V(x) − r: each outcome's gain over the walk-away value this week."""

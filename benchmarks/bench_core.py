@@ -10,8 +10,9 @@ asserts: each section reports what the model does, whatever it is.  Sections (``
   in a stationary configuration;
 - ``did``: the deadline difference-in-differences around the US List 4B hike, with
   irreversibility on and off;
-- ``farmers``: 1,000 vs 10,000 farmers (approval path, TOST on outcomes) and the farm channel
-  switched off;
+- ``farmers``: 1,000 vs 10,000 farmers (approval path, TOST on outcomes; the 1/√N scaling of
+  the approval's spread measured with policies fixed and common shocks off, so that the farmers
+  are the only random source) and the farm channel switched off;
 - ``ablation``: each mechanism switched off in turn;
 - ``screening``: one-at-a-time ends and Morris μ*/σ over assumption coefficients.
 
@@ -359,51 +360,77 @@ LHS_RANGES = {  # the farm chain's "assumption" coefficients: (low, high, scale)
 }
 
 
+# China's model of the US's values in the aid arms: as built (it follows the true aid scale)
+# and held at the baseline's ×1 in both arms (core-v2 §2.3 a: "China's inference from aid off")
+CHINA_MODELS: dict[str, Overrides] = {
+    "": {},
+    "_held": {"farm_politics.observed_aid_scale": 1.0},
+}
+CHINA_MODEL_LABELS = {"": "as built (reads the aid)", "_held": "held at ×1"}
+
+
 def section_aid(
     runner: Runner, n_seeds: int, lhs_draws: int, lhs_seeds: int, n_boot: int, rng: Any
 ) -> tuple[str, dict[str, Any]]:
     """Farm aid ×3 vs ×0, with the electoral link on and cut, and the LHS sign table."""
     seeds = range(1, n_seeds + 1)
-    arms = {
-        "x0": {"farm_politics.aid_scale": 0.0},
-        "x3": {"farm_politics.aid_scale": 3.0},
-        "x0_cut": {"farm_politics.aid_scale": 0.0, "farm_politics.electoral_weight": 0.0},
-        "x3_cut": {"farm_politics.aid_scale": 3.0, "farm_politics.electoral_weight": 0.0},
-    }
+    arms = {}
+    for model, seen in CHINA_MODELS.items():
+        for link, extra in {"": {}, "_cut": {"farm_politics.electoral_weight": 0.0}}.items():
+            for k in (0, 3):
+                arms[f"x{k}{link}{model}"] = {"farm_politics.aid_scale": float(k), **seen, **extra}
     res = runner.arms(arms, seeds, desc="aid")
     stats = ("rmst52", "p_deal_by_2020_01_15", "us_gain_at_deal", "us_terms_fixed_yardstick")
     data: dict[str, Any] = {"seeds": n_seeds, "levels": {}, "effects": {}}
     rows = []
-    for link, (a, b) in {"on": ("x0", "x3"), "cut (w_E = 0)": ("x0_cut", "x3_cut")}.items():
-        data["effects"][link] = {}
-        for st in stats:
-            e = effect(res[a], res[b], st, rng, n_boot)
-            data["effects"][link][st] = eff_json(e)
-            rows.append(
-                [
-                    link,
-                    st,
-                    fmt(level_of(res[a], st)),
-                    fmt(level_of(res[b], st)),
-                    fmt_eff(e),
-                    "yes" if e.excludes(0) else "no",
-                ]
-            )
+    for model in CHINA_MODELS:
+        for link, cut in {"on": "", "cut (w_E = 0)": "_cut"}.items():
+            name = f"{CHINA_MODEL_LABELS[model]}, link {link}"
+            data["effects"][name] = {}
+            a, b = res[f"x0{cut}{model}"], res[f"x3{cut}{model}"]
+            for st in stats:
+                e = effect(a, b, st, rng, n_boot)
+                data["effects"][name][st] = eff_json(e)
+                rows.append(
+                    [
+                        CHINA_MODEL_LABELS[model],
+                        link,
+                        st,
+                        fmt(level_of(a, st)),
+                        fmt(level_of(b, st)),
+                        fmt_eff(e),
+                        "yes" if e.excludes(0) else "no",
+                    ]
+                )
     for name, r in res.items():
         data["levels"][name] = {st: level_of(r, st) for st in STATS}
     out = [
         f"### 1. Farm aid ×3 vs ×0 ({n_seeds} paired seeds; effect = ×3 − ×0, 95% paired "
         "bootstrap CI)",
         "",
-        table(["electoral link", "statistic", "×0", "×3", "effect [95% CI]", "CI excl. 0"], rows),
+        table(
+            [
+                "China's model of the US",
+                "electoral link",
+                "statistic",
+                "×0",
+                "×3",
+                "effect [95% CI]",
+                "CI excl. 0",
+            ],
+            rows,
+        ),
         "",
         "US gain = V_us − r_us of the first deal at its signature (DealRecord.utility − "
         "reservation), on each arm's own scale; the fixed yardstick scores the first deal's "
         "terms with the baseline US team's intrinsic values and weights over the status quo, "
         "discounted by the baseline US patience to the start (core-v2 §2.3 a). Runs without "
-        "a deal count 0 in both. China's inference from aid is off by "
-        "construction: aid is not a public event the screening strategy learns from "
-        "(agents/screening.py updates on offers, escalations, gestures, incidents only).",
+        "a deal count 0 in both. China's model of the US's values (its normalised gain "
+        "g_us, by which China offers and reads rejections) comes from the US's projected "
+        "values: *as built* it follows the true aid scale, so China reads the aid (the "
+        "signalling channel of core-v2 §2.1); *held at ×1* "
+        "(`farm_politics.observed_aid_scale = 1`) it is the same in both arms, which is the "
+        "criterion's setting (China's inference from aid off).",
     ]
     # Latin hypercube of the chain's coefficients
     sampler = qmc.LatinHypercube(d=len(LHS_RANGES), seed=20240611)
@@ -420,8 +447,9 @@ def section_aid(
         draws.append(ov)
     lhs_arms = {}
     for i, ov in enumerate(draws):
-        lhs_arms[f"d{i}_x0"] = {**ov, "farm_politics.aid_scale": 0.0}
-        lhs_arms[f"d{i}_x3"] = {**ov, "farm_politics.aid_scale": 3.0}
+        seen = CHINA_MODELS["_held"]
+        lhs_arms[f"d{i}_x0"] = {**ov, **seen, "farm_politics.aid_scale": 0.0}
+        lhs_arms[f"d{i}_x3"] = {**ov, **seen, "farm_politics.aid_scale": 3.0}
     lres = runner.arms(lhs_arms, range(1, lhs_seeds + 1), desc="aid LHS")
     diffs = []
     for i, ov in enumerate(draws):
@@ -444,7 +472,7 @@ def section_aid(
     out += [
         "",
         f"Sign of the RMST(52) effect (×3 − ×0) over {lhs_draws} Latin-hypercube draws, "
-        f"{lhs_seeds} paired seeds each. Ranges: "
+        f"{lhs_seeds} paired seeds each, China's model of the US held at ×1. Ranges: "
         + "; ".join(f"{k} ∈ [{lo}, {hi}] ({sc})" for k, (lo, hi, sc) in LHS_RANGES.items()),
         "",
         table(
@@ -685,10 +713,128 @@ def section_did(
 
 
 # ------------------------------------------------------------------------ 4. farmers
+SAMPLING_WEEKS = slice(1, None)  # the ratio is read over weeks 1..WEEKS (week 0: the start)
+SAMPLING_RANGE = (2.5, 4.5)  # core-v2 §2.3 (d): SE ratio for a 10× change in N
+SAMPLING_CONTROL_SEEDS = 20
+
+
+def fixed_policies() -> Overrides:
+    """Policies held fixed and the common shocks off: the farmers are the only random source.
+
+    Every announced tariff action fires on its date (``postponable = false``: P(fire) = 1),
+    the makers announce nothing new (escalate_bias −10), there are no rounds (no dated rounds,
+    no meetings on request: no deal is possible), no political incidents, and the world's
+    weekly shocks are off (growth and yuan shock sd 0, no PBoC lift).  Every path common to
+    the farmers (tariffs, soybean price, aid, talks signal) is then the same for every seed,
+    and the spread across seeds of the mean approval comes from drawing the farmers alone
+    (their traits and their network, from the ``farmers`` stream).  ``section_farmers``
+    checks this: with the ``farmers`` stream made common to all seeds the spread is 0.
+    """
+    actions = [{**a.model_dump(), "postponable": False} for a in _BASE.calendar.tariff_actions]
+    return {
+        "calendar.tariff_actions": actions,
+        "calendar.rounds": [],
+        "calendar.meetings.enabled": False,
+        **both_makers("escalate_bias", -10.0),  # the lowest bias allowed: no new actions
+        "world.politics.incident_probability": 0.0,
+        "world.growth.shock_sd": 0.0,
+        "world.pboc.shock_sd": 0.0,
+        "world.pboc.lift_probability": 0.0,
+    }
+
+
+class _CommonFarmers:
+    """Within the block, every run draws its farmers from the ``farmers`` stream of one fixed
+    seed (all other streams still follow the run's seed): a control for ``fixed_policies``."""
+
+    def __init__(self, root: int = 1) -> None:
+        self.root = root
+
+    def __enter__(self) -> None:
+        from tradetalks.sim import streams
+
+        self._streams, self._orig = streams, streams.stream_seed
+        orig, root = self._orig, self.root
+        streams.stream_seed = lambda r, name: orig(root if name == "farmers" else r, name)
+
+    def __exit__(self, *exc: object) -> None:
+        self._streams.stream_seed = self._orig
+
+
+def farmer_sampling(runner: Runner, n_seeds: int, n_seeds_10k: int, n_boot: int) -> dict[str, Any]:
+    """The spread across seeds of the mean approval path from farmer sampling alone (policies
+    fixed, common shocks off: ``fixed_policies``), at 1,000 and 10,000 farmers: its ratio per
+    week (1/√N predicts √10 ≈ 3.16), the mean paths' agreement, and the control."""
+    fixed = fixed_policies()
+
+    def paths(n_farmers: int, seeds: int) -> np.ndarray:
+        arm = {f"n{n_farmers}": {**fixed, "world.farmers.count": n_farmers}}
+        res = runner.arms(arm, range(1, seeds + 1), True, f"{n_farmers} farmers, policies fixed")
+        return np.array([r["farm_approval"] for r in res[f"n{n_farmers}"]])
+
+    a1, a10 = paths(1000, n_seeds), paths(10000, n_seeds_10k)
+    w = SAMPLING_WEEKS
+    sd1, sd10 = a1.std(0, ddof=1), a10.std(0, ddof=1)
+    ratio = sd1[w] / np.where(sd10[w] > 0, sd10[w], np.nan)
+    se = np.sqrt(sd1**2 / len(a1) + sd10**2 / len(a10))
+    z = np.abs(a1.mean(0) - a10.mean(0)) / np.where(se > 0, se, np.nan)
+    # seeds resampled within each arm (the arms' farmers are independent draws); own generator,
+    # so the other sections' bootstrap draws are unchanged
+    boot_rng = np.random.default_rng(20_200_115)
+    meds = np.empty(n_boot)
+    for b in range(n_boot):
+        s1 = a1[boot_rng.integers(len(a1), size=len(a1))].std(0, ddof=1)[w]
+        s10 = a10[boot_rng.integers(len(a10), size=len(a10))].std(0, ddof=1)[w]
+        r = s1 / np.where(s10 > 0, s10, np.nan)
+        meds[b] = np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
+    lo, hi = SAMPLING_RANGE
+    med = float(np.nanmedian(ratio))
+    with _CommonFarmers():  # in this process: the control needs the patched stream seeds
+        ctl = np.array(
+            [
+                run_one({**fixed, "world.farmers.count": 1000}, s, True)["farm_approval"]
+                for s in range(1, min(n_seeds, SAMPLING_CONTROL_SEEDS) + 1)
+            ]
+        )
+    return {
+        "held_fixed": (
+            "announced tariff actions fire on their dates; no new actions; no rounds (no deal);"
+            " no incidents; growth and yuan shock sd 0; no PBoC lift"
+        ),
+        "weeks": [1, int(a1.shape[1] - 1)],
+        "seeds_1000": len(a1),
+        "seeds_10000": len(a10),
+        "sd_1000_by_week": sd1.tolist(),
+        "sd_10000_by_week": sd10.tolist(),
+        "sd_ratio_by_week": ratio.tolist(),
+        "sd_ratio_median": med,
+        "sd_ratio_median_ci95": [
+            float(np.nanquantile(meds, 0.025)),
+            float(np.nanquantile(meds, 0.975)),
+        ],
+        "sd_ratio_range": [float(np.nanmin(ratio)), float(np.nanmax(ratio))],
+        "sd_ratio_predicted": math.sqrt(10.0),
+        "criterion_range": [lo, hi],
+        "median_in_range": bool(lo <= med <= hi),
+        "every_week_in_range": bool(np.all((ratio >= lo) & (ratio <= hi))),
+        "approval_max_z": float(np.nanmax(z)),
+        "approval_max_z_week": int(np.nanargmax(z)),
+        "approval_within_3se_all_weeks": bool(np.nanmax(z) <= 3),
+        "control_seeds": len(ctl),
+        "control_max_sd_farmers_common": float(ctl.std(0, ddof=1).max()),
+    }
+
+
 def section_farmers(
     runner: Runner, n_seeds: int, n_seeds_10k: int, n_boot: int, rng: np.random.Generator
 ) -> tuple[str, dict[str, Any]]:
-    """1,000 vs 10,000 farmers, and the farm channel (w_E) off vs on."""
+    """1,000 vs 10,000 farmers, and the farm channel (w_E) off vs on.
+
+    The criterion's 1/√N scaling (core-v2 §2.3 d) is measured by ``farmer_sampling``, with
+    policies fixed and common shocks off: in the baseline the spread across seeds of the mean
+    approval is mostly common to all farmers (world shocks, deals, tariff decisions differ by
+    seed), so the baseline's SD ratio (kept below, for reference) does not measure sampling.
+    """
     n = min(n_seeds, n_seeds_10k)
     r1 = runner.arms(
         {"n1000": {"world.farmers.count": 1000}}, range(1, n_seeds + 1), True, "farmers 1k"
@@ -721,10 +867,12 @@ def section_farmers(
     w_on, w_off = weeks_of(off["on"]), weeks_of(off["off"])
     chi2, p = logrank(w_on, w_off)
     e_off = effect(off["on"], off["off"], "rmst52", rng, n_boot)
+    samp = farmer_sampling(runner, n_seeds, n_seeds_10k, n_boot)
     data = {
         "seeds_1000": n_seeds,
         "seeds_10000": n_seeds_10k,
         "paired_seeds_tost": n,
+        "farmer_sampling": samp,
         "approval_max_z": float(np.nanmax(z)),
         "approval_max_z_week": worst,
         "approval_within_3se_all_weeks": bool(np.nanmax(z) <= 3),
@@ -755,10 +903,28 @@ def section_farmers(
                     f"week: {data['approval_within_3se_all_weeks']}",
                 ],
                 [
-                    "SE ratio (sd at 1,000 / sd at 10,000), median over weeks [min, max]",
+                    "baseline SD ratio (sd at 1,000 / sd at 10,000), median over weeks [min, "
+                    "max]: spread mostly common to all farmers, not the criterion",
                     f"{fmt(data['sd_ratio_median'], 2)} [{fmt(data['sd_ratio_range'][0], 2)}, "
-                    f"{fmt(data['sd_ratio_range'][1], 2)}] (1/√N predicts 3.16; criterion "
-                    "2.5–4.5)",
+                    f"{fmt(data['sd_ratio_range'][1], 2)}]",
+                ],
+                [
+                    "**SE ratio from farmer sampling** (policies fixed: announced tariff actions "
+                    "fire on date, no new actions, no rounds/deals, no incidents, world shocks "
+                    f"off; {samp['seeds_1000']} / {samp['seeds_10000']} seeds), median over "
+                    f"weeks 1–{samp['weeks'][1]} (95% CI) [min, max]",
+                    f"{fmt(samp['sd_ratio_median'], 2)} ({fmt(samp['sd_ratio_median_ci95'][0], 2)}"
+                    f"–{fmt(samp['sd_ratio_median_ci95'][1], 2)}) "
+                    f"[{fmt(samp['sd_ratio_range'][0], 2)}, {fmt(samp['sd_ratio_range'][1], 2)}]"
+                    f"; 1/√N predicts 3.16; median in 2.5–4.5: {samp['median_in_range']}; every "
+                    f"week: {samp['every_week_in_range']}",
+                ],
+                [
+                    "policies fixed: mean approval path, max |Δ|/SE over weeks; control: max sd "
+                    f"with the farmers stream common to {samp['control_seeds']} seeds",
+                    f"{fmt(samp['approval_max_z'], 2)} (week {samp['approval_max_z_week']}); "
+                    f"within 3 SE: {samp['approval_within_3se_all_weeks']}; control sd "
+                    f"{samp['control_max_sd_farmers_common']:.1e}",
                 ],
                 *[
                     [

@@ -321,6 +321,17 @@ HAND_MUTANTS = (
         (_lit("offers.append((r.week, r.outcome, True))", "pass"),),
     ),
     HandMutant(
+        "v2_observed_aid",
+        "China's model of the US's values can hold its own aid scale (the signalling switch)",
+        "sim/projector.py",
+        (
+            _lit(
+                'return Projector(cfg.model_copy(update={"farm_politics": seen}), space)',
+                "return None",
+            ),
+        ),
+    ),
+    HandMutant(
         "v2_audience_cost_maker",
         "the audience cost weighs against a maker backing down",
         "sim/maker_rule.py",

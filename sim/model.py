@@ -26,7 +26,7 @@ from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent
 from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
 from tradetalks.sim.meetings import MeetingPlanner
 from tradetalks.sim.payoffs import Ratifier, rubinstein_share
-from tradetalks.sim.projector import Projector, Valuation
+from tradetalks.sim.projector import Projector, Valuation, observer_projector
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
 from tradetalks.sim.snapshot import meeting_requests
@@ -120,6 +120,8 @@ class TradeTalksModel(mesa.Model):
         self.planner = MeetingPlanner(cfg.calendar.meetings)
         # core v2: values from the projector (None: the legacy pressure-index valuation)
         self.projector = Projector(cfg, self.space) if cfg.valuation is not None else None
+        # China's model of the US's values, projected at another aid scale (None: the same)
+        self.observer = observer_projector(cfg, self.space) if self.projector else None
         self.valuation: Valuation | None = None
         self.valuation_week = 0
 

@@ -353,6 +353,16 @@ DIAGNOSTICS = (
 )  # fmt: skip
 
 
+def observer_projector(cfg: Config, space: OutcomeSpace) -> Projector | None:
+    """The projector of China's model of the US's values when it assumes another aid scale
+    (``farm_politics.observed_aid_scale``); None when that model is the US's own values."""
+    fp = cfg.farm_politics
+    if fp is None or fp.observed_aid_scale is None or fp.observed_aid_scale == fp.aid_scale:
+        return None
+    seen = fp.model_copy(update={"aid_scale": fp.observed_aid_scale})
+    return Projector(cfg.model_copy(update={"farm_politics": seen}), space)
+
+
 def state_numbers(state: object) -> dict[str, float]:
     """A ``WorldState``'s numeric fields as floats (the snapshot's ``state``)."""
     return {k: float(v) for k, v in vars(state).items() if isinstance(v, int | float | np.number)}

@@ -467,7 +467,7 @@ class Negotiation:
                 "own_gain_next": read_only(nxt),
                 "gap": getattr(team, "gap", None),
                 "opponent_gain_public": normalised_gain(
-                    opp.utility(), opp.reservation, joint if joint.any() else self._available
+                    *opp.public_values(), joint if joint.any() else self._available
                 ),
             }
         self._gains[side] = (key, fields)

@@ -10,6 +10,7 @@ unannounced enters: a calendar entry is invisible before its ``announced`` date 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -192,13 +193,21 @@ def snapshot(model: TradeTalksModel) -> Snapshot:
 def refresh(model: TradeTalksModel) -> Valuation:
     """Project the current week and give both teams their values (core v2 only)."""
     model.world.check_finite()  # a NaN world would value everything as NaN: stop, naming it
-    valuation = model.projector.project(snapshot(model), gap=next_gap(model))
+    snap, gap = snapshot(model), next_gap(model)
+    valuation = model.projector.project(snap, gap=gap)
+    observed = valuation  # China's model of the US's values (the same unless it assumes
+    if model.observer is not None:  # another aid scale: farm_politics.observed_aid_scale)
+        seen = model.observer.cfg
+        snap = dataclasses.replace(snap, aid=aid_from(seen, snap.date, snap.week))
+        observed = model.observer.project(snap, gap=gap)
     model.valuation = valuation
     model.valuation_week = model.steps
     model.valuation_serial = getattr(model, "valuation_serial", 0) + 1
     pressure = congress_pressure(model.space, model.ratifiers, model.chapters, model.indicators())
     for side in SIDES:
-        model.teams[side].set_valuation(valuation, pressure if side == "us" else None)
+        model.teams[side].set_valuation(
+            valuation, pressure if side == "us" else None, observed=observed
+        )
     return valuation
 
 

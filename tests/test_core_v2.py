@@ -287,3 +287,32 @@ def test_the_look_ahead_is_to_the_next_public_principal_round():
     )
     quiet.step()
     assert snapshot.refresh(quiet).gap == quiet.config.valuation.round_gap_weeks == 4
+
+
+def _china_model_of_us(aid: float, observed: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """China's model of the US's gains, and the US's own gains, in a principal round opened
+    at the start under aid ×``aid`` (China assuming ×``observed``; None: the true scale)."""
+    ov = {**FAST, "farm_politics.aid_scale": aid}
+    if observed is not None:
+        ov["farm_politics.observed_aid_scale"] = observed
+    model = TradeTalksModel(BASELINE, rng=1, overrides=ov, farmer_agents=False)
+    neg = model.negotiation
+    week, ind, date = model.steps, model.indicators(), model.date
+    china = neg.preview("china", week, "principal", ind, date)
+    us = neg.preview("us", week, "principal", ind, date)
+    return np.asarray(china.opponent_gain_public), np.asarray(us.own_gain)
+
+
+def test_china_reads_the_us_aid_only_when_its_model_follows_the_true_scale():
+    """core-v2 §2.1: with ``observed_aid_scale`` set, China's model of the US's values is the
+    same under aid ×0 and ×3 while the US's own values differ; unset, China's model moves
+    with the aid (the signalling channel), and is the US's own values."""
+    seen0, own0 = _china_model_of_us(0.0, 1.0)
+    seen3, own3 = _china_model_of_us(3.0, 1.0)
+    assert np.array_equal(seen0, seen3)
+    assert not np.allclose(own0, own3)
+    free0, _ = _china_model_of_us(0.0, None)
+    free3, _ = _china_model_of_us(3.0, None)
+    assert not np.allclose(free0, free3)
+    same, _ = _china_model_of_us(3.0, 3.0)
+    assert np.array_equal(same, free3)
