@@ -592,6 +592,13 @@ def _weeks_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{k.replace('.0', '')}: {v}" for k, v in counts.items())
 
 
+def _ratio(a: np.ndarray, b: np.ndarray) -> float:
+    """(events/at-risk of ``a``) / (events/at-risk of ``b``); nan if undefined."""
+    if a[1] <= 0 or b[1] <= 0 or b[0] <= 0:
+        return math.nan
+    return float((a[0] / a[1]) / (b[0] / b[1]))
+
+
 def did_hr(c_h: np.ndarray, c0: np.ndarray) -> float:
     """[h_H(pre)/h_H(post)] / [h_0(pre)/h_0(post)] from summed window counts."""
     s_h, s0 = c_h.sum(0), c0.sum(0)
@@ -642,7 +649,20 @@ def section_did(
         )
         s_h, s0 = c_h.sum(0), c0.sum(0)
         fired = float(np.mean([r[key] is not None and r[key] != due for r in arm_h]))
+        # the pull forward, read without conditioning on survival: P(first deal by the
+        # reference week) in arm H − arm 0, and the pre-window hazard ratio H / 0
+        by_ref = (w_h <= ref).astype(float) - (w0 <= ref).astype(float)
+        pull_ci = np.quantile(by_ref[idx].mean(1), [0.025, 0.975]).tolist()
+        pre_hr = _ratio(c_h[:, :2].sum(0), c0[:, :2].sum(0))
+        pre_boot = np.array([_ratio(c_h[i, :2].sum(0), c0[i, :2].sum(0)) for i in idx])
+        pre_ok = np.isfinite(pre_boot) & (pre_boot > 0)
+        pre_ci = np.quantile(pre_boot[pre_ok], [0.025, 0.975]).tolist() if pre_ok.any() else []
         d = {
+            "p_by_ref_week_diff": float(by_ref.mean()),
+            "p_by_ref_week_diff_ci95": [float(x) for x in pull_ci],
+            "pre_window_hazard_ratio": pre_hr,
+            "pre_window_hazard_ratio_ci95": [float(x) for x in pre_ci],
+            "post_window_runs_at_risk_H": int((c_h[:, 3] > 0).sum()),
             "HR": hr,
             "ci95": [float(lo), float(hi)],
             "HR_due_week_pre": hr_due,
@@ -677,6 +697,10 @@ def section_did(
                 f"{int(s0[0])}/{int(s0[1])}",
                 f"{int(s0[2])}/{int(s0[3])}",
                 str(d["deals_before_window_H"]),
+                f"{fmt(d['p_by_ref_week_diff'], 2)} [{fmt(pull_ci[0], 2)}, {fmt(pull_ci[1], 2)}]",
+                f"{fmt(pre_hr, 2)} "
+                + (f"[{fmt(pre_ci[0], 2)}, {fmt(pre_ci[1], 2)}]" if pre_ci else "[–]"),
+                str(d["post_window_runs_at_risk_H"]),
                 _weeks_text(d["first_deal_weeks_H"]),
                 _weeks_text(d["first_deal_weeks_0"]),
             ]
@@ -703,6 +727,9 @@ def section_did(
                 "0 pre",
                 "0 post",
                 "H deals before window",
+                "P(deal by ref week), H − 0 [95% CI]",
+                "pre-window hazard H/0 [95% CI]",
+                "H runs at risk after",
                 "first-deal weeks H (week: runs)",
                 "first-deal weeks 0",
             ],

@@ -242,6 +242,18 @@ def best_feasible(utility: np.ndarray, available: np.ndarray, winset: np.ndarray
     return float(utility[mask].max()) if mask.any() else float(utility.max())
 
 
+def _gain(team: TeamLike) -> np.ndarray:
+    """V − r of every outcome (the team's cached copy when it keeps one)."""
+    cached = getattr(team, "gain", None)
+    return cached() if callable(cached) else read_only(team.utility() - team.reservation)
+
+
+def _public_values(team: TeamLike) -> tuple[np.ndarray, float]:
+    """(V, r) as the other side models them (the team's own unless it says otherwise)."""
+    public = getattr(team, "public_values", None)
+    return public() if callable(public) else (team.utility(), team.reservation)
+
+
 class ProtocolError(RuntimeError):
     """A strategy broke the protocol (e.g. offered an outcome that is not available)."""
 
@@ -463,11 +475,11 @@ class Negotiation:
             joint = self._available & self._round_winsets[side]
             joint &= self._round_believed[other(side)]
             fields = {
-                "own_gain": team.gain(),
+                "own_gain": _gain(team),
                 "own_gain_next": read_only(nxt),
                 "gap": getattr(team, "gap", None),
                 "opponent_gain_public": normalised_gain(
-                    *opp.public_values(), joint if joint.any() else self._available
+                    *_public_values(opp), joint if joint.any() else self._available
                 ),
             }
         self._gains[side] = (key, fields)
