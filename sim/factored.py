@@ -1,0 +1,187 @@
+"""A concession space kept issue by issue (issue 13): two sides' additive utilities, the Pareto
+frontier merged issue by issue, the Nash, Kalai–Smorodinsky and maximum-welfare points, and
+the screening offer search — without enumerating the product of the issues' levels.
+
+Utilities are additive: u_s(x) = Σ_j t_sj(x_j), where t_sj holds issue j's contribution at
+each of its *choices* (its levels, and ``OPEN`` when an issue may be left open; an open issue
+contributes its status quo's value).  A point that is Pareto-optimal in the product is
+Pareto-optimal in every partial product of the issues it combines (else swapping in the
+dominating partial combination would dominate it), so the frontier of issues 1..j is the
+frontier of (frontier of 1..j−1) ⊕ (issue j's choices).  Memory and time grow with the
+frontier's size and the sum of the levels, not with their product.
+
+Points are identified by their position in the full product of choices (last issue fastest),
+the order ``OutcomeSpace`` enumerates outcomes in; ``OutcomeSpace.levels`` rows are that
+product less the rows covering fewer than ``min_issues`` issues, so ties broken "lowest
+position first" here are broken "lowest index first" there.  The enumerated space is the
+test oracle (tests/test_factored.py): same frontier, same points, same offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from tradetalks.sim.analysis import pareto_mask, tidy
+from tradetalks.sim.issues import OPEN, OutcomeSpace
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Pareto-optimal points of two additive utilities: utilities, product positions and the
+    chosen level (``OPEN`` for left open) of every issue, ordered by u1 descending, then u2
+    descending, then position."""
+
+    u1: np.ndarray
+    u2: np.ndarray
+    position: np.ndarray  # in the full product of choices, last issue fastest
+    levels: np.ndarray  # (points, issues)
+
+    def __len__(self) -> int:
+        return len(self.u1)
+
+
+@dataclass(frozen=True)
+class FactoredSpace:
+    """Each issue's choices and both sides' contribution at each choice."""
+
+    names: tuple[str, ...]
+    choices: tuple[np.ndarray, ...]  # per issue: level index or OPEN, in product order
+    tables: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]  # side → issue → per choice
+    min_issues: int = 1
+
+    @property
+    def size(self) -> int:
+        """Number of points of the full product (what enumeration would hold)."""
+        return int(np.prod([len(c) for c in self.choices], dtype=float))
+
+    @classmethod
+    def from_space(
+        cls, space: OutcomeSpace, weights: Sequence[np.ndarray], tables: Sequence[str]
+    ) -> FactoredSpace:
+        """The factored form of an enumerated space, for two sides' values tables and issue
+        weights (the oracle's u_s = ``space.utility(tables[s], weights[s])``)."""
+        choices = tuple(np.asarray(c) for c in space._choices)
+        per_side = []
+        for table, w in zip(tables, weights, strict=True):
+            side = []
+            for j, (issue, c) in enumerate(zip(space.issues, choices, strict=True)):
+                vals = issue.values.get(table)
+                vals = np.zeros(issue.n_levels) if vals is None else np.asarray(vals, float)
+                effective = np.where(c == OPEN, issue.status_quo, c)
+                side.append(float(w[j]) * vals[effective])
+            per_side.append(tuple(side))
+        min_issues = _min_issues(space)
+        return cls(space.names, choices, (per_side[0], per_side[1]), min_issues)
+
+    # ------------------------------------------------------------------ the frontier
+    def frontier(self, keep: Sequence[np.ndarray] | None = None) -> Frontier:
+        """The Pareto frontier of (u1, u2), merged issue by issue (``keep``: per issue, the
+        choices allowed; None: all)."""
+        n_issues = len(self.choices)
+        keep = keep or [np.ones(len(c), dtype=bool) for c in self.choices]
+        cap = max(self.min_issues, 0)
+        # one frontier per count of covered issues (capped at min_issues): a point covering
+        # too few issues cannot be pruned by one that covers enough
+        fronts = {0: (np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros((1, 0)))}
+        for j in range(n_issues):
+            c, a, b = self.choices[j], self.tables[0][j], self.tables[1][j]
+            ok = np.flatnonzero(keep[j])
+            merged: dict[int, list] = {}
+            for count, (u1, u2, pos, lev) in fronts.items():
+                for covered in (False, True):
+                    sel = ok[(c[ok] != OPEN) == covered]
+                    if len(sel) == 0:
+                        continue
+                    new = min(cap, count + int(covered))
+                    n1 = (u1[:, None] + a[sel][None, :]).ravel()
+                    n2 = (u2[:, None] + b[sel][None, :]).ravel()
+                    p = (pos[:, None] * len(c) + sel[None, :]).ravel()
+                    lv = np.concatenate(
+                        [np.repeat(lev, len(sel), axis=0), np.tile(c[sel], len(u1))[:, None]],
+                        axis=1,
+                    )
+                    merged.setdefault(new, []).append((n1, n2, p, lv))
+            fronts = {}
+            for count, parts in merged.items():
+                u1, u2, pos, lev = (np.concatenate(x) for x in zip(*parts, strict=True))
+                keep_p = pareto_mask(u1, u2)  # equal pairs all kept
+                fronts[count] = (u1[keep_p], u2[keep_p], pos[keep_p], lev[keep_p])
+        if cap not in fronts:
+            return Frontier(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 0)))
+        u1, u2, pos, lev = fronts[cap]
+        order = np.lexsort((pos, -tidy(u2), -tidy(u1)))
+        return Frontier(u1[order], u2[order], pos[order], lev[order].astype(np.int64))
+
+
+def _min_issues(space: OutcomeSpace) -> int:
+    """The smallest number of covered issues among the enumerated outcomes."""
+    return int(space.covered.sum(axis=1).min()) if len(space) else 0
+
+
+# ---------------------------------------------------------------------- points on the frontier
+def _best(front: Frontier, keys: list[np.ndarray], candidates: np.ndarray) -> int | None:
+    """Row of ``front`` maximising ``keys`` lexicographically, ties to the lowest position."""
+    idx = np.flatnonzero(candidates)
+    if len(idx) == 0:
+        return None
+    cols = [tidy(k[idx]) for k in keys]
+    order = np.lexsort((front.position[idx], *[-c for c in reversed(cols)]))
+    return int(idx[order[0]])
+
+
+def _rational(front: Frontier, r: Sequence[float]) -> np.ndarray:
+    r1, r2 = (float(np.round(x, 12)) for x in r)
+    return (tidy(front.u1) >= r1) & (tidy(front.u2) >= r2)
+
+
+def _normalised(front: Frontier, r: Sequence[float], ir: np.ndarray) -> tuple[np.ndarray, ...]:
+    out = []
+    for u, ri in ((front.u1, r[0]), (front.u2, r[1])):
+        span = float(u[ir].max()) - ri
+        out.append((u - ri) / span if span > 0 else np.ones_like(u))
+    return out[0], out[1]
+
+
+def nash(front: Frontier, r: Sequence[float]) -> int | None:
+    """Row of the Nash point (as ``analysis.nash_point`` ranks: product, normalised sum,
+    side 1's normalised gain, position); None when no point is individually rational."""
+    ir = _rational(front, r)
+    if not ir.any():
+        return None
+    n1, n2 = _normalised(front, r, ir)
+    return _best(front, [(front.u1 - r[0]) * (front.u2 - r[1]), n1 + n2, n1], ir)
+
+
+def kalai(front: Frontier, r: Sequence[float]) -> int | None:
+    """Row of the Kalai–Smorodinsky point (as ``analysis.kalai_point`` ranks)."""
+    ir = _rational(front, r)
+    if not ir.any():
+        return None
+    n1, n2 = _normalised(front, r, ir)
+    return _best(front, [np.minimum(n1, n2), n1 + n2, n1], ir)
+
+
+def welfare(front: Frontier, r: Sequence[float]) -> int | None:
+    """Row of the maximum-welfare point (as ``analysis.welfare_point`` ranks)."""
+    ir = _rational(front, r)
+    gains = np.minimum(front.u1 - r[0], front.u2 - r[1])
+    return _best(front, [front.u1 + front.u2, gains, front.u1], ir)
+
+
+def best_for(front: Frontier, min_u2: float | np.ndarray, tolerance: float = 1e-9) -> np.ndarray:
+    """For each threshold m: the row maximising u1 subject to u2 ≥ m (−1 if none); ties
+    within ``tolerance`` go to the larger u2, then the lowest position — the screening
+    strategy's offer search (``agents.screening.best_for``) on the frontier, where its
+    answer always lies."""
+    m = np.atleast_1d(np.asarray(min_u2, dtype=float))
+    out = np.full(len(m), -1)
+    for k, threshold in enumerate(m):
+        ok = front.u2 >= threshold - tolerance
+        if not ok.any():
+            continue
+        top = front.u1[ok].max()
+        ties = ok & (front.u1 >= top - tolerance)
+        out[k] = _best(front, [front.u2], ties)
+    return out

@@ -1,0 +1,113 @@
+"""The factored concession space against the enumerated one (its test oracle, issue 13):
+the same frontier, the same Nash / Kalai–Smorodinsky / maximum-welfare points and the same
+screening offers, on drawn small spaces, and on the baseline's 7 issues."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import BASELINE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tradetalks.agents.screening import best_for as enumerated_best_for
+from tradetalks.sim import analysis as an
+from tradetalks.sim import factored as fa
+from tradetalks.sim.config import load_config
+from tradetalks.sim.issues import outcome_space
+
+from tradetalks.testing.negotiation import small_spaces, weight_vectors
+
+TABLES = ("us", "china")
+
+
+def _index_of(space, front: fa.Frontier) -> np.ndarray:
+    """The enumerated index of each frontier point (by its levels)."""
+    rows = {tuple(r): i for i, r in enumerate(space.levels.tolist())}
+    return np.array([rows[tuple(r)] for r in front.levels.tolist()], dtype=int)
+
+
+def _both(space, w_us, w_cn):
+    u1, u2 = space.utility("us", w_us), space.utility("china", w_cn)
+    factored = fa.FactoredSpace.from_space(space, (w_us, w_cn), TABLES)
+    return u1, u2, factored
+
+
+@st.composite
+def spaces_and_weights(draw):
+    space = draw(small_spaces(max_issues=4, max_levels=4))
+    n = space.n_issues
+    return space, draw(weight_vectors(n)), draw(weight_vectors(n))
+
+
+@settings(max_examples=80, deadline=None)
+@given(spaces_and_weights())
+def test_the_merged_frontier_is_the_enumerated_frontier(case):
+    space, w_us, w_cn = case
+    u1, u2, factored = _both(space, w_us, w_cn)
+    front = factored.frontier()
+    expected = an.pareto_frontier(u1, u2)
+    got = _index_of(space, front)
+    assert sorted(got.tolist()) == sorted(expected.tolist())
+    assert np.allclose(front.u1, u1[got]) and np.allclose(front.u2, u2[got])
+    # positions in the full product order the enumerated indices the same way
+    assert np.array_equal(np.argsort(front.position), np.argsort(got))
+
+
+@settings(max_examples=80, deadline=None)
+@given(spaces_and_weights(), st.floats(0.0, 0.6), st.floats(0.0, 0.6))
+def test_the_bargaining_points_are_the_enumerated_points(case, r1, r2):
+    space, w_us, w_cn = case
+    u1, u2, factored = _both(space, w_us, w_cn)
+    front = factored.frontier()
+    idx = _index_of(space, front)
+    r = (r1, r2)
+    for point, oracle in (
+        (fa.nash, an.nash_point),
+        (fa.kalai, an.kalai_point),
+        (fa.welfare, an.welfare_point),
+    ):
+        row, expected = point(front, r), oracle(u1, u2, r)
+        assert (row is None) == (expected is None)
+        if row is not None:
+            assert idx[row] == expected, point.__name__
+
+
+@settings(max_examples=80, deadline=None)
+@given(spaces_and_weights(), st.lists(st.floats(-0.2, 1.2), min_size=1, max_size=6))
+def test_the_offer_search_is_the_enumerated_offer_search(case, thresholds):
+    """max u1 s.t. u2 ≥ m over the frontier = the screening strategy's search over all."""
+    space, w_us, w_cn = case
+    u1, u2, factored = _both(space, w_us, w_cn)
+    front = factored.frontier()
+    idx = _index_of(space, front)
+    every = np.ones(len(space), dtype=bool)
+    expected = enumerated_best_for(u1, u2, np.array(thresholds), every)
+    rows = fa.best_for(front, np.array(thresholds))
+    got = np.where(rows >= 0, idx[np.maximum(rows, 0)], -1)
+    assert np.array_equal(got, expected)
+
+
+def test_allowed_choices_restrict_the_frontier_as_a_mask_does():
+    """Per-issue limits (what is on the table) = the enumerated frontier under that mask."""
+    space = outcome_space(load_config(BASELINE))
+    cfg = load_config(BASELINE)
+    w = [space.weight_vector(next(iter(cfg.teams[s].members.values())).weights) for s in TABLES]
+    u1, u2, factored = _both(space, *w)
+    keep = [np.ones(len(c), dtype=bool) for c in factored.choices]
+    keep[1] = factored.choices[1] <= 2  # US tariffs: no rollback of what is in force
+    front = factored.frontier(keep)
+    mask = np.isin(space.levels[:, 1], factored.choices[1][keep[1]])
+    assert sorted(_index_of(space, front).tolist()) == sorted(
+        an.pareto_frontier(u1, u2, mask).tolist()
+    )
+
+
+def test_the_baseline_frontier_without_enumeration_is_small():
+    """The baseline's 97,999 outcomes: the same frontier from a few hundred merged points."""
+    cfg = load_config(BASELINE)
+    space = outcome_space(cfg)
+    w = [space.weight_vector(next(iter(cfg.teams[s].members.values())).weights) for s in TABLES]
+    u1, u2, factored = _both(space, *w)
+    front = factored.frontier()
+    assert factored.size == len(space) + 1  # the product, less the deal covering nothing
+    assert sorted(_index_of(space, front).tolist()) == sorted(an.pareto_frontier(u1, u2).tolist())
+    assert len(front) < 1000
