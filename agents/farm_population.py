@@ -1,21 +1,41 @@
-"""The farmers' array state and its vectorised weekly update (no Mesa import).
+"""The farmers' array state and its vectorised weekly update (no Mesa, no networkx).
 
 Kept apart from the Mesa agents in ``agents/farmers.py`` so that the starting point of a
 run (``sim/start.py``) can be computed without importing Mesa.
+
+The farm network is an edge array from ``agents/small_world.py`` (a vectorised
+Watts–Strogatz generator); a networkx graph is built only for Mesa's per-farm agents
+(``agents/farmers.py``). Its draws come from the ``farmers`` stream: one integer seed
+drawn first, as before, then the network from a generator on that seed, so the farms'
+traits and the stream's state afterwards are unchanged. The networks themselves changed
+once (issue 13), when the generator replaced ``networkx.watts_strogatz_graph``: same model,
+other draws, so each seed's network (and any result that depends on it) differs from
+earlier versions; same seed → same network as ever since.
 """
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import Any
+
 import numpy as np
 from scipy import sparse
+from tradetalks.agents.small_world import watts_strogatz_edges
 from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import FarmerConfig
 
 
-def neighbour_mean_matrix(graph: nx.Graph, n: int) -> sparse.csr_array:
-    """Row-normalised adjacency (nodes 0..n-1): row i averages farmer i's neighbours."""
-    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+def edge_array(network: Any) -> np.ndarray:
+    """The network's edges as an ``(m, 2)`` int64 array: an edge array as it is, or a graph
+    with networkx's ``edges()`` (nodes 0..n-1) read into one."""
+    if hasattr(network, "edges"):
+        network = list(network.edges())
+    return np.asarray(network, dtype=np.int64).reshape(-1, 2)
+
+
+def neighbour_mean_matrix(network: Any, n: int) -> sparse.csr_array:
+    """Row-normalised adjacency (nodes 0..n-1) from an edge array (or a graph): row i
+    averages farmer i's neighbours."""
+    edges = edge_array(network)
     rows = np.concatenate([edges[:, 0], edges[:, 1]])
     cols = np.concatenate([edges[:, 1], edges[:, 0]])
     deg = np.bincount(rows, minlength=n).astype(float)
@@ -26,7 +46,8 @@ def neighbour_mean_matrix(graph: nx.Graph, n: int) -> sparse.csr_array:
 class FarmerPopulation:
     """Array state of all farmers and their vectorised weekly update."""
 
-    def __init__(self, cfg: FarmerConfig, rng: np.random.Generator, graph: nx.Graph) -> None:
+    def __init__(self, cfg: FarmerConfig, rng: np.random.Generator, network: Any) -> None:
+        """``network``: the farm network's ``(m, 2)`` edge array (or a graph), nodes 0..n-1."""
         n = cfg.count
         self.cfg = cfg
         self.n = n
@@ -34,7 +55,7 @@ class FarmerPopulation:
         self.soy_share = rng.beta(cfg.soy_share_alpha, cfg.soy_share_beta, n)
         self.debt = rng.beta(cfg.debt_alpha, cfg.debt_beta, n)
         self.leaning = rng.normal(cfg.leaning_mean, cfg.leaning_sd, n)
-        self.neighbour_mean = neighbour_mean_matrix(graph, n)
+        self.neighbour_mean = neighbour_mean_matrix(network, n)
         # each farm's share of soybean-farm revenue and of soybean acreage (MFP pays per crop)
         self.revenue_share = self.size / self.size.sum()
         soy_acres = self.size * self.soy_share
@@ -128,9 +149,11 @@ class FarmerPopulation:
 
 def initial_population(
     cfg: FarmerConfig, rng: np.random.Generator
-) -> tuple[nx.Graph, FarmerPopulation]:
-    """The seeded small-world graph and the farmers' initial state, both drawn from ``rng``."""
-    graph_seed = int(rng.integers(2**31 - 1))
+) -> tuple[np.ndarray, FarmerPopulation]:
+    """The seeded small world's ``(m, 2)`` edge array and the farmers' initial state, both
+    drawn from ``rng`` (the ``farmers`` stream): the network from a generator seeded by one
+    integer drawn first, so its variable number of draws never moves the farms' traits."""
+    network_seed = int(rng.integers(2**31 - 1))
     k = min(cfg.network.k, cfg.count - 1)
-    graph = nx.watts_strogatz_graph(cfg.count, k, cfg.network.p, seed=graph_seed)
-    return graph, FarmerPopulation(cfg, rng, graph)
+    edges = watts_strogatz_edges(cfg.count, k, cfg.network.p, np.random.default_rng(network_seed))
+    return edges, FarmerPopulation(cfg, rng, edges)

@@ -1,6 +1,7 @@
 """US soybean farmers: Mesa agents on a small-world network, updated as one numpy population.
 
-Each ``Farmer`` is a Mesa ``CellAgent`` living in a cell of Mesa's ``discrete_space.Network``;
+Each ``Farmer`` is a Mesa ``CellAgent`` living in a cell of Mesa's ``discrete_space.Network``
+(built from the small world's edge array, agents/small_world.py, only when agents are asked for);
 its state lives in the arrays of a ``FarmerPopulation`` (agents/farm_population.py) so that
 a week's update of income, aid and approval is a handful of vector operations over the
 network's adjacency matrix.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import networkx as nx
 from mesa.discrete_space import CellAgent, Network
 from tradetalks.agents.farm_population import FarmerPopulation, initial_population
 from tradetalks.sim.config import FarmerConfig
@@ -61,11 +63,14 @@ class Farmer(CellAgent):
 def build_farmers(
     model: Model, cfg: FarmerConfig, agents: bool = True
 ) -> tuple[Network | None, FarmerPopulation, list[Farmer]]:
-    """Create the seeded small-world graph, Mesa's Network space and one agent per farm
-    (with ``agents=False`` only the population: no network space, no agents)."""
-    graph, population = initial_population(cfg, model.streams.get("farmers"))
+    """Create the seeded small world, Mesa's Network space and one agent per farm (with
+    ``agents=False`` only the population: no networkx graph, no network space, no agents)."""
+    edges, population = initial_population(cfg, model.streams.get("farmers"))
     if not agents:
         return None, population, []
+    graph = nx.Graph()
+    graph.add_nodes_from(range(cfg.count))
+    graph.add_edges_from(edges.tolist())
     network = Network(graph, random=model.random, layout=None)
     farmers = [Farmer(model, population, i, network[i]) for i in range(cfg.count)]
     return network, population, farmers
