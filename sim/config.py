@@ -65,6 +65,7 @@ from tradetalks.sim.config_talks import (
     TeamConfig,
 )
 from tradetalks.sim.config_world import (
+    DollarsConfig,
     FarmerConfig,
     FedConfig,
     GesturesConfig,
@@ -89,6 +90,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DealQuantity",
+    "DollarsConfig",
     "FarmerConfig",
     "FedConfig",
     "Finite",

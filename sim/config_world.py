@@ -235,6 +235,19 @@ class PoliticsConfig(Strict):
     incident_hardening: Unit  # aspiration added, in utility units (utilities are in [0, 1])
 
 
+class DollarsConfig(Strict):
+    """Coefficients of the dollar outcomes (``sim/dollars.py``): who pays the tariffs, what
+    product exclusions take off, how much lost trade goes to third countries, and China's
+    soybean market."""
+
+    pass_through: Unit  # share of US tariffs paid by US importers and consumers
+    excluded_share: Unit  # share of the Section 301 tariff taken off by product exclusions
+    diversion_share: Unit  # share of the fall in US imports from China bought elsewhere
+    cn_soy_imports_normal_bn: TradeFlow  # China's soybean imports in a normal year, $bn
+    cn_soy_demand: between(0.1, 2.0)  # China's soybean demand relative to normal (ASF)
+    brazil_share_of_rest: Unit  # Brazil's share of China's non-US soybean imports
+
+
 class WorldConfig(Strict):
     """All coefficients of the domestic and economic dynamics."""
 
@@ -248,3 +261,4 @@ class WorldConfig(Strict):
     farmers: FarmerConfig
     gestures: GesturesConfig
     politics: PoliticsConfig
+    dollars: DollarsConfig | None = None  # outcomes in dollars (issue 12); None: not reported

@@ -151,6 +151,14 @@ STATE_SERIES = (
     "us_imports_bn",
     "cn_imports_bn",
     "escalations",
+    "us_tariff_effective",
+    "us_duties_bn",
+    "us_section301_duties_bn",
+    "us_importer_cost_bn",
+    "cn_duties_bn",
+    "us_imports_diverted_bn",
+    "brazil_soy_share",
+    "us_exports_nonsoy_bn",
 )
 
 

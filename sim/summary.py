@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
+from tradetalks.sim import dollars
 from tradetalks.sim.analysis import concession_profile, issue_concessions
 from tradetalks.sim.config import ModelStateError
 from tradetalks.sim.issues import OutcomeSpace
@@ -205,6 +206,21 @@ def _final(world: World) -> dict[str, Any]:
     return out
 
 
+def _dollars(world: World) -> dict[str, Any] | None:
+    """Totals over the run's weeks ($bn) and the final levels (None without
+    [world.dollars]); units in the key names: _bn = $bn, _share in [0, 1], _pct = %."""
+    if world.cfg.dollars is None or len(world.dollars) < 2:
+        return None
+    total = dollars.totals(world.dollars[1:])  # week 0 is the starting state
+    last = world.dollars[-1]
+    return {
+        **{f"total_{k}": _r(v) for k, v in total.items()},
+        "final_us_tariff_effective_pct": _r(last.us_tariff_effective),
+        "final_brazil_soy_share": _r(last.brazil_soy_share),
+        "final_us_imports_diverted_bn_a_year": _r(last.us_imports_diverted_bn),
+    }
+
+
 def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     """Deal or not, when, what, each side's utility and reservation, and final indicators.
 
@@ -240,6 +256,7 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
         "gesture_log": model.gestures,
         "incidents": len(model.incidents),
         "final": _final(model.world),
+        "dollars": _dollars(model.world),
     }
     out = {key: plain(value) for key, value in summary.items()}
     bad = non_finite_paths(out, "summary")

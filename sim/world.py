@@ -8,9 +8,10 @@ write this state; all coefficients come from ``WorldConfig`` (see configs/baseli
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
+from tradetalks.sim import dollars
 from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import ModelStateError, WorldConfig
 from tradetalks.sim.config_valuation import IrreversibilityConfig
@@ -59,6 +60,14 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "farm_distress": ("world.farmers", "world.soybeans"),
     "farm_aid_paid_bn": ("calendar.farm_aid", "world.farmers.aid_soy_share"),
     "soy_market_lost": ("irreversibility.soy_hysteresis", "world.soybeans.soy_tariff_mfn"),
+    "us_tariff_effective": ("world.dollars.excluded_share", "world.trade.us_tariff_base"),
+    "us_duties_bn": ("world.dollars.excluded_share", *_TRADE),
+    "us_section301_duties_bn": ("world.dollars.excluded_share", *_TRADE),
+    "us_importer_cost_bn": ("world.dollars.pass_through", "world.dollars.excluded_share"),
+    "cn_duties_bn": (*_TRADE, "world.trade.cn_import_elasticity"),
+    "us_imports_diverted_bn": ("world.dollars.diversion_share", *_TRADE),
+    "brazil_soy_share": ("world.dollars", "world.soybeans"),
+    "us_exports_nonsoy_bn": (*_TRADE, "world.soybeans"),
 }
 
 
@@ -94,6 +103,15 @@ class WorldState:
     farm_distress: float = 0.0
     farm_aid_paid_bn: float = 0.0
     soy_market_lost: float = 0.0  # share of the soybean market lost for good (hysteresis)
+    # outcomes in dollars (sim/dollars.py; 0 without [world.dollars]): annualised $bn, %, shares
+    us_tariff_effective: float = 0.0
+    us_duties_bn: float = 0.0
+    us_section301_duties_bn: float = 0.0
+    us_importer_cost_bn: float = 0.0
+    cn_duties_bn: float = 0.0
+    us_imports_diverted_bn: float = 0.0
+    brazil_soy_share: float = 0.0
+    us_exports_nonsoy_bn: float = 0.0
     escalations: int = 0
     deal_in_force: bool = False
     extra: dict[str, float] = field(default_factory=dict)
@@ -112,6 +130,7 @@ class World:
         self.irr = irr if irr is not None else IrreversibilityConfig()
         self.fired: dict[str, float] = {"us": 0.0, "china": 0.0, "china_soy": 0.0}
         self.last_terms: dyn.Terms | None = None
+        self.dollars: list[dollars.Dollars] = []  # one per trade update (week 0 first)
         t, s, g = cfg.trade, cfg.soybeans, cfg.growth
         self.state = WorldState(
             us_tariff_avg=t.us_tariff_start,
@@ -154,6 +173,11 @@ class World:
         st.goodwill_purchases_bn *= 1 - s.goodwill_decay
         st.soybean_exports_bn = float(market + committed + st.goodwill_purchases_bn)
         st.soybean_price = float(dyn.soybean_price(st.soybean_exports_bn, s))
+        if self.cfg.dollars is not None:
+            money = dollars.week_dollars(vars(st), self.cfg.dollars, t, s)
+            for key, value in asdict(money).items():
+                setattr(st, key, float(value))
+            self.dollars.append(money)
 
     # ------------------------------------------------------------------ growth, uncertainty
     def update_growth(self, rng: np.random.Generator) -> None:

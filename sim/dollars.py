@@ -1,0 +1,74 @@
+"""Outcomes in dollars (issue 12, deliverable 4): what the tariffs collect, who pays, the
+effective tariff net of product exclusions, trade diverted to third countries, Brazil's share
+of China's soybean imports and US exports beyond soybeans — accounting on the week's trade
+flows, with the coefficients of ``world.dollars`` (sources in configs/baseline.toml and
+docs/facts/implementation-and-dollars.md).
+
+Flows are annualised rates ($bn a year), as the trade flows they are computed from; a run's
+totals (``totals``) add each week's rate over 52.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+from tradetalks.sim.config_world import DollarsConfig, SoybeanConfig, TradeConfig
+
+WEEKS_PER_YEAR = 52
+
+
+@dataclass(frozen=True)
+class Dollars:
+    """One week's dollar outcomes (annualised $bn, shares in [0, 1], tariffs in %)."""
+
+    us_tariff_effective: float  # % on imports from China, net of product exclusions
+    us_duties_bn: float  # all US duties on imports from China (MFN base included)
+    us_section301_duties_bn: float  # the duties above the January 2018 base
+    us_importer_cost_bn: float  # what US importers and consumers pay of them (pass-through)
+    cn_duties_bn: float  # China's duties on imports from the US
+    us_imports_diverted_bn: float  # lost imports from China bought from third countries
+    brazil_soy_share: float  # Brazil's share of China's soybean imports
+    us_exports_nonsoy_bn: float  # China's imports from the US other than soybeans
+
+
+def week_dollars(
+    state: Mapping[str, float], d: DollarsConfig, t: TradeConfig, s: SoybeanConfig
+) -> Dollars:
+    """The dollar outcomes of one week's tariffs and trade flows."""
+    us_avg, imports = state["us_tariff_avg"], state["us_imports_bn"]
+    effective = t.us_tariff_base + max(us_avg - t.us_tariff_base, 0.0) * (1 - d.excluded_share)
+    section301 = (effective - t.us_tariff_base) / 100 * imports
+    soy = state["soybean_exports_bn"]
+    china_soy = d.cn_soy_imports_normal_bn * d.cn_soy_demand
+    us_share = min(soy / china_soy, 1.0) if china_soy > 0 else 0.0
+    return Dollars(
+        us_tariff_effective=effective,
+        us_duties_bn=effective / 100 * imports,
+        us_section301_duties_bn=section301,
+        us_importer_cost_bn=d.pass_through * section301,
+        cn_duties_bn=state["cn_tariff_avg"] / 100 * state["cn_imports_bn"],
+        us_imports_diverted_bn=d.diversion_share * max(t.us_imports_base_bn - imports, 0.0),
+        brazil_soy_share=d.brazil_share_of_rest * (1.0 - us_share),
+        us_exports_nonsoy_bn=max(state["cn_imports_bn"] - soy, 0.0),
+    )
+
+
+FLOWS = (
+    "us_duties_bn",
+    "us_section301_duties_bn",
+    "us_importer_cost_bn",
+    "cn_duties_bn",
+    "us_imports_diverted_bn",
+    "us_exports_nonsoy_bn",
+)  # annualised flows a run adds up (the rest are levels or shares)
+
+
+def totals(weeks: Iterable[Dollars]) -> dict[str, float]:
+    """Each flow summed over the weeks, $bn (a week is 1/52 of its annual rate)."""
+    out = dict.fromkeys(FLOWS, 0.0)
+    for w in weeks:
+        row = asdict(w)
+        for key in FLOWS:
+            out[key] += row[key] / WEEKS_PER_YEAR
+    return out

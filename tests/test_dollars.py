@@ -1,0 +1,90 @@
+"""Outcomes in dollars (issue 12, deliverable 4): accounting identities on the week's trade
+flows, their totals over a run, and the summary block (units in every key)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import BASELINE
+from hypothesis import given
+from hypothesis import strategies as st
+from tradetalks.sim import dollars
+from tradetalks.sim.config import load_config
+from tradetalks.sim.model import TradeTalksModel
+
+CFG = load_config(BASELINE)
+D, T, S = CFG.world.dollars, CFG.world.trade, CFG.world.soybeans
+
+
+def state(us=21.2, imports=380.0, cn=21.8, cn_imports=100.0, soy=3.0):
+    return {
+        "us_tariff_avg": us,
+        "us_imports_bn": imports,
+        "cn_tariff_avg": cn,
+        "cn_imports_bn": cn_imports,
+        "soybean_exports_bn": soy,
+    }
+
+
+@given(
+    us=st.floats(0.0, 60.0),
+    imports=st.floats(1.0, 700.0),
+    soy=st.floats(0.0, 40.0),
+    excluded=st.floats(0.0, 1.0),
+    pass_through=st.floats(0.0, 1.0),
+)
+def test_the_accounting_identities_hold(us, imports, soy, excluded, pass_through):
+    d = D.model_copy(update={"excluded_share": excluded, "pass_through": pass_through})
+    w = dollars.week_dollars(state(us=us, imports=imports, soy=soy), d, T, S)
+    above = max(us - T.us_tariff_base, 0.0)
+    assert w.us_tariff_effective == pytest.approx(T.us_tariff_base + above * (1 - excluded))
+    assert w.us_section301_duties_bn == pytest.approx(
+        (w.us_tariff_effective - T.us_tariff_base) / 100 * imports, abs=1e-9
+    )
+    assert w.us_duties_bn == pytest.approx(w.us_tariff_effective / 100 * imports)
+    assert w.us_importer_cost_bn == pytest.approx(pass_through * w.us_section301_duties_bn)
+    assert 0.0 <= w.brazil_soy_share <= D.brazil_share_of_rest
+    assert w.us_imports_diverted_bn >= 0.0
+
+
+def test_each_coefficient_moves_its_outcome():
+    """Switching a coefficient off changes exactly the outcome it names."""
+    base = dollars.week_dollars(state(), D, T, S)
+    off = {
+        "pass_through": ("us_importer_cost_bn", 0.0),
+        "diversion_share": ("us_imports_diverted_bn", 0.0),
+        "excluded_share": ("us_section301_duties_bn", 1.0),
+    }
+    for key, (field, value) in off.items():
+        changed = dollars.week_dollars(state(), D.model_copy(update={key: value}), T, S)
+        assert getattr(changed, field) != getattr(base, field), key
+    # at the January 2018 tariff nothing is collected above the base and nothing is diverted
+    calm = dollars.week_dollars(state(us=T.us_tariff_base, imports=T.us_imports_base_bn), D, T, S)
+    assert calm.us_section301_duties_bn == 0.0 == calm.us_imports_diverted_bn
+    # more US soybeans sold to China: a smaller Brazilian share
+    more = dollars.week_dollars(state(soy=20.0), D, T, S)
+    assert more.brazil_soy_share < base.brazil_soy_share
+
+
+def test_a_run_reports_weekly_series_and_totals_in_dollars():
+    model = TradeTalksModel(BASELINE, rng=3, overrides={"world.farmers.count": 150})
+    model.run()
+    ts = model.timeseries()
+    weekly = ts["us_section301_duties_bn"].to_numpy(float)[1:]
+    summary = model.summary()
+    block = summary["dollars"]
+    assert block["total_us_section301_duties_bn"] == pytest.approx(weekly.sum() / 52, abs=1e-5)
+    assert all(k.endswith(("_bn", "_share", "_pct", "_bn_a_year")) for k in block)
+    json.dumps(summary)  # plain JSON
+    assert np.all(ts["brazil_soy_share"].between(0.0, 1.0))
+
+
+def test_without_the_section_there_is_no_dollar_block():
+    model = TradeTalksModel(
+        BASELINE, rng=3, overrides={"world.farmers.count": 150, "world.dollars": None}
+    )
+    model.run()
+    assert model.summary()["dollars"] is None
+    assert (model.timeseries()["us_duties_bn"] == 0.0).all()
