@@ -72,10 +72,11 @@ class TradeTalksModel(mesa.Model):
     ``farmer_series`` the DataCollector also records every farmer's approval and distress
     (off by default, and in sweeps).  ``collect_series=False`` skips the weekly series
     altogether (a sweep that keeps only summary outcomes); the summary is unchanged.
-    ``farmer_agents=False`` keeps the farmers as population arrays only, without a Mesa
-    agent and network cell per farm: every farmer's state and the weekly dynamics are the
-    same (the per-farm agents draw no random numbers), so the summary and series are
-    unchanged; sweeps use it because nothing they keep reads individual agents.
+    Farmers are population arrays (``model.farmers``); a Mesa agent and network cell per
+    farm are built only when something reads them: ``farmer_agents=True`` (the browser app)
+    or ``farmer_series`` (the default, ``None``, means "only for the farmer series").  Every
+    farmer's state and the weekly dynamics are the same either way (the per-farm agents
+    draw no random numbers), so the summary and series are unchanged.
     ``space`` is a prebuilt ``OutcomeSpace`` of this config's issues: it is read-only, so
     callers that run many models (sweeps, the browser app, tests) build it once and share it.
     """
@@ -87,12 +88,13 @@ class TradeTalksModel(mesa.Model):
         overrides: dict[str, Any] | None = None,
         farmer_series: bool = False,
         collect_series: bool = True,
-        farmer_agents: bool = True,
+        farmer_agents: bool | None = None,
         space: OutcomeSpace | None = None,
         **params: Any,
     ) -> None:
-        if farmer_series and not farmer_agents:
+        if farmer_series and farmer_agents is False:
             raise ValueError("farmer_series=True needs farmer_agents=True")
+        farmer_agents = bool(farmer_series) if farmer_agents is None else farmer_agents
         merged = {**(overrides or {}), **params}
         self.config = resolve_config(config, merged)
         cfg = self.config

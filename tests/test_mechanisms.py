@@ -311,7 +311,7 @@ def test_pboc_label_after_weeks_above_threshold_and_pledge_cap(cfg):
 
 # ------------------------------------------------------------------ model and calendar
 def test_model_is_mesa_model_with_full_cast():
-    m = TradeTalksModel(config=BASELINE, rng=1, overrides=SMALL)
+    m = TradeTalksModel(config=BASELINE, rng=1, overrides=SMALL, farmer_agents=True)
     types = {t.__name__ for t in m.agent_types}
     assert {"Team", "Negotiator", "Farmer", "Fed", "PBoC"} <= types
     assert len(m.agents_by_type[Farmer]) == SMALL["world.farmers.count"]
@@ -471,9 +471,10 @@ def test_skipping_series_leaves_the_summary_unchanged():
 @pytest.mark.parametrize("seed", [1, 2, 5])
 def test_farms_without_mesa_agents_give_the_same_run(seed):
     """Sweeps skip the per-farm agents: the summary and the weekly series stay the same."""
-    full = TradeTalksModel(config=BASELINE, rng=seed, overrides=SMALL)
-    lean = TradeTalksModel(config=BASELINE, rng=seed, overrides=SMALL, farmer_agents=False)
+    full = TradeTalksModel(config=BASELINE, rng=seed, overrides=SMALL, farmer_agents=True)
+    lean = TradeTalksModel(config=BASELINE, rng=seed, overrides=SMALL)  # lean by default
     assert Farmer not in lean.agents_by_type and lean.network is None
+    assert len(full.agents_by_type[Farmer]) == SMALL["world.farmers.count"]
     assert full.run() == lean.run()
     assert full.timeseries().equals(lean.timeseries())
 

@@ -198,7 +198,7 @@ def test_the_mesa_network_holds_the_population_s_edges():
     from tradetalks.sim.model import TradeTalksModel
 
     cfg = load_config(BASELINE, overrides={"world.farmers.count": 120})
-    model = TradeTalksModel(cfg, rng=2, collect_series=False)
+    model = TradeTalksModel(cfg, rng=2, collect_series=False, farmer_agents=True)
     mesa_pairs = {frozenset(e) for e in model.network.G.edges()}
     adjacency = model.farmers.neighbour_mean.toarray() > 0
     assert mesa_pairs == {

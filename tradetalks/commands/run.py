@@ -37,8 +37,10 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Run one simulation and print its summary."""
+    from tradetalks.experiments.runtime import limit_blas
     from tradetalks.sim.model import TradeTalksModel  # lazily: --help stays quick
 
+    limit_blas()  # one BLAS thread: the farmers' weekly products are small and many
     cfg, seed_ = load_scenario(config, seed, weeks, set_)
     target = OutputDir(out) if out is not None else None
     try:

@@ -138,7 +138,8 @@ class SessionModel(TradeTalksModel):
         seed = base.run.seed if chosen_seed in (None, self.setup.seed) else chosen_seed
         cfg = resolve_config(apply_levers(base, self.overridden))
         space = None if spaces is None else spaces.space_for(cfg)
-        super().__init__(config=cfg, rng=seed, space=space)
+        # the page draws the farm network: per-farm agents and their network cells
+        super().__init__(config=cfg, rng=seed, space=space, farmer_agents=True)
         self.levers = Levers.of(self.config)
         self.failure: str | None = None  # why the run stopped, if a week failed
         # Mesa's step (the week, then its calendar events and data collection), guarded
