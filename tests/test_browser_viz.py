@@ -109,15 +109,21 @@ def test_viz_in_a_real_browser(browser_ready: None, tmp_path: Path) -> None:
         expect(step).to_be_enabled(timeout=STEP_TIMEOUT_MS)
 
         slider = page.get_by_role("slider", name="Number of farmers", exact=True)
-        slider.focus()
-        for _ in range(FARMER_SLIDER_PRESSES):
+        for k in range(1, FARMER_SLIDER_PRESSES + 1):
+            # one press at a time, each waited for: a re-render may take the focus away
+            slider.focus()
             slider.press("ArrowLeft")
+            expect(slider).to_have_attribute(
+                "aria-valuenow", str(1000 - 100 * k), timeout=STEP_TIMEOUT_MS
+            )
         page.get_by_role("button", name="Reset").click()
         _week(page, 0)
         expect(page.get_by_text("Changed from the scenario: farmers")).to_be_visible(
             timeout=STEP_TIMEOUT_MS
         )
-        expect(page.get_by_text(re.compile(r"· 300 farmers ·"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"· 300 farmers ·"))).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
         step.click()
         _week(page, 1)
         page.wait_for_timeout(300)
