@@ -27,6 +27,7 @@ from tradetalks.sim.config_talks import (
 from tradetalks.sim.config_valuation import (
     FarmPoliticsConfig,
     HostageConfig,
+    ImplementationConfig,
     IrreversibilityConfig,
     TypesConfig,
     ValuationConfig,
@@ -61,6 +62,8 @@ class Config(Strict):
     farm_politics: FarmPoliticsConfig | None = None
     irreversibility: IrreversibilityConfig | None = None
     hostage: HostageConfig | None = None
+    # after the signature (issue 12); absent: purchases are delivered in full on their ramp
+    implementation: ImplementationConfig | None = None
     types: TypesConfig | None = None  # private acceptance shares; absent: none
 
     @model_validator(mode="after")

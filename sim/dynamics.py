@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from tradetalks.sim.config_valuation import ImplementationConfig
 from tradetalks.sim.config_world import (
     FarmerConfig,
     GrowthConfig,
@@ -71,6 +72,21 @@ def purchase_ramp(weeks_since: Num, s: SoybeanConfig) -> Num:
 def committed_soy_bn(commitment_bn: Num, ramp: Num, s: SoybeanConfig) -> Num:
     """Soybeans bought under a purchase commitment, $bn a year."""
     return s.purchase_soy_share * commitment_bn * ramp
+
+
+def fulfilment_rate(
+    us_price_ratio: Num, us_burden: Num, demand: float, imp: ImplementationConfig | None
+) -> Num:
+    """Share of the purchases due this week that China's state buyers deliver (core-v2 §1 G):
+    they buy more when US soybeans are cheap against Brazil's, less when China's demand is
+    down (ASF), and more while the US keeps tariffs it could lift later (``us_burden`` in
+    [0, 1]); ``us_price_ratio`` is the US price before these purchases over its normal level,
+    Brazil's is normal plus ``brazil_premium``; 1 without [implementation]."""
+    if imp is None:
+        return np.ones_like(np.asarray(us_price_ratio, dtype=float))
+    gap = imp.price_weight * ((1 + imp.brazil_premium) / us_price_ratio - 1.0)
+    rate = imp.base + gap + imp.demand_weight * (demand - 1.0) + imp.hostage_weight * us_burden
+    return np.clip(rate, 0.0, imp.cap)
 
 
 def soybean_price(exports_bn: Num, s: SoybeanConfig) -> Num:

@@ -147,6 +147,14 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
         commit > 0, dyn.committed_soy_bn(commit, dyn.purchase_ramp(since, s), s), 0.0
     )
     goodwill = st["goodwill_purchases_bn"] * (1 - s.goodwill_decay) ** k
+    imp = ctx.cfg.implementation
+    if imp is not None:  # the share delivered, by the world's rule (World.update_trade)
+        before = dyn.soybean_price(market + goodwill, s) / s.price_normal
+        burden = dyn.tariff_burden(
+            ev["us_tau"][:, :-1], w.trade.us_tariff_base, w.trade.tariff_ceiling
+        )
+        demand = 1.0 if w.dollars is None else w.dollars.cn_soy_demand
+        committed = committed * dyn.fulfilment_rate(before, burden, demand, imp)
     exports = market + committed + goodwill
     out = {"us_imports": us, "cn_imports": cn, "soy_exports": exports}
     out["price"] = dyn.soybean_price(exports, s)

@@ -26,7 +26,7 @@ from tradetalks.sim.world import World
 
 def initial_world(cfg: Config) -> World:
     """The world in the starting week, with every scheduled tariff action as a live threat."""
-    world = World(cfg.world, cfg.irreversibility)
+    world = World(cfg.world, cfg.irreversibility, cfg.implementation)
     st = world.state
     start = cfg.run.start_date
     actions = [  # a threat counts once it is public

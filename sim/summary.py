@@ -221,6 +221,28 @@ def _dollars(world: World) -> dict[str, Any] | None:
     }
 
 
+def fulfilment_by_quarter(world: World, quarter_weeks: int = 13) -> list[dict[str, Any]]:
+    """Soybean purchases due and delivered under the agreement, per quarter of weeks counted
+    from the first week anything was due ($bn; share = delivered / due)."""
+    if not world.purchases:
+        return []
+    first = world.purchases[0][0]
+    quarters: dict[int, list[float]] = {}
+    for week, due, delivered in world.purchases:
+        q = quarters.setdefault((week - first) // quarter_weeks, [0.0, 0.0])
+        q[0] += due
+        q[1] += delivered
+    return [
+        {
+            "from_week": first + q * quarter_weeks,
+            "due_bn": _r(due),
+            "delivered_bn": _r(got),
+            "share": _r(got / due) if due > 0 else None,
+        }
+        for q, (due, got) in sorted(quarters.items())
+    ]
+
+
 def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     """Deal or not, when, what, each side's utility and reservation, and final indicators.
 
@@ -257,6 +279,7 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
         "incidents": len(model.incidents),
         "final": _final(model.world),
         "dollars": _dollars(model.world),
+        "fulfilment": fulfilment_by_quarter(model.world),
     }
     out = {key: plain(value) for key, value in summary.items()}
     bad = non_finite_paths(out, "summary")

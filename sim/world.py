@@ -14,7 +14,7 @@ import numpy as np
 from tradetalks.sim import dollars
 from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import ModelStateError, WorldConfig
-from tradetalks.sim.config_valuation import IrreversibilityConfig
+from tradetalks.sim.config_valuation import ImplementationConfig, IrreversibilityConfig
 from tradetalks.sim.indicators import PRESSURES
 
 _TARIFF_ACTIONS = "calendar.tariff_actions"
@@ -60,6 +60,9 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "farm_distress": ("world.farmers", "world.soybeans"),
     "farm_aid_paid_bn": ("calendar.farm_aid", "world.farmers.aid_soy_share"),
     "soy_market_lost": ("irreversibility.soy_hysteresis", "world.soybeans.soy_tariff_mfn"),
+    "ag_due_bn": ("issues.*.quantities.ag_extra_bn", "world.soybeans.purchase_ramp_weeks"),
+    "ag_delivered_bn": ("implementation", "issues.*.quantities.ag_extra_bn"),
+    "ag_fulfilment": ("implementation", "world.dollars.cn_soy_demand"),
     "us_tariff_effective": ("world.dollars.excluded_share", "world.trade.us_tariff_base"),
     "us_duties_bn": ("world.dollars.excluded_share", *_TRADE),
     "us_section301_duties_bn": ("world.dollars.excluded_share", *_TRADE),
@@ -103,6 +106,10 @@ class WorldState:
     farm_distress: float = 0.0
     farm_aid_paid_bn: float = 0.0
     soy_market_lost: float = 0.0  # share of the soybean market lost for good (hysteresis)
+    # purchases under an agreement: soybeans due and delivered so far ($bn), this week's rate
+    ag_due_bn: float = 0.0
+    ag_delivered_bn: float = 0.0
+    ag_fulfilment: float = 0.0
     # outcomes in dollars (sim/dollars.py; 0 without [world.dollars]): annualised $bn, %, shares
     us_tariff_effective: float = 0.0
     us_duties_bn: float = 0.0
@@ -125,12 +132,19 @@ class World:
     side (and ``china_soy``); ``last_terms`` is what the latest deal did.
     """
 
-    def __init__(self, cfg: WorldConfig, irr: IrreversibilityConfig | None = None) -> None:
+    def __init__(
+        self,
+        cfg: WorldConfig,
+        irr: IrreversibilityConfig | None = None,
+        implementation: ImplementationConfig | None = None,
+    ) -> None:
         self.cfg = cfg
         self.irr = irr if irr is not None else IrreversibilityConfig()
+        self.implementation = implementation  # None: purchases delivered in full
         self.fired: dict[str, float] = {"us": 0.0, "china": 0.0, "china_soy": 0.0}
         self.last_terms: dyn.Terms | None = None
         self.dollars: list[dollars.Dollars] = []  # one per trade update (week 0 first)
+        self.purchases: list[tuple[int, float, float]] = []  # (week, $bn due, $bn delivered)
         t, s, g = cfg.trade, cfg.soybeans, cfg.growth
         self.state = WorldState(
             us_tariff_avg=t.us_tariff_start,
@@ -169,8 +183,21 @@ class World:
         ramp = 0.0
         if st.ag_commitment_bn > 0:
             ramp = float(dyn.purchase_ramp(week - st.ag_commitment_week, s))
-        committed = dyn.committed_soy_bn(st.ag_commitment_bn, ramp, s)
+        due = float(dyn.committed_soy_bn(st.ag_commitment_bn, ramp, s))
         st.goodwill_purchases_bn *= 1 - s.goodwill_decay
+        before = float(dyn.soybean_price(market + st.goodwill_purchases_bn, s)) / s.price_normal
+        burden = dyn.tariff_burden(
+            st.us_tariff_avg, self.cfg.trade.us_tariff_base, self.cfg.trade.tariff_ceiling
+        )
+        rate = float(dyn.fulfilment_rate(before, burden, self.demand(), self.implementation))
+        committed = due * rate
+        if week > 0 and due > 0:  # this week's share of the year's purchases, due and delivered
+            st.ag_due_bn += due / dollars.WEEKS_PER_YEAR
+            st.ag_delivered_bn += committed / dollars.WEEKS_PER_YEAR
+            self.purchases.append(
+                (week, due / dollars.WEEKS_PER_YEAR, committed / dollars.WEEKS_PER_YEAR)
+            )
+        st.ag_fulfilment = rate if due > 0 else 0.0
         st.soybean_exports_bn = float(market + committed + st.goodwill_purchases_bn)
         st.soybean_price = float(dyn.soybean_price(st.soybean_exports_bn, s))
         if self.cfg.dollars is not None:
@@ -178,6 +205,11 @@ class World:
             for key, value in asdict(money).items():
                 setattr(st, key, float(value))
             self.dollars.append(money)
+
+    def demand(self) -> float:
+        """China's soybean demand relative to normal (``world.dollars.cn_soy_demand``; 1
+        without that section)."""
+        return 1.0 if self.cfg.dollars is None else self.cfg.dollars.cn_soy_demand
 
     # ------------------------------------------------------------------ growth, uncertainty
     def update_growth(self, rng: np.random.Generator) -> None:
