@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
+from scipy.special import expit as _expit
+from scipy.special import logit as _logit
 from scipy.special import ndtri as _normal
 from tradetalks.sim.config import FedConfig, GrowthConfig, PBoCConfig
 from tradetalks.sim.streams import WeeklyDraws
@@ -64,6 +66,7 @@ class PBoC(Agent):
         state: WorldState,
         us_tariff_start: float,
         draws: WeeklyDraws | None = None,
+        us_tariff_base: float | None = None,
     ) -> None:
         super().__init__(model)
         # two uniforms a week (the fixing shock, the label review), drawn whether used or not;
@@ -75,11 +78,52 @@ class PBoC(Agent):
         self.us_tariff_start = us_tariff_start
         self.weeks_above = 0
         self.weeks_below = 0
+        if cfg.expectations is not None and us_tariff_base is None:
+            raise ValueError("deal expectations need the US tariff base (world.trade)")
+        self.us_tariff_base = us_tariff_base
+        self._seen = 0  # public events already read
+        if cfg.expectations is not None:
+            state.deal_probability = cfg.expectations.p_start
+
+    def expected_us_tariff(self) -> float:
+        """The US tariff the market expects: the one in force plus the hikes pending without
+        a deal, the January 2018 base with one, weighted by the deal probability (the tariff
+        in force without [world.pboc.expectations])."""
+        st = self.state
+        if self.cfg.expectations is None:
+            return st.us_tariff_avg
+        p, base = st.deal_probability, float(self.us_tariff_base or 0.0)
+        return p * base + (1 - p) * (st.us_tariff_avg + st.us_threat_pp)
+
+    def update_expectations(self) -> None:
+        """Move the deal probability on the public news since last week (each kind once a
+        week), after reverting part of the way to its start."""
+        e, st = self.cfg.expectations, self.state
+        if e is None:
+            return
+        events = getattr(getattr(self.model, "negotiation", None), "events", ())
+        news = {(ev.week, ev.kind) for ev in events[self._seen :]}
+        self._seen = len(events)
+        start = _logit(e.p_start)
+        x = start + (1 - e.reversion) * (_logit(st.deal_probability) - start)
+        for _, kind in news:
+            x += {
+                "deal": e.step_deal,
+                "truce": e.step_deal,
+                "gesture": e.step_gesture,
+                "postponement": e.step_gesture,
+                "escalation": e.step_escalation,
+                "fired": e.step_escalation,
+                "retaliation": e.step_escalation,
+                "collapse": e.step_collapse,
+            }.get(kind, 0.0)
+        st.deal_probability = float(_expit(x))
 
     def target_rate(self) -> float:
-        """Depreciation offsetting part of the tariffs; a currency pledge caps it under the line."""
+        """Depreciation offsetting part of the expected tariffs; a currency pledge caps it
+        under the line."""
         st, c = self.state, self.cfg
-        target = c.cny_anchor * (1 + c.tariff_offset * st.us_tariff_avg / 100)
+        target = c.cny_anchor * (1 + c.tariff_offset * self.expected_us_tariff() / 100)
         if st.currency_pledge > 0:
             cap = c.threshold - c.pledge_margin * st.currency_pledge
             target = min(target, cap)
@@ -89,6 +133,7 @@ class PBoC(Agent):
         """Weekly fixing: partial adjustment toward the target plus a market shock."""
         st, c = self.state, self.cfg
         u = self.draws.take(self.model.steps)
+        self.update_expectations()
         shock = c.shock_sd * float(_normal(u[0]))
         st.cny_usd = float(
             max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock)

@@ -65,6 +65,7 @@ from tradetalks.sim.config_talks import (
     TeamConfig,
 )
 from tradetalks.sim.config_world import (
+    DealExpectationsConfig,
     DollarsConfig,
     FarmerConfig,
     FedConfig,
@@ -89,6 +90,7 @@ __all__ = [
     "CalendarConfig",
     "Config",
     "ConfigError",
+    "DealExpectationsConfig",
     "DealQuantity",
     "DollarsConfig",
     "FarmerConfig",

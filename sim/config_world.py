@@ -158,6 +158,18 @@ class FedConfig(Strict):
     upper_bound: Rate
 
 
+class DealExpectationsConfig(Strict):
+    """The market's probability of a deal (issue 12): its log-odds step on public news and
+    revert each week toward the start; the PBoC then aims at the *expected* US tariff."""
+
+    p_start: Probability  # the market's deal probability at the start
+    reversion: Unit  # weekly share of the log-odds gap to the start closed
+    step_deal: LogOdds  # a deal or truce
+    step_gesture: LogOdds  # a goodwill gesture or a postponed hike
+    step_escalation: LogOdds  # an escalation announced, a hike fired, a retaliation
+    step_collapse: LogOdds  # talks broken off
+
+
 class PBoCConfig(Strict):
     """The People's Bank of China: managed CNY/USD, threshold, label, reserve ratio."""
 
@@ -176,6 +188,8 @@ class PBoCConfig(Strict):
     rrr_cut: Rrr
     rrr_floor: Rrr
     rrr_trigger_shortfall: Unit
+    # the market's deal probability moving the target (issue 12); None: the tariff in force
+    expectations: DealExpectationsConfig | None = None
 
 
 class HuaweiConfig(Strict):

@@ -152,6 +152,7 @@ class TradeTalksModel(mesa.Model):
             st,
             cfg.world.trade.us_tariff_start,
             draws=WeeklyDraws(self.streams.get("world"), PBOC_DRAWS),
+            us_tariff_base=cfg.world.trade.us_tariff_base,
         )
         self.teams = {side: Team(self, side, cfg.teams[side], self.space) for side in SIDES}
         self.ratifiers = [Ratifier(name, r, self.space) for name, r in cfg.ratifiers.items()]

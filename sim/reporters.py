@@ -151,6 +151,7 @@ STATE_SERIES = (
     "us_imports_bn",
     "cn_imports_bn",
     "escalations",
+    "deal_probability",
     "us_tariff_effective",
     "us_duties_bn",
     "us_section301_duties_bn",

@@ -60,6 +60,7 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "farm_distress": ("world.farmers", "world.soybeans"),
     "farm_aid_paid_bn": ("calendar.farm_aid", "world.farmers.aid_soy_share"),
     "soy_market_lost": ("irreversibility.soy_hysteresis", "world.soybeans.soy_tariff_mfn"),
+    "deal_probability": ("world.pboc.expectations",),
     "ag_due_bn": ("issues.*.quantities.ag_extra_bn", "world.soybeans.purchase_ramp_weeks"),
     "ag_delivered_bn": ("implementation", "issues.*.quantities.ag_extra_bn"),
     "ag_fulfilment": ("implementation", "world.dollars.cn_soy_demand"),
@@ -106,6 +107,7 @@ class WorldState:
     farm_distress: float = 0.0
     farm_aid_paid_bn: float = 0.0
     soy_market_lost: float = 0.0  # share of the soybean market lost for good (hysteresis)
+    deal_probability: float = 0.0  # the market's, moved by news (0 without expectations)
     # purchases under an agreement: soybeans due and delivered so far ($bn), this week's rate
     ag_due_bn: float = 0.0
     ag_delivered_bn: float = 0.0
