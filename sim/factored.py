@@ -20,7 +20,7 @@ test oracle (tests/test_factored.py): same frontier, same points, same offers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tradetalks.sim.analysis import pareto_mask, tidy
@@ -44,12 +44,15 @@ class Frontier:
 
 @dataclass(frozen=True)
 class FactoredSpace:
-    """Each issue's choices and both sides' contribution at each choice."""
+    """Each issue's choices, both sides' contribution at each choice and, optionally, linear
+    constraints Σ_j c_kj(x_j) ≥ θ_k (a domestic body's support against its threshold)."""
 
     names: tuple[str, ...]
     choices: tuple[np.ndarray, ...]  # per issue: level index or OPEN, in product order
     tables: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]  # side → issue → per choice
     min_issues: int = 1
+    constraints: tuple[tuple[np.ndarray, ...], ...] = ()  # constraint → issue → per choice
+    thresholds: tuple[float, ...] = ()
 
     @property
     def size(self) -> int:
@@ -63,56 +66,109 @@ class FactoredSpace:
         """The factored form of an enumerated space, for two sides' values tables and issue
         weights (the oracle's u_s = ``space.utility(tables[s], weights[s])``)."""
         choices = tuple(np.asarray(c) for c in space._choices)
-        per_side = []
-        for table, w in zip(tables, weights, strict=True):
-            side = []
-            for j, (issue, c) in enumerate(zip(space.issues, choices, strict=True)):
-                vals = issue.values.get(table)
-                vals = np.zeros(issue.n_levels) if vals is None else np.asarray(vals, float)
-                effective = np.where(c == OPEN, issue.status_quo, c)
-                side.append(float(w[j]) * vals[effective])
-            per_side.append(tuple(side))
-        min_issues = _min_issues(space)
-        return cls(space.names, choices, (per_side[0], per_side[1]), min_issues)
+        per_side = tuple(
+            per_choice(space, choices, table, w) for table, w in zip(tables, weights, strict=True)
+        )
+        return cls(space.names, choices, (per_side[0], per_side[1]), _min_issues(space))
+
+    def with_constraints(
+        self, constraints: Sequence[tuple[np.ndarray, ...]], thresholds: Sequence[float]
+    ) -> FactoredSpace:
+        """The same space where a point must also meet Σ_j c_kj(x_j) ≥ θ_k for every k."""
+        return replace(self, constraints=tuple(constraints), thresholds=tuple(thresholds))
 
     # ------------------------------------------------------------------ the frontier
     def frontier(self, keep: Sequence[np.ndarray] | None = None) -> Frontier:
-        """The Pareto frontier of (u1, u2), merged issue by issue (``keep``: per issue, the
-        choices allowed; None: all)."""
-        n_issues = len(self.choices)
+        """The Pareto frontier of (u1, u2) over the points meeting every constraint, merged
+        issue by issue (``keep``: per issue, the choices allowed; None: all).
+
+        With constraints a partial combination is pruned only when another one is at least as
+        good in both utilities *and* every constraint's sum, and strictly better in a utility:
+        swapping it in can then break no constraint, so the constrained frontier survives."""
+        n_issues, k = len(self.choices), len(self.constraints)
         keep = keep or [np.ones(len(c), dtype=bool) for c in self.choices]
         cap = max(self.min_issues, 0)
         # one frontier per count of covered issues (capped at min_issues): a point covering
         # too few issues cannot be pruned by one that covers enough
-        fronts = {0: (np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros((1, 0)))}
+        empty = (np.zeros((1, 2 + k)), np.zeros(1, dtype=np.int64), np.zeros((1, 0)))
+        fronts = {0: empty}
         for j in range(n_issues):
-            c, a, b = self.choices[j], self.tables[0][j], self.tables[1][j]
+            c = self.choices[j]
+            cols = np.column_stack(
+                [self.tables[0][j], self.tables[1][j], *(con[j] for con in self.constraints)]
+            )
             ok = np.flatnonzero(keep[j])
             merged: dict[int, list] = {}
-            for count, (u1, u2, pos, lev) in fronts.items():
+            for count, (vals, pos, lev) in fronts.items():
                 for covered in (False, True):
                     sel = ok[(c[ok] != OPEN) == covered]
                     if len(sel) == 0:
                         continue
                     new = min(cap, count + int(covered))
-                    n1 = (u1[:, None] + a[sel][None, :]).ravel()
-                    n2 = (u2[:, None] + b[sel][None, :]).ravel()
+                    v = (vals[:, None, :] + cols[sel][None, :, :]).reshape(-1, 2 + k)
                     p = (pos[:, None] * len(c) + sel[None, :]).ravel()
                     lv = np.concatenate(
-                        [np.repeat(lev, len(sel), axis=0), np.tile(c[sel], len(u1))[:, None]],
+                        [np.repeat(lev, len(sel), axis=0), np.tile(c[sel], len(vals))[:, None]],
                         axis=1,
                     )
-                    merged.setdefault(new, []).append((n1, n2, p, lv))
+                    merged.setdefault(new, []).append((v, p, lv))
             fronts = {}
             for count, parts in merged.items():
-                u1, u2, pos, lev = (np.concatenate(x) for x in zip(*parts, strict=True))
-                keep_p = pareto_mask(u1, u2)  # equal pairs all kept
-                fronts[count] = (u1[keep_p], u2[keep_p], pos[keep_p], lev[keep_p])
+                vals, pos, lev = (np.concatenate(x) for x in zip(*parts, strict=True))
+                kept = pareto_mask(vals[:, 0], vals[:, 1]) if k == 0 else _nondominated(vals)
+                fronts[count] = (vals[kept], pos[kept], lev[kept])
         if cap not in fronts:
             return Frontier(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 0)))
-        u1, u2, pos, lev = fronts[cap]
+        vals, pos, lev = fronts[cap]
+        if k:  # the points meeting every constraint, and the frontier among them
+            meets = (tidy(vals[:, 2:]) >= tidy(np.asarray(self.thresholds))).all(axis=1)
+            vals, pos, lev = vals[meets], pos[meets], lev[meets]
+            best = pareto_mask(vals[:, 0], vals[:, 1])
+            vals, pos, lev = vals[best], pos[best], lev[best]
+        u1, u2 = vals[:, 0], vals[:, 1]
         order = np.lexsort((pos, -tidy(u2), -tidy(u1)))
         return Frontier(u1[order], u2[order], pos[order], lev[order].astype(np.int64))
+
+
+def per_choice(
+    space: OutcomeSpace, choices: Sequence[np.ndarray], table: str, weights: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Per issue, w_j·v_j at each choice (an open issue counts its status quo)."""
+    out = []
+    for j, (issue, c) in enumerate(zip(space.issues, choices, strict=True)):
+        vals = issue.values.get(table)
+        vals = np.zeros(issue.n_levels) if vals is None else np.asarray(vals, float)
+        out.append(float(weights[j]) * vals[np.where(c == OPEN, issue.status_quo, c)])
+    return tuple(out)
+
+
+NONDOMINATED_CHUNK = 256  # points compared at once in ``_nondominated`` (memory, not results)
+
+
+def _nondominated(vals: np.ndarray) -> np.ndarray:
+    """Mask of the rows no other row dominates: at least as large in every column and
+    strictly larger in a utility (the first two columns).  A row equal in both utilities
+    is kept whatever its constraint sums, since the oracle keeps equal utility pairs alike.
+    Rows sorted in decreasing lexicographic order can be dominated only by earlier rows, so
+    each chunk is compared with the rows kept so far and with itself."""
+    v = tidy(vals)
+    order = np.lexsort(tuple(-v[:, i] for i in reversed(range(v.shape[1]))))
+    s = v[order]
+    keep = np.zeros(len(s), dtype=bool)
+    kept = s[:0]
+    for start in range(0, len(s), NONDOMINATED_CHUNK):
+        block = s[start : start + NONDOMINATED_CHUNK]
+        dominated = np.zeros(len(block), dtype=bool)
+        for other in (kept, block):
+            if len(other):
+                ge = (other[None, :, :] >= block[:, None, :]).all(axis=2)
+                gt = (other[None, :, :2] > block[:, None, :2]).any(axis=2)
+                dominated |= (ge & gt).any(axis=1)
+        keep[start : start + len(block)] = ~dominated
+        kept = np.concatenate([kept, block[~dominated]])
+    out = np.zeros(len(s), dtype=bool)
+    out[order[keep]] = True
+    return out
 
 
 def _min_issues(space: OutcomeSpace) -> int:

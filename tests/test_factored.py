@@ -111,3 +111,26 @@ def test_the_baseline_frontier_without_enumeration_is_small():
     assert factored.size == len(space) + 1  # the product, less the deal covering nothing
     assert sorted(_index_of(space, front).tolist()) == sorted(an.pareto_frontier(u1, u2).tolist())
     assert len(front) < 1000
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    spaces_and_weights(),
+    st.lists(st.tuples(st.integers(0, 2**31 - 1), st.floats(0.0, 0.9)), min_size=1, max_size=2),
+)
+def test_the_constrained_frontier_is_the_enumerated_frontier_of_the_winset(case, bodies):
+    """Bodies whose support Σ c_j(x_j) must reach a threshold (a ratifier's win-set): the
+    merged frontier over the points meeting them = the enumerated frontier under that mask."""
+    space, w_us, w_cn = case
+    u1, u2, factored = _both(space, w_us, w_cn)
+    constraints, thresholds = [], []
+    mask = np.ones(len(space), dtype=bool)
+    for seed, threshold in bodies:
+        w = np.random.default_rng(seed).random(space.n_issues)
+        table = "us" if seed % 2 else "china"
+        constraints.append(fa.per_choice(space, factored.choices, table, w / w.sum()))
+        thresholds.append(threshold)
+        mask &= an.tidy(space.utility(table, w / w.sum())) >= an.tidy(threshold)
+    front = factored.with_constraints(constraints, thresholds).frontier()
+    expected = an.pareto_frontier(u1, u2, mask)
+    assert sorted(_index_of(space, front).tolist()) == sorted(expected.tolist())
