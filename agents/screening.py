@@ -67,7 +67,9 @@ def best_for(
 
 def _same_prefix(seen: tuple, now: tuple) -> bool:
     """True if ``now`` extends ``seen`` (the same records, by identity, in the same places)."""
-    return len(seen) <= len(now) and (not seen or seen[-1] is now[len(seen) - 1])
+    return len(seen) <= len(now) and all(
+        a is b for a, b in zip(seen, now[: len(seen)], strict=True)
+    )
 
 
 class Tables(NamedTuple):
@@ -221,9 +223,11 @@ class ScreeningStrategy(Strategy):
         history, events = view.history, view.events
         cache = getattr(self, "_record_cache", None)
         if cache is None or not (
-            _same_prefix(cache[0], history) and _same_prefix(cache[1], events)
+            cache[4] == view.side
+            and _same_prefix(cache[0], history)
+            and _same_prefix(cache[1], events)
         ):
-            cache = ((), (), (), ())
+            cache = ((), (), (), (), view.side)
         offers, signals = list(cache[2]), list(cache[3])
         for r in history[len(cache[0]) :]:
             if r.proposer != view.side:  # a type never offers below what it would accept
@@ -239,7 +243,7 @@ class ScreeningStrategy(Strategy):
                 signals.append((e.week, 1))
             elif e.side != view.side and e.kind in DOWN_SIGNALS:
                 signals.append((e.week, -1))
-        self._record_cache = (history, events, tuple(offers), tuple(signals))
+        self._record_cache = (history, events, tuple(offers), tuple(signals), view.side)
         o = np.array(offers, dtype=float).reshape(-1, 3)
         e = np.array(signals, dtype=float).reshape(-1, 2)
         return o[:, 0], o[:, 1].astype(np.intp), o[:, 2].astype(bool), e[:, 0], e[:, 1]

@@ -77,7 +77,8 @@ class FarmPoliticsConfig(Strict):
     aid_scale: between(0.0, 10.0) = 1.0  # the "aid ×k" lever: announced AND expected aid
     # the aid ×k in China's model of the US's values; None: the true aid_scale, so China
     # reads the aid from its announcements (core-v2 §2.1's signalling channel); a number
-    # holds that model fixed across aid arms (the criterion of §2.3 a)
+    # holds the aid still to come in that model fixed across aid arms (the criterion of
+    # §2.3 a; realised approval, being public, still reflects the aid paid)
     observed_aid_scale: between(0.0, 10.0) | None = None
     expected_aid: list[ExpectedAid] = Field(default_factory=list, max_length=MAX_EVENTS)
 

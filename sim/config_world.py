@@ -162,7 +162,7 @@ class DealExpectationsConfig(Strict):
     """The market's probability of a deal (issue 12): its log-odds step on public news and
     revert each week toward the start; the PBoC then aims at the *expected* US tariff."""
 
-    p_start: Probability  # the market's deal probability at the start
+    p_start: Annotated[float, Field(gt=0.0, lt=1.0)]  # the market's deal probability at the start
     reversion: Unit  # weekly share of the log-odds gap to the start closed
     step_deal: LogOdds  # a deal or truce
     step_gesture: LogOdds  # a goodwill gesture or a postponed hike

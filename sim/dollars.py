@@ -33,9 +33,15 @@ class Dollars:
 
 
 def week_dollars(
-    state: Mapping[str, float], d: DollarsConfig, t: TradeConfig, s: SoybeanConfig
+    state: Mapping[str, float],
+    d: DollarsConfig,
+    t: TradeConfig,
+    s: SoybeanConfig,
+    soy_market_bn: float,
 ) -> Dollars:
-    """The dollar outcomes of one week's tariffs and trade flows."""
+    """The dollar outcomes of one week's tariffs and trade flows (``soy_market_bn``: the
+    soybeans in the tariff-driven trade flow, i.e. before purchases under an agreement and
+    goodwill purchases, which come on top of China's imports from the US)."""
     us_avg, imports = state["us_tariff_avg"], state["us_imports_bn"]
     effective = t.us_tariff_base + max(us_avg - t.us_tariff_base, 0.0) * (1 - d.excluded_share)
     section301 = (effective - t.us_tariff_base) / 100 * imports
@@ -50,7 +56,7 @@ def week_dollars(
         cn_duties_bn=state["cn_tariff_avg"] / 100 * state["cn_imports_bn"],
         us_imports_diverted_bn=d.diversion_share * max(t.us_imports_base_bn - imports, 0.0),
         brazil_soy_share=d.brazil_share_of_rest * (1.0 - us_share),
-        us_exports_nonsoy_bn=max(state["cn_imports_bn"] - soy, 0.0),
+        us_exports_nonsoy_bn=max(state["cn_imports_bn"] - soy_market_bn, 0.0),
     )
 
 

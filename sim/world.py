@@ -203,7 +203,7 @@ class World:
         st.soybean_exports_bn = float(market + committed + st.goodwill_purchases_bn)
         st.soybean_price = float(dyn.soybean_price(st.soybean_exports_bn, s))
         if self.cfg.dollars is not None:
-            money = dollars.week_dollars(vars(st), self.cfg.dollars, t, s)
+            money = dollars.week_dollars(vars(st), self.cfg.dollars, t, s, float(market))
             for key, value in asdict(money).items():
                 setattr(st, key, float(value))
             self.dollars.append(money)

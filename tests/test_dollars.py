@@ -16,6 +16,7 @@ from tradetalks.sim.model import TradeTalksModel
 
 CFG = load_config(BASELINE)
 D, T, S = CFG.world.dollars, CFG.world.trade, CFG.world.soybeans
+MARKET = 2.0  # $bn a year of soybeans in the tariff-driven flow (before purchases)
 
 
 def state(us=21.2, imports=380.0, cn=21.8, cn_imports=100.0, soy=3.0):
@@ -37,7 +38,7 @@ def state(us=21.2, imports=380.0, cn=21.8, cn_imports=100.0, soy=3.0):
 )
 def test_the_accounting_identities_hold(us, imports, soy, excluded, pass_through):
     d = D.model_copy(update={"excluded_share": excluded, "pass_through": pass_through})
-    w = dollars.week_dollars(state(us=us, imports=imports, soy=soy), d, T, S)
+    w = dollars.week_dollars(state(us=us, imports=imports, soy=soy), d, T, S, MARKET)
     above = max(us - T.us_tariff_base, 0.0)
     assert w.us_tariff_effective == pytest.approx(T.us_tariff_base + above * (1 - excluded))
     assert w.us_section301_duties_bn == pytest.approx(
@@ -51,21 +52,25 @@ def test_the_accounting_identities_hold(us, imports, soy, excluded, pass_through
 
 def test_each_coefficient_moves_its_outcome():
     """Switching a coefficient off changes exactly the outcome it names."""
-    base = dollars.week_dollars(state(), D, T, S)
+    base = dollars.week_dollars(state(), D, T, S, MARKET)
     off = {
         "pass_through": ("us_importer_cost_bn", 0.0),
         "diversion_share": ("us_imports_diverted_bn", 0.0),
         "excluded_share": ("us_section301_duties_bn", 1.0),
     }
     for key, (field, value) in off.items():
-        changed = dollars.week_dollars(state(), D.model_copy(update={key: value}), T, S)
+        changed = dollars.week_dollars(state(), D.model_copy(update={key: value}), T, S, MARKET)
         assert getattr(changed, field) != getattr(base, field), key
     # at the January 2018 tariff nothing is collected above the base and nothing is diverted
-    calm = dollars.week_dollars(state(us=T.us_tariff_base, imports=T.us_imports_base_bn), D, T, S)
+    calm = dollars.week_dollars(
+        state(us=T.us_tariff_base, imports=T.us_imports_base_bn), D, T, S, MARKET
+    )
     assert calm.us_section301_duties_bn == 0.0 == calm.us_imports_diverted_bn
     # more US soybeans sold to China: a smaller Brazilian share
-    more = dollars.week_dollars(state(soy=20.0), D, T, S)
+    more = dollars.week_dollars(state(soy=20.0), D, T, S, MARKET)
     assert more.brazil_soy_share < base.brazil_soy_share
+    # purchases under a deal add to soybeans without taking from China's other US imports
+    assert more.us_exports_nonsoy_bn == base.us_exports_nonsoy_bn
 
 
 def test_a_run_reports_weekly_series_and_totals_in_dollars():

@@ -491,3 +491,20 @@ def test_the_opponents_true_type_is_invisible_until_it_acts():
     assert len(first) == 1  # China (type 0.3) accepted: the US saw nothing more
     later = runs[1][1]  # China (type 0.9) refused: the US sees that, and only that
     assert later.history[0].accepted is False and later.history[0].proposer == "us"
+
+
+def test_the_parsed_record_is_not_reused_for_another_side_or_another_record():
+    """The incremental cache of ``belief`` follows the viewer's side and the whole prefix."""
+    strat = ScreeningStrategy(sigma0=0.2)
+    history = [offer("us", X_MID, week=1), offer("china", X_MID, week=2)]
+    us = v2_view(history=history, week=4)
+    china = dataclasses.replace(us, side="china")
+    a, b, c = offer("us", 1), offer("us", 2), offer("us", 3)
+    for view in (
+        us,
+        china,
+        v2_view(history=[a, b], week=3),
+        v2_view(history=[c, b, a], week=3),
+    ):
+        oracle = ScreeningStrategy(sigma0=0.2).replay(view)[1]
+        assert np.allclose(strat.belief(view)[1], oracle, atol=1e-12)

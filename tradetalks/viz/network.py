@@ -76,7 +76,8 @@ def network_sample(model: TradeTalksModel, limit: int = NETWORK_DRAW_LIMIT) -> N
     xy = _spiral(len(nodes))
     where = np.full(total, -1)
     where[nodes] = np.arange(len(nodes))
-    pairs = np.array(list(model.network.G.edges()), dtype=int).reshape(-1, 2)
+    rows, cols = model.farmers.neighbour_mean.nonzero()  # the population's own network
+    pairs = np.column_stack([rows, cols])[rows < cols]
     pairs = where[pairs]
     pairs = pairs[(pairs >= 0).all(axis=1) & (np.abs(pairs[:, 0] - pairs[:, 1]) > LOCAL_SPAN)]
     edges = [[xy[i].tolist(), xy[j].tolist()] for i, j in pairs]
