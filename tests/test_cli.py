@@ -15,6 +15,13 @@ from typer.testing import CliRunner
 from tradetalks.cli import app
 
 runner = CliRunner()
+CONTRACT_DOLLARS = {
+    "total_us_section301_duties_bn",
+    "total_us_importer_cost_bn",
+    "total_us_imports_diverted_bn",
+    "final_us_tariff_effective_pct",
+    "final_brazil_soy_share",
+}
 CONTRACT_FINAL = {
     "us_tariff_avg",
     "cn_tariff_avg",
@@ -42,6 +49,9 @@ def test_run_json_has_contract_fields():
     assert set(out["utility"]) == {"us", "china"} == set(out["reservation"])
     assert out["seed"] == 1 and out["weeks"] == 52
     assert CONTRACT_FINAL <= set(out["final"])
+    # issue 12: the dollar outcomes, each key naming its unit (README table)
+    assert CONTRACT_DOLLARS <= set(out["dollars"])
+    assert all(isinstance(q["share"], float) for q in out["fulfilment"])
 
 
 def test_run_readable_summary_mentions_deal_and_indicators():
