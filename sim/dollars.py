@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
+from tradetalks.sim.config_base import WEEKS_PER_YEAR
 from tradetalks.sim.config_world import DollarsConfig, SoybeanConfig, TradeConfig
-
-WEEKS_PER_YEAR = 52
 
 
 @dataclass(frozen=True)

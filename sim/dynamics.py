@@ -19,6 +19,7 @@ from tradetalks.sim.config_world import (
     SoybeanConfig,
     TradeConfig,
     UncertaintyConfig,
+    WorldConfig,
 )
 
 Num = float | np.ndarray
@@ -72,6 +73,12 @@ def purchase_ramp(weeks_since: Num, s: SoybeanConfig) -> Num:
 def committed_soy_bn(commitment_bn: Num, ramp: Num, s: SoybeanConfig) -> Num:
     """Soybeans bought under a purchase commitment, $bn a year."""
     return s.purchase_soy_share * commitment_bn * ramp
+
+
+def soy_demand(world: WorldConfig) -> float:
+    """China's soybean demand relative to normal (``world.dollars.cn_soy_demand``; 1 without
+    that section)."""
+    return 1.0 if world.dollars is None else world.dollars.cn_soy_demand
 
 
 def fulfilment_rate(

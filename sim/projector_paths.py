@@ -153,8 +153,7 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
         burden = dyn.tariff_burden(
             ev["us_tau"][:, :-1], w.trade.us_tariff_base, w.trade.tariff_ceiling
         )
-        demand = 1.0 if w.dollars is None else w.dollars.cn_soy_demand
-        committed = committed * dyn.fulfilment_rate(before, burden, demand, imp)
+        committed = committed * dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp)
     exports = market + committed + goodwill
     out = {"us_imports": us, "cn_imports": cn, "soy_exports": exports}
     out["price"] = dyn.soybean_price(exports, s)

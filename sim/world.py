@@ -187,11 +187,12 @@ class World:
             ramp = float(dyn.purchase_ramp(week - st.ag_commitment_week, s))
         due = float(dyn.committed_soy_bn(st.ag_commitment_bn, ramp, s))
         st.goodwill_purchases_bn *= 1 - s.goodwill_decay
-        before = float(dyn.soybean_price(market + st.goodwill_purchases_bn, s)) / s.price_normal
-        burden = dyn.tariff_burden(
-            st.us_tariff_avg, self.cfg.trade.us_tariff_base, self.cfg.trade.tariff_ceiling
-        )
-        rate = float(dyn.fulfilment_rate(before, burden, self.demand(), self.implementation))
+        rate = 1.0  # without an implementation stage every purchase due is delivered
+        if self.implementation is not None:
+            before = dyn.soybean_price(market + st.goodwill_purchases_bn, s) / s.price_normal
+            burden = dyn.tariff_burden(st.us_tariff_avg, t.us_tariff_base, t.tariff_ceiling)
+            demand = dyn.soy_demand(self.cfg)
+            rate = float(dyn.fulfilment_rate(before, burden, demand, self.implementation))
         committed = due * rate
         if week > 0 and due > 0:  # this week's share of the year's purchases, due and delivered
             st.ag_due_bn += due / dollars.WEEKS_PER_YEAR
@@ -207,11 +208,6 @@ class World:
             for key, value in asdict(money).items():
                 setattr(st, key, float(value))
             self.dollars.append(money)
-
-    def demand(self) -> float:
-        """China's soybean demand relative to normal (``world.dollars.cn_soy_demand``; 1
-        without that section)."""
-        return 1.0 if self.cfg.dollars is None else self.cfg.dollars.cn_soy_demand
 
     # ------------------------------------------------------------------ growth, uncertainty
     def update_growth(self, rng: np.random.Generator) -> None:
