@@ -28,6 +28,8 @@ STEP_TIMEOUT_MS = 20_000
 STEPS = 3
 SCENARIO = "scenarios/patient_china.toml"  # picked in the scenario selector
 REQUIRED_IF = ("CI", "TRADETALKS_REQUIRE_BROWSER")  # set: a missing Chromium fails the test
+RESET_ATTEMPTS = 5  # Resets tried while the slider's last value syncs to the server
+SYNC_WAIT_MS = 1000  # wait between those Resets
 FARMER_SLIDER_PRESSES = 7  # ArrowLeft presses on the farmer slider (step 100): 1,000 → 300
 KERNELS = "/jupyter/api/kernels"  # Solara's websocket lives at KERNELS/<id>/channels
 # open a websocket; resolve with "open" or "refused" (bounded: a timeout counts as refused)
@@ -116,14 +118,19 @@ def test_viz_in_a_real_browser(browser_ready: None, tmp_path: Path) -> None:
             expect(slider).to_have_attribute(
                 "aria-valuenow", str(1000 - 100 * k), timeout=STEP_TIMEOUT_MS
             )
-        page.get_by_role("button", name="Reset").click()
-        _week(page, 0)
-        expect(page.get_by_text("Changed from the scenario: farmers")).to_be_visible(
-            timeout=STEP_TIMEOUT_MS
-        )
-        expect(page.get_by_text(re.compile(r"· 300 farmers ·"))).to_be_visible(
-            timeout=STEP_TIMEOUT_MS
-        )
+        # the slider's value reaches the server after the page shows it: a Reset clicked in
+        # between rebuilds the model with an earlier value, so Reset until it has arrived
+        three_hundred = page.get_by_text(re.compile(r"· 300 farmers ·"))
+        for _ in range(RESET_ATTEMPTS):
+            page.get_by_role("button", name="Reset").click()
+            _week(page, 0)
+            expect(page.get_by_text("Changed from the scenario: farmers")).to_be_visible(
+                timeout=STEP_TIMEOUT_MS
+            )
+            if three_hundred.count():
+                break
+            page.wait_for_timeout(SYNC_WAIT_MS)
+        expect(three_hundred).to_be_visible(timeout=STEP_TIMEOUT_MS)
         step.click()
         _week(page, 1)
         page.wait_for_timeout(300)
