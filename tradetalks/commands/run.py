@@ -75,15 +75,3 @@ def _run_files(model: TradeTalksModel, summary: dict[str, Any], cfg: Config) -> 
         "timeseries.parquet": buf.getvalue(),
         "config.toml": to_toml(cfg).encode(),
     }
-
-
-@app.command()
-def validate(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML, or a shipped config by name")],
-) -> None:
-    """Check a config; exit 0 if valid, else exit 2 listing every problem by key path."""
-    cfg, _ = load_scenario(config, None, None, None)
-    typer.echo(
-        f"{config}: valid ({len(cfg.issues)} issues, {cfg.run.weeks} weeks, "
-        f"{cfg.world.farmers.count} farmers)"
-    )
