@@ -82,6 +82,8 @@ class Tables(NamedTuple):
     own_share_next: np.ndarray  # g_s(x, t + Δ)
     opp: np.ndarray  # g_o(x): the opponent's normalised gain from public values
     gap: int  # Δ, weeks to the next decision opportunity
+    # best_for's offers per (next round, own type, grid): fixed with the tables, whatever μ
+    picks: dict
 
 
 class ScreeningStrategy(Strategy):
@@ -127,7 +129,7 @@ class ScreeningStrategy(Strategy):
             opp_u = self.opponent_utility(view)
             low, high = float(opp_u[mask].min()), float(opp_u[mask].max())
             opp = (opp_u - low) / (high - low) if high > low else np.ones_like(opp_u)
-            tables = Tables(mask, own, own, share, share, opp, self.params.gap_weeks)
+            tables = Tables(mask, own, own, share, share, opp, self.params.gap_weeks, {})
         else:
             nxt = view.own_gain_next if view.own_gain_next is not None else view.own_gain
             span = float(nxt[mask].max()) if mask.any() else float(nxt.max())
@@ -136,7 +138,7 @@ class ScreeningStrategy(Strategy):
             if opp is None:
                 raise ValueError("a core-v2 view needs opponent_gain_public")
             gap = view.gap if view.gap is not None else self.params.gap_weeks
-            tables = Tables(mask, view.own_gain, nxt, share, share_next, opp, gap)
+            tables = Tables(mask, view.own_gain, nxt, share, share_next, opp, gap, {})
         self._tables_cache = (key, tables)
         return tables
 
@@ -279,11 +281,14 @@ class ScreeningStrategy(Strategy):
         """(x_k*, P(γ_o ≤ γ_k*)·G_s(x_k*)): the screening offer and its expected gain."""
         t = self.tables(view)
         own = t.own_next if next_round else t.own
-        share = t.own_share_next if next_round else t.own_share
-        mask = t.mask
-        if view.own_type is not None:
-            mask = mask & (share >= view.own_type - TOLERANCE)
-        xs = np.asarray(best_for(own, t.opp, grid, mask))
+        key = (next_round, view.own_type, grid.tobytes())
+        xs = t.picks.get(key)
+        if xs is None:
+            share = t.own_share_next if next_round else t.own_share
+            mask = t.mask
+            if view.own_type is not None:
+                mask = mask & (share >= view.own_type - TOLERANCE)
+            xs = t.picks[key] = np.asarray(best_for(own, t.opp, grid, mask))
         found = xs >= 0
         if not found.any():
             return -1, -math.inf

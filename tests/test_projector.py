@@ -305,3 +305,23 @@ def test_rolling_back_fired_tariffs_costs_exactly_the_configured_lump():
     diff = with_cost.gains["us"][j] - without.gains["us"][j]
     assert diff[rollback] == pytest.approx(-cost * fired, rel=1e-9)
     assert diff[cancel] == pytest.approx(0.0, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 120),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(-5, 5),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_first_order_filter_is_scipys_lfilter_step_for_step(n, w, b, c, z0, seed):
+    """The projector's hand-rolled recursion gives lfilter's numbers bit for bit (it replaces
+    scipy.signal only to keep that import out of start-up)."""
+    from scipy.signal import lfilter
+    from tradetalks.sim.projector_paths import first_order_filter
+
+    x = np.random.default_rng(seed).normal(size=(n, w))
+    ref = lfilter([b], [1.0, -c], x, axis=1, zi=np.full((n, 1), z0))[0]
+    assert np.array_equal(first_order_filter(b, c, x, z0), ref)
