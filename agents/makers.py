@@ -20,6 +20,8 @@ from tradetalks.sim.maker_rule import (
     DueInputs,
     EscalationInputs,
     audience_cost,
+    escalate_margin,
+    logistic,
     p_escalate,
     p_fire,
     pick_float,
@@ -33,13 +35,15 @@ if TYPE_CHECKING:
     from mesa import Model
     from tradetalks.sim.config_calendar import TariffAction
 
-Kind = Literal["fire", "postpone", "escalate", "retaliate", "hold"]
+Kind = Literal["fire", "postpone", "escalate", "retaliate", "remedial", "hold"]
 EVENT_KINDS = {
     "fire": "fired",
     "postpone": "postponement",
     "escalate": "escalation",
     "retaliate": "retaliation",
+    "remedial": "escalation",  # a remedial tariff is an escalation to the other side
 }
+REMEDIAL_DRAWS = 3  # per review: the choice, the lead time, the size
 DUE_DRAWS = 3  # per due slot: the choice, indefinite or not, the postponement's length
 WEEK_DRAWS = 4  # the weekly choice, lead time, tariff size, soybean size
 
@@ -202,6 +206,29 @@ class TariffMaker(Agent):
         if self.bound or inputs.n_pending >= self.cfg.max_pending:
             return 0.0
         return float(p_escalate(self.cfg, self.escalation_inputs(week, inputs)))
+
+    def decide_remedial(
+        self,
+        week: int,
+        inputs: WeekInputs,
+        shortfall: float,
+        sizes: tuple[list[float], list[int]],
+        u: np.ndarray,
+    ) -> Decision | None:
+        """At a review with a dispute: announce a remedial tariff or not, by the weekly rule
+        plus ``remedial_weight``·shortfall (a deal binding this maker does not stop it).
+        ``sizes``: (pp range, lead-week range); ``u``: ``REMEDIAL_DRAWS`` uniforms."""
+        margin = escalate_margin(self.cfg, self.escalation_inputs(week, inputs))
+        margin = margin + self.cfg.remedial_weight * shortfall
+        p = float(logistic(margin / self.cfg.logit_scale))
+        if not u[0] < p:
+            return None
+        lead = pick_int(sizes[1], float(u[1]))
+        tariff = pick_float(sizes[0], float(u[2]))
+        label = f"{self.side} remedial: +{tariff:.2f}pp from week {week + lead}"
+        decision = Decision(week, self.side, "remedial", label, p, None, lead, tariff, 0.0)
+        self.decisions.append(decision)
+        return decision
 
     def decide_week(self, week: int, inputs: WeekInputs) -> list[Decision]:
         """Escalate, retaliate or hold (an empty list); call it once every week."""

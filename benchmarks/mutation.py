@@ -90,6 +90,9 @@ DEFAULT_TESTS = (
     "tests/test_meetings.py",
     "tests/test_core_v2.py",
     "tests/test_tariff_desk.py",
+    # issue 12
+    "tests/test_implementation.py",
+    "tests/test_monitoring.py",
 )
 PYTEST_ARGS = ("-p", "no:cacheprovider", "-m", "not slow and not browser", "--hypothesis-seed=0")
 # Lines that are pure presentation: an error message's wording changes no behaviour.
@@ -330,6 +333,30 @@ HAND_MUTANTS = (
                 "return None",
             ),
         ),
+    ),
+    HandMutant(
+        "v2_joint_issues",
+        "purchases and tariffs valued jointly (their interaction's paths)",
+        "sim/projector.py",
+        (_lit("value += space.pairwise(j, k, table)", "pass"),),
+    ),
+    HandMutant(
+        "v2_monitoring_unravel",
+        "a remedial tariff that fires unravels the agreement",
+        "sim/monitoring.py",
+        (_lit("self.unravel(week)", "pass"),),
+    ),
+    HandMutant(
+        "v2_monitoring_line",
+        "a dispute only below the line",
+        "sim/monitoring.py",
+        (_lit("if share >= self.cfg.dispute_below:", "if share >= self.cfg.dispute_below + 1.0:"),),
+    ),
+    HandMutant(
+        "v2_remedial_weight",
+        "the US maker weighs the shortfall",
+        "agents/makers.py",
+        (_lit("margin = margin + self.cfg.remedial_weight * shortfall", "margin = margin"),),
     ),
     HandMutant(
         "v2_audience_cost_maker",

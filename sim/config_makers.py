@@ -73,6 +73,9 @@ class MakerConfig(Strict):
     indefinite_share: Probability
     max_pending: Slots
     max_due_per_week: Slots
+    # utility of a remedial tariff per unit of purchase shortfall at a review with a dispute
+    # (implementation.dispute_below); 0: the maker never answers a shortfall (assumption)
+    remedial_weight: Weight = 0.0
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> MakerConfig:

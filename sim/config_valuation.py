@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from tradetalks.sim.config_base import (
     MAX_EVENTS,
     MAX_NAMED,
+    PERCENT_MAX,
     Strict,
     Unit,
+    Weeks,
     between,
 )
 
@@ -41,6 +43,9 @@ CONSEQUENCES: dict[str, str] = {
     "huawei_restriction": "1 − Huawei's relief status (1 = on the entity list)",
 }
 Consequence = Literal[tuple(CONSEQUENCES)]
+# [lo, hi] ranges a remedial tariff is drawn from (as the makers' escalation ranges)
+PpRange = Annotated[list[between(0.0, PERCENT_MAX)], Field(min_length=2, max_length=2)]
+WeekRange = Annotated[list[Weeks], Field(min_length=2, max_length=2)]
 
 
 class SideValuationConfig(Strict):
@@ -59,6 +64,13 @@ class ValuationConfig(Strict):
     # numerical resolution of the farm aggregate: quantile groups of leaning × soybean share
     farm_groups_leaning: Annotated[int, Field(ge=1, le=64)] = 12
     farm_groups_soy: Annotated[int, Field(ge=1, le=16)] = 3
+    # pairs of issues valued jointly: each pair's levels get their own projected paths, so a
+    # deal's value carries their interaction (e.g. purchases delivered more while tariffs are
+    # kept, [implementation] hostage_weight), which per-issue paths cannot see; [] = additive
+    joint_issues: Annotated[
+        list[Annotated[list[str], Field(min_length=2, max_length=2)]],
+        Field(max_length=MAX_NAMED),
+    ] = Field(default_factory=list)
 
 
 class ExpectedAid(Strict):
@@ -94,6 +106,22 @@ class ImplementationConfig(Strict):
     demand_weight: between(0.0, 10.0) = 0.0  # response to China's soybean demand (ASF)
     hostage_weight: between(0.0, 10.0) = 0.0  # response to US tariffs kept (0–1 of the ceiling)
     cap: between(0.0, 2.0) = 1.2  # most of what is due that a week delivers
+    # monitoring: every review_weeks the share delivered since the last review is checked;
+    # below dispute_below the US files a dispute and its tariff maker decides a remedial
+    # tariff (makers.us.remedial_weight); if one fires the agreement unravels (None: no
+    # monitoring, deals never unravel)
+    review_weeks: Weeks = 13  # assumption: quarterly reviews
+    dispute_below: Unit | None = None
+    remedial_pp: PpRange = Field(default_factory=lambda: [5.0, 10.0])  # assumption: pp range
+    remedial_lead_weeks: WeekRange = Field(default_factory=lambda: [2, 6])  # assumption
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> ImplementationConfig:
+        for name in ("remedial_pp", "remedial_lead_weeks"):
+            lo, hi = getattr(self, name)
+            if lo > hi:
+                raise ValueError(f"{name}: the lower end {lo} is above the upper end {hi}")
+        return self
 
 
 class IrreversibilityConfig(Strict):

@@ -215,6 +215,14 @@ class OutcomeSpace:
             out = (out[:, None] + col[None, :]).ravel()
         return out[self._keep]
 
+    def pairwise(self, j: int, k: int, table: np.ndarray) -> np.ndarray:
+        """t(x_j, x_k) for every outcome x, ``table`` indexed by the two issues' levels (an
+        outcome leaving either issue open counts 0)."""
+        t = np.asarray(table, dtype=float)
+        ext = np.zeros((t.shape[0] + 1, t.shape[1] + 1))
+        ext[:-1, :-1] = t  # OPEN (−1) indexes the zero row and column
+        return ext[self.levels[:, j], self.levels[:, k]]
+
     def utility(self, table: str, weights: np.ndarray) -> np.ndarray:
         """Additive utility of every outcome: Σ_i w_i v_i(x_i).
 

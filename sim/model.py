@@ -25,6 +25,7 @@ from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent
 from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
 from tradetalks.sim.meetings import MeetingPlanner
+from tradetalks.sim.monitoring import Monitor
 from tradetalks.sim.payoffs import Ratifier, rubinstein_share
 from tradetalks.sim.projector import Projector, Valuation, observer_projector
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
@@ -119,6 +120,7 @@ class TradeTalksModel(mesa.Model):
         self.incidents: list[dict[str, Any]] = []
         self.last_fired: dict[str, int | None] = dict.fromkeys(SIDES)
         self.tariffs = TariffDesk(self)
+        self.monitor = Monitor(self)  # reviews of purchases after a deal (issue 12)
         self.planner = MeetingPlanner(cfg.calendar.meetings)
         # core v2: values from the projector (None: the legacy pressure-index valuation)
         self.projector = Projector(cfg, self.space) if cfg.valuation is not None else None
@@ -257,6 +259,7 @@ class TradeTalksModel(mesa.Model):
         self._politics(week_no)
         self._update_teams()
         self.tariffs.weekly(week_no)
+        self.monitor.weekly(week_no)
         self._plan_meetings(week_no)
         if week_no >= self.horizon:
             self.running = False

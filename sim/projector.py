@@ -84,6 +84,10 @@ class Valuation:
     action_effect: Mapping[str, Mapping[str, float]]  # label → side → V(fires) − V(not)
     lumps: Mapping[str, tuple[np.ndarray, ...]]  # rollback + under-fire part of ``gains``
     hostage: HostageTerm | None = None
+    # per side: (j, k, table) interactions of jointly valued issues (valuation.joint_issues),
+    # table[ℓ_j, ℓ_k] = joint path's gain − the two issues' own gains; now and at t + Δ
+    pairs: Mapping[str, tuple[tuple[int, int, np.ndarray], ...]] = field(default_factory=dict)
+    pairs_next: Mapping[str, tuple[tuple[int, int, np.ndarray], ...]] = field(default_factory=dict)
     # utilities already computed from this valuation: (side, next round, space) → array
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -104,6 +108,8 @@ class Valuation:
         if hostage is not None and held_issues:
             held = space.additive([g if j in held_issues else None for j, g in enumerate(gains)])
             value += hostage.phi(space) * held
+        for j, k, table in (self.pairs_next if next_round else self.pairs).get(side, ()):
+            value += space.pairwise(j, k, table)
         out = read_only(value)
         self._cache[key] = (space, out)
         return out
@@ -136,6 +142,8 @@ class Projector:
             [{k: float(v[lv]) for k, v in i.quantities.items()} for lv in range(i.n_levels)]
             for i in space.issues
         ]
+        index = {name: j for j, name in enumerate(space.names)}
+        self.pairs = [(index[a], index[b]) for a, b in self.val.joint_issues]
 
     # ------------------------------------------------------------------ context
     def _context(self, snap: Snapshot, gap: int) -> pp.Context:
@@ -181,6 +189,14 @@ class Projector:
                 if self._needs_path(j, lv, base[j]):
                     q = self.level_q[j][lv]
                     plans[(j, lv)] = batch.plan(start, q, False, exact=exact)
+        for j, k in self.pairs:  # both issues moved together: their interaction's paths
+            if self.space.issues[j].name in snap.agreed or self.space.issues[k].name in snap.agreed:
+                continue
+            for lv in range(self.space.issues[j].n_levels):
+                for lu in range(self.space.issues[k].n_levels):
+                    if (j, lv) in plans and (k, lu) in plans:
+                        q = {**self.level_q[j][lv], **self.level_q[k][lu]}
+                        plans[(j, k, lv, lu)] = batch.plan(start, q, False, exact=exact)
         return plans
 
     def project(
@@ -236,8 +252,9 @@ class Projector:
         """Per issue and level: the intrinsic value ``side`` concedes (≥ 0)."""
         return [np.maximum(0.0, -d) for d in self._intrinsic(side, base)[1]]
 
-    def _gains(self, side, snap, plans, sc, eff, p, r, start) -> tuple[float, list, list]:
-        """D and per-issue gains (with lumps) for deals starting at ``start``."""
+    def _gains(self, side, snap, plans, sc, eff, p, r, start) -> tuple[float, list, list, list]:
+        """D, per-issue gains (with lumps) and the joint issues' interactions for deals
+        starting at ``start``."""
         base = self._base_levels(snap)
         c0, intrinsic = self._intrinsic(side, base)
         uf = under_fire_factor(
@@ -245,7 +262,7 @@ class Projector:
         )
         conceded = self._conceded(side, base)
         v, rb = sc["now" if start == 0 else "next"], sc["rollback"]
-        gains, lumps = [], []
+        gains, lumps, projected = [], [], []
         for j, issue in enumerate(self.space.issues):
             lump = -self.irr.under_fire_cost * uf * conceded[j]
             proj, rollback = np.zeros(issue.n_levels), np.zeros(issue.n_levels)
@@ -258,14 +275,27 @@ class Projector:
                 proj, lump = np.zeros(issue.n_levels), np.zeros(issue.n_levels)
             gains.append(read_only(proj + intrinsic[j] + lump))
             lumps.append(read_only(lump + rollback))
+            projected.append(proj)
+        pairs = []
+        for j, k in self.pairs:
+            table = np.zeros((len(projected[j]), len(projected[k])))
+            for lv in range(table.shape[0]):
+                for lu in range(table.shape[1]):
+                    plan = plans.get((j, k, lv, lu))
+                    if plan is not None:
+                        joint = plan.value(v, eff, p) + c0 - r
+                        table[lv, lu] = joint - projected[j][lv] - projected[k][lu]
+            pairs.append((j, k, read_only(table)))
         d = plans["any"].value(v, eff, p) + c0 - r
-        return d, gains, lumps
+        return d, gains, lumps, pairs
 
     def _assemble(self, snap, gap, batch, nd, now, nxt, sim, scored) -> Valuation:
         """Combine the scored paths into r, ū, D and the gains, per side."""
         p = np.array([a.p_fire for a in snap.pending])
         base = self._base_levels(snap)
-        out: dict[str, dict] = {k: {} for k in ("r", "rn", "u", "d", "dn", "g", "gn", "l")}
+        out: dict[str, dict] = {
+            k: {} for k in ("r", "rn", "u", "d", "dn", "g", "gn", "l", "p", "pn")
+        }
         effects: dict[str, dict[str, float]] = {a.label: {} for a in snap.pending}
         for side in SIDES:
             sc, delta = scored[side], scored[side]["delta"]
@@ -283,10 +313,10 @@ class Projector:
                 mean_flow = float(nd.mix(sc["flow"], p)[:gap].mean())
                 out["u"][side] = mean_flow + lumps / max(gap, 1) + c0
             out["r"][side], out["rn"][side] = r, r_next
-            out["d"][side], out["g"][side], out["l"][side] = self._gains(
+            out["d"][side], out["g"][side], out["l"][side], out["p"][side] = self._gains(
                 side, snap, now, sc, e_now, p, r, 0
             )
-            out["dn"][side], out["gn"][side], _ = self._gains(
+            out["dn"][side], out["gn"][side], _, out["pn"][side] = self._gains(
                 side, snap, nxt, sc, e_next, p, r_next, gap
             )
             for a, e in zip(snap.pending, e_now, strict=True):
@@ -302,6 +332,8 @@ class Projector:
             gains_next={s: tuple(g) for s, g in out["gn"].items()}, any_deal_next=out["dn"],
             paths=paths, action_effect=effects,
             lumps={s: tuple(g) for s, g in out["l"].items()}, hostage=hostage,
+            pairs={s: tuple(g) for s, g in out["p"].items()},
+            pairs_next={s: tuple(g) for s, g in out["pn"].items()},
         )  # fmt: skip
 
     def joint_path(self, snap: Snapshot, fires: frozenset[int], weeks: int) -> dict:

@@ -111,6 +111,8 @@ EVENT_KINDS = (
     "collapse",
     "fired",
     "incident",
+    "dispute",  # a review found purchases short (sim/monitoring.py)
+    "unravel",  # a signed agreement became void; talks reopen
 )
 
 
@@ -347,6 +349,17 @@ class Negotiation:
         event = PublicEvent(week=week, side=side, kind=kind)
         self.events.append(event)
         return event
+
+    def reopen(self, week: int) -> None:
+        """An agreement unravelled: every issue is open again, from the status quo in force
+        (levels are relative to it), and both sides see it in the public record."""
+        self.agreed = {}
+        self.settled_text = None
+        self._table = self.space.consistent_with({})
+        self._available = read_only(self._table & self._signable)
+        self.phase = "talks reopened"
+        for side in SIDES:
+            self.record_event("unravel", side, week)
 
     def credit_goodwill(self, side: str, amount: float) -> None:
         """``side`` received a goodwill gesture worth ``amount`` of aspiration."""

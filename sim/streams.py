@@ -22,6 +22,7 @@ STREAMS: tuple[str, ...] = (
     "makers.us",
     "makers.china",
     "fulfilment",
+    "monitoring",
     "strategy.us",
     "strategy.china",
 )

@@ -243,12 +243,19 @@ def fulfilment_by_quarter(world: World, quarter_weeks: int = 13) -> list[dict[st
     ]
 
 
+def deal_date(start: dt.date, week: int) -> str:
+    """ISO date of week ``week``'s first day (week 1 starts on ``start``), for people;
+    ``deal_week`` keeps the week for programs."""
+    return (start + dt.timedelta(weeks=max(week - 1, 0))).isoformat()
+
+
 def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     """Deal or not, when, what, each side's utility and reservation, and final indicators.
 
-    ``deal_week`` is the week of the first agreement; ``terms`` are all terms agreed by the
-    end; ``utility`` and ``reservation`` are taken at the last agreement, or at the end
-    (utility of the status quo) when there was none.  ``nash_product`` and
+    ``deal_week`` is the week of the first agreement and ``deal_date`` its date (ISO, the
+    first day of that week); ``terms`` are all terms agreed by the end; ``utility`` and
+    ``reservation`` are taken at the last agreement, or at the end (utility of the status
+    quo) when there was none.  ``nash_product`` and
     ``pareto_distance`` describe the last agreement at its signature (None without a deal);
     ``concessions`` says, per side, how far and from which week it lowered its own offers,
     and ``deal_concessions`` what each side gave up issue by issue against the status quo.
@@ -260,6 +267,7 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     summary = {
         "deal": bool(deals),
         "deal_week": deals[0].week if deals else None,
+        "deal_date": deal_date(model.start_date, deals[0].week) if deals else None,
         "full_deal": neg.done,
         "issues_covered": [n for n in model.space.names if n in outcome["terms"]],
         **outcome,
@@ -280,6 +288,7 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
         "final": _final(model.world),
         "dollars": _dollars(model.world),
         "fulfilment": fulfilment_by_quarter(model.world),
+        "monitoring": model.monitor.summary(),
     }
     out = {key: plain(value) for key, value in summary.items()}
     bad = non_finite_paths(out, "summary")

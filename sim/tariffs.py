@@ -91,25 +91,28 @@ class TariffDesk:
         m.talks_signal += m.config.world.gestures.talks_signal_escalation
         if self.makers:
             m.negotiation.record_event("fired", side, week)
+        m.monitor.fired(action.label, week)
         m._update_teams()
 
     # ------------------------------------------------------------------ weekly decisions
     def weekly(self, week: int) -> None:
         """Each maker may announce an escalation or a retaliation (v2 with makers only)."""
         for side, maker in self.makers.items():
-            opp = other(side)
-            n_pending = len(self.model.pending_tariff_actions(side))
-            mid = sum(maker.cfg.escalation_pp) / 2
-            inputs = WeekInputs(
-                progress=snapshot.progress(self.model),
-                own_cost=self.per_pp_cost[side] * mid,
-                opp_fired=self._last_move(maker, self.fired[opp]),
-                opp_announced=self._last_move(maker, self.announced[opp]),
-                opp_gesture_week=self.gesture_week[opp],
-                n_pending=n_pending,
-            )
-            for d in maker.decide_week(week, inputs):
+            for d in maker.decide_week(week, self.week_inputs(side)):
                 self.announce(side, d, week)
+
+    def week_inputs(self, side: str) -> WeekInputs:
+        """The inputs of ``side``'s maker's weekly rule now (see ``WeekInputs``)."""
+        maker, opp = self.makers[side], other(side)
+        mid = sum(maker.cfg.escalation_pp) / 2
+        return WeekInputs(
+            progress=snapshot.progress(self.model),
+            own_cost=self.per_pp_cost[side] * mid,
+            opp_fired=self._last_move(maker, self.fired[opp]),
+            opp_announced=self._last_move(maker, self.announced[opp]),
+            opp_gesture_week=self.gesture_week[opp],
+            n_pending=len(self.model.pending_tariff_actions(side)),
+        )
 
     def announce(self, side: str, d: Any, week: int) -> None:
         """A new action is public now and falls due ``d.lead_weeks`` weeks later."""
@@ -124,7 +127,7 @@ class TariffDesk:
             announced=m.date,
         )
         self.announced[side].append((week, d.tariff_pp, d.soy_pp))
-        kind = "retaliation" if d.kind == "retaliate" else "escalation"
+        kind = "retaliation" if d.kind == "retaliate" else "escalation"  # remedial too
         m.negotiation.record_event(kind, side, week)
         m.announcements.append({"week": week, "side": side, "label": d.label, "kind": kind})
         ev = m._schedule("tariff", due, action)

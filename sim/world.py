@@ -281,6 +281,12 @@ class World:
         st.trade_uncertainty *= 1 - self.cfg.uncertainty.deal_relief
         return ended
 
+    def end_deal(self) -> None:
+        """The agreement unravelled: no deal in force and the purchase commitments lapse
+        (tariffs stay where they are: the new status quo)."""
+        self.state.deal_in_force = False
+        self.state.ag_commitment_bn = 0.0
+
     # ------------------------------------------------------------------ checks
     def non_finite(self) -> dict[str, float]:
         """Every numeric indicator of the state that is NaN or infinite, by name."""

@@ -75,3 +75,65 @@ def test_a_run_reports_fulfilment_by_quarter():
 def test_without_the_stage_every_purchase_is_delivered():
     summary = TradeTalksModel(BASELINE, rng=1, overrides={"world.farmers.count": 150}).run()
     assert all(q["share"] == pytest.approx(1.0) for q in summary["fulfilment"])
+
+
+def _projected_after(cfg, weeks: int = 4):
+    from tradetalks.sim.snapshot import snapshot
+
+    model = TradeTalksModel(cfg, rng=1, collect_series=False)
+    for _ in range(weeks):
+        model.step()
+    return model, snapshot(model)
+
+
+def _us_values(cfg, model, snap):
+    from tradetalks.sim.projector import Projector
+
+    return Projector(cfg, model.space).project(snap, gap=4).utility("us", model.space)
+
+
+def test_purchases_and_tariffs_valued_jointly_make_full_rollback_worth_less():
+    """valuation.joint_issues: with deliveries tied to the tariffs kept, purchases are worth
+    less to the US under a full rollback than under a partial cut — an interaction per-issue
+    paths cannot see; with the pair removed (or the delivery link cut) it is gone."""
+    cfg = load_config(SCENARIO)
+    assert cfg.valuation.joint_issues == [["ag_purchases", "us_tariffs"]]
+    model, snap = _projected_after(cfg)
+    space = model.space
+    deal = {"ag_purchases": "20", "cn_tariffs": "waive farm tariffs"}
+    full = space.index_of({**deal, "us_tariffs": "full rollback"})
+    cut = space.index_of({**deal, "us_tariffs": "also cut 4A"})
+    joint = _us_values(cfg, model, snap)
+    additive = _us_values(
+        cfg.model_copy(update={"valuation": cfg.valuation.model_copy(update={"joint_issues": []})}),
+        model,
+        snap,
+    )
+    unlinked_cfg = cfg.model_copy(
+        update={"implementation": cfg.implementation.model_copy(update={"hostage_weight": 0.0})}
+    )
+    unlinked = _us_values(unlinked_cfg, model, snap)
+    # the pair moves both outcomes' values, full rollback by more (fewer purchases delivered)
+    loss = (joint[full] - joint[cut]) - (additive[full] - additive[cut])
+    assert loss < -1e-4
+    unlinked_additive = _us_values(
+        unlinked_cfg.model_copy(
+            update={"valuation": cfg.valuation.model_copy(update={"joint_issues": []})}
+        ),
+        model,
+        snap,
+    )
+    gone = (unlinked[full] - unlinked[cut]) - (unlinked_additive[full] - unlinked_additive[cut])
+    assert abs(gone) < abs(loss) / 10
+    # an outcome leaving either issue open is valued as before
+    open_tariffs = space.index_of(deal)
+    assert joint[open_tariffs] == pytest.approx(additive[open_tariffs], abs=1e-12)
+
+
+def test_joint_issues_must_name_two_issues():
+    from tradetalks.sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match="joint_issues"):
+        load_config(SCENARIO, {"valuation.joint_issues": [["ag_purchases", "soybeans"]]})
+    with pytest.raises(ConfigError, match="joint_issues"):
+        load_config(SCENARIO, {"valuation.joint_issues": [["us_tariffs", "us_tariffs"]]})

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app, load_scenario, readable
+from tradetalks.console import (
+    EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
+    app,
+    fail,
+    load_scenario,
+    readable,
+)
 from tradetalks.outdir import OutputDir, OutputError
 from tradetalks.sim.config import Config, ConfigError, to_toml
 
@@ -35,8 +42,31 @@ def run(
         Path | None, typer.Option(help="Write summary.json, timeseries.parquet, config.toml here")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Many runs, summarised: N (seeds 1..N) or seeds and ranges (1-200, 3,7,9)",
+            metavar="SEEDS",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="With --seeds: P(first deal by DATE), YYYY-MM-DD", metavar="DATE"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="With --seeds: processes (default: one per core)", min=1)
+    ] = None,
 ) -> None:
-    """Run one simulation and print its summary."""
+    """Run one simulation and print its summary (with --seeds: many, and their distribution)."""
+    if seeds is not None:
+        if seed is not None:
+            fail("--seed runs one seed and --seeds many: give one of them")
+        from tradetalks.commands.compare import run_distribution
+
+        run_distribution(config, seeds, by, weeks, set_, workers, out, as_json)
+        return
+    if by is not None or workers is not None:
+        fail("--by and --workers go with --seeds (a distribution over many runs)")
     from tradetalks.experiments.runtime import limit_blas
     from tradetalks.sim.model import TradeTalksModel  # lazily: --help stays quick
 
