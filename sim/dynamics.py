@@ -30,9 +30,9 @@ def sigmoid(x: Num) -> Num:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def clip01(x: Num) -> Num:
-    """Clip to [0, 1] (pressures and indices)."""
-    return np.minimum(1.0, np.maximum(0.0, x))
+def clip01(x: Num, out: np.ndarray | None = None) -> Num:
+    """Clip to [0, 1] (pressures and indices); ``out``: an array to write into."""
+    return np.minimum(1.0, np.maximum(0.0, x, out=out), out=out)
 
 
 # ---------------------------------------------------------------------------- trade
@@ -144,9 +144,14 @@ def uncertainty_target(threat_pp: Num, deal_in_force: Num, u: UncertaintyConfig)
     )
 
 
-def uncertainty_step(level: Num, target: Num, u: UncertaintyConfig) -> Num:
-    """One week of partial adjustment of uncertainty toward its target, in [0, 1]."""
-    return clip01(level + u.adjustment * (target - level))
+def uncertainty_step(
+    level: Num, target: Num, u: UncertaintyConfig, out: np.ndarray | None = None
+) -> Num:
+    """One week of partial adjustment of uncertainty toward its target, in [0, 1]: level +
+    adjustment·(target − level).  ``out``: an array to write into (not ``level``), for the
+    projector's weekly loop."""
+    moved = np.multiply(u.adjustment, np.subtract(target, level, out=out), out=out)
+    return clip01(np.add(level, moved, out=out), out=out)
 
 
 # ---------------------------------------------------------------------------- farm chain
@@ -177,10 +182,18 @@ def approval_target(leaning: Num, welfare: Num, talks_signal: Num, f: FarmerConf
     return sigmoid(leaning + f.welfare_response * (welfare - 1.0) + f.talks_response * talks_signal)
 
 
-def approval_step(approval: Num, target: Num, social: Num, f: FarmerConfig) -> Num:
-    """One week of approval: own adjustment to the target and pull of the neighbours' mean."""
+def approval_step(
+    approval: Num, target: Num, social: Num, f: FarmerConfig, out: np.ndarray | None = None
+) -> Num:
+    """One week of approval, approval + own·(target − approval) + social·(neighbours' mean −
+    approval) clipped to [0, 1]: own adjustment to the target and pull of the neighbours'
+    mean.  ``out``: an array to write into (not ``approval`` nor ``social``), for the
+    projector's weekly loop."""
     own, soc = f.own_adjustment, f.social_adjustment
-    return np.clip(approval + own * (target - approval) + soc * (social - approval), 0.0, 1.0)
+    moved = np.multiply(own, np.subtract(target, approval, out=out), out=out)
+    moved = np.add(approval, moved, out=out)
+    pull = soc * (social - approval)
+    return np.add(moved, pull, out=out).clip(0.0, 1.0, out=out)  # np.clip without its wrapper
 
 
 def electoral_payoff(approval: Num, weight: float, reference: float) -> Num:

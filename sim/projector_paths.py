@@ -79,18 +79,47 @@ def _apply_deal(s: dict, spec: PathSpec, ctx: Context, k: int) -> dict[str, floa
     return terms.rolled_back_pp
 
 
-def _walk(spec: PathSpec, ctx: Context, out: dict[str, np.ndarray], p: int) -> None:
-    """Fill row ``p`` of the event arrays: walk the path's events week by week."""
-    cfg, st = ctx.cfg, ctx.state
+def _start_state(ctx: Context) -> dict:
+    """The scalar state every path starts from."""
+    st = ctx.state
     s = {k: float(st[k]) for k in ("us_tariff_avg", "cn_tariff_avg", "soy_tariff")}
     s.update({k: float(st[k]) for k in ("us_threat_pp", "cn_threat_pp", "huawei_status")})
     s.update(manipulator=float(st["manipulator"]), deal=float(st["deal_in_force"]))
     s.update(ag_commitment_bn=float(st["ag_commitment_bn"]))
     s.update(ag_commitment_week=float(st["ag_commitment_week"]), ended=frozenset())
     s.update({f"fired_{k}": float(ctx.fired.get(k, 0.0)) for k in ("us", "china", "china_soy")})
+    return s
+
+
+@dataclass
+class _Walk:
+    """What the walks of one batch share, and the segments they collect: per path, the
+    piecewise-constant state (``EVENT_KEYS`` order) from each event week to the next."""
+
+    ctx: Context
+    out: dict[str, np.ndarray]
+    start: dict = field(init=False)  # ``_start_state``
+    actions_at: dict[int, list] = field(init=False)  # week → [(index, action)], in order
+    weeks: list[int] = field(init=False)  # weeks with announced actions, and week 0
+    rows: list[tuple] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.start = _start_state(self.ctx)
+        self.actions_at = {}
+        for j, a in enumerate(self.ctx.actions):
+            self.actions_at.setdefault(a.weeks_ahead, []).append((j, a))
+        self.weeks = sorted(k for k in {0, *self.actions_at} if k <= self.ctx.horizon)
+
+
+def _walk(spec: PathSpec, w: _Walk, p: int) -> None:
+    """Row ``p``'s event effects, and its segments: walk the path's events week by week."""
+    ctx, out, s = w.ctx, w.out, dict(w.start)
+    cfg = ctx.cfg
     g, u = cfg.world.gestures, cfg.world.uncertainty
-    weeks = sorted({a.weeks_ahead for a in ctx.actions} | {spec.deal_week or 0, 0})
-    weeks = [w for w in weeks if w <= ctx.horizon]
+    weeks = w.weeks
+    if spec.deal_week is not None and spec.deal_week not in weeks:
+        weeks = sorted(k for k in {*weeks, spec.deal_week} if k <= ctx.horizon)
     for i, k in enumerate(weeks):
         if k == spec.deal_week:
             rolled = _apply_deal(s, spec, ctx, k)
@@ -99,30 +128,43 @@ def _walk(spec: PathSpec, ctx: Context, out: dict[str, np.ndarray], p: int) -> N
                 s["deal"] = 1.0
                 out["unc_mult"][p, k] *= 1.0 - u.deal_relief
                 out["talks_add"][p, k] += g.talks_signal_deal
-        for j, a in enumerate(ctx.actions):
-            if a.weeks_ahead == k and j in spec.fires and a.side not in s["ended"]:
+        for j, a in w.actions_at.get(k, ()):
+            if j in spec.fires and a.side not in s["ended"]:
                 _escalate(s, a.side, a.tariff_pp, a.soy_pp, cfg.world.trade.tariff_ceiling)
                 out["unc_add"][p, k] += u.escalation_jump
                 out["talks_add"][p, k] += g.talks_signal_escalation
         end = weeks[i + 1] if i + 1 < len(weeks) else ctx.horizon + 1
-        row = (
+        w.rows.append((
             s["us_tariff_avg"], s["cn_tariff_avg"], s["soy_tariff"],
             s["us_threat_pp"] + s["cn_threat_pp"], s["deal"], s["huawei_status"],
             s["manipulator"], s["ag_commitment_bn"], s["ag_commitment_week"],
-        )  # fmt: skip
-        for key, value in zip(EVENT_KEYS, row, strict=True):
-            out[key][p, k:end] = value
+        ))  # fmt: skip
+        w.lengths.append(end - k)
 
 
 def event_arrays(specs: Sequence[PathSpec], ctx: Context) -> dict[str, np.ndarray]:
     """Per path and week, the piecewise-constant state the events set, and event effects."""
     n, width = len(specs), ctx.horizon + 1
-    out = {k: np.zeros((n, width)) for k in (*EVENT_KEYS, "unc_add", "talks_add")}
+    out: dict = dict.fromkeys(EVENT_KEYS)  # filled below, in this order
+    out.update({k: np.zeros((n, width)) for k in ("unc_add", "talks_add")})
     out["unc_mult"] = np.ones((n, width))
     out["rollback_us"], out["rollback_china"] = np.zeros(n), np.zeros(n)
     out["deal_week"] = np.array([-1 if s.deal_week is None else s.deal_week for s in specs])
+    walk = _Walk(ctx, out)
     for p, spec in enumerate(specs):
-        _walk(spec, ctx, out, p)
+        _walk(spec, walk, p)
+    # the segments tile each row's weeks in order: one repeat lays out every key's array
+    rows = np.array(walk.rows, dtype=float).reshape(-1, len(EVENT_KEYS)).T
+    state = np.repeat(rows, walk.lengths, axis=1).reshape(len(EVENT_KEYS), n, width)
+    out.update(zip(EVENT_KEYS, state, strict=True))
+    return out
+
+
+def _with_first(first: float, weeks: np.ndarray) -> np.ndarray:
+    """``weeks`` (paths × steps 1..) with week 0's value ``first`` in front."""
+    out = np.empty((weeks.shape[0], weeks.shape[1] + 1))
+    out[:, 0] = first
+    out[:, 1:] = weeks
     return out
 
 
@@ -130,7 +172,7 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
     """Trade and soybean markets at every step (step k reads the tariffs set by week k−1)."""
     w, st = ctx.cfg.world, ctx.state
     s, irr = w.soybeans, ctx.cfg.irreversibility
-    n, width = ev["us_tau"].shape
+    width = ev["us_tau"].shape[1]
     us, cn = dyn.trade_flows(
         ev["us_tau"][:, :-1], ev["cn_tau"][:, :-1], st["cny_usd"], w.trade, w.pboc.cny_anchor
     )
@@ -154,19 +196,20 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
         )
         committed = committed * dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp)
     exports = market + committed + goodwill
-    out = {"us_imports": us, "cn_imports": cn, "soy_exports": exports}
-    out["price"] = dyn.soybean_price(exports, s)
-    first = {
-        "us_imports": st["us_imports_bn"],
-        "cn_imports": st["cn_imports_bn"],
-        "soy_exports": st["soybean_exports_bn"],
-        "price": st["soybean_price"],
+    return {
+        "us_imports": _with_first(st["us_imports_bn"], us),
+        "cn_imports": _with_first(st["cn_imports_bn"], cn),
+        "soy_exports": _with_first(st["soybean_exports_bn"], exports),
+        "price": _with_first(st["soybean_price"], dyn.soybean_price(exports, s)),
     }
-    return {key: np.column_stack([np.full(n, first[key]), v]) for key, v in out.items()}
 
 
 def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarray]:
-    """Uncertainty and growth, stepped week by week (each reads last week's uncertainty)."""
+    """Uncertainty and growth, stepped week by week (each reads last week's uncertainty).
+
+    Weeks × paths inside (a week's paths contiguous, the loop writing into buffers).  A week
+    without events on any path skips the events' factor (× 1) and the cap at 1 (the step is
+    ≤ 1 already): both leave every value as it is, so only their + 0 is kept (−0 → 0)."""
     w, st = ctx.cfg.world, ctx.state
     t, u = w.trade, w.uncertainty
     n, width = ev["us_tau"].shape
@@ -181,39 +224,65 @@ def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarra
         w.pboc.rrr_start - st["rrr"],
         w.growth,
     )
-    unc_target = dyn.uncertainty_target(ev["threat"][:, prev], ev["deal"][:, prev], u)
-    unc = np.empty((n, width))
-    unc[:, 0] = np.minimum(
-        1.0, st["trade_uncertainty"] * ev["unc_mult"][:, 0] + ev["unc_add"][:, 0]
-    )
+    target = np.ascontiguousarray(dyn.uncertainty_target(ev["threat"], ev["deal"], u).T)
+    mult, add = ev["unc_mult"], ev["unc_add"]
+    quiet = np.all(mult == 1.0, axis=0) & np.all((add == 0.0) & ~np.signbit(add), axis=0)
+    mult_t, add_t = mult.T, add.T
+    unc = np.empty((width, n))
+    unc[0] = np.minimum(1.0, st["trade_uncertainty"] * mult[:, 0] + add[:, 0])
+    step = np.empty(n)
     for k in range(1, width):
-        stepped = dyn.uncertainty_step(unc[:, k - 1], unc_target[:, k - 1], u)
-        unc[:, k] = np.minimum(1.0, stepped * ev["unc_mult"][:, k] + ev["unc_add"][:, k])
+        dyn.uncertainty_step(unc[k - 1], target[k - 1], u, out=step)
+        if quiet[k]:
+            np.add(step, 0.0, out=unc[k])
+        else:
+            np.minimum(1.0, step * mult_t[k] + add_t[k], out=unc[k])
+    # growth: y_k = y_{k−1} + a·(x_k − y_{k−1}) from y_0 = the snapshot's (shocks at zero), as
+    # the linear filter y_k = a·x_k + (1 − a)·y_{k−1}; both sides' paths stacked in one
     g = w.growth
-    us_g = _partial_adjustment(st["us_growth"], us_t - g.us_uncertainty_drag * unc[:, prev], g)
-    cn_g = _partial_adjustment(st["cn_growth"], cn_t - g.cn_uncertainty_drag * unc[:, prev], g)
-    return {"uncertainty": unc, "us_growth": us_g, "cn_growth": cn_g}
+    x = np.empty((width - 1, 2 * n))
+    np.subtract(us_t.T, g.us_uncertainty_drag * unc[prev], out=x[:, :n])
+    np.subtract(cn_t.T, g.cn_uncertainty_drag * unc[prev], out=x[:, n:])
+    a = g.adjustment
+    starts = (st["us_growth"], st["cn_growth"])
+    z0 = np.repeat([(1 - a) * starts[0], (1 - a) * starts[1]], n)
+    y = _filter_weeks(a, 1 - a, x, z0)
+    us_g, cn_g = _with_first(starts[0], y[:, :n].T), _with_first(starts[1], y[:, n:].T)
+    return {"uncertainty": np.ascontiguousarray(unc.T), "us_growth": us_g, "cn_growth": cn_g}
+
+
+def _filter_weeks(b: float, c: float, x: np.ndarray, z0: float | np.ndarray) -> np.ndarray:
+    """``first_order_filter`` on weeks × rows (``z0`` a number or one per row): a week's rows
+    are contiguous, and the loop writes into its buffers."""
+    bx = np.multiply(b, x, order="C")
+    y = np.empty(bx.shape)
+    np.add(bx[0], z0, out=y[0])
+    carried = np.empty(bx.shape[1:])
+    for k in range(1, bx.shape[0]):
+        np.multiply(c, y[k - 1], out=carried)
+        np.add(bx[k], carried, out=y[k])
+    return y
 
 
 def first_order_filter(b: float, c: float, x: np.ndarray, z0: float) -> np.ndarray:
     """y_k = b·x_k + c·y_{k−1} along axis 1, with c·y_{−1} = ``z0``: scipy's ``lfilter([b],
     [1, −c], x, zi=z0)`` step for step, without importing scipy.signal (a third of a second
     of start-up) for two first-order filters."""
-    y = np.empty_like(x, dtype=float)
-    prev = b * x[:, 0] + z0
-    y[:, 0] = prev
-    for k in range(1, x.shape[1]):
-        prev = b * x[:, k] + c * prev
-        y[:, k] = prev
-    return y
+    return np.ascontiguousarray(_filter_weeks(b, c, np.asarray(x).T, z0).T)
 
 
-def _partial_adjustment(start: float, targets: np.ndarray, g) -> np.ndarray:
-    """y_k = y_{k−1} + a·(x_k − y_{k−1}) from y_0 = ``start`` (growth, shocks at zero), as a
-    linear filter over the weeks of every path at once."""
-    a = g.adjustment
-    y = first_order_filter(a, 1 - a, targets, (1 - a) * start)
-    return np.column_stack([np.full(targets.shape[0], start), y])
+def _unique_rows(*arrays: np.ndarray) -> tuple[list[int], list[int] | None]:
+    """The first of each distinct row of ``arrays`` side by side (same bytes), and each row's
+    index among those (None when every row is distinct)."""
+    seen: dict[bytes, int] = {}
+    first, inverse = [], []
+    for i in range(arrays[0].shape[0]):
+        key = b"".join(a[i].tobytes() for a in arrays)
+        j = seen.setdefault(key, len(first))
+        if j == len(first):
+            first.append(i)
+        inverse.append(j)
+    return first, (None if len(first) == len(inverse) else inverse)
 
 
 def farm_approval(
@@ -225,20 +294,38 @@ def farm_approval(
     n, w = price.shape[0], weeks + 1
     aid = farm.soy_aid_bn + np.concatenate([[0.0], np.cumsum(ctx.aid_weeks)])[:w]
     ratio = price[:, :w] / ctx.cfg.world.soybeans.price_normal
-    # the talks signal each step reads: decayed at the start of the step, events added after
-    decay = 1 - f.talks_signal_decay
-    after = first_order_filter(1.0, decay, talks_add[:, :w], ctx.talks)
-    talks = np.column_stack([np.full(n, ctx.talks), decay * after[:, :-1]])
-    aid_share = dyn.aid_income_share(aid[None, :, None], farm.soy_share, f, farm.soy_mean)
-    welfare = dyn.farm_welfare(farm.soy_share, ratio[:, :, None], aid_share)
-    target = dyn.approval_target(farm.leaning, welfare, talks[:, :, None], f)
     a = np.tile(farm.approval, (n, 1))
     approval = np.empty((n, w))
     approval[:, 0] = a @ farm.acre_share
-    for k in range(1, w):
-        a = dyn.approval_step(a, target[:, k], (a @ farm.count_share)[:, None], f)
-        approval[:, k] = a @ farm.acre_share
+    if w > 1:
+        target = _approval_targets(ratio, talks_add, aid, ctx)
+        spare, social = np.empty_like(a), np.empty_like(a)  # the neighbours' mean, per group
+        for k in range(1, w):
+            np.copyto(social, (a @ farm.count_share)[:, None])
+            a, spare = dyn.approval_step(a, target[k - 1], social, f, out=spare), a
+            approval[:, k] = a @ farm.acre_share
     return approval, dyn.farm_income_bn(ratio, aid, f, farm.soy_mean)
+
+
+def _approval_targets(
+    ratio: np.ndarray, talks_add: np.ndarray, aid: np.ndarray, ctx: Context
+) -> np.ndarray:
+    """The groups' approval targets of steps 1..w−1 (steps × paths × groups, w = the width
+    of ``ratio``).  They are elementwise in a path's prices and talks signal, so they are
+    computed once per distinct path; the weekly step keeps every path, as the neighbours'
+    mean it reads is a matrix product over all of them."""
+    f, farm = ctx.cfg.world.farmers, ctx.farm
+    w = ratio.shape[1]
+    # the talks signal each step reads: decayed at the start of the step, events added after
+    decay = 1 - f.talks_signal_decay
+    first, inverse = _unique_rows(ratio[:, 1:], talks_add[:, : w - 1])
+    after = _filter_weeks(1.0, decay, talks_add[first, : w - 1].T, ctx.talks)
+    ratio_u = np.ascontiguousarray(ratio[first, 1:].T)
+    talks_u = decay * after
+    aid_share = dyn.aid_income_share(aid[1:, None, None], farm.soy_share, f, farm.soy_mean)
+    welfare = dyn.farm_welfare(farm.soy_share, ratio_u[:, :, None], aid_share)
+    target = dyn.approval_target(farm.leaning, welfare, talks_u[:, :, None], f)
+    return target if inverse is None else target[:, inverse]
 
 
 def simulate(specs: Sequence[PathSpec], ctx: Context, farm_weeks: int) -> dict[str, np.ndarray]:

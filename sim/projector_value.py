@@ -3,6 +3,7 @@ the hostage term φ̂(x) and the under-fire factor (core-v2 §1 B, D, F)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,14 @@ PREFIX = {"us": ("us_",), "china": ("cn_", "soy_")}
 
 def touches(q: Mapping[str, float], side: str) -> bool:
     """True if the quantities change ``side``'s tariffs or schedule."""
-    return any(k.startswith(PREFIX[side]) for k in q)
+    return side in _touched(tuple(q))
+
+
+@functools.lru_cache(maxsize=1024)
+def _touched(keys: tuple[str, ...]) -> frozenset[str]:
+    """The sides whose tariffs or schedule quantities with these names change (the names
+    are few: a cache saves the prefix scans of every plan and level)."""
+    return frozenset(side for side, pre in PREFIX.items() if any(k.startswith(pre) for k in keys))
 
 
 def cancels(q: Mapping[str, float], side: str) -> bool:
@@ -70,13 +78,16 @@ class Batch:
         return len(self.specs) - 1
 
     def plan(self, start: int | None, q: Mapping[str, float], any_deal: bool, exact: bool) -> Plan:
-        """Add the paths of one deal (``start`` None: no deal) and return its plan."""
-        plan = Plan(self._add(PathSpec(frozenset(), start, dict(q), any_deal)))
+        """Add the paths of one deal (``start`` None: no deal) and return its plan (its paths
+        share one copy of ``q``)."""
+        q = dict(q)
+        plan = Plan(self._add(PathSpec(frozenset(), start, q, any_deal)))
+        touched = _touched(tuple(q))
         for j, a in enumerate(self.actions):
             if start is not None and not exact and a.weeks_ahead >= start and cancels(q, a.side):
                 plan.parts.append((j, "zero", -1))
-            elif start is None or exact or touches(q, a.side):
-                idx = self._add(PathSpec(frozenset({j}), start, dict(q), any_deal))
+            elif start is None or exact or a.side in touched:
+                idx = self._add(PathSpec(frozenset({j}), start, q, any_deal))
                 plan.parts.append((j, "path", idx))
             else:
                 plan.parts.append((j, "approx", -1))
