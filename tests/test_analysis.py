@@ -1,11 +1,17 @@
-"""Bargaining analysis against brute force, and metamorphic properties."""
+"""Bargaining analysis against brute force, and metamorphic properties; and the analysis of
+a sweep (``tradetalks analyze``, issue 15): censored time to deal, counts per heatmap cell,
+failed runs, labels, the design-size warning (at the end of the module)."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
+import textwrap
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -297,3 +303,250 @@ def test_space_command_bad_input_exits_2(tmp_path):
 
     res = CliRunner().invoke(app, ["space", str(tmp_path / "missing.toml")])
     assert res.exit_code == 2
+
+
+# --------------------------------------------------------------------------- sweep analysis
+# Sweeps of stand-in models (no negotiation: a deal week set by the parameters) take a second
+# or two and have known answers.
+BASELINE = Path(__file__).resolve().parent.parent / "configs" / "baseline.toml"
+START = dt.date(2019, 9, 16)  # the baseline's start date; its runs last 52 weeks
+
+
+class CensoredModel:
+    """A deal in week 4 + 1000 (US patience - 0.97), rounded, for US patience below 0.99,
+    none above it (censored at the horizon); China's patience changes nothing."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **_):
+        o = overrides or {}
+        self.us = o.get("teams.us.patience", 0.995)
+        self.seed = rng
+
+    def run(self):
+        week = 4 + round(1000 * (self.us - 0.97)) if self.us < 0.99 else None
+        return {"deal": week is not None, "deal_week": week, "utility": {"us": self.us}}
+
+
+class FlakyModel(CensoredModel):
+    """Fails for every seed divisible by 4; no deal when China's patience is 0.99 and the
+    seed is odd; and a weekly farm_approval series."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **_):
+        super().__init__(config, rng, overrides)
+        self.cn = (overrides or {}).get("teams.china.patience", 0.997)
+        if rng is not None and overrides and rng % 4 == 0:
+            raise RuntimeError("injected failure")
+
+    def run(self):
+        out = super().run()
+        if self.seed is not None and self.cn == 0.99 and self.seed % 2 == 1:
+            out.update(deal=False, deal_week=None)
+        return out
+
+    def timeseries(self):
+        return pd.DataFrame({"week": range(53), "farm_approval": np.linspace(0.6, 0.7, 53)})
+
+
+SOBOL = f"""
+name = "censored"
+base = "{BASELINE.as_posix()}"
+root_seed = 3
+replicates = 1
+[sampler]
+kind = "sobol"
+samples = 32
+[[parameters]]
+name = "us_patience"
+path = "teams.us.patience"
+range = [0.97, 0.999]
+[[parameters]]
+name = "china_patience"
+path = "teams.china.patience"
+range = [0.97, 0.999]
+[outcomes]
+keep = ["deal", "deal_week", "utility.us"]
+[analysis]
+sensitivity = ["deal", "deal_week"]
+"""
+
+GRID = f"""
+name = "flaky"
+base = "{BASELINE.as_posix()}"
+root_seed = 8
+replicates = 4
+[sampler]
+kind = "grid"
+[[parameters]]
+name = "us_patience"
+path = "teams.us.patience"
+values = [0.97, 0.98, 0.99]
+[[parameters]]
+name = "china_patience"
+path = "teams.china.patience"
+values = [0.98, 0.99]
+[outcomes]
+keep = ["deal", "deal_week", "utility.us"]
+series = ["farm_approval"]
+"""
+
+
+def _sweep(tmp: Path, text: str, model: str) -> Path:
+    from tradetalks.experiments.runner import run_sweep
+
+    (tmp / "sweep.toml").write_text(textwrap.dedent(text))
+    run_sweep(tmp / "sweep.toml", tmp / "out", workers=1, progress=None, model=model)
+    return tmp / "out"
+
+
+@pytest.fixture(scope="module")
+def censored(tmp_path_factory) -> Path:
+    return _sweep(tmp_path_factory.mktemp("censored"), SOBOL, f"{__name__}:CensoredModel")
+
+
+@pytest.fixture(scope="module")
+def flaky(tmp_path_factory) -> Path:
+    return _sweep(tmp_path_factory.mktemp("flaky"), GRID, f"{__name__}:FlakyModel")
+
+
+def _runs(out: Path) -> pd.DataFrame:
+    from tradetalks.experiments.store import read_runs
+
+    return read_runs(out).to_pandas()
+
+
+def _indices(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "analysis" / "sobol_indices.csv")
+
+
+def test_censored_deal_timing_still_gets_indices(censored):
+    """Runs without a deal censor deal_week: analyze reports indices of the restricted mean
+    time to deal (and of a deal by the end) instead of dropping them; US patience alone
+    drives both, China's not at all."""
+    from typer.testing import CliRunner
+
+    from tradetalks.cli import app
+
+    runs = _runs(censored)
+    assert runs["deal_week"].isna().sum() > 0  # censored runs exist
+    res = CliRunner().invoke(app, ["analyze", str(censored)])
+    assert res.exit_code == 0, res.output
+    notes = (censored / "analysis" / "notes.txt").read_text()
+    assert "deal_week is censored" in notes
+    ix = _indices(censored).set_index(["outcome", "parameter"])
+    assert "deal_week" not in ix.index.get_level_values(0)  # censored: not analysed raw
+    for outcome in ("time_to_deal_rmst", "deal"):
+        us, cn = ix.loc[(outcome, "us_patience")], ix.loc[(outcome, "china_patience")]
+        assert us["ST"] > 0.5 and us["ST"] - us["ST_conf"] > cn["ST"] + cn["ST_conf"]
+        assert cn["ST"] == pytest.approx(0, abs=1e-9) and cn["S1"] == pytest.approx(0, abs=1e-9)
+        assert np.isfinite(ix.loc[outcome][["S1_conf", "ST_conf"]].to_numpy()).all()
+    assert "largest ST us_patience" in res.output
+    overview = pd.read_csv(censored / "analysis" / "overview.csv").iloc[0]
+    rmst = np.minimum(runs["deal_week"].fillna(52), 52).mean()
+    assert overview["time_to_deal_rmst"] == pytest.approx(rmst)
+
+
+def test_a_horizon_date_moves_the_timing_outcomes(censored):
+    """By 2019-11-01 (week 7: 46 days after the start) a deal means deal_week <= 7."""
+    from tradetalks.experiments.analysis import analyze_sweep
+    from tradetalks.experiments.sweepdata import AnalysisError
+
+    analyze_sweep(censored, by="2019-11-01", log=lambda _: None)
+    runs = _runs(censored)
+    overview = pd.read_csv(censored / "analysis" / "overview.csv").iloc[0]
+    assert overview["horizon"] == "2019-11-01 (week 7)"
+    assert overview["deal_by_horizon"] == pytest.approx((runs["deal_week"] <= 7).mean())
+    rmst = np.minimum(runs["deal_week"].fillna(7), 7).mean()
+    assert overview["time_to_deal_rmst"] == pytest.approx(rmst)
+    ix = _indices(censored)
+    assert set(ix["outcome"]) >= {"deal", "deal_by_horizon", "time_to_deal_rmst"}
+    for late in ("2020-09-14", "2019-09-01", "15 Jan"):
+        with pytest.raises(AnalysisError):
+            analyze_sweep(censored, by=late, log=lambda _: None)
+
+
+def test_the_too_small_design_warning_fires(censored):
+    """N = 32 base samples for 4 indices (S1 and ST of 2 parameters) is under the rule's
+    10 per index; N = 64 is not."""
+    from tradetalks.experiments import sensitivity as sa
+    from tradetalks.experiments.analysis import analyze_sweep
+
+    said: list[str] = []
+    analyze_sweep(censored, log=said.append)
+    (warning,) = [s for s in said if "too small for its indices" in s]
+    assert "N = 32 base samples for 4 indices" in warning and "N >= 10 per index = 40" in warning
+    assert sa.design_warning("sobol", 64, 2, False) is None
+    assert "N = 256" in sa.design_warning("sobol", 64, 8, False)  # 16 indices: 160 -> 256
+    assert "S2" in sa.design_warning("sobol", 256, 8, True)  # 44 indices with pairs: 440
+    assert sa.design_warning("morris", 5, 8, False) is not None
+    assert sa.design_warning("morris", 10, 8, False) is None
+
+
+def test_deal_timing_censors_at_the_horizon():
+    from tradetalks.experiments import sensitivity as sa
+
+    t = sa.deal_timing(np.array([3.0, np.nan, 18.0, 30.0, np.inf]), horizon=18)
+    assert t[sa.DEAL_BY].tolist() == [1, 0, 1, 0, 0]
+    assert t[sa.RMST].tolist() == [3, 18, 18, 18, 18]
+
+
+def test_heatmap_cells_count_runs_deals_and_failures(flaky):
+    """Each cell's n is its finished runs, the deal-week mean is over its deals, and failed
+    runs are counted apart; the figures' note says how many failed."""
+    from tradetalks.experiments import analysis as an_
+    from tradetalks.experiments.sweepdata import SweepData
+
+    runs = _runs(flaky)
+    ok = runs[runs["status"] == "ok"]
+    assert 0 < (runs["status"] != "ok").sum() < len(runs) and ok["deal_week"].isna().any()
+    ctx = an_._context(SweepData(flaky), None, lambda _: None)
+    cells, xa, ya = an_._cells(ctx, "us_patience", "china_patience")
+    for i, cn in enumerate(float(v) for v in ya.labels):
+        for j, us in enumerate(float(v) for v in xa.labels):
+            here = runs[(runs["us_patience"] == us) & (runs["china_patience"] == cn)]
+            done = here[here["status"] == "ok"]
+            assert cells["ok"][i, j] == len(done)
+            assert cells["failed"][i, j] == len(here) - len(done)
+            assert cells["deals"][i, j] == done["deal"].sum() == done["deal_week"].notna().sum()
+            assert cells["week"][i, j] == pytest.approx(done["deal_week"].mean(), nan_ok=True)
+    failed = int((runs["status"] != "ok").sum())
+    assert ctx.footnote == f"{failed} of {len(runs)} runs failed (left out)"
+
+
+def test_analyze_tables_distributions_and_series_per_design_point(flaky):
+    from tradetalks.experiments import analysis as an_
+    from tradetalks.experiments.sweepdata import SweepData
+    from typer.testing import CliRunner
+
+    from tradetalks.cli import app
+
+    res = CliRunner().invoke(app, ["analyze", str(flaky)])
+    assert res.exit_code == 0, res.output
+    folder = flaky / "analysis"
+    for name in ("deal_heatmap.png", "deal_week_heatmap.png", "series.png", "time_to_deal.png"):
+        assert (folder / name).read_bytes()[:4] == b"\x89PNG"
+    runs = _runs(flaky)
+    truth = runs.groupby("sample_id").agg(
+        runs=("run_id", "size"),
+        ok=("status", lambda s: int((s == "ok").sum())),
+        deals=("deal_week", "count"),
+    )
+    table = pd.read_csv(folder / "by_sample.csv").set_index("sample_id")
+    assert (table[["runs", "ok", "deals"]] == truth).all().all()
+    assert (table["failed"] == truth["runs"] - truth["ok"]).all()
+    assert ((table["deal_low95"] <= table["deal"]) & (table["deal"] <= table["deal_high95"])).all()
+    assert "runs failed; left out" in (folder / "notes.txt").read_text()
+    ctx = an_._context(SweepData(flaky), None, lambda _: None)
+    dist = an_._distribution(ctx, "utility_us")  # one row per design point, not pooled
+    assert len(dist.per_point) == 6
+    assert dist.per_point.set_index("sample_id")["runs"].to_dict() == truth["ok"].to_dict()
+    assert dist.label == "US utility at the last deal, or of no deal [utility]"
+
+
+def test_labels_carry_units():
+    from tradetalks.experiments import labels as lb
+
+    assert lb.parameter_label("us_patience", ["teams.us.patience"]).endswith("[per week]")
+    assert lb.outcome_label("final_farm_approval").startswith("farmers approving")
+    assert lb.outcome_label("final_us_tariff_avg") == "US tariff on Chinese goods [%], at the end"
+    assert lb.outcome_label("something_else") == "something_else"
+    assert lb.week_of(START, dt.date(2020, 1, 15)) == 18  # the issue's example
+    assert lb.week_start(START, 18) == dt.date(2020, 1, 13)
