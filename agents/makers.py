@@ -26,6 +26,7 @@ from tradetalks.sim.maker_rule import (
     p_fire,
     pick_float,
     pick_int,
+    recency,
     threat_size,
 )
 from tradetalks.sim.streams import WeeklyDraws
@@ -71,6 +72,7 @@ class WeekInputs:
     opp_announced: OppMove | None = None
     opp_gesture_week: int | None = None
     n_pending: int = 0
+    weeks_to_opp_election: float = INF  # to the opponent's next election (targeting)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Decision:
     tariff_pp: float = 0.0
     soy_pp: float = 0.0
     audience_cost: float = 0.0
+    target: str | None = None  # "farm" or "other" with targeting; None without
 
     @property
     def fire_week(self) -> int:
@@ -246,8 +249,32 @@ class TariffMaker(Agent):
             kind = "escalate"
             pp, soy, lead = c.escalation_pp, c.escalation_soy_pp, c.escalation_lead_weeks
         lead_weeks = pick_int(lead, float(u[1]))
-        tariff, soy_pp = pick_float(pp, float(u[2])), pick_float(soy, float(u[3]))
+        tariff = pick_float(pp, float(u[2]))
+        target, soy_pp = self._target(inputs, soy, float(u[3]))
         label = f"{self.side} {kind}: +{tariff:.2f}pp from week {week + lead_weeks}"
-        decision = Decision(week, self.side, kind, label, p, None, lead_weeks, tariff, soy_pp)
+        if target is not None:
+            label += f" on {target} goods"
+        decision = Decision(
+            week, self.side, kind, label, p, None, lead_weeks, tariff, soy_pp, target=target
+        )
         self.decisions.append(decision)
         return [decision]
+
+    def p_farm_target(self, inputs: WeekInputs) -> float | None:
+        """P(a new action targets farm goods) by ``targeting`` (None without targeting)."""
+        t = self.cfg.targeting
+        if t is None:
+            return None
+        pull = t.election_weight * recency(inputs.weeks_to_opp_election, t.election_tau_weeks)
+        return float(logistic((t.farm_bias + pull) / self.cfg.logit_scale))
+
+    def _target(self, inputs: WeekInputs, soy: list[float], u: float) -> tuple[str | None, float]:
+        """(target, soybean pp) from one uniform: without targeting the soybean size is drawn
+        from it; with targeting u < P(farm) picks farm goods and u/P(farm) the size (so the
+        stream consumes the same numbers either way)."""
+        p = self.p_farm_target(inputs)
+        if p is None:
+            return None, pick_float(soy, u)
+        if u < p:
+            return "farm", pick_float(soy, u / p)
+        return "other", 0.0

@@ -359,6 +359,12 @@ HAND_MUTANTS = (
         (_lit("margin = margin + self.cfg.remedial_weight * shortfall", "margin = margin"),),
     ),
     HandMutant(
+        "v2_targeting",
+        "a maker's target decides whether its action carries a soybean tariff",
+        "agents/makers.py",
+        (_lit('return "other", 0.0', 'return "other", pick_float(soy, u)'),),
+    ),
+    HandMutant(
         "v2_audience_cost_maker",
         "the audience cost weighs against a maker backing down",
         "sim/maker_rule.py",

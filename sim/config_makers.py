@@ -38,6 +38,16 @@ PpRange = Annotated[list[SizePp], Field(min_length=2, max_length=2)]
 WeekRange = Annotated[list[Weeks], Field(min_length=2, max_length=2)]
 
 
+class TargetingConfig(Strict):
+    """Which products a new action hits (issue 12): farm goods (soybeans: the action's soybean
+    tariff is drawn from its range) or others (no soybean tariff).  P(farm) =
+    logistic((farm_bias + election_weight·e^(−weeks to the opponent's next election/τ))/ς)."""
+
+    farm_bias: Bias
+    election_weight: Weight
+    election_tau_weeks: DecayWeeks
+
+
 class MakerConfig(Strict):
     """One government's tariff maker: logit coefficients and the sizes of what it announces.
 
@@ -76,6 +86,9 @@ class MakerConfig(Strict):
     # utility of a remedial tariff per unit of purchase shortfall at a review with a dispute
     # (implementation.dispute_below); 0: the maker never answers a shortfall (assumption)
     remedial_weight: Weight = 0.0
+    # product targets of new actions; None: every action draws its soybean tariff from its
+    # range (no choice of target)
+    targeting: TargetingConfig | None = None
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> MakerConfig:

@@ -112,7 +112,18 @@ class TariffDesk:
             opp_announced=self._last_move(maker, self.announced[opp]),
             opp_gesture_week=self.gesture_week[opp],
             n_pending=len(self.model.pending_tariff_actions(side)),
+            weeks_to_opp_election=self._weeks_to_election(opp),
         )
+
+    def _weeks_to_election(self, side: str) -> float:
+        """Weeks to ``side``'s next election (``farm_politics.election_dates`` are the US's;
+        China has none): inf when none is ahead."""
+        fp = self.model.config.farm_politics
+        if side != "us" or fp is None:
+            return math.inf
+        today = self.model.date
+        ahead = [(d - today).days / 7 for d in fp.election_dates if d >= today]
+        return min(ahead, default=math.inf)
 
     def announce(self, side: str, d: Any, week: int) -> None:
         """A new action is public now and falls due ``d.lead_weeks`` weeks later."""

@@ -310,3 +310,78 @@ def test_firing_is_monotone_in_audience_cost_age_and_progress(inp, a, da, dage, 
 def test_retaliation_is_monotone_in_what_is_owed(esc, extra):
     more = replace(esc, unanswered_pp=esc.unanswered_pp + extra)
     assert p_escalate(CN, more) >= p_escalate(CN, esc)
+
+
+# ---------------------------------------------------------------- targeted retaliation (issue 12)
+def _targeting_maker(farm_bias: float, election_weight: float = 0.2):
+    from tradetalks.agents.makers import TariffMaker
+    from tradetalks.sim.config import load_config
+    from tradetalks.sim.shipped import locate
+
+    cfg = load_config(locate("scenarios/targeted_retaliation")).makers.china
+    t = cfg.targeting.model_copy(
+        update={"farm_bias": farm_bias, "election_weight": election_weight}
+    )
+    maker = TariffMaker.__new__(TariffMaker)  # the rule only: no model, no stream
+    maker.cfg = cfg.model_copy(update={"targeting": t})
+    return maker
+
+
+@given(u=st.floats(0.0, 0.999999), weeks=st.floats(0.0, 200.0))
+def test_a_target_is_drawn_from_the_same_uniform_as_the_soybean_size(u, weeks):
+    from tradetalks.agents.makers import WeekInputs
+
+    maker = _targeting_maker(-0.05)
+    soy = [0.0, 5.0]
+    inputs = WeekInputs(progress=0.0, own_cost=0.0, weeks_to_opp_election=weeks)
+    target, soy_pp = maker._target(inputs, soy, u)
+    p = maker.p_farm_target(inputs)
+    assert target == ("farm" if u < p else "other")
+    assert (soy_pp > 0) == (target == "farm" and u > 0)
+    assert 0.0 <= soy_pp <= soy[1]
+    # without targeting the size comes from the same uniform as before
+    untargeted = maker.cfg.model_copy(update={"targeting": None})
+    maker.cfg = untargeted
+    assert maker._target(inputs, soy, u) == (None, soy[0] + u * (soy[1] - soy[0]))
+
+
+def test_farm_goods_are_targeted_more_as_the_election_nears():
+    from tradetalks.agents.makers import WeekInputs
+
+    maker = _targeting_maker(-0.05)
+    near = maker.p_farm_target(WeekInputs(0.0, 0.0, weeks_to_opp_election=1.0))
+    far = maker.p_farm_target(WeekInputs(0.0, 0.0, weeks_to_opp_election=100.0))
+    none = maker.p_farm_target(WeekInputs(0.0, 0.0))
+    assert near > far > none
+    flat = _targeting_maker(-0.05, election_weight=0.0)
+    assert flat.p_farm_target(WeekInputs(0.0, 0.0, weeks_to_opp_election=1.0)) == none
+
+
+def test_farm_targets_hit_soybean_exports_and_no_targeting_changes_nothing():
+    """The farm chain feels the products hit: with China's actions all on farm goods, US
+    soybean exports end lower than with all on other goods; without targeting runs are as
+    in the baseline."""
+    from tradetalks.sim.model import TradeTalksModel
+    from tradetalks.sim.shipped import baseline, locate
+
+    scen = locate("scenarios/targeted_retaliation")
+    # China announces often, and no talks end its actions before they fire
+    loud = {"makers.china.escalate_bias": 0.3, "run.weeks": 30, "calendar.meetings.enabled": False}
+
+    def exports(bias: float) -> float:
+        total = 0.0
+        for seed in (1, 2, 3):
+            over = {**loud, "makers.china.targeting.farm_bias": bias}
+            m = TradeTalksModel(scen, rng=seed, overrides=over, collect_series=False)
+            m.run()
+            total += m.world.state.soybean_exports_bn
+            targets = {d.target for d in m.tariffs.makers["china"].decisions if d.target}
+            assert targets <= {"farm" if bias > 0 else "other"}
+        return total
+
+    assert exports(5.0) < exports(-5.0)
+    base = TradeTalksModel(baseline(), rng=1, collect_series=False).run()
+    off = TradeTalksModel(
+        scen, rng=1, overrides={"makers.china.targeting": None}, collect_series=False
+    ).run()
+    assert off == base
