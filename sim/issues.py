@@ -160,6 +160,7 @@ class OutcomeSpace:
         # effective level: the agreed one, or the status quo for open issues
         self.effective: np.ndarray = read_only(np.where(self.covered, levels, sq))
         self.covers_any: np.ndarray = read_only(self.covered.any(axis=1))  # a deal at all
+        self.all_cover: bool = bool(self.covers_any.all())  # no empty outcome (min_issues ≥ 1)
         self._contrib: dict[str, np.ndarray] = {}
         self._member_cache: dict[tuple[str, bytes], np.ndarray] = {}
         self._sealed = True

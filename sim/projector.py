@@ -104,7 +104,7 @@ class Valuation:
         hostage = self.hostage if side == "us" else None
         held_issues = hostage.issues if hostage is not None else frozenset()
         value = space.additive([None if j in held_issues else g for j, g in enumerate(gains)])
-        value += r + d * space.covers_any
+        value += (r + d) if space.all_cover else r + d * space.covers_any
         if hostage is not None and held_issues:
             held = space.additive([g if j in held_issues else None for j, g in enumerate(gains)])
             value += hostage.phi(space) * held
