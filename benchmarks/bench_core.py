@@ -14,6 +14,10 @@ asserts: each section reports what the model does, whatever it is.  Sections (``
   the approval's spread measured with policies fixed and common shocks off, so that the farmers
   are the only random source) and the farm channel switched off;
 - ``ablation``: each mechanism switched off in turn;
+- ``after_signature``: the same after the signature (issue 12): from the baseline with the
+  implementation scenario's blocks, the PBoC's deal expectations and monitoring on, the
+  fulfilment rule, hostage value, joint valuation, expectations and monitoring switched off in
+  turn; these runs go to the horizon (share of purchases delivered, unravellings);
 - ``screening``: one-at-a-time ends and Morris μ*/σ over assumption coefficients.
 
 Runs use ``farmer_agents=False`` and, unless the weekly series is needed, stop at the first
@@ -21,6 +25,7 @@ deal: every outcome reported except the approval path is a function of the run u
 deal (the model's streams are per week, so later weeks cannot change earlier ones).
 
     .venv/bin/python benchmarks/bench_core.py [--quick] [--only aid,did] [--out PATH]
+    .venv/bin/python benchmarks/bench_core.py --after-signature [--after-signature-seeds N]
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import math
 import os
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
@@ -57,7 +63,16 @@ TAU = 52.0  # RMST horizon, weeks
 DEAL_BY = dt.date(2020, 1, 15)  # "P(first deal by 2020-01-15)"
 HIKE_LABEL = "List 4B ($160bn) at 15%"  # the baseline's US hike of 15 Dec 2019
 WINDOW = 3  # DiD windows: weeks −3..−1 and +1..+3 around the hike
-SECTIONS = ("aid", "patience", "did", "did_oct", "farmers", "ablation", "screening")
+SECTIONS = (
+    "aid",
+    "patience",
+    "did",
+    "did_oct",
+    "farmers",
+    "ablation",
+    "after_signature",
+    "screening",
+)
 # the first US hike of the baseline (15 October 2019, week 5): talks are still open around it
 OCT_HIKE_LABEL = "Lists 1-3 ($250bn) from 25% to 30%"
 Overrides = dict[str, Any]
@@ -186,14 +201,18 @@ def fixed_yardstick(space: Any, outcome: int, week: int) -> float:
     return float(team.patience ** (week - 1) * value)
 
 
-def run_one(overrides: Overrides, seed: int, series: bool = False) -> dict[str, Any]:
-    """One run: first-deal week and terms; the approval path when ``series``."""
+def run_one(
+    overrides: Overrides, seed: int, series: bool = False, full: bool = False
+) -> dict[str, Any]:
+    """One run: first-deal week and terms; the approval path when ``series``; with ``full``
+    the run goes to the horizon and adds what happens after the signature (purchases due and
+    delivered, disputes, remedial tariffs, unravellings, deals signed, the yuan at the end)."""
     cfg = _config(overrides)
     model = TradeTalksModel(
         cfg, rng=seed, farmer_agents=False, collect_series=series, space=_space(cfg)
     )
     deals = model.negotiation.deals
-    while model.running and (series or not deals):
+    while model.running and (series or full or not deals):
         model.step()
     out: dict[str, Any] = {"seed": seed, "deal_week": None, "hike_week": _hike_week(model)}
     out["hike_week_oct"] = _hike_week(model, OCT_HIKE_LABEL)
@@ -208,13 +227,28 @@ def run_one(overrides: Overrides, seed: int, series: bool = False) -> dict[str, 
         )
     if series:
         out["farm_approval"] = model.timeseries()["farm_approval"].to_numpy(float).tolist()
+    if full:
+        st, mon = model.world.state, model.monitor
+        out.update(
+            ag_due_bn=float(st.ag_due_bn),
+            ag_delivered_bn=float(st.ag_delivered_bn),
+            disputes=len(mon.disputes),
+            remedials=len(mon.remedial),
+            unravellings=len(mon.unravelled),
+            n_deals=len(deals),
+            cny_usd_end=float(st.cny_usd),
+        )
     return out
 
 
-def run_batch(task: tuple[str, Overrides, list[int], bool]) -> tuple[str, list[dict[str, Any]]]:
-    """Several seeds of one arm (one task of the process pool)."""
-    name, overrides, seeds, series = task
-    return name, [run_one(overrides, s, series) for s in seeds]
+def run_batch(
+    task: tuple[str, Overrides, list[int], bool] | tuple[str, Overrides, list[int], bool, bool],
+) -> tuple[str, list[dict[str, Any]]]:
+    """Several seeds of one arm (one task of the process pool); a fifth item ``full`` runs
+    each seed to the horizon."""
+    name, overrides, seeds, series, *rest = task
+    full = bool(rest and rest[0])
+    return name, [run_one(overrides, s, series, full) for s in seeds]
 
 
 class Runner:
@@ -238,12 +272,13 @@ class Runner:
         series: bool = False,
         desc: str = "",
         chunk: int | None = None,
+        full: bool = False,
     ) -> dict[str, list[dict[str, Any]]]:
-        """Every arm over the same seeds; results in seed order."""
+        """Every arm over the same seeds; results in seed order (``full``: to the horizon)."""
         seeds = list(seeds)
         step = chunk or self.chunk
         tasks = [
-            (name, ov, seeds[i : i + step], series)
+            (name, ov, seeds[i : i + step], series, full)
             for name, ov in arms.items()
             for i in range(0, len(seeds), step)
         ]
@@ -298,6 +333,18 @@ def wide(rows: list[dict[str, Any]]) -> np.ndarray:
     )
 
 
+def delivered(rows: list[dict[str, Any]]) -> np.ndarray:
+    """Purchases delivered / purchases due over the run, nan when nothing fell due."""
+    return np.array(
+        [r["ag_delivered_bn"] / r["ag_due_bn"] if r["ag_due_bn"] > 0 else math.nan for r in rows]
+    )
+
+
+def count(rows: list[dict[str, Any]], key: str) -> np.ndarray:
+    """A per-run count (disputes, unravellings) as floats."""
+    return np.array([r[key] for r in rows], dtype=float)
+
+
 def nanmean(x: np.ndarray) -> float:
     x = np.asarray(x, float)
     return float(np.nan) if np.isnan(x).all() else float(np.nanmean(x))
@@ -312,6 +359,14 @@ STATS: dict[str, tuple[Callable[[list[dict[str, Any]]], np.ndarray], Callable[..
     "us_terms_fixed_yardstick": (
         lambda rs: np.array([r.get("us_terms_fixed", 0.0) for r in rs], dtype=float),
         lambda g: float(np.mean(g)),
+    ),
+    # after the signature (runs to the horizon, ``Runner.arms(..., full=True)``)
+    "share_delivered": (delivered, nanmean),
+    "unravellings": (lambda rs: count(rs, "unravellings"), lambda c: float(np.mean(c))),
+    "disputes": (lambda rs: count(rs, "disputes"), lambda c: float(np.mean(c))),
+    "cny_usd_end": (
+        lambda rs: np.array([r["cny_usd_end"] for r in rs], dtype=float),
+        lambda y: float(np.mean(y)),
     ),
 }
 
@@ -1029,6 +1084,145 @@ def section_ablation(
     return "\n".join(out), data
 
 
+# ------------------------------------------------------------------------ 5b. after the signature
+SCENARIOS = Path(__file__).resolve().parents[1] / "configs" / "scenarios"
+# the market's deal probability (world.pboc.expectations): nothing shipped sets it (issue 14
+# fits it), so these are the values of tests/test_expectations.py, which make it move
+DEAL_EXPECTATIONS = {
+    "p_start": 0.4,
+    "reversion": 0.1,
+    "step_deal": 2.0,
+    "step_gesture": 0.5,
+    "step_escalation": -1.0,
+    "step_collapse": -2.0,
+}
+NEUTRAL_FULFILMENT = {  # the rule delivers exactly what is due, whatever prices and tariffs
+    "base": 1.0,
+    "price_weight": 0.0,
+    "demand_weight": 0.0,
+    "hostage_weight": 0.0,
+}
+AFTER_SIGNATURE_STATS = (
+    "rmst52",
+    "p_deal_by_2020_01_15",
+    "share_first_deals_ge5_issues",
+    "us_gain_at_deal",
+    "share_delivered",
+    "unravellings",
+    "disputes",
+    "cny_usd_end",
+)
+SCENARIO_META = ("extends", "name", "description")
+
+
+def _merge(below: dict[str, Any], above: dict[str, Any]) -> dict[str, Any]:
+    """``above`` over ``below``, tables merged key by key (as a scenario's ``extends``)."""
+    out = dict(below)
+    for k, v in above.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def scenario_overrides(
+    scenario: dict[str, Any], base: dict[str, Any], prefix: str = ""
+) -> Overrides:
+    """A scenario's tables as overrides of the baseline: a table the baseline lacks, or whose
+    keys are the baseline's own, is set whole (``{"hostage": {...}}``); otherwise its keys go
+    one by one (``"valuation.joint_issues"``)."""
+    out: Overrides = {}
+    for key, value in scenario.items():
+        if not prefix and key in SCENARIO_META:
+            continue
+        below = base.get(key)
+        if isinstance(value, dict) and isinstance(below, dict) and set(value) != set(below):
+            out.update(scenario_overrides(value, below, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def after_signature_arms() -> tuple[Overrides, dict[str, Overrides]]:
+    """The base arm (the baseline with scenarios/implementation's blocks, enforcement's
+    monitoring keys and the PBoC's deal expectations on) and each block switched off in turn,
+    read from the scenario files so that they stay in sync."""
+    load = lambda p: tomllib.loads(Path(p).read_text(encoding="utf-8"))  # noqa: E731
+    scenario = _merge(load(SCENARIOS / "implementation.toml"), load(SCENARIOS / "enforcement.toml"))
+    base = {
+        **scenario_overrides(scenario, load(BASELINE)),
+        "world.pboc.expectations": DEAL_EXPECTATIONS,
+    }
+    imp, hostage = base["implementation"], base["hostage"]
+    off: dict[str, Overrides] = {
+        "fulfilment rule (base 1, price/demand/hostage weights 0)": {
+            "implementation": {**imp, **NEUTRAL_FULFILMENT}
+        },
+        "hostage value (φ1 = 0, φ0 = 1)": {"hostage": {**hostage, "phi0": 1.0, "phi1": 0.0}},
+        "joint valuation (valuation.joint_issues = [])": {"valuation.joint_issues": []},
+        "deal expectations (world.pboc.expectations off)": {"world.pboc.expectations": None},
+        "monitoring (implementation.dispute_below unset)": {
+            "implementation": {**imp, "dispute_below": None}
+        },
+    }
+    return base, {name: {**base, **ov} for name, ov in off.items()}
+
+
+def section_after_signature(
+    runner: Runner, n_seeds: int, n_boot: int, rng: np.random.Generator
+) -> tuple[str, dict[str, Any]]:
+    """Each block of issue 12 off in turn vs all of them on, paired, runs to the horizon."""
+    base_ov, off = after_signature_arms()
+    arms = {"all on": base_ov, **off}
+    res = runner.arms(arms, range(1, n_seeds + 1), desc="after the signature", full=True)
+    base = res["all on"]
+    stats = AFTER_SIGNATURE_STATS
+    data: dict[str, Any] = {
+        "seeds": n_seeds,
+        "base_overrides": base_ov,
+        "arm_overrides": {
+            name: {k: v for k, v in ov.items() if base_ov.get(k) != v} for name, ov in off.items()
+        },
+        "levels": {name: {st: level_of(r, st) for st in stats} for name, r in res.items()},
+        "runs_with_purchases_due": {
+            name: int(np.isfinite(delivered(r)).sum()) for name, r in res.items()
+        },
+        "effects": {},
+    }
+    rows = [["all on (level)"] + [fmt(level_of(base, st)) for st in stats]]
+    for name in off:
+        effs = {st: effect(base, res[name], st, rng, n_boot) for st in stats}
+        data["effects"][name] = {st: eff_json(e) for st, e in effs.items()}
+        rows.append([name] + [fmt_eff(e) + ("*" if e.excludes(0) else "") for e in effs.values()])
+    out = [
+        f"### 5b. After the signature: ablation ({n_seeds} paired seeds; effect = off − all on, "
+        "95% paired bootstrap CI; * = CI excludes 0)",
+        "",
+        "All on: the baseline with `scenarios/implementation`'s blocks (`[implementation]`, "
+        '`[hostage] issues = ["ip_tech"]`, `valuation.joint_issues`), `scenarios/enforcement`\'s '
+        "monitoring keys and the PBoC's deal expectations (`world.pboc.expectations`, the values "
+        "of tests/test_expectations.py: none is fitted yet). Runs go to week 52.",
+        "",
+        table(
+            [
+                "block off",
+                "RMST(52) wk",
+                "P(deal by 2020-01-15)",
+                "share ≥5 issues",
+                "US gain",
+                "share delivered",
+                "unravellings / run",
+                "disputes / run",
+                "CNY/USD wk 52",
+            ],
+            rows,
+        ),
+        "",
+        "Share ≥5 issues is among runs with a first deal; US gain counts 0 without a deal; share "
+        "delivered = purchases delivered / due over the run, mean over runs with purchases due "
+        f"({data['runs_with_purchases_due']['all on']} of {n_seeds} with all on).",
+    ]
+    return "\n".join(out), data
+
+
 # ------------------------------------------------------------------------ 6. screening
 def _logit(p: float) -> float:
     return math.log(p / (1 - p))
@@ -1260,6 +1454,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--seeds", type=int, default=300, help="paired seeds (aid, farmers, ablation)")
     ap.add_argument("--did-seeds", type=int, default=500)
     ap.add_argument("--ablation-seeds", type=int, default=300)
+    ap.add_argument("--after-signature-seeds", type=int, default=200)
+    ap.add_argument(
+        "--after-signature",
+        action="store_true",
+        help="run only the after-the-signature ablation (JSON to core_v2_after_signature.json)",
+    )
     ap.add_argument("--lhs-draws", type=int, default=50)
     ap.add_argument("--lhs-seeds", type=int, default=60)
     ap.add_argument("--patience-seeds", type=int, default=20)
@@ -1271,15 +1471,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     ap.add_argument("--quick", action="store_true", help="a few seeds each (smoke test)")
-    ap.add_argument("--out", default="benchmarks/results/core_v2.json")
+    ap.add_argument("--out", default=None, help="JSON path (default by the sections run)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
         args.seeds, args.did_seeds, args.lhs_draws, args.lhs_seeds = 10, 10, 4, 5
-        args.ablation_seeds = 10
+        args.ablation_seeds = args.after_signature_seeds = 10
         args.patience_seeds, args.farmers10k_seeds, args.oat_seeds = 3, 4, 10
         args.morris_r, args.morris_seeds, args.boot = 2, 3, 200
     only = [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.after_signature:
+        only, args.only = ["after_signature"], "after_signature"
+    if args.out is None:
+        alone = only == ["after_signature"]
+        args.out = f"benchmarks/results/core_v2{'_after_signature' if alone else ''}.json"
     bad = [s for s in only if s not in SECTIONS]
     if bad:
         ap.error(f"unknown sections {bad}; choose from {SECTIONS}")
@@ -1299,6 +1504,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             runner, args.seeds, args.farmers10k_seeds, args.boot, rng
         ),
         "ablation": lambda: section_ablation(runner, args.ablation_seeds, args.boot, rng),
+        "after_signature": lambda: section_after_signature(
+            runner, args.after_signature_seeds, args.boot, rng
+        ),
         "screening": lambda: section_screening(
             runner, args.oat_seeds, args.morris_r, args.morris_seeds, args.boot, rng
         ),
