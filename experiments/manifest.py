@@ -93,7 +93,10 @@ class Manifest(_Strict):
     created: str
     sweep_file: str
     sweep_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-    base: str
+    base: str  # the base config's absolute path (a relative base resolved as the sweep did)
+    # the command line's changes to the sweep file (--replicates, --samples, --set); the
+    # sweep as run, with them, is sweep.toml
+    overrides: list[str] = Field(default_factory=list)
     base_config_file: Literal["base_config.toml"]
     model: Annotated[str, StringConstraints(pattern=MODEL_RE.pattern)]
     code_version: dict[str, str | bool | None]
@@ -218,7 +221,8 @@ def build_manifest(sweep: Any, samples: int, problem: Any, batch_size: int) -> d
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sweep_file": str(sweep.path),
         "sweep_sha256": sweep.sha256,
-        "base": str(sweep.base_path),
+        "base": str(Path(sweep.base_path).resolve()),
+        "overrides": list(getattr(sweep, "options", ())),
         "base_config_file": BASE_CONFIG_FILE,
         "model": sweep.model,
         "code_version": code_version(),

@@ -15,7 +15,7 @@ import tomli_w
 from pydantic import ValidationError
 from tradetalks.sim.config_base import ConfigError
 from tradetalks.sim.config_calendar import RunConfig
-from tradetalks.sim.config_schema import Config, CrossCheckError, end_of
+from tradetalks.sim.config_schema import Config, CrossCheckError, end_of, partial_problems
 from tradetalks.sim.config_strategies import STRATEGY_PARAMS, STRATEGY_TAGS
 from tradetalks.sim.shipped import locate, shipped_names
 
@@ -313,14 +313,17 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> di
 
 # --------------------------------------------------------------------------- validating
 def validate_raw(raw: dict[str, Any], source: str | None = None) -> Config:
-    """Validate a resolved raw dict into a ``Config`` or raise ``ConfigError``."""
+    """Validate a resolved raw dict into a ``Config`` or raise ``ConfigError`` naming every
+    problem: the fields' own, then those of the checks across sections that could run."""
     deep = nesting_problem(raw)
     if deep is not None:
         raise ConfigError([deep], source)
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(problems_from(exc), source) from None
+        problems = problems_from(exc)
+        problems += [p for p in partial_problems(raw, exc.errors()) if p not in problems]
+        raise ConfigError(problems, source) from None
 
 
 def load_config(

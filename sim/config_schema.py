@@ -1,12 +1,19 @@
+# size: the checks across sections and the partial config they also run on when some fields
+# fail (so one pass names every problem, issue 15) are one contract: what a check may touch.
 """The complete scenario config (``Config``) and the checks that span its sections."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import functools
 import math
-from typing import Any
+import types
+import typing
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 from tradetalks.sim.config_base import (
     MAX_ISSUES,
     MAX_NAMED,
@@ -113,54 +120,56 @@ def _check_weights(path: str, weights: dict[str, float], issues: dict[str, Any])
 
 def _check_teams(cfg: Config) -> Problems:
     problems: Problems = []
-    if set(cfg.teams) != set(SIDES):
-        problems.append(("teams", f"there must be exactly the teams {list(SIDES)}"))
+    with unchecked():
+        if set(cfg.teams) != set(SIDES):
+            problems.append(("teams", f"there must be exactly the teams {list(SIDES)}"))
     for side, team in cfg.teams.items():
-        for m, member in team.members.items():
-            path = f"teams.{side}.members.{m}.weights"
-            problems += _check_weights(path, member.weights, cfg.issues)
+        with unchecked():
+            for m, member in team.members.items():
+                with unchecked():
+                    path = f"teams.{side}.members.{m}.weights"
+                    problems += _check_weights(path, member.weights, cfg.issues)
         for lvl in ("deputy", "principal"):
-            who = getattr(team.leads, lvl)
-            if who not in team.members:
-                problems.append(
-                    (f"teams.{side}.leads.{lvl}", f"{who!r} is not a member of the team")
-                )
+            with unchecked():
+                who = getattr(team.leads, lvl)
+                if who not in team.members:
+                    problems.append(
+                        (f"teams.{side}.leads.{lvl}", f"{who!r} is not a member of the team")
+                    )
     return problems
 
 
 def _check_ratifiers(cfg: Config) -> Problems:
     problems: Problems = []
     for name, rat in cfg.ratifiers.items():
-        problems += _check_weights(f"ratifiers.{name}.weights", rat.weights, cfg.issues)
+        with unchecked():
+            problems += _check_weights(f"ratifiers.{name}.weights", rat.weights, cfg.issues)
         for issue_name, issue in cfg.issues.items():
-            if rat.weights.get(issue_name, 0.0) > 0 and rat.values not in issue.values:
-                problems.append(
-                    (
-                        f"issues.{issue_name}.values",
-                        f"ratifier {name!r} needs a values table named {rat.values!r}",
+            with unchecked():
+                if rat.weights.get(issue_name, 0.0) > 0 and rat.values not in issue.values:
+                    problems.append(
+                        (
+                            f"issues.{issue_name}.values",
+                            f"ratifier {name!r} needs a values table named {rat.values!r}",
+                        )
                     )
-                )
     return problems
 
 
 def _check_dates(cfg: Config) -> Problems:
     start, end, cal = cfg.run.start_date, cfg.end_date, cfg.calendar
-    dated: list[tuple[str, dt.date]] = [
-        *((f"calendar.rounds[{i}].date", e.date) for i, e in enumerate(cal.rounds)),
-        *((f"calendar.tariff_actions[{i}].date", e.date) for i, e in enumerate(cal.tariff_actions)),
-        *((f"calendar.fed_meetings[{i}]", d) for i, d in enumerate(cal.fed_meetings)),
-        *((f"calendar.pboc_meetings[{i}]", d) for i, d in enumerate(cal.pboc_meetings)),
-        *((f"calendar.farm_aid[{i}].date", e.date) for i, e in enumerate(cal.farm_aid)),
-        *(
-            (f"calendar.patience_changes[{i}].date", e.date)
-            for i, e in enumerate(cal.patience_changes)
-        ),
-    ]
-    return [
-        (path, f"date {day} is outside the horizon {start} to {end}")
-        for path, day in dated
-        if not start <= day <= end
-    ]
+    problems: Problems = []
+    for name, attr in DATED:
+        with unchecked():
+            for i, item in enumerate(getattr(cal, name)):
+                with unchecked():
+                    day = getattr(item, attr) if attr else item
+                    if not start <= day <= end:
+                        path = f"calendar.{name}[{i}]" + (f".{attr}" if attr else "")
+                        problems.append(
+                            (path, f"date {day} is outside the horizon {start} to {end}")
+                        )
+    return problems
 
 
 def outcome_grid_size(cfg: Config) -> int:
@@ -173,20 +182,21 @@ def outcome_grid_size(cfg: Config) -> int:
 def _check_size(cfg: Config) -> Problems:
     """The outcome space and the farmers' graph must fit in memory."""
     problems: Problems = []
-    n = outcome_grid_size(cfg)
-    if n > MAX_OUTCOMES:
-        extra = 1 if cfg.protocol.allow_interim else 0
-        sizes = " × ".join(
-            f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable
-        )
-        problems.append(
-            (
-                "issues",
-                f"the outcome space would hold {n:,} outcomes ({sizes}); at most "
-                f"{MAX_OUTCOMES:,} can be enumerated: use fewer levels or issues, make an issue "
-                "non-negotiable, or set protocol.allow_interim = false",
+    with unchecked():
+        n = outcome_grid_size(cfg)
+        if n > MAX_OUTCOMES:
+            extra = 1 if cfg.protocol.allow_interim else 0
+            sizes = " × ".join(
+                f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable
             )
-        )
+            problems.append(
+                (
+                    "issues",
+                    f"the outcome space would hold {n:,} outcomes ({sizes}); at most "
+                    f"{MAX_OUTCOMES:,} can be enumerated: use fewer levels or issues, make an "
+                    "issue non-negotiable, or set protocol.allow_interim = false",
+                )
+            )
     farmers = cfg.world.farmers
     links = farmers.count * min(farmers.network.k, farmers.count - 1)
     if links > MAX_FARMER_LINKS:
@@ -201,33 +211,44 @@ def _check_size(cfg: Config) -> Problems:
     return problems
 
 
-def _check_world(cfg: Config) -> Problems:
-    """Tariffs under their ceiling, the Fed's corridor, a computable postponement logit."""
+def _check_tariffs(cfg: Config) -> Problems:
+    """Tariffs under their ceiling (burdens are measured over ceiling − base)."""
     problems: Problems = []
-    t, soy = cfg.world.trade, cfg.world.soybeans
-    ceiling = t.tariff_ceiling
-    for key, value in (("us_tariff_base", t.us_tariff_base), ("cn_tariff_base", t.cn_tariff_base)):
-        if value >= ceiling:  # tariff burdens are measured over (ceiling − base)
-            problems.append((f"world.trade.{key}", "must be below world.trade.tariff_ceiling"))
-    tariffs = {
-        "world.trade.us_tariff_start": t.us_tariff_start,
-        "world.trade.cn_tariff_start": t.cn_tariff_start,
-        "world.soybeans.soy_tariff_start": soy.soy_tariff_start,
-    }
+    t, ceiling = cfg.world.trade, cfg.world.trade.tariff_ceiling
+    for key in ("us_tariff_base", "cn_tariff_base"):
+        with unchecked():
+            if getattr(t, key) >= ceiling:
+                problems.append((f"world.trade.{key}", "must be below world.trade.tariff_ceiling"))
+    tariffs = [
+        ("world.trade.us_tariff_start", lambda: t.us_tariff_start),
+        ("world.trade.cn_tariff_start", lambda: t.cn_tariff_start),
+        ("world.soybeans.soy_tariff_start", lambda: cfg.world.soybeans.soy_tariff_start),
+    ]
     for name, issue in cfg.issues.items():
         for q in TARIFF_QUANTITIES:
-            if q in issue.quantities:
-                tariffs[f"issues.{name}.quantities.{q}"] = max(issue.quantities[q])
-    problems += [
-        (key, f"{value:g} exceeds world.trade.tariff_ceiling ({ceiling:g})")
-        for key, value in tariffs.items()
-        if value > ceiling
-    ]
+            with unchecked():
+                if q in issue.quantities:
+                    top = max(issue.quantities[q])
+                    tariffs.append((f"issues.{name}.quantities.{q}", lambda v=top: v))
+    for key, value in tariffs:
+        with unchecked():
+            if value() > ceiling:
+                problems.append(
+                    (key, f"{value():g} exceeds world.trade.tariff_ceiling ({ceiling:g})")
+                )
+    return problems
+
+
+def _check_world(cfg: Config) -> Problems:
+    """The Fed's corridor, a computable postponement logit."""
+    problems: Problems = []
     fed = cfg.world.fed
-    if fed.lower_bound > fed.upper_bound:
-        problems.append(("world.fed.lower_bound", "must not exceed world.fed.upper_bound"))
-    if not fed.lower_bound <= fed.rate_start <= fed.upper_bound:
-        problems.append(("world.fed.rate_start", "must lie between the lower and upper bounds"))
+    with unchecked():
+        if fed.lower_bound > fed.upper_bound:
+            problems.append(("world.fed.lower_bound", "must not exceed world.fed.upper_bound"))
+    with unchecked():
+        if not fed.lower_bound <= fed.rate_start <= fed.upper_bound:
+            problems.append(("world.fed.rate_start", "must lie between the lower and upper bounds"))
     g = cfg.world.gestures
     cost = max((a.audience_cost for a in cfg.calendar.tariff_actions), default=0.0)
     if g.postpone_bias - g.audience_cost_weight * cost < LOGIT_FLOOR:
@@ -241,40 +262,210 @@ def _check_world(cfg: Config) -> Problems:
     return problems
 
 
-def cross_check(cfg: Config) -> Problems:
-    """Checks that span sections: weights, names, dates inside the horizon, sizes, ranges."""
-    problems = _check_teams(cfg)
+def _check_negotiable(cfg: Config) -> Problems:
     if not cfg.negotiable_issues():
-        problems.append(("issues", "at least one issue must be negotiable"))
-    problems += _check_ratifiers(cfg)
-    problems += [
-        (f"readiness.{name}", f"names no issue; known issues are {sorted(cfg.issues)}")
-        for name in cfg.readiness
-        if name not in cfg.issues
-    ]
+        return [("issues", "at least one issue must be negotiable")]
+    return []
+
+
+def _check_names(cfg: Config) -> Problems:
+    """Readiness names issues; a deal can cover enough issues."""
+    problems: Problems = []
+    with unchecked():
+        problems += [
+            (f"readiness.{name}", f"names no issue; known issues are {sorted(cfg.issues)}")
+            for name in cfg.readiness
+            if name not in cfg.issues
+        ]
     if cfg.protocol.min_issues_in_deal > len(cfg.negotiable_issues()):
         problems.append(
             ("protocol.min_issues_in_deal", "is larger than the number of negotiable issues")
         )
-    problems += _check_dates(cfg)
-    problems += _check_size(cfg)
-    problems += _check_world(cfg)
-    problems += _check_valuation(cfg)
     return problems
 
 
 def _check_valuation(cfg: Config) -> Problems:
     """Hostage issues exist; φ̂ stays a share; v2 sections other than [valuation] need it."""
     problems: Problems = []
-    if cfg.hostage is not None:
-        problems += [
-            (f"hostage.issues[{i}]", f"{name!r} is not an issue")
-            for i, name in enumerate(cfg.hostage.issues)
-            if name not in cfg.issues
-        ]
-        if cfg.hostage.phi0 + cfg.hostage.phi1 > 1.0 + WEIGHT_TOLERANCE:
+    with unchecked():
+        if cfg.hostage is not None:
+            problems += [
+                (f"hostage.issues[{i}]", f"{name!r} is not an issue")
+                for i, name in enumerate(cfg.hostage.issues)
+                if name not in cfg.issues
+            ]
+    with unchecked():
+        if cfg.valuation is not None:
+            for i, pair in enumerate(cfg.valuation.joint_issues):
+                problems += [
+                    (f"valuation.joint_issues[{i}]", f"{name!r} is not an issue")
+                    for name in pair
+                    if name not in cfg.issues
+                ]
+                if len(set(pair)) < len(pair):
+                    problems.append((f"valuation.joint_issues[{i}]", "names one issue twice"))
+    with unchecked():
+        if cfg.hostage is not None and cfg.hostage.phi0 + cfg.hostage.phi1 > 1.0 + WEIGHT_TOLERANCE:
             problems.append(("hostage.phi1", "phi0 + phi1 must not exceed 1 (φ̂ is a share)"))
     for name in ("farm_politics", "irreversibility", "hostage"):
         if getattr(cfg, name) is not None and cfg.valuation is None:
             problems.append((name, "needs a [valuation] section (it is part of core v2)"))
     return problems
+
+
+# the checks that span sections, in the order their problems are listed
+CHECKS = (
+    _check_teams,
+    _check_negotiable,
+    _check_ratifiers,
+    _check_names,
+    _check_dates,
+    _check_size,
+    _check_tariffs,
+    _check_world,
+    _check_valuation,
+)
+
+
+def cross_check(cfg: Config, partial: bool = False) -> Problems:
+    """Checks that span sections: weights, names, dates inside the horizon, sizes, ranges.
+
+    ``partial``: ``cfg`` comes from ``partial_config``, and each check (or part of one) that
+    meets a value which failed its own checks is skipped."""
+    token = _SKIPPED.set((SkipCheck, TypeError) if partial else (SkipCheck,))
+    try:
+        problems: Problems = []
+        for check in CHECKS:
+            with unchecked():
+                problems += check(cfg)
+        return problems
+    finally:
+        _SKIPPED.reset(token)
+
+
+# --------------------------------------------------------------------------- partial configs
+# When some values fail their checks, the checks above still run on the rest, so one pass names
+# every problem: ``partial_config`` rebuilds the raw config with each value that failed (or
+# whose section failed its own check) replaced by ``UNCHECKED``, and any use of that skips the
+# check, or the part of it, that meets it (``unchecked``).  A valid config has none.
+DATED = (  # calendar lists and the key of each item's date ("": the items are dates)
+    ("rounds", "date"),
+    ("tariff_actions", "date"),
+    ("fed_meetings", ""),
+    ("pboc_meetings", ""),
+    ("farm_aid", "date"),
+    ("patience_changes", "date"),
+)
+
+
+class SkipCheck(Exception):  # noqa: N818 - not an error: a check skipped
+    """A check met a value that failed its own checks."""
+
+
+# what skips a check: ``UNCHECKED`` used, or (on a partial config only) handed to a built-in
+# function that checks types itself (``timedelta(weeks=UNCHECKED)``: a TypeError)
+_SKIPPED: contextvars.ContextVar[tuple[type[Exception], ...]] = contextvars.ContextVar(
+    "skipped", default=(SkipCheck,)
+)
+
+
+def unchecked() -> contextlib.suppress:
+    """A block that is skipped from where it meets a value that failed its own checks."""
+    return contextlib.suppress(*_SKIPPED.get())
+
+
+def _skip(*_: Any) -> Any:
+    raise SkipCheck
+
+
+class _Unchecked:
+    """A value that failed its checks: any use of it (but ``is``) raises ``SkipCheck``."""
+
+    __getattr__ = __getitem__ = __iter__ = __len__ = __bool__ = __contains__ = _skip
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _skip  # type: ignore[assignment]
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _skip
+    __rtruediv__ = __neg__ = __float__ = __int__ = __index__ = __format__ = _skip  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "UNCHECKED"
+
+
+UNCHECKED: Any = _Unchecked()
+
+
+def partial_problems(raw: Any, errors: list[Any]) -> Problems:
+    """The problems of the checks across sections that can run on the values of ``raw``
+    that passed their own checks (pydantic's ``errors`` name those that did not)."""
+    try:
+        return cross_check(partial_config(raw, errors), partial=True)
+    except Exception:  # best effort: the fields' own problems are reported anyway
+        return []
+
+
+def partial_config(raw: Any, errors: list[Any]) -> Config:
+    """``Config`` from ``raw`` without its own checks, with ``UNCHECKED`` for every value at
+    or above one of the error locations of pydantic's ``errors`` (the rest validated)."""
+    built = _partial(Config, raw, (), [tuple(e["loc"]) for e in errors])
+    return built if isinstance(built, Config) else Config.model_construct()
+
+
+def _partial(model: type[BaseModel], raw: Any, at: tuple[Any, ...], locs: list[Any]) -> Any:
+    mine = [loc[len(at) :] for loc in locs if loc[: len(at)] == at]
+    if not mine:
+        return _validated(model, None, raw)
+    if () in mine or not isinstance(raw, dict):  # the section failed its own check
+        return UNCHECKED
+    values = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key not in raw:
+            values[name] = (
+                UNCHECKED if field.is_required() else field.get_default(call_default_factory=True)
+            )
+        elif any(loc[:1] == (key,) for loc in mine):
+            values[name] = _partial_field(field.annotation, raw[key], (*at, key), locs)
+        else:
+            values[name] = _validated(model, name, raw[key])
+    return model.model_construct(**values)
+
+
+def _partial_field(annotation: Any, value: Any, at: tuple[Any, ...], locs: list[Any]) -> Any:
+    """A value with errors at or below it: a section, or a table or list of sections, is
+    rebuilt part by part; anything else is ``UNCHECKED``."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation, args = args[0], list(typing.get_args(args[0]))  # X | None
+    origin, item = typing.get_origin(annotation), args[-1] if args else None
+    if at in locs or value is None:
+        return UNCHECKED
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _partial(annotation, value, at, locs)
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return UNCHECKED
+    if origin is dict and isinstance(value, dict):
+        if any(
+            loc[len(at) + 1 : len(at) + 2] == ("[key]",) for loc in locs if loc[: len(at)] == at
+        ):
+            return UNCHECKED  # a name outside its vocabulary
+        return {k: _partial(item, v, (*at, k), locs) for k, v in value.items()}
+    if origin is list and isinstance(value, list):
+        return [_partial(item, v, (*at, i), locs) for i, v in enumerate(value)]
+    return UNCHECKED
+
+
+@functools.cache
+def _adapter(model: type[BaseModel], name: str | None) -> TypeAdapter[Any]:
+    """Validates one field of ``model`` (its type and constraints), or the whole model."""
+    if name is None:
+        return TypeAdapter(model)
+    field = model.model_fields[name]
+    if not field.metadata:
+        return TypeAdapter(field.annotation)
+    return TypeAdapter(Annotated[field.annotation, *field.metadata])
+
+
+def _validated(model: type[BaseModel], name: str | None, value: Any) -> Any:
+    try:
+        return _adapter(model, name).validate_python(value, strict=True)
+    except ValidationError:
+        return UNCHECKED

@@ -7,22 +7,130 @@ into place only when complete.
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from tradetalks.sim.config import ConfigError, parse_value
+EXAMPLES = """Examples (and `tradetalks COMMAND --help`):
+  tradetalks run --seed 4 --set teams.us.patience=0.999
+  tradetalks run hawkish_us --json
+  tradetalks validate my_scenario.toml       (a config or a sweep file)
+  tradetalks keys --match farmers            (the keys --set accepts)
+  tradetalks sweep farm_aid_x_us_patience --out runs/aid --replicates 2
+  tradetalks analyze runs/aid"""
+SET_METAVAR = "KEY=VALUE"  # what a repeatable --set takes (not typer's <list[str]>)
+SET_HELP = (
+    "Change one config key, e.g. teams.us.patience=0.99 (repeatable; `tradetalks keys` lists them)"
+)
+CONFIG_HELP = "Scenario TOML, or a shipped config by name (e.g. hawkish_us); default: baseline"
+
+EXIT_BAD_INPUT = 2  # the user's input is wrong: a file, a value, a path
+EXIT_ENVIRONMENT = 1  # the machine is: a full disk, no permission, no memory, no scheduler
+
+
+class HelpGroup(TyperGroup):
+    """The app's command group.  Its help shows what each option takes in words, not typer's
+    ``<bool>`` / ``<list[str]>`` / ``<int range>``, in every command, whoever wrote it: a flag
+    shows nothing, an integer ``N``, a repeatable option ``KEY=VALUE`` (``--set``) or its
+    name, an argument its name in capitals.  A ``metavar`` given by the command wins."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command, its parameters named for the help."""
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            for param in [*cmd.params, cmd.get_help_option(ctx)]:
+                _name_for_help(param)
+        return cmd
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The app's own options (``--version``, ``--help``), named for the help."""
+        params = super().get_params(ctx)
+        for param in params:
+            _name_for_help(param)
+        return params
+
+
+def _name_for_help(param: Any) -> None:
+    """Set the metavar typer shows for ``param`` (once; a metavar already set is kept)."""
+    if param is None or param.metavar is not None:
+        return
+    if param.param_type_name == "argument":
+        param.metavar = param.name.upper()
+    elif getattr(param, "is_flag", False):
+        param.metavar = ""
+    elif getattr(param, "multiple", False):
+        param.metavar = SET_METAVAR if "--set" in param.opts else param.name.strip("_").upper()
+    elif getattr(getattr(param, "type_descriptor", None), "annotation", None) is int:
+        param.metavar = "N"
+
 
 app = typer.Typer(
+    cls=HelpGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="tradetalks: agent-based simulator of the 2018-2020 US-China trade talks.",
+    epilog=EXAMPLES,
 )
 
-EXIT_BAD_INPUT = 2  # the user's input is wrong: a file, a value, a path
-EXIT_ENVIRONMENT = 1  # the machine is: a full disk, no permission, no memory, no scheduler
+
+def package_version() -> str:
+    """The installed version of tradetalks (``unknown`` when it is not installed)."""
+    import importlib.metadata  # lazily: some 10 ms, for --version only
+
+    try:
+        return importlib.metadata.version("tradetalks")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tradetalks {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _top(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """tradetalks: agent-based simulator of the 2018-2020 US-China trade talks."""
+
+
+@functools.cache
+def baseline_value(key: str) -> Any:
+    """A value of the shipped baseline by dotted key, or None (for help texts: the TOML is
+    read as text, without the schema, so ``--help`` stays quick)."""
+    from tradetalks.sim.shipped import baseline
+
+    try:
+        node: Any = tomllib.loads(baseline().read_text(encoding="utf-8"))
+        for part in key.split("."):
+            node = node[part]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        return None
+    return node
+
+
+def _in_baseline(key: str) -> str:
+    value = baseline_value(key)
+    return "" if value is None else f", {value} in the baseline"
+
+
+SEED_HELP = f"Seed of the run (default: the config's run.seed{_in_baseline('run.seed')})"
+WEEKS_HELP = f"Weeks to simulate (default: the config's run.weeks{_in_baseline('run.weeks')})"
 
 
 def fail(message: str) -> None:
@@ -40,6 +148,8 @@ def default_config() -> Path:
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
     """Turn repeated ``--set key.path=value`` options into an overrides dict."""
+    from tradetalks.sim.config import parse_value  # lazily: --help need not load the schema
+
     out: dict[str, Any] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
@@ -51,6 +161,7 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 
 def load_scenario(config: Path | None, seed: int | None, weeks: int | None, sets: list[str] | None):
     """Resolve CONFIG (a path or a shipped name), --set, --weeks and --seed, or exit 2."""
+    from tradetalks.sim.config import ConfigError
     from tradetalks.sim.scenario import resolve_config
 
     overrides = parse_sets(sets)

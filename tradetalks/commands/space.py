@@ -16,7 +16,14 @@ from typing import Annotated, Any
 
 import typer
 
-from tradetalks.console import app, load_scenario
+from tradetalks.console import (
+    CONFIG_HELP,
+    SEED_HELP,
+    SET_HELP,
+    SET_METAVAR,
+    app,
+    load_scenario,
+)
 
 FRONTIER_SHOWN = 12  # frontier points listed in the readable output (all of them in --json)
 
@@ -45,20 +52,43 @@ def _fmt_point(title: str, p: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def readable(report: dict[str, Any]) -> str:
-    """A few lines for people."""
+def shown_points(n: int, limit: int | None = FRONTIER_SHOWN) -> list[int]:
+    """Indices of the frontier points to list: all of them, or ``limit`` evenly spaced ones
+    from the first (the US's best) to the last (China's best)."""
+    if limit is None or n <= limit:
+        return list(range(n))
+    if limit < 2:
+        return [0][:limit]
+    return sorted({round(i * (n - 1) / (limit - 1)) for i in range(limit)})
+
+
+def _terms(terms: dict[str, Any]) -> str:
+    return "; ".join(f"{k} {v}" for k, v in terms.items()) or "no issue settled"
+
+
+def readable(report: dict[str, Any], limit: int | None = FRONTIER_SHOWN) -> str:
+    """A few lines for people: every frontier point, or ``limit`` of them, with its terms."""
     r = report["reservation"]
+    frontier = report["frontier"]
+    picked = shown_points(len(frontier), limit)
+    which = (
+        "all shown"
+        if len(picked) == len(frontier)
+        else f"{len(picked)} of them shown, evenly spaced from the US's best to China's best "
+        "(--all lists every one)"
+    )
     lines = [
         f"Outcomes {report['outcomes']}, ratifiable by both sides {report['feasible']}, "
         f"individually rational {report['individually_rational']}",
         f"Reservation values: US {r['us']:.3f}  China {r['china']:.3f}",
-        f"Pareto frontier: {len(report['frontier'])} outcomes (US, China):",
+        f"Pareto frontier: {len(frontier)} outcomes, {which}:",
+        "        US   China  terms (an issue not named is left open)",
     ]
-    shown = report["frontier"]
-    step = max(1, len(shown) // FRONTIER_SHOWN)
-    for p in shown[::step]:
+    for i in picked:
+        p = frontier[i]
         mark = "" if p["individually_rational"] else "  (below a reservation value)"
-        lines.append(f"    {p['utility']['us']:.3f}  {p['utility']['china']:.3f}{mark}")
+        u = p["utility"]
+        lines.append(f"    {u['us']:6.3f}  {u['china']:6.3f}  {_terms(p['terms'])}{mark}")
     lines += _fmt_point("Nash bargaining point", report["nash"])
     lines += _fmt_point("Kalai-Smorodinsky point", report["kalai_smorodinsky"])
     lines += _fmt_point("Maximum-welfare point", report["max_welfare"])
@@ -67,12 +97,22 @@ def readable(report: dict[str, Any]) -> str:
 
 @app.command()
 def space(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML")],
-    seed: Annotated[int | None, typer.Option(help="Seed (default: run.seed)", min=0)] = None,
+    config: Annotated[Path | None, typer.Argument(help=CONFIG_HELP, metavar="CONFIG")] = None,
+    seed: Annotated[int | None, typer.Option(help=SEED_HELP, min=0, metavar="N")] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override: key.path=value")
+        list[str] | None, typer.Option("--set", help=SET_HELP, metavar=SET_METAVAR)
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help=f"List every frontier point (default: {FRONTIER_SHOWN}, evenly spaced)",
+            metavar="",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (every point)", metavar="")
+    ] = False,
 ) -> None:
     """The bargaining space at the start: outcomes, Pareto frontier, Nash and Kalai points."""
     from tradetalks.sim.start import (
@@ -82,4 +122,5 @@ def space(
     cfg, seed_ = load_scenario(config, seed, None, set_)
     report = bargaining_space(starting_point(cfg, seed_)).report()
     report["seed"] = seed_
-    typer.echo(json.dumps(report) if as_json else readable(report))
+    text = json.dumps(report) if as_json else readable(report, None if show_all else FRONTIER_SHOWN)
+    typer.echo(text)

@@ -8,6 +8,7 @@ input (the sweep file, an option, a sweep directory, a path that cannot be a dir
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,14 @@ from typing import Annotated
 
 import typer
 
-from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app, fail
+from tradetalks.console import (
+    EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
+    SET_METAVAR,
+    app,
+    fail,
+    parse_sets,
+)
 
 EXIT_INTERRUPTED = 130
 # errors that mean the user named a path that cannot be used (bad input, not the machine)
@@ -68,47 +76,99 @@ def _plain_errors(out: Path | None = None) -> Iterator[None]:
         _os_error(exc, _resume_hint(out))
 
 
-@app.command()
+def _cores() -> int:
+    """Cores this process may use (the default number of local workers)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+@app.command(
+    epilog="Example: tradetalks sweep farm_aid_x_us_patience --out runs/aid --replicates 2"
+)
 def sweep(
     sweep_file: Annotated[
-        Path, typer.Argument(help="Sweep file (TOML), e.g. configs/sweeps/*.toml")
+        Path,
+        typer.Argument(
+            help="Sweep file (TOML), or a shipped sweep by name (e.g. farm_aid_x_us_patience)",
+            metavar="SWEEP_FILE",
+        ),
     ],
-    out: Annotated[Path, typer.Option(help="Output directory for the Parquet parts")],
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: all cores)", min=1)
+    out: Annotated[
+        Path, typer.Option(help="Output directory for the Parquet parts", metavar="DIR")
+    ],
+    replicates: Annotated[
+        int | None,
+        typer.Option(help="Runs per design point (default: the sweep file's)", min=1, metavar="N"),
     ] = None,
-    backend: Annotated[str, typer.Option(help="local (process pool) or dask")] = "local",
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            help="The sampler's samples (default: the sweep file's; not for a grid, whose "
+            "parameters' values make its points)",
+            min=1,
+            metavar="N",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Change one key of the base config for every run, e.g. "
+            "world.farmers.count=300 (repeatable; laid over the sweep file's set table)",
+            metavar=SET_METAVAR,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Worker processes (default: one per core, {_cores()} here)", min=1, metavar="N"
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="local (process pool) or dask", metavar="local|dask")
+    ] = "local",
     scheduler: Annotated[
         str | None,
         typer.Option(
             help="Existing Dask scheduler, tcp://HOST:PORT or tls://HOST:PORT (with --backend "
-            "dask; TLS settings from Dask's config)"
+            "dask; TLS settings from Dask's config)",
+            metavar="ADDRESS",
         ),
     ] = None,
-    resume: Annotated[bool, typer.Option(help="Finish an interrupted sweep in --out")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted sweep in --out")
+    ] = False,
     model: Annotated[
         str | None,
         typer.Option(
             help="Model class of your own: package.module:Class, or the name of an installed "
-            "model (entry point group tradetalks.models); default: the built-in model"
+            "model (entry point group tradetalks.models); default: the built-in model",
+            metavar="MODEL",
         ),
     ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Run a sweep of more than 1,000,000 runs")
     ] = False,
     dashboard: Annotated[
-        bool, typer.Option(help="Serve the Dask dashboard on 127.0.0.1 (local Dask cluster)")
+        bool,
+        typer.Option(
+            "--dashboard", help="Serve the Dask dashboard on 127.0.0.1 (local Dask cluster)"
+        ),
     ] = False,
 ) -> None:
     """Run a parameter sweep (grid, random, LHS, Sobol, Morris) into Parquet parts."""
     from tradetalks.experiments.runner import run_sweep
+    from tradetalks.experiments.sweepfile import SweepSource
 
+    source = SweepSource(sweep_file, replicates, samples, tuple(parse_sets(set_).items()))
     try:
         with _plain_errors(out):
             if dashboard and (backend != "dask" or scheduler):
                 fail("--dashboard goes with --backend dask and no --scheduler")
             report = run_sweep(
-                sweep_file,
+                source,  # type: ignore[arg-type]  # load_sweep takes a path or a SweepSource
                 out,
                 workers=workers,
                 backend=backend,
@@ -146,14 +206,20 @@ def sweep(
 
 @app.command()
 def analyze(
-    directory: Annotated[Path, typer.Argument(help="A sweep output directory")],
+    directory: Annotated[Path, typer.Argument(help="A sweep output directory", metavar="DIR")],
     x: Annotated[
         str | None,
-        typer.Option(help="Heatmap x parameter (default: from the sweep file, else the first)"),
+        typer.Option(
+            help="Heatmap x parameter (default: from the sweep file, else the first)",
+            metavar="PARAM",
+        ),
     ] = None,
     y: Annotated[
         str | None,
-        typer.Option(help="Heatmap y parameter (default: from the sweep file, else the second)"),
+        typer.Option(
+            help="Heatmap y parameter (default: from the sweep file, else the second)",
+            metavar="PARAM",
+        ),
     ] = None,
 ) -> None:
     """Summary tables (DuckDB), PNG plots and sensitivity indices of a sweep."""
