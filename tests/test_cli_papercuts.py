@@ -193,9 +193,19 @@ def test_keys_lists_settable_keys_with_type_default_and_description():
     sample = [r for r in json.loads(cli("keys", "--json").stdout) if r["value"] is not None]
     assert len(sample) > 300
     from tradetalks.sim.config import load_config
+    from tradetalks.sim.config_loader import parse_value
+
+    def as_set(v):  # JSON gives dates as text: read each text as --set reads it
+        if isinstance(v, str):
+            return parse_value(v)
+        if isinstance(v, list):
+            return [as_set(x) for x in v]
+        if isinstance(v, dict):
+            return {k: as_set(x) for k, x in v.items()}
+        return v
 
     for r in sample[::40]:
-        load_config(BASELINE, {r["key"]: r["value"]})
+        load_config(BASELINE, {r["key"]: as_set(r["value"])})
 
 
 def test_keys_of_another_config_show_its_values():

@@ -19,10 +19,10 @@ import typer
 
 from tradetalks.console import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, app, fail, load_scenario
 from tradetalks.outdir import OutputDir, OutputError
-from tradetalks.sim.config import Config, ConfigError, to_toml
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the schema loads when a command runs, not for --help
     from tradetalks.experiments.compare import ArmRuns
+    from tradetalks.sim.config import Config
 
 ARM_HELP = "Scenario TOML, or a shipped config by name (e.g. patient_china)"
 SEEDS_HELP = "N (seeds 1..N) or a list of seeds and ranges: 1-200, 3,7,9"
@@ -87,6 +87,8 @@ def compare(
     }
 
     def work() -> tuple[dict[str, Any], Callable[[], dict[str, bytes]]]:
+        from tradetalks.sim.config import to_toml
+
         runs = cmp.run_arms([cfg_a, cfg_b], seed_list, workers)
         levels = {**_levels(cfg_b), **_levels(cfg_a)}
         result = {"arms": arms, **cmp.compare_arms(runs[0], runs[1], horizon, levels)}
@@ -122,6 +124,8 @@ def run_distribution(
     arm = _arm(config, list(sets or []))
 
     def work() -> tuple[dict[str, Any], Callable[[], dict[str, bytes]]]:
+        from tradetalks.sim.config import to_toml
+
         (runs,) = cmp.run_arms([cfg], seed_list, workers)
         result = {"arm": arm, **cmp.describe(runs, horizon, _levels(cfg))}
         return result, lambda: {
@@ -178,6 +182,7 @@ Work = Callable[[], tuple[dict[str, Any], Callable[[], dict[str, bytes]]]]
 def _with_out(out: Path | None, work: Work) -> dict[str, Any]:
     """Run ``work`` (the runs: a result and its files) and write ``--out`` whole, or nothing."""
     from tradetalks.experiments.compare import InputError
+    from tradetalks.sim.config import ConfigError
 
     target = OutputDir(out) if out is not None else None
     try:

@@ -1,4 +1,4 @@
-"""``tradetalks run`` and ``tradetalks validate``: one simulation, or a config checked."""
+"""``tradetalks run``: one simulation (or, with ``--seeds``, a distribution of runs)."""
 
 from __future__ import annotations
 
@@ -10,34 +10,30 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tradetalks.console import (
+    CONFIG_HELP,
     EXIT_BAD_INPUT,
     EXIT_ENVIRONMENT,
+    SEED_HELP,
+    SET_HELP,
+    WEEKS_HELP,
     app,
     fail,
     load_scenario,
     readable,
 )
 from tradetalks.outdir import OutputDir, OutputError
-from tradetalks.sim.config import Config, ConfigError, to_toml
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the schema and Mesa load when a command runs, not for --help
+    from tradetalks.sim.config import Config
     from tradetalks.sim.model import TradeTalksModel
-
-CONFIG_HELP = "Scenario TOML, or a shipped config by name (e.g. hawkish_us); default: baseline"
 
 
 @app.command()
 def run(
     config: Annotated[Path | None, typer.Argument(help=CONFIG_HELP)] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed of the run (default: run.seed)", min=0)
-    ] = None,
-    weeks: Annotated[
-        int | None, typer.Option(help="Weeks to simulate (default: run.weeks)")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override: key.path=value (repeatable)")
-    ] = None,
+    seed: Annotated[int | None, typer.Option(help=SEED_HELP, min=0)] = None,
+    weeks: Annotated[int | None, typer.Option(help=WEEKS_HELP)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write summary.json, timeseries.parquet, config.toml here")
     ] = None,
@@ -68,6 +64,7 @@ def run(
     if by is not None or workers is not None:
         fail("--by and --workers go with --seeds (a distribution over many runs)")
     from tradetalks.experiments.runtime import limit_blas
+    from tradetalks.sim.config import ConfigError
     from tradetalks.sim.model import TradeTalksModel  # lazily: --help stays quick
 
     limit_blas()  # one BLAS thread: the farmers' weekly products are small and many
@@ -97,6 +94,8 @@ def _run_files(model: TradeTalksModel, summary: dict[str, Any], cfg: Config) -> 
     """The files of ``run --out``: summary, weekly series and the resolved config."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from tradetalks.sim.config import to_toml
 
     buf = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(model.timeseries(), preserve_index=False), buf)

@@ -221,13 +221,21 @@ def analyze(
             metavar="PARAM",
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Horizon of the deal-timing outcomes (deal by DATE, restricted mean time "
+            "to deal): YYYY-MM-DD within the runs (default: their end)",
+            metavar="DATE",
+        ),
+    ] = None,
 ) -> None:
     """Summary tables (DuckDB), PNG plots and sensitivity indices of a sweep."""
     from tradetalks.experiments.analysis import analyze_sweep
 
     try:
         with _plain_errors():
-            files = analyze_sweep(directory, x=x, y=y, log=lambda m: typer.echo(m, err=True))
+            files = analyze_sweep(directory, x=x, y=y, by=by, log=lambda m: typer.echo(m, err=True))
     except KeyboardInterrupt:
         typer.echo("interrupted; the analysis was not written", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
