@@ -59,7 +59,7 @@ def main() -> None:
             page.goto(url)
             page.get_by_role("button", name="Step").wait_for(timeout=LOAD_TIMEOUT_MS)
             page.locator(WEEK_SELECTOR).wait_for(timeout=LOAD_TIMEOUT_MS)
-            page.locator(".solara-echarts canvas").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+            page.locator(".solara-echarts svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
             for _ in range(WARMUP_STEPS):
                 page.evaluate(STEP_AND_TIME_JS)
             times = [float(page.evaluate(STEP_AND_TIME_JS)) for _ in range(args.steps)]

@@ -249,6 +249,11 @@ def deal_date(start: dt.date, week: int) -> str:
     return (start + dt.timedelta(weeks=max(week - 1, 0))).isoformat()
 
 
+def dated(entries: Sequence[Mapping[str, Any]], start: dt.date) -> list[dict[str, Any]]:
+    """Log entries with the ISO ``date`` of their ``week`` added beside it, for people."""
+    return [{**e, "date": deal_date(start, e["week"])} if "week" in e else dict(e) for e in entries]
+
+
 def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
     """Deal or not, when, what, each side's utility and reservation, and final indicators.
 
@@ -277,17 +282,20 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
         "weeks": model.steps,
         "start_date": model.start_date.isoformat(),
         "phase": neg.phase,
-        "deals": [_deal(d) for d in deals],
+        "deals": dated([_deal(d) for d in deals], model.start_date),
         "offers": len(neg.history),
         "blocked_by_ratification": sum(int(r.blocked_by_ratification) for r in neg.history),
         "escalations": len(model.escalation_log),
-        "escalation_log": model.escalation_log,
+        "escalation_log": dated(model.escalation_log, model.start_date),
         "gestures": len(model.gestures),
-        "gesture_log": model.gestures,
+        "gesture_log": dated(model.gestures, model.start_date),
         "incidents": len(model.incidents),
         "final": _final(model.world),
         "dollars": _dollars(model.world),
-        "fulfilment": fulfilment_by_quarter(model.world),
+        "fulfilment": [
+            {**q, "from_date": deal_date(model.start_date, q["from_week"])}
+            for q in fulfilment_by_quarter(model.world)
+        ],
         "monitoring": model.monitor.summary(),
     }
     out = {key: plain(value) for key, value in summary.items()}

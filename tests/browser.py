@@ -134,7 +134,7 @@ def other_site() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def chromium_page(viewport: tuple[int, int] = (1600, 1400)) -> Iterator[tuple[Any, dict]]:
+def chromium_page(viewport: tuple[int, int] = (1280, 800)) -> Iterator[tuple[Any, dict]]:
     """A headless Chromium page and a record of what went wrong on it.
 
     The record has ``page_errors`` (uncaught exceptions), ``console_errors`` and
@@ -191,3 +191,104 @@ async () => {
   return performance.now() - t0;
 }
 """.replace("__WEEK__", WEEK_SELECTOR)
+
+
+# What on the page overlaps or is clipped, as a list of sentences (empty: a clean layout).
+# Inside every chart (drawn as SVG: see tradetalks/viz/charts.py) no two texts -- axis
+# labels, titles, keys, marks -- intersect, and none leaves the chart's box.  On the page,
+# the children of every panel, row, grid and card do not intersect, no panel or table is
+# wider than its box (clipped on the right), and the sidebar does not cover the main area.
+# Texts and boxes under 1 px, hidden or absolutely positioned (tooltips) are left out.
+LAYOUT_PROBLEMS_JS = """
+() => {
+  const SLACK = 1;
+  const problems = [];
+  const box = el => el.getBoundingClientRect();
+  const shown = el => { const r = box(el); return r.width > 1 && r.height > 1; };
+  const meets = (a, b) => a.left < b.right - SLACK && b.left < a.right - SLACK &&
+                          a.top < b.bottom - SLACK && b.top < a.bottom - SLACK;
+  const inside = (a, b) => a.left >= b.left - SLACK && a.right <= b.right + SLACK &&
+                           a.top >= b.top - SLACK && a.bottom <= b.bottom + SLACK;
+  const name = el => (el.textContent || el.className || el.tagName).toString().trim()
+                       .replace(/\\s+/g, ' ').slice(0, 50);
+  const visible = el => { const st = getComputedStyle(el);
+    return st.display !== 'none' && st.visibility !== 'hidden' && st.opacity !== '0'; };
+  const charts = [...document.querySelectorAll('.solara-echarts')];
+  if (!charts.length) problems.push('no charts on the page');
+  for (const chart of charts) {
+    const label = chart.getAttribute('data-chart') || '(unnamed chart)';
+    const frame = box(chart);
+    if (!shown(chart)) { problems.push(`chart ${label} is not drawn`); continue; }
+    const texts = [...chart.querySelectorAll('svg text')]
+      .filter(t => t.textContent.trim() && visible(t) && shown(t));
+    if (!texts.length) problems.push(`chart ${label} has no SVG text (not drawn as SVG?)`);
+    texts.forEach((t, i) => {
+      if (!inside(box(t), frame)) problems.push(`chart ${label}: '${name(t)}' is clipped`);
+      for (const u of texts.slice(i + 1))
+        if (meets(box(t), box(u)))
+          problems.push(`chart ${label}: '${name(t)}' overlaps '${name(u)}'`);
+    });
+  }
+  for (const el of document.querySelectorAll('.tt-panel, .tt-row, .tt-grid, .v-card')) {
+    const kids = [...el.children].filter(k => shown(k) && visible(k) &&
+                                              getComputedStyle(k).position !== 'absolute');
+    kids.forEach((k, i) => {
+      for (const m of kids.slice(i + 1))
+        if (meets(box(k), box(m))) problems.push(`'${name(k)}' overlaps '${name(m)}'`);
+    });
+    if (el.scrollWidth > el.clientWidth + SLACK)
+      problems.push(`'${name(el)}' is clipped on the right`);
+  }
+  for (const el of document.querySelectorAll('.tt-history, .tt-facts, .tt-offer'))
+    if (el.scrollWidth > el.clientWidth + SLACK)
+      problems.push(`'${name(el)}' is wider than its box`);
+  const side = document.querySelector('.v-navigation-drawer');
+  const main = document.querySelector('.tt-main');
+  if (!main) problems.push('no main area');
+  else if (side && shown(side) && meets(box(side), box(main)))
+    problems.push('the sidebar covers the main area');
+  return problems;
+}
+"""
+
+# True once every chart has followed its box's size (ECharts redraws after a resize).
+CHARTS_FIT_JS = """
+() => [...document.querySelectorAll('.solara-echarts')].every(c => {
+  const svg = c.querySelector('svg');
+  return svg && Math.abs(svg.getBoundingClientRect().width - c.clientWidth) <= 1;
+})
+"""
+
+# A fake chart with two overlapping texts, to show that LAYOUT_PROBLEMS_JS finds overlaps
+# (and REMOVE_PROBE_JS takes it away again).
+OVERLAPPING_CHART_JS = """
+() => {
+  const div = document.createElement('div');
+  div.className = 'solara-echarts';
+  div.setAttribute('data-chart', 'probe');
+  div.style.cssText = 'width: 200px; height: 60px;';
+  div.innerHTML = '<svg width="200" height="60"><text x="10" y="30">overlapping</text>' +
+                  '<text x="20" y="32">texts</text></svg>';
+  document.body.appendChild(div);
+}
+"""
+REMOVE_PROBE_JS = "() => document.querySelector('[data-chart=probe]').remove()"
+
+# The centre (x, y) of the latest offer's dot in the timeline drawn in __COLOUR__ that is not
+# covered by anything else (so pointing there shows its tooltip), or null.
+LATEST_OFFER_DOT_JS = """
+() => {
+  const chart = document.querySelector('[data-chart=timeline]');
+  const dots = [...chart.querySelectorAll('path')].filter(p => {
+    const r = p.getBoundingClientRect();
+    return (p.getAttribute('fill') || '').toLowerCase() === '__COLOUR__' &&
+           r.width > 3 && r.width < 14 && r.height > 3 && r.height < 14;
+  });
+  for (const dot of dots.reverse()) {
+    const r = dot.getBoundingClientRect();
+    const x = r.x + r.width / 2, y = r.y + r.height / 2;
+    if (document.elementFromPoint(x, y) === dot) return [x, y];
+  }
+  return null;
+}
+"""

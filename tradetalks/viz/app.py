@@ -1,11 +1,17 @@
-"""The SolaraViz app of ``tradetalks viz``: controls, views, and one model per browser session.
+"""The browser app of ``tradetalks viz``: controls, views, and one model per browser session.
 
 Served by Solara's server as ``tradetalks.viz.app`` (``tradetalks viz`` runs it behind an
 owner check).  The launch config comes from ``$TRADETALKS_VIZ_CONFIG`` (default: the
 baseline).  ``Page`` builds a fresh ``SessionModel`` and ``SpaceBook`` for every browser
 session; a module-level model would be shared by all of them.  ``Layout`` turns any error
-into a plain message (no traceback, no server paths).  Follows Mesa's example apps: small
-named components handed to ``SolaraViz``.
+into a plain message (no traceback, no server paths).
+
+The page is built from Mesa's pieces rather than ``SolaraViz`` itself: Mesa's
+``ModelController`` (Step, ▶ / ❚❚, Reset) drives the model, while the app draws its own
+controls (``controls.py``: levers that show their values, follow the chosen scenario and
+mark what waits for Reset) and its own layout (``components.py``).  SolaraViz's own parameter
+panel keeps the values it started with whatever the scenario, and its page adds controls
+that mean nothing here ("Render Interval", "Use Threads", a lone "Page 0" tab).
 """
 
 # ruff: noqa: N802 - Solara components are named in PascalCase, like React components
@@ -13,94 +19,22 @@ named components handed to ``SolaraViz``.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
-from typing import Any
 
 import solara
-from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.solara_viz import ModelController
 
-from tradetalks.agents.strategies import REGISTRY
-from tradetalks.viz.components import (
-    FarmerNetworkView,
-    MacroView,
-    OfferTableView,
-    StatusView,
-    TimelineView,
-)
+from tradetalks.viz.components import MainView
+from tradetalks.viz.controls import CONTROLS_CSS, HELP, LeverPanel, initial_params
 from tradetalks.viz.session import AppSetup, SessionModel, SpaceBook
 from tradetalks.viz.status import plain_error
 
 LOG = logging.getLogger(__name__)  # the server's log: full tracebacks stay there
 
-# Lever ranges and steps (UI constants; a launch config outside a range widens it).
-PATIENCE_RANGE = (0.95, 1.0, 0.001)  # weekly discount factor
-FARM_AID_RANGE = (0.0, 30.0, 0.1)  # $bn over all tranches (2019 MFP: $14.5bn)
-FARMERS_RANGE = (100, 10_000, 100)  # farmer agents
-THRESHOLD_RANGE = (6.5, 7.5, 0.01)  # CNY per USD
-SNAP_TOLERANCE = 1e-9  # float slack when aligning a slider's grid with its value
-ROUND_DIGITS = 9
 PLAY_INTERVAL_MS = 150  # pause between weeks while playing
+RENDER_INTERVAL = 1  # weeks per redraw while playing: every week
 APP_NAME = "tradetalks: US-China trade talks"
 NOTICE_STYLE = {"padding": "24px", "max-width": "720px"}  # the error notice: a short column
-
-
-def _slider(label: str, value: float, bounds: tuple[float, float, float]) -> Slider:
-    """A slider whose grid of steps passes through ``value``.
-
-    Vuetify snaps a slider's value to ``min + n * step``; were ``value`` off that grid, the
-    slider would move by itself and the lever would count as changed.
-    """
-    low, high, step = bounds
-    start = value - math.floor((value - low) / step + SNAP_TOLERANCE) * step
-    start = round(start, ROUND_DIGITS) if isinstance(step, float) else int(start)
-    return Slider(label, value=value, min=start, max=max(high, value), step=step)
-
-
-def model_params(setup: AppSetup, spaces: SpaceBook | None = None) -> dict[str, Any]:
-    """SolaraViz's controls: scenario, seed and levers, starting at the launch config's values
-    (``spaces``: the session's outcome spaces, reused by every Reset)."""
-    lv = setup.levers
-    strategies = sorted(REGISTRY)
-    return {
-        "setup": setup,  # fixed: passed to every new SessionModel on Reset
-        "spaces": spaces,  # fixed too: this session's own book of outcome spaces
-        "scenario_file": {
-            "type": "Select",
-            "label": "Scenario",
-            "value": setup.launch.label,
-            "values": setup.labels,
-        },
-        "rng": {"type": "InputText", "label": "Seed", "value": str(setup.seed)},
-        "us_patience": _slider("US patience (weekly)", lv.us_patience, PATIENCE_RANGE),
-        "china_patience": _slider("China patience (weekly)", lv.china_patience, PATIENCE_RANGE),
-        "farm_aid_bn": _slider("Farm aid budget ($bn)", lv.farm_aid_bn, FARM_AID_RANGE),
-        "farmers": _slider("Number of farmers", lv.farmers, FARMERS_RANGE),
-        "currency_threshold": _slider(
-            "Currency threshold (CNY/USD)", lv.currency_threshold, THRESHOLD_RANGE
-        ),
-        "us_strategy": {
-            "type": "Select",
-            "label": "US lead strategy",
-            "value": lv.us_strategy,
-            "values": strategies,
-        },
-        "china_strategy": {
-            "type": "Select",
-            "label": "China lead strategy",
-            "value": lv.china_strategy,
-            "values": strategies,
-        },
-    }
-
-
-VIEWS = [
-    (StatusView, 0),
-    (FarmerNetworkView, 0),
-    (TimelineView, 0),
-    (OfferTableView, 0),
-    (MacroView, 0),
-]
 
 _SETUP: AppSetup | None = None
 
@@ -145,14 +79,31 @@ def ErrorNotice(message: str, restart: Callable[[], None]) -> solara.Element:
 
 @solara.component
 def Page() -> solara.Element:
-    """One browser session: its own model, Mesa's controls, and the views."""
+    """One browser session: its own model, the controls in the sidebar, and the views."""
     setup = app_setup()
     spaces = solara.use_memo(SpaceBook, [])
-    model = solara.use_memo(lambda: SessionModel(setup=setup, spaces=spaces), [])
-    return SolaraViz(
-        model,
-        components=VIEWS,
-        model_params=model_params(setup, spaces),
-        name=APP_NAME,
-        play_interval=PLAY_INTERVAL_MS,
-    )
+    first = solara.use_memo(lambda: SessionModel(setup=setup, spaces=spaces), [])
+    model = solara.use_reactive(first)
+    params = solara.use_reactive(solara.use_memo(lambda: initial_params(setup, spaces), []))
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(RENDER_INTERVAL)
+    use_threads = solara.use_reactive(False)
+    with solara.Column(style={"padding": "0"}) as main:
+        solara.Title(APP_NAME)
+        with solara.AppBar():
+            solara.AppBarTitle(APP_NAME)
+        with solara.Sidebar():
+            solara.Style(CONTROLS_CSS)
+            with solara.Card("Run"):
+                ModelController(
+                    model,
+                    model_parameters=params,
+                    play_interval=play_interval,
+                    render_interval=render_interval,
+                    use_threads=use_threads,
+                )
+                solara.HTML(tag="p", unsafe_innerHTML=HELP, classes=["tt-help"])
+            with solara.Card("Scenario and levers"):
+                LeverPanel(setup, params, model.value)
+        MainView(model.value)
+    return main

@@ -23,7 +23,8 @@ FARMERS_PER_TURN = 150  # farmers per turn of the spiral the network is laid out
 SPIRAL_INNER_RADIUS = 0.25  # where the spiral starts (the outer radius is 1)
 LOCAL_SPAN = 3  # links between farmers this close on the spiral hide under the dots: not drawn
 APPROVAL_BINS = 20  # histogram bins for the approval of all farmers
-NETWORK_BOX = 230  # pixels: side of the square the network is drawn in
+NETWORK_BOX = 220  # pixels: side of the square the network is drawn in
+NETWORK_HEIGHT = 330  # pixels: the whole chart, network and histogram
 AXIS_SPAN = 1.05  # the spiral's axes reach a little beyond its unit radius
 APPROVAL_COLOURS = ["#c0392b", "#f4d03f", "#1e8449"]  # disapprove → approve
 EDGE_COLOUR = "#9aa5b1"
@@ -86,36 +87,40 @@ def network_sample(model: TradeTalksModel, limit: int = NETWORK_DRAW_LIMIT) -> N
     return sample
 
 
-def _layout(model: TradeTalksModel, sample: NetworkSample, mean: float) -> dict[str, Any]:
-    """Titles, the two grids (network above, histogram below), their axes and colour scale."""
-    shown = (
-        f"a sample of {len(sample.nodes):,} of {sample.total:,} farmers"
-        if sample.sampled
-        else f"all {sample.total:,} farmers"
-    )
+def sample_caption(sample: NetworkSample) -> str:
+    """Which farmers the network shows."""
+    if sample.sampled:
+        return f"a fixed sample of {len(sample.nodes):,} of {sample.total:,} farmers"
+    return f"all {sample.total:,} farmers"
+
+
+def _layout(mean: float) -> dict[str, Any]:
+    """The histogram's label, the two grids (network above, histogram below), their axes and
+    the colour scale (the page's heading says what the chart shows)."""
     axis_off = {"show": False, "min": -AXIS_SPAN, "max": AXIS_SPAN}
     return {
         "title": [
             {
-                "text": f"Farmer network, week {model.steps}",
-                "subtext": f"{shown}, coloured by approval of the US stance",
-                "left": "center",
-                "textStyle": {"fontSize": 14},
-            },
-            {
                 "text": f"approval of all farmers (mean {mean:.2f})",
                 "left": "center",
-                "top": NETWORK_BOX + 58,
+                "top": NETWORK_BOX + 14,
                 "textStyle": {"fontSize": 11, "fontWeight": "normal"},
             },
         ],
         "grid": [
-            {"left": "center", "top": 50, "width": NETWORK_BOX, "height": NETWORK_BOX},
-            {"left": "15%", "right": "20%", "top": NETWORK_BOX + 78, "bottom": 22},
+            {"left": "center", "top": 8, "width": NETWORK_BOX, "height": NETWORK_BOX},
+            {"left": "15%", "right": "20%", "top": NETWORK_BOX + 38, "bottom": 22},
         ],
         "xAxis": [
             {**axis_off, "gridIndex": 0},
-            {"type": "value", "gridIndex": 1, "min": 0, "max": 1, "splitLine": {"show": False}},
+            {
+                "type": "value",
+                "gridIndex": 1,
+                "min": 0,
+                "max": 1,
+                "splitLine": {"show": False},
+                "axisLabel": {"fontSize": 10},
+            },
         ],
         "yAxis": [{**axis_off, "gridIndex": 0}, {"type": "value", "gridIndex": 1, "show": False}],
         "visualMap": {
@@ -125,11 +130,13 @@ def _layout(model: TradeTalksModel, sample: NetworkSample, mean: float) -> dict[
             "dimension": 2,
             "seriesIndex": 1,
             "inRange": {"color": APPROVAL_COLOURS},
-            "right": 10,
-            "top": "middle",
+            "right": 6,
+            "top": 30,
             "text": ["approve", "disapprove"],
+            "textStyle": {"fontSize": 10},
             "calculable": False,
-            "itemHeight": 120,
+            "itemHeight": 110,
+            "itemWidth": 14,
         },
     }
 
@@ -186,6 +193,6 @@ def network_option(model: TradeTalksModel) -> dict[str, Any]:
     approval = np.asarray(model.farmers.approval, dtype=float)
     return {
         "animation": False,
-        **_layout(model, sample, float(approval.mean())),
+        **_layout(float(approval.mean())),
         "series": _series(sample, approval),
     }

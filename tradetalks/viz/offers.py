@@ -1,4 +1,4 @@
-"""The offer table: the deal signed so far, else the latest offer, issue by issue."""
+"""The terms table: the deal signed so far, else the latest offer, issue by issue."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tradetalks.viz.dates import day_text, first_day
 from tradetalks.viz.style import SIDE_NAMES, SIDES
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ TABLE_CSS = """
 .tt-table { border-collapse: collapse; font-size: 13px; }
 .tt-table th, .tt-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }
 .tt-table td:last-child { font-weight: 600; }
-.tt-offer h4 { margin: 4px 0 8px 0; }
+.tt-offer h4 { margin: 8px 0 6px 0; font-size: 14px; }
 .tt-offer p { font-size: 12px; color: #555; margin-top: 6px; }
 """
 BASE_COLUMNS = ("issue", "concedes", "status quo")
@@ -56,9 +57,10 @@ def _deal_table(model: TradeTalksModel) -> tuple[str, dict[str, str], str]:
     for deal in deals:
         terms.update(deal.terms)
     interim = any(d.interim for d in deals) and not model.negotiation.done
-    title = f"{'Interim deal' if interim else 'Deal'} signed in week {deals[0].week}"
+    kind = "Interim deal" if interim else "Deal"
+    title = f"{kind} signed in the week of {_day(model, deals[0].week)}"
     if len(deals) > 1:
-        title += f" (latest in week {last.week})"
+        title += f" (latest in the week of {_day(model, last.week)})"
     return title, terms, _note(last.utility, last.reservation)
 
 
@@ -72,10 +74,14 @@ def _offer_table(model: TradeTalksModel) -> tuple[str, dict[str, str], str]:
     else:
         outcome = "rejected"
     title = (
-        f"Latest offer: week {offer.week}, {offer.level} round, proposed by "
+        f"Latest offer: week of {_day(model, offer.week)}, {offer.level} round, proposed by "
         f"{SIDE_NAMES[offer.proposer]}, {outcome}"
     )
     return title, model.space.terms(offer.outcome), _note(offer.utility, offer.reservation)
+
+
+def _day(model: TradeTalksModel, week: int) -> str:
+    return day_text(first_day(model, week))
 
 
 def _note(utility: Mapping[str, float], reservation: Mapping[str, float]) -> str:

@@ -1,11 +1,14 @@
 """The model one browser session watches: ``TradeTalksModel`` built from the app's controls.
 
-Mesa's SolaraViz re-creates the model on Reset by calling its class with the values of the
+Mesa's run controller re-creates the model on Reset by calling its class with the values of the
 controls as keyword arguments.  ``SessionModel`` accepts exactly those controls (a scenario
-file, a seed and the levers) and turns them into a config for ``TradeTalksModel``.  A lever
-left at its starting value keeps the chosen scenario's own value, so picking a scenario and
-pressing Reset runs that scenario as written.  Each session keeps the outcome spaces it has
-built (``SpaceBook``), so a Reset does not rebuild the space of the same issues.
+file, a seed and the levers) and turns them into a config for ``TradeTalksModel``.  The
+controls follow the chosen scenario (picking one sets every lever and the seed to its
+values), so a lever counts as changed exactly when it differs from the chosen scenario's own
+value, whatever the launch config had; a lever or seed left out (``None``) keeps the
+scenario's.  Each session keeps the outcome spaces it has built (``SpaceBook``), so a Reset
+does not rebuild the space of the same issues.  A session model also records, week by week,
+the mechanisms the app charts (``mechanisms.Trace``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from tradetalks.viz.levers import (
     list_scenarios,
     parse_seed,
 )
+from tradetalks.viz.mechanisms import Trace
 from tradetalks.viz.status import plain_error
 
 LOG = logging.getLogger(__name__)  # the server's log: full tracebacks stay there
@@ -50,6 +54,11 @@ class AppSetup:
         scenarios = tuple(list_scenarios(launch=Path(chosen)))
         cfg = resolve_config(scenarios[0].path)
         return cls(scenarios, scenarios[0], Levers.of(cfg), cfg.run.seed)
+
+    def scenario(self, label: str) -> tuple[Levers, int]:
+        """The levers and seed of the scenario with this label (what the controls show)."""
+        cfg = resolve_config(self.path_of(label))
+        return Levers.of(cfg), cfg.run.seed
 
     @property
     def labels(self) -> list[str]:
@@ -94,10 +103,10 @@ class SpaceBook:
 class SessionModel(TradeTalksModel):
     """A ``TradeTalksModel`` made from the app's controls; one per browser session.
 
-    ``scenario_file`` is a label from ``setup.labels``; ``rng`` the seed (text or number); the
-    lever arguments override the scenario only where they differ from the launch levers (and
-    the seed only where it differs from the launch seed).  ``spaces`` is the session's book of
-    outcome spaces (a fresh space is built without one).
+    ``scenario_file`` is a label from ``setup.labels``; ``rng`` the seed (text or number;
+    blank or ``None``: the scenario's); the lever arguments override the scenario where they
+    differ from its own values.  ``spaces`` is the session's book of outcome spaces (a fresh
+    space is built without one).
     """
 
     def __init__(
@@ -126,21 +135,22 @@ class SessionModel(TradeTalksModel):
             us_strategy,
             china_strategy,
         )
-        self.overridden = chosen.changed_from(self.setup.levers)
+        self.scenario_levers = Levers.of(base)
+        self.overridden = chosen.changed_from(self.scenario_levers)
         self.notes: list[str] = []  # shown by the status view
-        # like the levers, a seed left at the launch seed keeps the scenario's own seed
-        chosen_seed = None
+        seed = base.run.seed
         if rng is not None and str(rng).strip():
             try:
-                chosen_seed = parse_seed(rng)
+                seed = parse_seed(rng)
             except ValueError as exc:  # a typo in the seed box should not break the page
                 self.notes.append(f"{exc}; using the scenario's seed {base.run.seed}")
-        seed = base.run.seed if chosen_seed in (None, self.setup.seed) else chosen_seed
         cfg = resolve_config(apply_levers(base, self.overridden))
         space = None if spaces is None else spaces.space_for(cfg)
         # the page draws the farm network: per-farm agents and their network cells
         super().__init__(config=cfg, rng=seed, space=space, farmer_agents=True)
         self.levers = Levers.of(self.config)
+        self.trace = Trace()  # the mechanisms week by week, for the charts
+        self.trace.record(self)
         self.failure: str | None = None  # why the run stopped, if a week failed
         # Mesa's step (the week, then its calendar events and data collection), guarded
         self._advance_week = self.step
@@ -156,6 +166,7 @@ class SessionModel(TradeTalksModel):
             return
         try:
             self._advance_week()
+            self.trace.record(self)
         except Exception as exc:  # whatever the model raised: the page gets a plain message
             LOG.exception("week %d of a browser session failed", self.steps)
             self.running = False

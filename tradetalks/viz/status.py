@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from tradetalks.viz.dates import week_span
+
 if TYPE_CHECKING:
     from tradetalks.sim.model import TradeTalksModel
 
@@ -35,7 +37,7 @@ def status_lines(model: TradeTalksModel) -> list[str]:
     neg = model.negotiation
     deal = "none" if not neg.deals else ("full" if neg.done else "interim")
     lines = [
-        f"Week {model.steps} of {model.horizon} · {model.date:%d %b %Y}",
+        f"Week {model.steps} of {model.horizon} · {week_span(model, model.steps)}",
         f"Phase: {neg.phase} · deal: {deal} · offers: {len(neg.history)}",
     ]
     label = getattr(model, "scenario_label", None)

@@ -1,124 +1,137 @@
-"""The negotiation timeline's chart: each side's utility of every offer, reservations, deals."""
+"""The negotiation timeline's chart: each side's utility of every offer, reservations, deals.
+
+Dates on the x axis (``dates.py``: offers inside their week, a week's reservation at its
+end).  Each offer's tooltip names it: its week, round, proposer, answer, both utilities and
+its terms.  The page prints the key (colours and symbols), so the chart has no legend.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from tradetalks.sim.protocol import OfferRecord
-from tradetalks.viz.style import DEAL_COLOUR, GREY, SIDE_COLOURS, SIDE_NAMES, SIDES, num, points
+from tradetalks.viz.dates import day_text, first_day, offer_stamps, stamp, time_axis, week_end
+from tradetalks.viz.dates import week_stamps as _week_stamps
+from tradetalks.viz.history import tooltip_text
+from tradetalks.viz.style import (
+    AXIS_FONT,
+    DEAL_COLOUR,
+    GREY,
+    SIDE_COLOURS,
+    SIDE_NAMES,
+    SIDES,
+    num,
+    points,
+    unit_axis,
+)
 
 if TYPE_CHECKING:
     from tradetalks.sim.model import TradeTalksModel
 
 OFFER_SYMBOL_SIZE = 8
-ACCEPTED_SYMBOL_SIZE = 16
-DEAL_LINE_OFFSET = 0.5  # a deal's line sits mid-week, clear of that week's offers
+ACCEPTED_SYMBOL_SIZE = 15
+TOOLTIP_CSS = "white-space: pre-line; max-width: 460px; font-size: 12px;"
+TIMELINE_GRID = {"left": 8, "right": 18, "top": 24, "bottom": 6, "containLabel": True}
+KEY = (
+    "Blue: the US's utility, red: China's. Filled dots: a side's own offers; hollow: the other "
+    "side's offers; diamonds: accepted. Dashed: each side's reservation value (what walking "
+    "away is worth). Green lines: deals; dotted: now. Point at an offer for its terms."
+)
 
 
-def _offer_positions(weeks: np.ndarray) -> np.ndarray:
-    """Spread the offers of one round across their week so they do not overlap."""
-    x = weeks.astype(float)
-    for week in np.unique(weeks):
-        idx = np.flatnonzero(weeks == week)
-        x[idx] += (np.arange(len(idx)) + 1) / (len(idx) + 1)
-    return x
-
-
-def _side_series(
-    model: TradeTalksModel, side: str, x: np.ndarray, history: Sequence[OfferRecord]
-) -> list[dict[str, Any]]:
-    """One side's reservation line and its utility of own, other and accepted offers."""
-    data = model.datacollector.model_vars
+def _offer_series(model: TradeTalksModel, side: str, stamps: list[str]) -> list[dict[str, Any]]:
+    """``side``'s utility of own, other and accepted offers; each point named by its offer."""
+    history = model.negotiation.history
     colour, name = SIDE_COLOURS[side], SIDE_NAMES[side]
-    series: list[dict[str, Any]] = [
-        {
-            "type": "line",
-            "name": f"{name} reservation",
-            "step": "end",
-            "showSymbol": False,
-            "data": points(data["week"], data[f"{side}_reservation"]),
-            "lineStyle": {"type": "dashed", "color": colour},
-            "itemStyle": {"color": colour},
-        }
-    ]
     groups = (
         ("own offers", "circle", OFFER_SYMBOL_SIZE, lambda r: r.proposer == side),
         ("other side's offers", "emptyCircle", OFFER_SYMBOL_SIZE, lambda r: r.proposer != side),
         ("accepted", "diamond", ACCEPTED_SYMBOL_SIZE, lambda r: r.accepted),
     )
+    series = []
     for label, symbol, size, chosen in groups:
         style: dict[str, Any] = {"color": colour}
         if label == "accepted":
             style["borderColor"] = "black"
+        data = [
+            {
+                "value": [x, num(r.utility[side])],
+                "name": tooltip_text(model, i, r),
+            }
+            for i, (x, r) in enumerate(zip(stamps, history, strict=True))
+            if chosen(r)
+        ]
         series.append(
             {
                 "type": "scatter",
                 "name": f"{name} utility, {label}",
-                "data": [
-                    [num(xi), num(r.utility[side])]
-                    for xi, r in zip(x, history, strict=True)
-                    if chosen(r)
-                ],
+                "data": data,
                 "symbol": symbol,
                 "symbolSize": size,
                 "itemStyle": style,
+                "tooltip": {"formatter": "{b}"},
             }
         )
     return series
 
 
+def _reservation(model: TradeTalksModel, side: str) -> dict[str, Any]:
+    data = model.datacollector.model_vars
+    colour = SIDE_COLOURS[side]
+    return {
+        "type": "line",
+        "name": f"{SIDE_NAMES[side]} reservation",
+        "step": "start",
+        "showSymbol": False,
+        "data": points(_week_stamps(model, data["week"]), data[f"{side}_reservation"]),
+        "lineStyle": {"type": "dashed", "color": colour},
+        "itemStyle": {"color": colour},
+        "tooltip": {"show": False},
+    }
+
+
 def _marks(model: TradeTalksModel) -> list[dict[str, Any]]:
-    """Vertical lines: the current week, and each deal."""
-    marks = [
-        {
-            "xAxis": model.steps,
-            "lineStyle": {"color": GREY, "type": "dotted"},
-            "label": {"formatter": "now", "color": GREY},
-        }
-    ]
+    """Vertical lines: each deal (named in its tooltip) and, once the run has begun, now
+    (labelled above the plot)."""
+    marks = []
     for deal in model.negotiation.deals:
-        kind = "interim deal" if deal.interim else "deal"
+        kind = "Interim deal" if deal.interim else "Deal"
         marks.append(
             {
-                "xAxis": deal.week + DEAL_LINE_OFFSET,
-                "lineStyle": {"color": DEAL_COLOUR, "width": 3},
-                "label": {"formatter": f"{kind}, week {deal.week}", "color": DEAL_COLOUR},
+                "xAxis": stamp(week_end(model, deal.week)),  # signed by the week's end
+                "name": f"{kind} signed in the week of {day_text(first_day(model, deal.week))}",
+                "lineStyle": {"color": DEAL_COLOUR, "width": 3, "type": "solid"},
+                "label": {"show": False},
             }
         )
+    if model.steps == 0:  # nothing has happened yet (and the label would sit on the axis's)
+        return marks
+    marks.append(
+        {
+            "xAxis": stamp(week_end(model, model.steps)),
+            "name": "now",
+            "lineStyle": {"color": GREY, "type": "dotted"},
+            "label": {"formatter": "now", "color": GREY, "position": "end", "fontSize": AXIS_FONT},
+        }
+    )
     return marks
 
 
 def timeline_option(model: TradeTalksModel) -> dict[str, Any]:
-    """ECharts option: each side's utility of every offer against its reservation; deals marked.
-
-    Filled dots are a side's utility of its own offers, hollow ones of the other side's
-    offers; diamonds mark accepted offers and a green line each deal.
-    """
-    history = model.negotiation.history
-    x = _offer_positions(np.array([r.week for r in history], dtype=int))
-    series = [s for side in SIDES for s in _side_series(model, side, x, history)]
-    series[0]["markLine"] = {"silent": True, "symbol": "none", "data": _marks(model)}
+    """ECharts option: each side's utility of every offer against its reservation; deals and
+    the current week marked."""
+    stamps = offer_stamps(model, [r.week for r in model.negotiation.history])
+    series = [_reservation(model, side) for side in SIDES]
+    series += [s for side in SIDES for s in _offer_series(model, side, stamps)]
+    series[0]["markLine"] = {  # on the first series: its own data is never hidden
+        "symbol": "none",
+        "data": _marks(model),
+        "tooltip": {"formatter": "{b}"},
+    }
     return {
         "animation": False,
-        "title": {
-            "text": f"Negotiation timeline: {len(history)} offers, phase: "
-            f"{model.negotiation.phase}",
-            "textStyle": {"fontSize": 14},
-        },
-        "legend": {"top": 28, "textStyle": {"fontSize": 10}, "itemWidth": 14},
-        "grid": {"left": 50, "right": 30, "top": 110, "bottom": 45},
-        "tooltip": {"trigger": "item"},
-        "xAxis": {
-            "type": "value",
-            "name": "week",
-            "nameLocation": "middle",
-            "nameGap": 25,
-            "min": 0,
-            "max": model.horizon + 1,
-        },
-        "yAxis": {"type": "value", "name": "utility", "min": 0, "max": 1},
+        "grid": TIMELINE_GRID,
+        "tooltip": {"trigger": "item", "confine": True, "extraCssText": TOOLTIP_CSS},
+        "xAxis": time_axis(model),
+        "yAxis": unit_axis(),
         "series": series,
     }
