@@ -89,6 +89,7 @@ def _tasks(
 ) -> Iterator[Task]:
     names = [p.name for p in sweep.parameters]
     reps, root = sweep.spec.replicates, sweep.spec.root_seed
+    common = sweep.spec.common_seeds  # then the seed depends on the replicate only
     for b in range(math.ceil(n_runs / batch_size)):
         if b in done:
             continue
@@ -100,7 +101,7 @@ def _tasks(
                     run_id,
                     sample,
                     rep,
-                    run_seed(root, sample, rep),
+                    run_seed(root, 0 if common else sample, rep),
                     dict(zip(names, rows[sample], strict=True)),
                 )
             )

@@ -3,7 +3,9 @@
 A run's seed depends only on (root, sample id, replicate): it is the first word of
 ``SeedSequence(root, spawn_key=(sample, replicate))`` — exactly the state of
 ``SeedSequence(root).spawn(sample + 1)[sample].spawn(replicate + 1)[replicate]`` — so
-results cannot depend on worker count, backend or the order in which runs finish.  The
+results cannot depend on worker count, backend or the order in which runs finish.  With
+``common_seeds = true`` in the sweep file every design point takes sample id 0's seeds
+(common random numbers across the design).  The
 design's own randomness (random, Latin hypercube, Sobol scrambling, Morris trajectories)
 comes from the root sequence itself, which is independent of all its spawned children.
 """

@@ -110,6 +110,10 @@ class SweepSpec(Strict):
     base: str
     root_seed: Annotated[int, Field(ge=0)]
     replicates: Annotated[int, Field(ge=1)]
+    # common random numbers: every design point runs replicate r with the same seed, so
+    # differences between points come from the parameters, not from run-to-run noise (the
+    # right design for sensitivity indices); False: each point has its own seeds
+    common_seeds: bool = False
     fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
     sampler: SamplerSpec
     parameters: Annotated[list[ParameterSpec], Field(min_length=1)]

@@ -488,3 +488,15 @@ def test_progress_prints_plain_lines_off_a_terminal():
     assert lines and "\r" not in stream.getvalue()
     assert lines[-1].startswith("demo: 100%") and "10/10" in lines[-1] and "run/s" in lines[-1]
     assert "<" in lines[0]  # elapsed<remaining: time left is shown
+
+
+def test_common_seeds_give_every_design_point_the_same_seeds(tmp_path):
+    """common_seeds = true: replicate r has one seed at every design point (common random
+    numbers), so outcomes differ between points only through the parameters."""
+    spec = tmp_path / "crn.toml"
+    spec.write_text(SMALL.replace("replicates = 2\n", "replicates = 2\ncommon_seeds = true\n"))
+    run_sweep(spec, tmp_path / "out", workers=1, progress=None)
+    t = read_runs(tmp_path / "out").to_pylist()
+    assert {r["seed"] for r in t if r["replicate"] == 0} == {run_seed(11, 0, 0)}
+    assert {r["seed"] for r in t if r["replicate"] == 1} == {run_seed(11, 0, 1)}
+    assert len({r["seed"] for r in t}) == 2  # two replicates, six design points
