@@ -355,6 +355,7 @@ DATED = (  # calendar lists and the key of each item's date ("": the items are d
     ("pboc_meetings", ""),
     ("farm_aid", "date"),
     ("patience_changes", "date"),
+    ("rrr_cuts", "date"),
 )
 
 

@@ -50,7 +50,12 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "trade_uncertainty": ("world.uncertainty",),
     "fed_rate": ("world.fed", "world.growth"),
     "cny_usd": ("world.pboc",),
-    "rrr": ("world.pboc.rrr_start", "world.pboc.rrr_cut", "world.pboc.rrr_floor"),
+    "rrr": (
+        "world.pboc.rrr_start",
+        "world.pboc.rrr_cut",
+        "world.pboc.rrr_floor",
+        "calendar.rrr_cuts",
+    ),
     "huawei_status": ("world.huawei.status_start", "issues.*.quantities.huawei_status"),
     "currency_pledge": ("issues.*.quantities.currency_pledge",),
     "ip_reform": ("issues.*.quantities.ip_reform",),

@@ -260,3 +260,13 @@ def test_space_says_how_many_frontier_points_it_shows_and_their_terms():
     assert "Pareto frontier: 32 outcomes, 12 of them shown" in text
     assert text.count("huawei removal; ag_purchases 30") == 12
     assert "all shown" in readable(report, None)
+
+
+def test_sweep_then_analyze_in_one_command(project):
+    out = project / "out"
+    res = cli("sweep", project / "tiny.toml", "--out", out, "--workers", 1, "--analyze")
+    assert res.exit_code == 0, res.output
+    assert (out / "analysis" / "overview.csv").is_file()
+    assert not (project / "plain" / "analysis").exists()
+    res = cli("sweep", project / "tiny.toml", "--out", project / "plain", "--workers", 1)
+    assert res.exit_code == 0 and not (project / "plain" / "analysis").exists()

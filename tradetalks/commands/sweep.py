@@ -157,6 +157,17 @@ def sweep(
             "--dashboard", help="Serve the Dask dashboard on 127.0.0.1 (local Dask cluster)"
         ),
     ] = False,
+    then_analyze: Annotated[
+        bool,
+        typer.Option("--analyze", help="When the runs are done, analyze them (as `analyze`)"),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="With --analyze: the horizon of the deal-timing outcomes, YYYY-MM-DD",
+            metavar="DATE",
+        ),
+    ] = None,
 ) -> None:
     """Run a parameter sweep (grid, random, LHS, Sobol, Morris) into Parquet parts."""
     from tradetalks.experiments.runner import run_sweep
@@ -202,6 +213,8 @@ def sweep(
             else ""
         )
     )
+    if then_analyze:
+        analyze(out, x=None, y=None, by=by)
 
 
 @app.command()
