@@ -1,13 +1,18 @@
 """Central banks as Mesa agents: the Fed's rate rule and the PBoC's exchange-rate management.
 
 Both act on the shared ``WorldState``: the Fed at scheduled meetings, the PBoC every week
-(CNY/USD) and at scheduled meetings (reserve requirement).  The US Treasury's currency
-label is decided here too, since it reacts to the PBoC's rate against the threshold.
+(CNY/USD, dated reserve-requirement cuts) and at scheduled meetings (its reserve-requirement
+rule).  The US Treasury's currency label is decided here too, since it reacts to the PBoC's
+rate against the threshold.  Issue 12's optional blocks (``world.pboc.line``,
+``world.pboc.lift_hazard``, ``calendar.rrr_cuts``) are off unless configured: without them
+the PBoC draws and does exactly what it did before.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from mesa import Agent
@@ -15,9 +20,21 @@ from scipy.special import expit as _expit
 from scipy.special import logit as _logit
 from scipy.special import ndtri as _normal
 from tradetalks.sim.config import FedConfig, GrowthConfig, PBoCConfig
+from tradetalks.sim.maker_rule import logistic, recency
 from tradetalks.sim.streams import WeeklyDraws
 
 PBOC_DRAWS = 2  # uniforms a week: the fixing shock (through the normal quantile), the label review
+# The line's decision takes the low 27 of the label uniform's 53 random bits: a uniform on a
+# grid of 2^-27 independent of its high 26 bits, so the label review (u < h, a decision on
+# the high bits but for a band of 2^-26 around h) and the line are independent draws from
+# one uniform, and the stream consumes PBOC_DRAWS a week with the line on or off.
+LOW_BITS = 2.0**26
+
+
+def low_bits(u: float) -> float:
+    """A uniform from the low 27 bits of a 53-bit uniform ``u`` (exact in binary floats)."""
+    return (u * LOW_BITS) % 1.0
+
 
 if TYPE_CHECKING:
     from mesa import Model
@@ -45,9 +62,34 @@ class Fed(Agent):
             - c.uncertainty_response * st.trade_uncertainty
         )
 
+    @staticmethod
+    def inertial_rate(
+        previous: Any, target: Any, inertia: Any, step: float, lower: float, upper: float
+    ) -> Any:
+        """The inertial rule rounded to the step (issue 12): the midpoint of the ``step``-wide
+        target range (bounds multiples of the step) containing inertia·previous + (1 −
+        inertia)·target, i.e. the nearest range midpoint, within the midpoints inside
+        [lower, upper].  numpy-broadcasting, for the fit (``sim/fed_fit.py``)."""
+        aim = np.multiply(inertia, previous) + np.multiply(np.subtract(1.0, inertia), target)
+        lo = step * (math.ceil(lower / step - 0.5) + 0.5)  # the lowest midpoint ≥ lower
+        hi = step * (math.floor(upper / step - 0.5) + 0.5)  # the highest midpoint ≤ upper
+        return np.clip(step * (np.floor(np.divide(aim, step)) + 0.5), lo, max(lo, hi))
+
     def meet(self) -> None:
-        """One meeting: move by one step toward the target if the gap exceeds half a step."""
+        """One meeting: without ``inertia``, move by one step toward the target if the gap
+        exceeds half a step; with it, set the inertial rule's rounded rate."""
         st, c = self.state, self.cfg
+        if c.inertia is not None:
+            new = float(
+                self.inertial_rate(
+                    st.fed_rate, self.target_rate(), c.inertia, c.step, c.lower_bound,
+                    c.upper_bound,
+                )
+            )  # fmt: skip
+            if new != st.fed_rate:
+                st.fed_rate = new
+                self.moves.append((self.model.steps, st.fed_rate))
+            return
         gap = self.target_rate() - st.fed_rate
         if abs(gap) >= c.step / 2:
             new = st.fed_rate + c.step * np.sign(gap)
@@ -56,7 +98,9 @@ class Fed(Agent):
 
 
 class PBoC(Agent):
-    """Manages CNY/USD toward a tariff-offsetting target; eases reserves when growth sags."""
+    """Manages CNY/USD toward a tariff-offsetting target; eases reserves when growth sags or
+    on the dates of the calendar's cuts; with ``line``, defends 7.0 unless China lets it pass
+    (once passed, the line is defended again when the rate is back under it)."""
 
     def __init__(
         self,
@@ -67,6 +111,8 @@ class PBoC(Agent):
         us_tariff_start: float,
         draws: WeeklyDraws | None = None,
         us_tariff_base: float | None = None,
+        rrr_cuts: Sequence[tuple[int, float]] | None = None,
+        china_logit_scale: float | None = None,
     ) -> None:
         super().__init__(model)
         # two uniforms a week (the fixing shock, the label review), drawn whether used or not;
@@ -84,7 +130,21 @@ class PBoC(Agent):
         self._seen = 0  # public events already read
         if cfg.expectations is not None:
             state.deal_probability = cfg.expectations.p_start
+        config = getattr(model, "config", None)  # a TradeTalksModel's; None for a lone bank
+        # (week, pp off the system-wide ratio) of calendar.rrr_cuts, applied in step()
+        self.rrr_cuts = _dated_cuts(config) if rrr_cuts is None else list(rrr_cuts)
+        self.rrr_moves: list[tuple[int, float]] = []  # (week, ratio after): dated and rule cuts
+        self.china_scale = _china_scale(config) if china_logit_scale is None else china_logit_scale
+        if cfg.line is not None and self.china_scale is None:
+            raise ValueError("world.pboc.line needs China's maker ([makers.china].logit_scale)")
+        # the record's rate passed 7.0 on 5 August 2019 (facts): a run starting above the line
+        # starts with it passed
+        self.line_open = cfg.line is not None and state.cny_usd >= cfg.threshold
+        self._crossed = self.line_open  # the rate has been past the line since it was let pass
+        self.line_passes: list[int] = []  # weeks China let the rate pass the line
+        self.label_lifts: list[int] = []  # weeks the Treasury lifted the label
 
+    # ------------------------------------------------------------------ expectations
     def expected_us_tariff(self) -> float:
         """The US tariff the market expects: the one in force plus the hikes pending without
         a deal, the January 2018 base with one, weighted by the deal probability (the tariff
@@ -119,9 +179,10 @@ class PBoC(Agent):
             }.get(kind, 0.0)
         st.deal_probability = float(_expit(x))
 
-    def target_rate(self) -> float:
-        """Depreciation offsetting part of the expected tariffs; a currency pledge caps it
-        under the line."""
+    # ------------------------------------------------------------------ the fixing
+    def aim(self) -> float:
+        """Where the PBoC would take the rate without a defended line: depreciation
+        offsetting part of the expected tariffs; a currency pledge caps it under the line."""
         st, c = self.state, self.cfg
         target = c.cny_anchor * (1 + c.tariff_offset * self.expected_us_tariff() / 100)
         if st.currency_pledge > 0:
@@ -129,16 +190,86 @@ class PBoC(Agent):
             target = min(target, cap)
         return target
 
+    def target_rate(self) -> float:
+        """The aim, capped just under the line while the PBoC defends it."""
+        target = self.aim()
+        return min(target, self.line_cap) if self.defending else target
+
+    @property
+    def defending(self) -> bool:
+        """True while the PBoC holds the rate under the line (``world.pboc.line``)."""
+        return self.cfg.line is not None and not self.line_open
+
+    @property
+    def line_cap(self) -> float:
+        """Where a defended line holds the rate: ``threshold − line.margin``."""
+        line = self.cfg.line
+        return self.cfg.threshold - (0.0 if line is None else line.margin)
+
     def step(self) -> None:
         """Weekly fixing: partial adjustment toward the target plus a market shock."""
         st, c = self.state, self.cfg
-        u = self.draws.take(self.model.steps)
+        week = self.model.steps
+        u = self.draws.take(week)
         self.update_expectations()
+        self._apply_dated_cuts(week)
+        self._decide_line(week, float(u[1]))
         shock = c.shock_sd * float(_normal(u[0]))
-        st.cny_usd = float(
+        rate = float(
             max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock)
         )
+        if self.defending:
+            rate = min(rate, self.line_cap)
+        elif self.line_open:
+            self._rearm(rate)
+        st.cny_usd = rate
         self._treasury_review()
+
+    # ------------------------------------------------------------------ the line
+    def weeks_since_us_hike(self, week: int) -> float:
+        """Weeks since the last US tariff increase fired (inf if none)."""
+        desk = getattr(self.model, "tariffs", None)
+        fired = [] if desk is None else desk.fired.get("us", [])
+        hikes = [w for w, pp, soy in fired if pp > 0 or soy > 0]
+        return math.inf if not hikes else float(week - hikes[-1])
+
+    def p_let_pass(self, week: int) -> float:
+        """P(China lets the rate pass the line this week) = logistic((bias +
+        reaction_weight·e^(−w/τ))/ς), w the weeks since a US hike fired (0 without a line)."""
+        line = self.cfg.line
+        if line is None or self.china_scale is None:
+            return 0.0
+        pull = line.reaction_weight * recency(
+            self.weeks_since_us_hike(week), line.reaction_tau_weeks
+        )
+        return float(logistic((line.bias + pull) / self.china_scale))
+
+    def _decide_line(self, week: int, u_label: float) -> None:
+        """While the line is defended and the aim is beyond it, China decides whether to let
+        the rate pass ("draw, then mask": its uniform is the label's low bits)."""
+        if not self.defending or self.aim() <= self.line_cap:
+            return
+        if low_bits(u_label) < self.p_let_pass(week):
+            self.line_open, self._crossed = True, False
+            self.line_passes.append(week)
+
+    def _rearm(self, rate: float) -> None:
+        """The line passed is defended again once the rate, having gone past it, is back
+        under it, or is under it with the aim no longer beyond the cap."""
+        if rate >= self.cfg.threshold:
+            self._crossed = True
+        elif self._crossed or self.aim() <= self.line_cap:
+            self.line_open = False
+
+    # ------------------------------------------------------------------ the label
+    def lift_probability(self) -> float:
+        """The Treasury's weekly probability of lifting the label once ``lift_weeks`` are
+        below the line: ``lift_probability``, or the ``lift_hazard`` logit."""
+        c, h = self.cfg, self.cfg.lift_hazard
+        if h is None:
+            return c.lift_probability
+        z = h.bias + h.weeks_weight * self.weeks_below
+        return float(logistic(z + h.deal_weight * self.state.deal_probability))
 
     def _treasury_review(self) -> None:
         """The US Treasury labels China after sustained weakness past the threshold; may lift it."""
@@ -153,8 +284,18 @@ class PBoC(Agent):
         if not st.manipulator and not pledged and self.weeks_above >= c.designation_weeks:
             st.manipulator = True
         elif st.manipulator and self.weeks_below >= c.lift_weeks:
-            if self.draws.take(self.model.steps)[1] < c.lift_probability:
+            if self.draws.take(self.model.steps)[1] < self.lift_probability():
                 st.manipulator = False
+                self.label_lifts.append(self.model.steps)
+
+    # ------------------------------------------------------------------ reserves
+    def _apply_dated_cuts(self, week: int) -> None:
+        """The calendar's RRR cuts dated this week (calendar.rrr_cuts)."""
+        st = self.state
+        for when, pp in self.rrr_cuts:
+            if when == week:
+                st.rrr = max(0.0, st.rrr - pp)
+                self.rrr_moves.append((week, st.rrr))
 
     def meet(self) -> None:
         """A policy meeting: cut the reserve requirement if growth falls short enough."""
@@ -162,3 +303,17 @@ class PBoC(Agent):
         shortfall = (self.growth.cn_potential - st.cn_growth) / self.growth.shortfall_scale
         if shortfall >= c.rrr_trigger_shortfall and st.rrr - c.rrr_cut >= c.rrr_floor:
             st.rrr -= c.rrr_cut
+            self.rrr_moves.append((self.model.steps, st.rrr))
+
+
+def _dated_cuts(config: Any) -> list[tuple[int, float]]:
+    """(week, pp) of a model config's ``calendar.rrr_cuts`` (none without a config)."""
+    if config is None:
+        return []
+    return [(config.week_of(c.date), c.effective_pp) for c in config.calendar.rrr_cuts]
+
+
+def _china_scale(config: Any) -> float | None:
+    """China's maker's logit scale ς (None without ``[makers]``)."""
+    makers = getattr(config, "makers", None)
+    return None if makers is None else makers.china.logit_scale

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from tradetalks.sim.config_base import (
     MAX_EVENTS,
     MAX_WEEKS,
@@ -23,6 +23,8 @@ MAX_SEED = 2**63 - 1  # numpy seeds are unsigned 64-bit; int64 keeps them storab
 # the 2019 Market Facilitation Program paid $14.5bn in all (USDA): one tranche beyond $100bn,
 # the order of all US net farm income in a year, is a typo
 AID_TRANCHE_BN_MAX = 100.0
+# the record's cuts are 0.5 to 1pp each (facts): 5pp in one step is a typo
+RRR_CUT_MAX = 5.0
 
 
 class RunConfig(Strict):
@@ -63,6 +65,29 @@ class AidTranche(Strict):
     announced: dt.date | None = None  # None: public by the start
 
 
+class RrrCut(Strict):
+    """A dated reserve-requirement cut (issue 12), applied by the PBoC in the week of ``date``
+    as ``cut_pp``·``coverage`` off ``world.pboc``'s reserve ratio (a cut dated before the run's
+    start is part of ``rrr_start``).  ``coverage``: the share of the banking system the cut
+    applies to (1: every bank; a targeted cut less), so the ratio stays system-wide."""
+
+    date: dt.date
+    cut_pp: between(0.0, RRR_CUT_MAX)
+    coverage: Unit = 1.0
+    announced: dt.date | None = None  # None: public by the start
+
+    @model_validator(mode="after")
+    def _announced_first(self) -> RrrCut:
+        if self.announced is not None and self.announced > self.date:
+            raise ValueError(f"announced {self.announced} after the cut's date {self.date}")
+        return self
+
+    @property
+    def effective_pp(self) -> float:
+        """The cut off the system-wide ratio, pp."""
+        return self.cut_pp * self.coverage
+
+
 class PatienceChange(Strict):
     """A dated change in a team's patience (a deadline, an election)."""
 
@@ -92,6 +117,8 @@ class CalendarConfig(Strict):
     pboc_meetings: list[dt.date] = Field(default_factory=list, max_length=MAX_EVENTS)
     farm_aid: list[AidTranche] = Field(default_factory=list, max_length=MAX_EVENTS)
     patience_changes: list[PatienceChange] = Field(default_factory=list, max_length=MAX_EVENTS)
+    # dated reserve-requirement cuts (issue 12); none: the PBoC cuts by its meeting rule only
+    rrr_cuts: list[RrrCut] = Field(default_factory=list, max_length=MAX_EVENTS)
     meetings: MeetingsConfig = Field(default_factory=MeetingsConfig)
 
     def until(self, end: dt.date) -> CalendarConfig:
@@ -108,5 +135,6 @@ class CalendarConfig(Strict):
                 "pboc_meetings": [d for d in self.pboc_meetings if keep(d)],
                 "farm_aid": [e for e in self.farm_aid if keep(e.date)],
                 "patience_changes": [e for e in self.patience_changes if keep(e.date)],
+                "rrr_cuts": [e for e in self.rrr_cuts if keep(e.date)],
             }
         )

@@ -147,7 +147,12 @@ class UncertaintyConfig(Strict):
 
 
 class FedConfig(Strict):
-    """The Federal Reserve's policy-rate rule, applied at scheduled meetings."""
+    """The Federal Reserve's policy-rate rule, applied at scheduled meetings.
+
+    Without ``inertia`` the rate moves one ``step`` toward the rule's target when the gap is
+    at least half a step.  With it (issue 12, fitted in ``sim/fed_fit.py``) the rule is
+    inertial and rounded: i = the ``step``-wide range (midpoint) containing
+    inertia·i_prev + (1 − inertia)·target, within the bounds."""
 
     rate_start: Rate
     neutral: Rate
@@ -156,6 +161,9 @@ class FedConfig(Strict):
     step: FedStep
     lower_bound: Rate
     upper_bound: Rate
+    # ρ of the inertial 25bp rule, the weight on the previous rate (1 never moves, 0 sets the
+    # range containing the target; docs/CALIBRATION.md); not set: one step toward the target
+    inertia: Unit | None = None
 
 
 class DealExpectationsConfig(Strict):
@@ -168,6 +176,42 @@ class DealExpectationsConfig(Strict):
     step_gesture: LogOdds  # a goodwill gesture or a postponed hike
     step_escalation: LogOdds  # an escalation announced, a hike fired, a retaliation
     step_collapse: LogOdds  # talks broken off
+
+
+# The defended line's decision is a logit on the tariff makers' scale (China's
+# ``makers.china.logit_scale``, utility units): a bias or weight beyond ±10 makes it certain
+LineBias = between(-10.0, 10.0)
+LineWeight = between(0.0, 10.0)
+LineMargin = between(0.0, 0.5)  # yuan under the line the rate is held at: more is a new line
+MemoryWeeks = positive(10 * WEEKS_PER_YEAR)  # a memory beyond ten years is "never forgets"
+# the label's weekly hazard in log-odds: ±20 is a certain or impossible lift; a weight of 1 a
+# week already moves a 1% hazard to 99% in ten weeks
+HazardBias = between(-20.0, 20.0)
+HazardWeeksWeight = between(0.0, 1.0)
+HazardDealWeight = between(0.0, 20.0)
+
+
+class DefendedLineConfig(Strict):
+    """7.0 as a defended line (issue 12): while the line is defended the PBoC caps its target
+    and the rate at ``threshold − margin``; each week its aim is above that cap China decides
+    to let the rate pass with P = logistic((bias + reaction_weight·e^(−w/τ))/ς), w the weeks
+    since the last US tariff action fired, ς China's maker's ``logit_scale``.  Once passed, the
+    line is defended again from the week the rate is back under ``threshold``."""
+
+    margin: LineMargin  # yuan under the line where the rate is held
+    bias: LineBias  # utility of letting the line pass without a US escalation (< 0: defend)
+    reaction_weight: LineWeight  # utility of letting it pass just after a US hike fired
+    reaction_tau_weeks: MemoryWeeks  # τ: how fast the pull of a fired US hike fades
+
+
+class LiftHazardConfig(Strict):
+    """The Treasury's weekly hazard of lifting the manipulator label (issue 12), replacing
+    ``lift_probability``: h = logistic(bias + weeks_weight·weeks below the threshold +
+    deal_weight·the market's deal probability), once ``lift_weeks`` weeks are below."""
+
+    bias: HazardBias  # log-odds of a lift at 0 weeks below and no deal expected
+    weeks_weight: HazardWeeksWeight  # log-odds per week below the threshold
+    deal_weight: HazardDealWeight  # log-odds per unit of deal probability (0 without expectations)
 
 
 class PBoCConfig(Strict):
@@ -190,6 +234,10 @@ class PBoCConfig(Strict):
     rrr_trigger_shortfall: Unit
     # the market's deal probability moving the target (issue 12); None: the tariff in force
     expectations: DealExpectationsConfig | None = None
+    # 7.0 defended unless China lets it pass (issue 12); None: no line, the target uncapped
+    line: DefendedLineConfig | None = None
+    # the label lifted by a hazard (issue 12); None: ``lift_probability`` a week
+    lift_hazard: LiftHazardConfig | None = None
 
 
 class HuaweiConfig(Strict):
