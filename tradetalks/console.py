@@ -184,7 +184,10 @@ def readable(summary: dict[str, Any]) -> str:
     ]
     if summary["deal"]:
         kind = "full deal" if summary["full_deal"] else "interim deal"
-        lines.append(f"Deal: yes ({kind}), first signed in week {summary['deal_week']}")
+        when = f"week {summary['deal_week']}"
+        if summary.get("deal_date"):
+            when += f" (the week of {summary['deal_date']})"
+        lines.append(f"Deal: yes ({kind}), first signed in {when}")
         for issue, level in summary["terms"].items():
             lines.append(f"  {issue:<14} {level}")
     else:
