@@ -95,7 +95,7 @@ def compare(
         return result, lambda: {
             "compare.json": _json(result, indent=2),
             "table.txt": (render_compare(result) + "\n").encode(),
-            "time_to_deal.png": plot_time_to_deal(result, _curves(result)),
+            "time_to_deal.png": plot_time_to_deal(result, _curves(result), _calendar(cfg_a)),
             "runs.csv": runs_csv({"a": runs[0], "b": runs[1]}),
             "config_a.toml": to_toml(cfg_a).encode(),
             "config_b.toml": to_toml(cfg_b).encode(),
@@ -131,7 +131,7 @@ def run_distribution(
         return result, lambda: {
             "distribution.json": _json(result, indent=2),
             "table.txt": (render_distribution(result) + "\n").encode(),
-            "time_to_deal.png": plot_time_to_deal(result, [(arm["label"], result)]),
+            "time_to_deal.png": plot_time_to_deal(result, [(arm["label"], result)], _calendar(cfg)),
             "runs.csv": runs_csv({"runs": runs}),
             "config.toml": to_toml(cfg).encode(),
         }
@@ -341,8 +341,24 @@ def render_distribution(result: dict[str, Any]) -> str:
     return "\n\n".join(_layout(b) for b in blocks if b)
 
 
-def plot_time_to_deal(result: dict[str, Any], curves: list[tuple[str, dict[str, Any]]]) -> bytes:
-    """Kaplan–Meier curves of P(first deal by date) with 95% bands, the --by date marked."""
+def _calendar(cfg: Config) -> list[tuple[Any, str]]:
+    """The calendar's dated events a chart marks: scheduled tariff actions and principal
+    rounds (arm A's calendar)."""
+    marks = [(a.date, "tariff action due") for a in cfg.calendar.tariff_actions]
+    marks += [(r.date, "principal round") for r in cfg.calendar.rounds if r.level == "principal"]
+    return sorted(marks)
+
+
+CALENDAR_COLOURS = {"tariff action due": "tab:red", "principal round": "tab:green"}
+
+
+def plot_time_to_deal(
+    result: dict[str, Any],
+    curves: list[tuple[str, dict[str, Any]]],
+    calendar: list[tuple[Any, str]] = (),
+) -> bytes:
+    """Kaplan–Meier curves of P(first deal by date) with 95% bands, the --by date and the
+    calendar's events (ticks along the top) marked."""
     import datetime as dt
 
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -361,6 +377,11 @@ def plot_time_to_deal(result: dict[str, Any], curves: list[tuple[str, dict[str, 
         ax.fill_between(x, lo, hi, step="post", color=f"C{i}", alpha=0.2, linewidth=0)
     ax.axvline(by, color="0.3", linestyle="--", linewidth=1)
     ax.annotate(f" by {by}", (by, 0.02), color="0.3", fontsize=9)
+    for kind, colour in CALENDAR_COLOURS.items():
+        days = [d for d, k in calendar if k == kind and d <= end]
+        for i, day in enumerate(days):
+            ax.axvline(day, ymin=0.94, ymax=1.0, color=colour, linewidth=2,
+                       label=f"calendar: {kind}" if i == 0 else None)  # fmt: skip
     ax.xaxis.set_major_locator(locator := AutoDateLocator())
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_xlim(dt.date.fromisoformat(result["start_date"]), end)
