@@ -316,6 +316,7 @@ class TradeTalksModel(mesa.Model):
         fp = self.config.farm_politics
         amount = tranche.amount_bn * (1.0 if fp is None else fp.aid_scale)  # the aid lever
         self.world.state.farm_aid_paid_bn += self.farmers.pay_aid(amount)
+        self.world.state.farm_aid_budget_paid_bn += amount
 
     def _on_fed(self, ev: CalendarEvent) -> None:
         self.fed.meet()

@@ -35,6 +35,7 @@ FINAL_INDICATORS = (
     "farm_income_index",
     "farm_distress",
     "farm_aid_paid_bn",
+    "farm_aid_budget_paid_bn",
     "fed_rate",
     "cny_usd",
     "manipulator",

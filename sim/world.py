@@ -64,6 +64,7 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "farm_approval": ("world.farmers", "world.gestures"),
     "farm_distress": ("world.farmers", "world.soybeans"),
     "farm_aid_paid_bn": ("calendar.farm_aid", "world.farmers.aid_soy_share"),
+    "farm_aid_budget_paid_bn": ("calendar.farm_aid", "farm_politics.aid_scale"),
     "soy_market_lost": ("irreversibility.soy_hysteresis", "world.soybeans.soy_tariff_mfn"),
     "deal_probability": ("world.pboc.expectations",),
     "ag_due_bn": ("issues.*.quantities.ag_extra_bn", "world.soybeans.purchase_ramp_weeks"),
@@ -110,7 +111,8 @@ class WorldState:
     farm_income_index: float = 1.0
     farm_approval: float = 0.5
     farm_distress: float = 0.0
-    farm_aid_paid_bn: float = 0.0
+    farm_aid_paid_bn: float = 0.0  # to soybean farms: their share of each tranche
+    farm_aid_budget_paid_bn: float = 0.0  # whole tranches paid, all farms ($bn)
     soy_market_lost: float = 0.0  # share of the soybean market lost for good (hysteresis)
     deal_probability: float = 0.0  # the market's, moved by news (0 without expectations)
     # purchases under an agreement: soybeans due and delivered so far ($bn), this week's rate
