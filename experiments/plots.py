@@ -167,7 +167,12 @@ def heatmap(
         layout="constrained",
     )
     ax = fig.add_subplot()
-    lo, hi = vrange if vrange else (np.nanmin(grid), np.nanmax(grid))
+    if vrange:
+        lo, hi = vrange
+    elif np.isnan(grid).all():  # no cell has a value (e.g. no run dealt): an empty colour scale
+        lo, hi = 0.0, 1.0
+    else:
+        lo, hi = np.nanmin(grid), np.nanmax(grid)
     im = ax.imshow(grid, origin="lower", cmap=CMAP, vmin=lo, vmax=hi, aspect="auto")
     tilt = sum(len(lab) for lab in x.labels) > TILT_CHARS
     ax.set_xticks(
