@@ -70,6 +70,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     plabels: dict[str, str] = field(default_factory=dict)  # parameter -> label with unit
     outcome_titles: dict[str, str] = field(default_factory=dict)  # derived outcomes' labels
+    calendar: list[tuple[int, str]] = field(default_factory=list)  # (week, kind) to mark
 
     def say(self, text: str) -> None:
         """Log a note or warning and keep it for ``notes.txt`` and the figures."""
@@ -470,7 +471,9 @@ def _time_to_deal(ctx: Context, group: str | None) -> bytes:
     if ctx.horizon < d.horizon and every.size:
         mark = (ctx.horizon, f"by {ctx.by}: {np.mean(every <= ctx.horizon):.0%}")
     date_of = ctx.date_of if ctx.start else None
-    return plots.time_to_deal(every, groups, d.horizon, d.subtitle, mark, date_of, ctx.footnote)
+    return plots.time_to_deal(
+        every, groups, d.horizon, d.subtitle, mark, date_of, ctx.footnote, ctx.calendar
+    )
 
 
 def _series(ctx: Context, group: str | None) -> list[plots.SeriesPanel]:
@@ -549,7 +552,9 @@ def plot_files(
     panels = _series(ctx, x)
     if panels:
         date_of = ctx.end_of if ctx.start else None
-        out["series.png"] = plots.series_plot(panels, d.subtitle, date_of, ctx.footnote)
+        out["series.png"] = plots.series_plot(
+            panels, d.subtitle, date_of, ctx.footnote, ctx.calendar
+        )
         step("weekly series")
     if indices:
         names = {r["outcome"] for r in indices}
@@ -604,6 +609,7 @@ def _context(d: SweepData, by: str | dt.date | None, log: Callable[[str], None])
         "SELECT count(*), count(*) FILTER (WHERE status <> 'ok') FROM runs"
     )
     ctx.plabels = lb.parameter_labels(d.param_specs)
+    ctx.calendar = lb.sweep_calendar(d.root)
     ctx.outcome_titles = {
         sa.DEAL_BY: f"deal by {label} [share of runs]",
         sa.RMST: f"restricted mean time to deal, to {label}; no deal = week {week} [weeks]",

@@ -184,6 +184,28 @@ def unit_of(label: str) -> str:
 
 
 # --------------------------------------------------------------------------- dates
+def sweep_calendar(root: Path) -> list[tuple[int, str]]:
+    """(week, kind) of the calendar's dated events in a sweep's base config: tariff actions
+    ("tariff action due") and principal rounds ("principal round"); week 1 starts on the
+    start date. Empty if the file does not say."""
+    start = sweep_start_date(root)
+    if start is None:
+        return []
+    raw = tomllib.loads((Path(root) / BASE_CONFIG_FILE).read_text())
+    cal = raw.get("calendar", {}) if isinstance(raw.get("calendar"), dict) else {}
+    events = [(a.get("date"), "tariff action due") for a in cal.get("tariff_actions", [])]
+    events += [
+        (r.get("date"), "principal round")
+        for r in cal.get("rounds", [])
+        if r.get("level") == "principal"
+    ]
+    return sorted(
+        ((day - start).days // 7 + 1, kind)
+        for day, kind in events
+        if isinstance(day, dt.date) and day >= start
+    )
+
+
 def sweep_start_date(root: Path) -> dt.date | None:
     """The start date of a sweep's runs (``run.start_date`` of its resolved base config),
     or None if the file does not say."""

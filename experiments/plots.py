@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ SOBOL_BARS = (  # index, offset within the row, legend label, colour
     ("ST", BAR_HEIGHT / 2, "ST (total)", "tab:red"),
 )
 DateOf = Callable[[int], dt.date]  # the date a week's tick shows
+Calendar = Sequence[tuple[int, str]]  # (week, kind) of the calendar's events to mark
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,20 @@ def wilson(k: Any, n: Any, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]
     return mid - half, mid + half
 
 
-def _week_axis(ax: Any, top: int, date_of: DateOf | None, what: str) -> None:
-    """Ticks at whole weeks from 0 to ``top``, each with its date under it if known."""
+CALENDAR_MARKS = {"tariff action due": "tab:orange", "principal round": "tab:purple"}
+
+
+def _week_axis(
+    ax: Any, top: int, date_of: DateOf | None, what: str, calendar: Calendar = ()
+) -> None:
+    """Ticks at whole weeks from 0 to ``top``, each with its date under it if known; the
+    calendar's events (week, kind) as short ticks along the top of the plot."""
     ax.set_xlim(0, top)
+    for kind, colour in CALENDAR_MARKS.items():
+        weeks = [w for w, k in calendar if k == kind and 0 <= w <= top]
+        for i, w in enumerate(weeks):
+            ax.axvline(w, ymin=0.94, ymax=1.0, color=colour, lw=2,
+                       label=f"calendar: {kind}" if i == 0 else None)  # fmt: skip
     if date_of is None:
         ax.set_xlabel("week")
         return
@@ -351,6 +363,7 @@ def time_to_deal(
     mark: tuple[int, str] | None = None,
     date_of: DateOf | None = None,
     footnote: str = "",
+    calendar: Calendar = (),
 ) -> bytes:
     """Histogram of the deal week, and the share of runs with a deal by each week.
 
@@ -362,7 +375,9 @@ def time_to_deal(
     dealt = weeks[np.isfinite(weeks)]
     if dealt.size:
         ax1.hist(dealt, bins=np.arange(0, horizon + 2) - 0.5, color="tab:green")
-    _week_axis(ax1, horizon, date_of, "first day")
+    _week_axis(ax1, horizon, date_of, "first day", calendar)
+    if calendar:  # name the calendar's ticks
+        ax1.legend(fontsize=7, loc="upper right")
     ax1.set_ylabel("runs")
     ax1.set_title(
         f"Week of the first deal ({dealt.size} of {weeks.size} runs reached one)", fontsize=10
@@ -399,7 +414,11 @@ def time_to_deal(
 
 
 def series_plot(
-    panels: list[SeriesPanel], subtitle: str, date_of: DateOf | None = None, footnote: str = ""
+    panels: list[SeriesPanel],
+    subtitle: str,
+    date_of: DateOf | None = None,
+    footnote: str = "",
+    calendar: Calendar = (),
 ) -> bytes:
     """Weekly series: the median over runs with its 10-90% band, and the median of each
     group, a panel per series (week w: the state at the end of week w)."""
@@ -412,7 +431,7 @@ def series_plot(
         ax.plot(p.weeks, p.mid, color="black", lw=2, label=f"median (n={p.runs} runs)")
         for label, med in p.groups.items():
             ax.plot(p.weeks, med, lw=1.1, label=label)
-        _week_axis(ax, int(p.weeks.max(initial=1)), date_of, "date: end of the week")
+        _week_axis(ax, int(p.weeks.max(initial=1)), date_of, "date: end of the week", calendar)
         ax.set_ylabel(p.name, fontsize=8)
         ax.set_title(_wrap(p.name), fontsize=9)
         ax.grid(alpha=0.3)

@@ -550,3 +550,21 @@ def test_labels_carry_units():
     assert lb.outcome_label("something_else") == "something_else"
     assert lb.week_of(START, dt.date(2020, 1, 15)) == 18  # the issue's example
     assert lb.week_start(START, 18) == dt.date(2020, 1, 13)
+
+
+def test_the_sweeps_calendar_gives_the_weeks_its_charts_mark(tmp_path):
+    """analyze marks the base config's tariff actions and principal rounds on its date axes:
+    their weeks (week 1 starts on the start date) come from the sweep's base config."""
+    from tradetalks.experiments.labels import sweep_calendar
+    from tradetalks.sim.config import load_config, to_toml
+    from tradetalks.sim.shipped import baseline
+
+    assert sweep_calendar(tmp_path) == []  # no base config: nothing to mark
+    cfg = load_config(baseline())
+    (tmp_path / "base_config.toml").write_text(to_toml(cfg))
+    marks = sweep_calendar(tmp_path)
+    due = {cfg.week_of(a.date) for a in cfg.calendar.tariff_actions}
+    rounds = {cfg.week_of(r.date) for r in cfg.calendar.rounds if r.level == "principal"}
+    assert {w for w, k in marks if k == "tariff action due"} == due
+    assert {w for w, k in marks if k == "principal round"} == rounds
+    assert due and rounds

@@ -295,6 +295,13 @@ def test_timeline_shows_every_offer_by_date_with_its_tooltip(ran: SessionModel) 
         assert f"{issue}: {level}" in first["name"]
     assert all(s.get("tooltip", {}).get("formatter") in ("{b}", None) for s in option["series"])
     marks = option["series"][0]["markLine"]["data"]
+    cal = ran.config.calendar
+    on_calendar = [m for m in marks if "on the calendar" in m["name"]]
+    due = [a for a in cal.tariff_actions if ran.start_date <= a.date <= ran.config.end_date]
+    rounds = [r for r in cal.rounds if r.level == "principal"]
+    assert len(on_calendar) == len(due) + len(rounds) > 0  # the calendar's events marked
+    assert any(due[0].label in m["name"] for m in on_calendar)
+    marks = [m for m in marks if m not in on_calendar]
     assert len(marks) == 1 + len(ran.negotiation.deals)  # and now
     assert all(m["name"].startswith(("Deal signed", "Interim deal signed")) for m in marks[:-1])
     assert marks[-1]["name"] == "now"

@@ -19,6 +19,7 @@ SIDES = ("us", "china")
 SIDE_COLOURS = {"us": "#1f4e9c", "china": "#c0392b"}
 SIDE_NAMES = {"us": "US", "china": "China"}
 DEAL_COLOUR = "#1e8449"
+CALENDAR_COLOURS = {"tariff": "#e67e22", "round": "#7d3c98"}  # the calendar's dated events
 GREY = "#555555"
 AXIS_FONT = 10  # px: tick labels
 # room around a small chart's plot; containLabel makes room for the tick labels on top

@@ -14,6 +14,7 @@ from tradetalks.viz.dates import week_stamps as _week_stamps
 from tradetalks.viz.history import tooltip_text
 from tradetalks.viz.style import (
     AXIS_FONT,
+    CALENDAR_COLOURS,
     DEAL_COLOUR,
     GREY,
     SIDE_COLOURS,
@@ -34,7 +35,8 @@ TIMELINE_GRID = {"left": 8, "right": 18, "top": 24, "bottom": 6, "containLabel":
 KEY = (
     "Blue: the US's utility, red: China's. Filled dots: a side's own offers; hollow: the other "
     "side's offers; diamonds: accepted. Dashed: each side's reservation value (what walking "
-    "away is worth). Green lines: deals; dotted: now. Point at an offer for its terms."
+    "away is worth). Green lines: deals; dotted: now; thin orange dashes: tariff actions due on "
+    "the calendar; purple dashes: principal rounds on it. Point at an offer for its terms."
 )
 
 
@@ -89,10 +91,32 @@ def _reservation(model: TradeTalksModel, side: str) -> dict[str, Any]:
     }
 
 
+def _calendar_marks(model: TradeTalksModel) -> list[dict[str, Any]]:
+    """Thin dashed lines at the calendar's dated events within the run: tariff actions as
+    scheduled and principal rounds (each named in its tooltip)."""
+    cal, end = model.config.calendar, model.config.end_date
+    events = [("tariff", a.date, f"Due on the calendar: {a.label}") for a in cal.tariff_actions]
+    events += [
+        ("round", r.date, "Principal round on the calendar")
+        for r in cal.rounds
+        if r.level == "principal"
+    ]
+    return [
+        {
+            "xAxis": stamp(day),
+            "name": f"{text} ({day_text(day)})",
+            "lineStyle": {"color": CALENDAR_COLOURS[kind], "width": 1, "type": "dashed"},
+            "label": {"show": False},
+        }
+        for kind, day, text in sorted(events, key=lambda e: e[1])
+        if model.start_date <= day <= end
+    ]
+
+
 def _marks(model: TradeTalksModel) -> list[dict[str, Any]]:
-    """Vertical lines: each deal (named in its tooltip) and, once the run has begun, now
-    (labelled above the plot)."""
-    marks = []
+    """Vertical lines: the calendar's events, each deal (named in its tooltip) and, once the
+    run has begun, now (labelled above the plot)."""
+    marks = _calendar_marks(model)
     for deal in model.negotiation.deals:
         kind = "Interim deal" if deal.interim else "Deal"
         marks.append(
