@@ -355,7 +355,8 @@ def test_every_indicator_names_the_config_keys_that_drive_it():
     assert set(numeric) <= set(STATE_SOURCES), set(numeric) - set(STATE_SOURCES)
     for keys in STATE_SOURCES.values():
         assert keys and all(
-            k.split(".")[0] in ("world", "calendar", "issues", "irreversibility", "implementation")
+            k.split(".")[0]
+            in ("world", "calendar", "issues", "irreversibility", "implementation", "farm_politics")
             for k in keys
         )
 
