@@ -26,10 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import multiprocessing
 import operator
 import re
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,10 +250,20 @@ def find_boxes(
     labels: dict[str, str] | None = None,
 ) -> tuple[list[Box], pd.DataFrame, list[str]]:
     """PRIM on parameters ``x`` (a row per run) and target flags ``y``: up to ``boxes``
-    chosen boxes (see ``choose``), their peeling trajectories and notes."""
+    chosen boxes (see ``choose``), their peeling trajectories and notes.
+
+    PRIM runs in a fresh interpreter (a spawned process): the EMA Workbench loads
+    scikit-learn and statsmodels, whose native thread pools make a later fork unsafe, and
+    this process may fork sweep workers afterwards (a forked worker crashed in CI so)."""
+    args = (x, y, threshold, boxes, mass_min, peel_alpha, labels or {})
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_find_boxes_quietly, *args).result()
+
+
+def _find_boxes_quietly(*args: Any) -> tuple[list[Box], pd.DataFrame, list[str]]:
     with warnings.catch_warnings():  # the workbench's pandas deprecations are not ours
         warnings.filterwarnings("ignore", module="ema_workbench")
-        return _find_boxes(x, y, threshold, boxes, mass_min, peel_alpha, labels or {})
+        return _find_boxes(*args)
 
 
 def _find_boxes(
