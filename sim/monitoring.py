@@ -12,7 +12,6 @@ the tariffs now in force (the status quo of relative levels).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from tradetalks.agents.makers import REMEDIAL_DRAWS
@@ -64,12 +63,7 @@ class Monitor:
         """File a dispute and let the US maker decide on a remedial tariff."""
         m, cfg = self.model, self.cfg
         shortfall = (cfg.dispute_below - share) / cfg.dispute_below
-        record: dict[str, Any] = {
-            "week": week,
-            "date": (m.start_date + dt.timedelta(weeks=max(week - 1, 0))).isoformat(),
-            "share": round(share, 6),
-            "remedial": None,
-        }
+        record: dict[str, Any] = {"week": week, "share": round(share, 6), "remedial": None}
         self.disputes.append(record)
         m.negotiation.record_event("dispute", "us", week)
         u = self.draws.take(week)  # drawn at every dispute, used or not

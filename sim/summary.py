@@ -297,7 +297,10 @@ def build_summary(model: FinishedRun) -> dict[str, JsonValue]:
             {**q, "from_date": deal_date(model.start_date, q["from_week"])}
             for q in fulfilment_by_quarter(model.world)
         ],
-        "monitoring": model.monitor.summary(),
+        "monitoring": {
+            **(mon := model.monitor.summary()),
+            "disputes": dated(mon["disputes"], model.start_date),
+        },
     }
     out = {key: plain(value) for key, value in summary.items()}
     bad = non_finite_paths(out, "summary")
