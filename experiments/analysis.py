@@ -668,9 +668,11 @@ def analyze_sweep(
         step("tables")
         sens_files, indices = sensitivity(d, log, ctx, step)
         files.update(sens_files)
-        # labels come from the data: draw them as text, never as matplotlib math ("$...$")
-        with matplotlib.rc_context({"text.parse_math": False}):
-            files.update(plot_files(d, x, y, ctx.bins, indices, ctx, step))
+        if ctx.failed == ctx.total:
+            ctx.say("note: no run finished; tables only, no plots (see the runs' errors)")
+        else:  # labels come from the data: draw them as text, never as matplotlib math
+            with matplotlib.rc_context({"text.parse_math": False}):
+                files.update(plot_files(d, x, y, ctx.bins, indices, ctx, step))
     if ctx.notes:
         files[NOTES_FILE] = ("\n".join(ctx.notes) + "\n").encode()
     target = d.root / ANALYSIS_DIR

@@ -66,7 +66,10 @@ class LocalBackend:
     Workers are forked (see ``start_method``), so they start with the model imported and
     with ``space``, the base scenario's outcome space that the probe run built and warmed
     (without it, each worker builds its own); a fresh interpreter would spend seconds
-    importing.  The runner starts them before any thread of its own.
+    importing.  The runner starts them before any thread of its own.  If a forked worker
+    dies, the pool is rebuilt from a fork server for the rest of the sweep: a host that has
+    loaded native libraries which do not survive a fork (seen in a long test session) then
+    loses a few seconds, not the sweep.
     """
 
     name = "local"
@@ -78,6 +81,7 @@ class LocalBackend:
         self.space = space
         self.workers = workers or default_workers()
         self.window = self.workers * IN_FLIGHT_PER_WORKER
+        self.method = start_method()
 
     def __enter__(self) -> LocalBackend:
         return self
@@ -86,7 +90,7 @@ class LocalBackend:
         return None
 
     def _pool(self) -> ProcessPoolExecutor:
-        mp = multiprocessing.get_context(start_method())
+        mp = multiprocessing.get_context(self.method)
         if mp.get_start_method() == "forkserver":
             mp.set_forkserver_preload(FORKSERVER_PRELOAD)
         return ProcessPoolExecutor(
@@ -100,7 +104,8 @@ class LocalBackend:
     def _start(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
         """Fork the workers now.  The only other threads here belong to native libraries
         (OpenBLAS, pyarrow's jemalloc) that register fork handlers, so Python's generic
-        warning about forking a multi-threaded process does not apply."""
+        warning about forking a multi-threaded process does not apply.  Each worker freezes
+        what it inherited out of the garbage collector first (``prepare_process``)."""
         with warnings.catch_warnings():
             warnings.filterwarnings(
                 "ignore", "This process .* is multi-threaded", DeprecationWarning
@@ -126,6 +131,7 @@ class LocalBackend:
                 if broken:  # a worker died: every task still in this pool is lost too
                     yield from self._drain(pending, lost)
                     pool.shutdown(wait=False, cancel_futures=True)
+                    self.method = "forkserver"  # a clean parent for the workers from now on
                     pool = self._start(self._pool())
                     yield from self._requeue(lost, attempts, retry)
         finally:

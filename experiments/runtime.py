@@ -26,7 +26,7 @@ BLAS_THREADS = 1  # one process per core; see the module docstring
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 _BLAS_LIMITED = False
-_PREPARED = False
+_PREPARED_IN: int | None = None  # the process that ran prepare_process (a fork must run it again)
 DEFAULT_MODEL = "tradetalks.sim.model:TradeTalksModel"
 MODEL_ENTRY_POINTS = "tradetalks.models"  # entry-point group of installed model classes
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
@@ -117,12 +117,12 @@ def prepare_process() -> None:
     the sweep's outcome space) into the collector's permanent generation, so that full
     collections stop re-scanning that long-lived heap.  Measured here: about 15% of a run
     of the model with its per-farm agents, 1-2% of the lean runs sweeps make."""
-    global _PREPARED
+    global _PREPARED_IN
     limit_blas()
-    if not _PREPARED:
+    if _PREPARED_IN != os.getpid():  # once per process, forked children included
         restore_malloc_reuse()
         # no gc.collect() first: a worker forked from a process with live threads (a browser
         # driver, a Dask client) can inherit objects caught mid-update, and traversing them
         # segfaults (seen after the Playwright test); frozen, they are never traversed
         gc.freeze()
-        _PREPARED = True
+        _PREPARED_IN = os.getpid()

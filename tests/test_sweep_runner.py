@@ -4,6 +4,7 @@ farmers, a dozen runs) so the whole module takes well under a minute on two core
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from tradetalks.experiments.runner import run_sweep
+from tradetalks.experiments.runtime import prepare_process
 from tradetalks.experiments.seeds import run_seed
 from tradetalks.experiments.store import read_runs
 from tradetalks.sim.model import TradeTalksModel
@@ -92,6 +94,60 @@ class EnvDyingModel(TradeTalksModel):
 
 
 DIE_MARKER_ENV = "TRADETALKS_TEST_DIE_MARKER"
+
+
+class AlwaysDyingModel(TradeTalksModel):
+    """Kills its worker process whenever it meets one patience value, in any worker."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        if (overrides or {}).get("teams.us.patience") == 0.98:
+            os._exit(1)
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
+SESSION_PID_ENV = "TRADETALKS_TEST_SESSION_PID"
+os.environ.setdefault(SESSION_PID_ENV, str(os.getpid()))  # the test session's process
+
+
+class ForkedDyingModel(TradeTalksModel):
+    """Kills a worker forked straight from the test session (as a native library that does
+    not survive a fork would), never one started by a fork server."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        forked_here = os.getppid() == int(os.environ[SESSION_PID_ENV])
+        if (overrides or {}).get("teams.us.patience") == 0.98 and forked_here:
+            os._exit(1)
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
+class Inherited:
+    """Garbage a worker may inherit: its finaliser leaves a file if a worker collects it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker, self.owner, self.cycle = marker, os.getpid(), self
+
+    def __del__(self) -> None:
+        if os.getpid() != self.owner:
+            self.marker.touch()
+
+
+class CollectingModel(TradeTalksModel):
+    """Runs a full garbage collection in a sweep run (not in the probe run, which has no
+    overrides and runs in the sweep's own process) before building the real model."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        if overrides:
+            gc.collect()
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
+class FailingModel(TradeTalksModel):
+    """Raises in every sweep run (the probe run, with no overrides, passes)."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        if "teams.us.patience" in (overrides or {}):
+            raise RuntimeError("injected failure in every run")
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
 
 
 def write(tmp: Path, name: str, text: str) -> Path:
@@ -234,6 +290,60 @@ def test_a_lost_worker_s_tasks_are_retried(tmp_path):
     rows = read_runs(tmp_path / "out").to_pylist()
     assert report.failed == 0 and [r["run_id"] for r in rows] == list(range(12))
     assert all(r["status"] == "ok" for r in rows)
+
+
+def test_a_batch_whose_worker_always_dies_is_recorded_failed_and_the_sweep_finishes(tmp_path):
+    text = SMALL.replace('name = "small"', 'name = "doomed"')
+    text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
+    sweep = write(tmp_path, "doomed.toml", text)
+    model = f"{__name__}:AlwaysDyingModel"
+    report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None, model=model)
+    rows = read_runs(tmp_path / "out").to_pylist()
+    assert [r["run_id"] for r in rows] == list(range(12))
+    doomed = [r for r in rows if r["us_patience"] == 0.98]
+    assert len(doomed) == 4 and report.failed >= 4
+    for r in doomed:
+        assert r["status"] == "failed" and "worker process died 3 times" in r["error"]
+    assert sum(r["status"] == "ok" for r in rows) == 12 - report.failed
+    assert any(r["status"] == "ok" for r in rows if r["us_patience"] != 0.98)
+
+
+def test_workers_that_die_when_forked_are_replaced_by_fork_server_workers(tmp_path):
+    text = SMALL.replace('name = "small"', 'name = "forked"')
+    text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
+    sweep = write(tmp_path, "forked.toml", text)
+    model = f"{__name__}:ForkedDyingModel"
+    report = run_sweep(sweep, tmp_path / "out", workers=2, progress=None, model=model)
+    rows = read_runs(tmp_path / "out").to_pylist()
+    assert report.failed == 0 and [r["run_id"] for r in rows] == list(range(12))
+    assert all(r["status"] == "ok" for r in rows)
+
+
+def test_forked_workers_never_collect_the_garbage_they_inherit(tmp_path):
+    sweep = write(tmp_path, "gc.toml", SMALL.replace('name = "small"', 'name = "gc"'))
+    marker = tmp_path / "collected-in-a-worker"
+    prepare_process()  # as an earlier sweep run in this process (workers = 1) leaves it
+    gc.disable()  # so the garbage below is still there when the workers are forked
+    try:
+        Inherited(marker)  # an unreachable cycle with a finaliser
+        run_sweep(
+            sweep, tmp_path / "out", workers=2, progress=None, model=f"{__name__}:CollectingModel"
+        )
+    finally:
+        gc.enable()
+        gc.collect()  # collected here, in the process that made it: no file
+    assert not marker.exists()
+
+
+def test_analyze_a_sweep_whose_every_run_failed_writes_tables_and_says_so(tmp_path):
+    sweep = write(tmp_path, "failing.toml", SMALL.replace('name = "small"', 'name = "failing"'))
+    run_sweep(sweep, tmp_path / "out", workers=1, progress=None, model=f"{__name__}:FailingModel")
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "12 of 12 runs failed" in result.output and "no run finished" in result.output
+    written = {p.name for p in (tmp_path / "out" / "analysis").iterdir()}
+    assert {"overview.csv", "failures.csv"} <= written
+    assert not [n for n in written if n.endswith(".png")]
 
 
 BAD = {
