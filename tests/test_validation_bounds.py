@@ -403,6 +403,11 @@ def test_every_shipped_config_is_within_the_bounds(path: Path):
         from tradetalks.sim.record import load_record
 
         load_record(path)
+    elif path.parent.name == "forecasts":  # scoring settings and target lists, not configs
+        from tradetalks.experiments.baselines import load_settings
+        from tradetalks.experiments.forecastfile import load_targets
+
+        load_settings(path) if path.name == "scoring.toml" else load_targets(path)
     elif "sampler" in raw:  # a sweep: its base, and each parameter at both ends of its range
         base = path.parent / raw["base"]
         load_config(base)
