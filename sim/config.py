@@ -29,6 +29,7 @@ from tradetalks.sim.config_base import (
 from tradetalks.sim.config_calendar import (
     AidTranche,
     CalendarConfig,
+    HistoryConfig,
     PatienceChange,
     RoundEvent,
     RunConfig,
@@ -98,6 +99,7 @@ __all__ = [
     "Finite",
     "GesturesConfig",
     "GrowthConfig",
+    "HistoryConfig",
     "HuaweiConfig",
     "IssueConfig",
     "LeadsConfig",

@@ -138,3 +138,38 @@ class CalendarConfig(Strict):
                 "rrr_cuts": [e for e in self.rrr_cuts if keep(e.date)],
             }
         )
+
+
+class HuaweiLevels(Strict):
+    """Huawei's relief index (``world.huawei.status_start``) by the record's latest action:
+    the levels of the baseline's ``issues.huawei.quantities.huawei_status``."""
+
+    unlisted: Unit = 1.0  # before the Entity List: no restriction ("removal", baseline)
+    entity_list: Unit = 0.0  # on the Entity List without a licence ("entity list", baseline)
+    licence: Unit = 0.33  # rolling temporary licences (baseline's status_start)
+
+
+class HistoryConfig(Strict):
+    """Start anywhere, replay, branch (issue 14; docs/RECORD.md, "Start anywhere, replay,
+    branch").  ``start``: the record date the run starts on, with that date's state taken
+    from the record (None: the config's own state); ``replay_until``: force the recorded
+    policy events and outcomes up to this date, then let the agents decide; ``drop``: record
+    entries left out of the forced history, each "YYYY-MM-DD kind" or "YYYY-MM-DD kind side".
+    ``applied`` is set by the overlay itself: the start, replay date and record it put the
+    config at (a resolved config is already at its start; "": not yet)."""
+
+    start: dt.date | None = None
+    record: str = "record-2018-2019"
+    replay_until: dt.date | None = None
+    drop: list[str] = Field(default_factory=list, max_length=MAX_EVENTS)
+    # the 2019 MFP's first tranche was about half of it, the later two about a quarter each
+    # (USDA, approx.; the baseline's calendar.farm_aid tranches are ~25% each)
+    first_tranche_share: Unit = 0.5
+    # share of the banking system a targeted RRR cut reaches; assumption
+    targeted_rrr_coverage: Unit = 0.25
+    huawei: HuaweiLevels = Field(default_factory=HuaweiLevels)
+    applied: str = ""
+
+    def key(self) -> str:
+        """What the overlay depends on (``applied`` once it is applied)."""
+        return f"{self.start} {self.replay_until} {self.record}"

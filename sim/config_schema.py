@@ -22,7 +22,7 @@ from tradetalks.sim.config_base import (
     WEIGHT_TOLERANCE,
     Strict,
 )
-from tradetalks.sim.config_calendar import CalendarConfig, RunConfig
+from tradetalks.sim.config_calendar import CalendarConfig, HistoryConfig, RunConfig
 from tradetalks.sim.config_makers import MakersConfig
 from tradetalks.sim.config_talks import (
     ChapterConfig,
@@ -72,6 +72,8 @@ class Config(Strict):
     # after the signature (issue 12); absent: purchases are delivered in full on their ramp
     implementation: ImplementationConfig | None = None
     types: TypesConfig | None = None  # private acceptance shares; absent: none
+    # start anywhere in the record, replay it, branch (sim/history.py); absent: no record
+    history: HistoryConfig | None = None
 
     @model_validator(mode="after")
     def _cross_check(self) -> Config:

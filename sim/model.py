@@ -29,6 +29,7 @@ from tradetalks.sim.monitoring import Monitor
 from tradetalks.sim.payoffs import Ratifier, rubinstein_share
 from tradetalks.sim.projector import Projector, Valuation, observer_projector
 from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
+from tradetalks.sim.replay import Replay
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
 from tradetalks.sim.snapshot import meeting_requests
 from tradetalks.sim.start import indicators, initial_world, sync_farms
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 INCIDENT_DRAWS = 2  # uniforms a week for political incidents: whether, and which side
-EVENT_ORDER = ("patience", "aid", "fed", "pboc", "round", "tariff")  # within one week
+EVENT_ORDER = ("patience", "aid", "fed", "pboc", "replay", "round", "tariff")  # in a week
 
 
 class CalendarEvent:
@@ -128,6 +129,9 @@ class TradeTalksModel(mesa.Model):
         self.observer = observer_projector(cfg, self.space) if self.projector else None
         self.valuation: Valuation | None = None
         self.valuation_week = 0
+        # the recorded history forced up to history.replay_until (None: the agents decide)
+        hist = cfg.history
+        self.replay = Replay(self) if hist is not None and hist.replay_until else None
 
         self._update_domestic()
         self._update_teams()
@@ -216,6 +220,8 @@ class TradeTalksModel(mesa.Model):
             add("round", r.date, r)
         for t in cal.tariff_actions:
             add("tariff", t.date, t)
+        for week_no, batch in self.replay.batches() if self.replay is not None else []:
+            items.append((week_no, EVENT_ORDER.index("replay"), "replay", batch))
         for week_no, _, kind, payload in sorted(items, key=lambda x: (x[0], x[1])):
             if week_no <= self.horizon:  # a shortened run stops before later events
                 self._schedule(kind, week_no, payload)
@@ -264,9 +270,13 @@ class TradeTalksModel(mesa.Model):
         if week_no >= self.horizon:
             self.running = False
 
+    def replaying(self, week_no: int) -> bool:
+        """True in the weeks a replay forces the record (no choices of the agents)."""
+        return self.replay is not None and self.replay.covers(week_no)
+
     def _plan_meetings(self, week_no: int) -> None:
         """Rounds on request beyond the announced calendar (calendar.meetings)."""
-        if not self.planner.cfg.enabled:
+        if not self.planner.cfg.enabled or self.replaying(week_no):
             return
         requests = meeting_requests(self, week_no)
         for week, level in self.planner.plan(week_no, requests, not self.negotiation.done):
@@ -279,7 +289,7 @@ class TradeTalksModel(mesa.Model):
         """A political incident, with small weekly probability, hardens one side's stance."""
         pol = self.config.world.politics
         u = self.incident_draws.take(week_no)  # drawn every week, used or not
-        if u[0] < pol.incident_probability:
+        if u[0] < pol.incident_probability and not self.replaying(week_no):
             side = SIDES[min(int(u[1] * len(SIDES)), len(SIDES) - 1)]
             self.negotiation.credit_goodwill(side, -pol.incident_hardening)
             self.incidents.append({"week": week_no, "offended": side})
@@ -356,7 +366,13 @@ class TradeTalksModel(mesa.Model):
             snapshot.refresh(self)
 
     def _on_tariff(self, ev: CalendarEvent) -> None:
-        self.tariffs.due(ev)
+        if self.replay is not None and self.replay.covers(ev.week):
+            self.replay.retire(ev)
+        else:
+            self.tariffs.due(ev)
+
+    def _on_replay(self, ev: CalendarEvent) -> None:
+        self.replay.run(ev.week, ev.payload)
 
     # ------------------------------------------------------------------ results
     def run(self) -> dict[str, Any]:
@@ -366,8 +382,13 @@ class TradeTalksModel(mesa.Model):
         return self.summary()
 
     def summary(self) -> dict[str, Any]:
-        """The run summary (JSON-ready; fields in README, "Running one simulation")."""
-        return build_summary(self)
+        """The run summary (JSON-ready; fields in README, "Running one simulation"); a run
+        with ``[history]`` adds a ``history`` block (sim/replay.py)."""
+        out = build_summary(self)
+        if self.config.history is not None and self.config.history.start is not None:
+            rep = self.replay.summary() if self.replay else {"start": str(self.start_date)}
+            out["history"] = rep
+        return out
 
     def timeseries(self):
         """Weekly model series as a pandas DataFrame (one row per week, week 0 = start)."""

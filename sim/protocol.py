@@ -406,6 +406,18 @@ class Negotiation:
                 return self._close(x, week)
         return None
 
+    def forced_round(self, week: int, level: str, date: dt.date, *, collapse: bool) -> None:
+        """A recorded round in a replay (sim/replay.py): counted, a deputy round advances
+        readiness as ``run_round`` does, but no offers are made (the record holds none), so
+        nothing is signed; a collapse enters the public record for both sides."""
+        self.round_count += 1
+        if level == "deputy":
+            self.chapters.advance(date, self.agreed)
+        self.phase = f"{level} talks"
+        if collapse:
+            for side in SIDES:
+                self.record_event("collapse", side, week)
+
     def _start_round(
         self, level: str, indicators: dict[str, float], date: dt.date | None = None
     ) -> str:

@@ -22,6 +22,7 @@ from tradetalks.sim.config import (
     problems_from,
 )
 from tradetalks.sim.config_strategies import import_object
+from tradetalks.sim.history import apply_history
 from tradetalks.sim.shipped import baseline
 
 DEFAULT_CONFIG = baseline()
@@ -73,8 +74,9 @@ def check_strategies(cfg: Config) -> Problems:
 def resolve_config(
     config: str | Path | Config | dict[str, Any] | None, overrides: dict[str, Any] | None = None
 ) -> Config:
-    """Load, override and fully validate a config (including user strategies)."""
-    cfg = load_config(DEFAULT_CONFIG if config is None else config, overrides)
+    """Load, override and fully validate a config (including user strategies); with
+    ``history.start`` it starts on that record date with that date's state (sim/history.py)."""
+    cfg = apply_history(load_config(DEFAULT_CONFIG if config is None else config, overrides))
     problems = check_strategies(cfg)
     if problems:
         raise ConfigError(problems, str(config) if isinstance(config, (str, Path)) else None)

@@ -96,7 +96,10 @@ class TariffDesk:
 
     # ------------------------------------------------------------------ weekly decisions
     def weekly(self, week: int) -> None:
-        """Each maker may announce an escalation or a retaliation (v2 with makers only)."""
+        """Each maker may announce an escalation or a retaliation (v2 with makers only); not
+        while a replay forces the record (their weekly draws are skipped, not shifted)."""
+        if self.model.replaying(week):
+            return
         for side, maker in self.makers.items():
             for d in maker.decide_week(week, self.week_inputs(side)):
                 self.announce(side, d, week)

@@ -52,8 +52,32 @@ def run(
     workers: Annotated[
         int | None, typer.Option(help="With --seeds: processes (default: one per core)", min=1)
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Start on this record date with its state (history.start), YYYY-MM-DD",
+            metavar="DATE",
+        ),
+    ] = None,
+    replay_until: Annotated[
+        str | None,
+        typer.Option(
+            help="With --start: force the record up to this date, then branch "
+            "(history.replay_until), YYYY-MM-DD",
+            metavar="DATE",
+        ),
+    ] = None,
+    drop: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --replay-until: leave this record entry out of the forced history, "
+            "'YYYY-MM-DD kind [side]' (history.drop; repeatable)",
+            metavar="ENTRY",
+        ),
+    ] = None,
 ) -> None:
     """Run one simulation and print its summary (with --seeds: many, and their distribution)."""
+    set_ = [*(set_ or []), *_history_sets(start, replay_until, drop)]
     if seeds is not None:
         if seed is not None:
             fail("--seed runs one seed and --seeds many: give one of them")
@@ -88,6 +112,15 @@ def run(
         if target is not None:
             target.abort()
     typer.echo(text if as_json else readable(summary))
+
+
+def _history_sets(start: str | None, until: str | None, drop: list[str] | None) -> list[str]:
+    """--start, --replay-until and --drop as ``--set`` items on ``[history]`` (a date that
+    does not parse stays a string, and validation names the key)."""
+    out = [] if start is None else [f"history.start={start}"]
+    out += [] if until is None else [f"history.replay_until={until}"]
+    out += [] if not drop else ["history.drop=" + json.dumps(drop)]
+    return out
 
 
 def _run_files(model: TradeTalksModel, summary: dict[str, Any], cfg: Config) -> dict[str, bytes]:
