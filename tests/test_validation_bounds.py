@@ -403,6 +403,10 @@ def test_every_shipped_config_is_within_the_bounds(path: Path):
         from tradetalks.sim.record import load_record
 
         load_record(path)
+    elif path.parent.name == "calibrations" and "parameters" in raw:  # a calibration file
+        from tradetalks.experiments.calibfile import load_calibration
+
+        load_calibration(path)
     elif path.parent.name == "forecasts":  # scoring settings and target lists, not configs
         from tradetalks.experiments.baselines import load_settings
         from tradetalks.experiments.forecastfile import load_targets
