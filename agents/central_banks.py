@@ -180,11 +180,23 @@ class PBoC(Agent):
         st.deal_probability = float(_expit(x))
 
     # ------------------------------------------------------------------ the fixing
+    @staticmethod
+    def tariff_target(anchor: Any, offset: Any, expected_tariff: Any) -> Any:
+        """The rate offsetting part of the expected US tariff (%): anchor·(1 + offset·tariff /
+        100); numpy-broadcasting, for the fit (``sim/cny_fit.py``)."""
+        return anchor * (1 + offset * expected_tariff / 100)
+
+    @staticmethod
+    def fixing(previous: float, target: float, adjustment: float, shock: float = 0.0) -> float:
+        """One week's fixing: previous + adjustment·(target − previous) + shock, at least
+        0.01 (the weekly step without the line; ``sim/cny_fit.py`` calls it with no shock)."""
+        return max(0.01, previous + adjustment * (target - previous) + shock)
+
     def aim(self) -> float:
         """Where the PBoC would take the rate without a defended line: depreciation
         offsetting part of the expected tariffs; a currency pledge caps it under the line."""
         st, c = self.state, self.cfg
-        target = c.cny_anchor * (1 + c.tariff_offset * self.expected_us_tariff() / 100)
+        target = self.tariff_target(c.cny_anchor, c.tariff_offset, self.expected_us_tariff())
         if st.currency_pledge > 0:
             cap = c.threshold - c.pledge_margin * st.currency_pledge
             target = min(target, cap)
@@ -215,9 +227,7 @@ class PBoC(Agent):
         self._apply_dated_cuts(week)
         self._decide_line(week, float(u[1]))
         shock = c.shock_sd * float(_normal(u[0]))
-        rate = float(
-            max(0.01, st.cny_usd + c.adjustment * (self.target_rate() - st.cny_usd) + shock)
-        )
+        rate = float(self.fixing(st.cny_usd, self.target_rate(), c.adjustment, shock))
         if self.defending:
             rate = min(rate, self.line_cap)
         elif self.line_open:
