@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from tradetalks.experiments import backends
 from tradetalks.experiments.runner import run_sweep
 from tradetalks.experiments.runtime import prepare_process
 from tradetalks.experiments.seeds import run_seed
@@ -275,7 +276,14 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert "injected failure" in (tmp_path / "out" / "analysis" / "failures.csv").read_text()
 
 
-def test_a_lost_worker_s_tasks_are_retried(tmp_path):
+@pytest.fixture
+def forked_workers(monkeypatch):
+    """Workers forked from this process, whatever threads earlier tests left running (the
+    runner would start them from a fork server then): the tests below are about forking."""
+    monkeypatch.setattr(backends, "start_method", lambda: "fork")
+
+
+def test_a_lost_worker_s_tasks_are_retried(tmp_path, forked_workers):
     text = SMALL.replace('name = "small"', 'name = "dying"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "dying.toml", text)
@@ -308,7 +316,7 @@ def test_a_batch_whose_worker_always_dies_is_recorded_failed_and_the_sweep_finis
     assert any(r["status"] == "ok" for r in rows if r["us_patience"] != 0.98)
 
 
-def test_workers_that_die_when_forked_are_replaced_by_fork_server_workers(tmp_path):
+def test_workers_that_die_when_forked_are_replaced_by_fork_server_workers(tmp_path, forked_workers):
     text = SMALL.replace('name = "small"', 'name = "forked"')
     text = text.replace("range = [0.97, 0.999]\nsteps = 3", "values = [0.97, 0.98, 0.99]")
     sweep = write(tmp_path, "forked.toml", text)
@@ -319,7 +327,7 @@ def test_workers_that_die_when_forked_are_replaced_by_fork_server_workers(tmp_pa
     assert all(r["status"] == "ok" for r in rows)
 
 
-def test_forked_workers_never_collect_the_garbage_they_inherit(tmp_path):
+def test_forked_workers_never_collect_the_garbage_they_inherit(tmp_path, forked_workers):
     sweep = write(tmp_path, "gc.toml", SMALL.replace('name = "small"', 'name = "gc"'))
     marker = tmp_path / "collected-in-a-worker"
     prepare_process()  # as an earlier sweep run in this process (workers = 1) leaves it
