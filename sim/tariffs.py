@@ -53,19 +53,7 @@ class TariffDesk:
             return
         m, action = self.model, ev.payload
         side = action.side
-        valuation = snapshot.refresh(m) if m.projector is not None else None
-        cost = 0.0
-        if valuation is not None:
-            cost = float(valuation.action_effect.get(action.label, {}).get(side, 0.0))
-            size = max(abs(action.tariff_delta_pp), 1e-9)
-            self.per_pp_cost[side] = cost / size
-        inputs = DueInputs(
-            progress=snapshot.progress(m),
-            own_cost=cost,
-            age_weeks=snapshot.action_age(m.config, ev, ev.week),
-            weeks_since_opp_escalation=self._since(self.fired[other(side)], ev.week),
-            weeks_since_opp_gesture=self._since_week(self.gesture_week[other(side)], ev.week),
-        )
+        inputs = self.due_inputs(ev)
         decision = self.makers[side].decide_due(action, ev.week, inputs)
         if decision.kind == "fire":
             self.fire(side, action, ev.week)
@@ -80,6 +68,27 @@ class TariffDesk:
                 new = m._schedule("tariff", ev.week + decision.postpone_weeks, action)
                 if new is not None:
                     new.announced_week = getattr(ev, "announced_week", None)
+
+    def due_inputs(self, ev: CalendarEvent, week: int | None = None) -> DueInputs:
+        """The inputs of the fire-or-postpone rule for ``ev``'s action at ``week`` (default:
+        its due week), as ``due`` computes them before deciding: it refreshes the projection
+        and the side's own cost per pp (which the weekly rule reads).  The maker-fit reads
+        it in replayed weeks (experiments/maker_fit.py)."""
+        m, action = self.model, ev.payload
+        side, week = action.side, ev.week if week is None else week
+        valuation = snapshot.refresh(m) if m.projector is not None else None
+        cost = 0.0
+        if valuation is not None:
+            cost = float(valuation.action_effect.get(action.label, {}).get(side, 0.0))
+            size = max(abs(action.tariff_delta_pp), 1e-9)
+            self.per_pp_cost[side] = cost / size
+        return DueInputs(
+            progress=snapshot.progress(m),
+            own_cost=cost,
+            age_weeks=snapshot.action_age(m.config, ev, week),
+            weeks_since_opp_escalation=self._since(self.fired[other(side)], week),
+            weeks_since_opp_gesture=self._since_week(self.gesture_week[other(side)], week),
+        )
 
     def fire(self, side: str, action: TariffAction, week: int) -> None:
         """The action takes effect: tariffs rise, the world and the public record note it."""
