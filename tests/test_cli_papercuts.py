@@ -141,13 +141,22 @@ def test_validate_a_sweep_file(project):
     assert "required key is missing" not in res.stderr  # not checked as a config
 
 
-def test_validate_says_calibration_files_are_not_supported(tmp_path):
+def test_validate_checks_calibration_files_and_target_lists(tmp_path):
+    toy = (ROOT / "configs" / "calibrations" / "gaussian_toy.toml").read_text()
+    ok = cli("validate", ROOT / "configs" / "calibrations" / "gaussian_toy.toml")
+    assert ok.exit_code == 0 and "valid calibration file (2 parameters" in ok.stdout
     path = tmp_path / "calibrate.toml"
-    path.write_text('[calibration]\ntarget = "deal_week"\n')
+    path.write_text(toy.replace("[abc]", "[abc]\nspeed = 3"))
     res = cli("validate", path)
-    assert res.exit_code == 2
-    assert "calibration files are not supported yet" in res.stderr
-    assert "unknown key" not in res.stderr
+    assert res.exit_code == 2 and "abc.speed: unknown key" in res.stderr
+    assert "required key is missing" not in res.stderr  # not checked as a config or sweep
+    targets = ROOT / "configs" / "forecasts" / "may-sep-2019.toml"
+    listed = cli("validate", targets)
+    assert listed.exit_code == 0 and "valid target list" in listed.stdout
+    bad = tmp_path / "targets.toml"
+    bad.write_text(targets.read_text().replace('unit = "pct"', 'unit = "percent"', 1))
+    res = cli("validate", bad)
+    assert res.exit_code == 2 and "the record holds 'pct'" in res.stderr
 
 
 def test_validate_names_field_and_cross_section_problems_in_one_pass(tmp_path):

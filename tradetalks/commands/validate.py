@@ -1,9 +1,12 @@
-"""``tradetalks validate``: a config or a sweep file checked without running it.
+"""``tradetalks validate``: a config, sweep, calibration file or target list checked
+without running it.
 
 A config is checked without importing Mesa (quick); a sweep file as ``tradetalks sweep``
-checks it before it starts, which includes its base scenario and one probe run.  The kind of
-file is told by its top-level tables: a sweep file has ``sampler`` or ``parameters``, a
-calibration file ``calibration`` (not supported yet), anything else is a config.
+checks it before it starts, which includes its base scenario and one probe run; a
+calibration file as ``tradetalks calibrate`` does (with its probe simulation); a target list
+as ``tradetalks forecast`` and ``score`` read it.  The kind of file is told by its top-level
+tables: a calibration file has ``statistics`` or ``abc``, a target list ``targets``, a sweep
+file ``sampler`` or ``parameters``; anything else is a config.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import typer
 from tradetalks.console import EXIT_BAD_INPUT, app, fail, load_scenario
 
 SWEEP_TABLES = ("sampler", "parameters")  # a sweep file has these; a config never does
-CALIBRATION_TABLE = "calibration"
+CALIBRATION_TABLES = ("statistics", "abc")  # a calibration file (docs/CALIBRATION.md §2)
+TARGETS_TABLE = "targets"  # a target list (docs/FORECASTS.md)
 
 
 def file_kind(path: Path) -> str:
-    """``"sweep"``, ``"calibration"`` or ``"config"`` (also for a file that cannot be read:
-    the config checks name why)."""
+    """``"sweep"``, ``"calibration"``, ``"targets"`` or ``"config"`` (also for a file that
+    cannot be read: the config checks name why)."""
     from tradetalks.sim.shipped import locate
 
     try:
@@ -32,8 +36,10 @@ def file_kind(path: Path) -> str:
         return "config"
     if not isinstance(raw, dict):  # pragma: no cover - tomllib gives a table
         return "config"
-    if CALIBRATION_TABLE in raw:
+    if any(k in raw for k in CALIBRATION_TABLES):
         return "calibration"
+    if TARGETS_TABLE in raw:
+        return "targets"
     if any(k in raw for k in SWEEP_TABLES):
         return "sweep"
     return "config"
@@ -57,24 +63,54 @@ def _validate_sweep(path: Path) -> str:
     )
 
 
+def _validate_calibration(path: Path) -> str:
+    """Check a calibration file as ``tradetalks calibrate`` would; exit 2 naming every problem."""
+    from tradetalks.experiments.calibfile import load_calibration
+    from tradetalks.experiments.calibspec import CalibError
+    from tradetalks.sim.shipped import locate
+
+    try:
+        calib = load_calibration(locate(path))
+    except CalibError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    spec = calib.spec
+    return (
+        f"{path}: valid calibration file ({len(spec.parameters)} parameters, "
+        f"{len(spec.statistics)} statistics, simulator {spec.simulator})"
+    )
+
+
+def _validate_targets(path: Path) -> str:
+    """Check a target list as ``tradetalks forecast`` reads it; exit 2 naming every problem."""
+    from tradetalks.experiments.forecastfile import ForecastError, load_targets
+
+    try:
+        meta = load_targets(path)
+    except ForecastError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return f"{path}: valid target list ({len(meta.targets)} targets from {meta.origin})"
+
+
 @app.command()
 def validate(
     config: Annotated[
         Path,
         typer.Argument(
-            help="Scenario TOML or sweep file, or a shipped one by name", metavar="FILE"
+            help="Scenario TOML, sweep or calibration file, or target list; or a shipped one "
+            "by name",
+            metavar="FILE",
         ),
     ],
 ) -> None:
-    """Check a config or sweep file; exit 0 if valid, else exit 2 listing every problem."""
+    """Check a config, sweep or calibration file or a target list; exit 0 if valid, else exit
+    2 listing every problem."""
     kind = file_kind(config)
-    if kind == "calibration":
-        fail(
-            f"{config} is a calibration file (it has a [{CALIBRATION_TABLE}] table): "
-            "calibration files are not supported yet, so it cannot be checked"
-        )
-    if kind == "sweep":
-        typer.echo(_validate_sweep(config))
+    check = {"calibration": _validate_calibration, "targets": _validate_targets}
+    check["sweep"] = _validate_sweep
+    if kind in check:
+        typer.echo(check[kind](config))
         return
     cfg, _ = load_scenario(config, None, None, None)
     typer.echo(
