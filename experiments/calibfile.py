@@ -199,7 +199,7 @@ def _tradetalks(spec: CalibSpec, path: Path) -> tuple[dict[str, Any], Path, Any,
     return dump_config(cfg), base_path, cfg, []
 
 
-def _check_statistics(spec: CalibSpec, horizon: int) -> Problems:
+def _check_statistics(spec: CalibSpec, horizon: int, start: Any = None) -> Problems:
     from tradetalks.experiments.calibstats import STATISTICS, check_args
 
     out: Problems = []
@@ -211,7 +211,8 @@ def _check_statistics(spec: CalibSpec, horizon: int) -> Problems:
             )
             continue
         out += [
-            (f"statistics[{i}].args.{k}", m) for k, m in check_args(s.function, s.args, horizon)
+            (f"statistics[{i}].args.{k}", m)
+            for k, m in check_args(s.function, s.args, horizon, start)
         ]
     return out
 
@@ -235,7 +236,8 @@ def _simulator(spec: CalibSpec, path: Path) -> tuple[Simulator | None, dict[str,
         raw, base_path, cfg, problems = _tradetalks(spec, path)
         if problems:
             return None, {}, problems
-        problems = _check_config_paths(spec, raw) + _check_statistics(spec, cfg.run.weeks)
+        problems = _check_config_paths(spec, raw)
+        problems += _check_statistics(spec, cfg.run.weeks, cfg.run.start_date)
         measures = tuple((s.name, s.function, dict(s.args)) for s in spec.statistics)
         sim = TradetalksSimulator(**common, base_raw=raw, paths=paths, measures=measures)
         info = {"base_path": base_path, "start_date": cfg.run.start_date, "horizon": cfg.run.weeks}

@@ -138,7 +138,7 @@ def calibrated_toml(calib: Calibration, rows: list[dict[str, Any]]) -> bytes:
     tree: dict[str, Any] = {}
     for r in rows:
         _set_path(tree, base_raw, r["path"], float(r["q50"]))
-    sets = " ".join(f"--set {k}={json.dumps(v)}" for k, v in calib.spec.fixed.items())
+    sets = " ".join(f"--set {k}={_set_text(v)}" for k, v in calib.spec.fixed.items())
     header = [
         f"# Posterior medians of calibration {calib.spec.name!r} ({calib.path.name}), made by",
         "# `tradetalks calibrate`.  A CONVENIENCE ONLY: component-wise medians can fall off a",
@@ -153,6 +153,11 @@ def calibrated_toml(calib: Calibration, rows: list[dict[str, Any]]) -> bytes:
         ]
     body = {"extends": str(calib.base_path), "name": f"calibrated-{calib.spec.name}", **tree}
     return ("\n".join(header) + "\n" + tomli_w.dumps(body)).encode()
+
+
+def _set_text(value: Any) -> str:
+    """A ``[set]`` value as ``--set`` writes it: a date (``history.start``) as YYYY-MM-DD."""
+    return value.isoformat() if isinstance(value, dt.date) else json.dumps(value)
 
 
 def _versions() -> dict[str, str]:

@@ -5,7 +5,10 @@ announcements, and the weekly series when a statistic needs them) and of its arg
 the calibration file; it returns one float.  ``STATISTICS`` is the registry a calibration
 file's ``[[statistics]] statistic = "..."`` names; ``check_args`` says what is wrong with a
 statistic's arguments before anything runs.  Weeks count from 1 (the run's first week);
-windows are inclusive, ``[first, last]``.
+windows are inclusive, ``[first, last]``.  The dated statistics of the hindcast (core-v2
+§3.4; names ending in ``_dated`` and ``weeks_to_move``) take ``dates = [first, last]``
+instead, days of the run's own calendar (week w covers ``start + 7(w - 1)`` to
+``start + 7w - 1``), and ``record_value`` computes each one's value on the record itself.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from tradetalks.sim.summary import FINAL_INDICATORS
 
 SIDES = ("us", "china")
@@ -80,6 +84,78 @@ def deal_by_week(run: RunView, week: int) -> float:
     return float(first is not None and int(first) <= week)
 
 
+# ------------------------------------------------------------ dated statistics (hindcast)
+MOVE_KINDS = {"us": "escalation", "china": "retaliation"}  # the record's Tariff.move rule
+WEEK_DAYS = 7
+
+
+def _week_day(run: RunView, week: int) -> dt.date:
+    """The first day of model week ``week`` (week 1 starts on the run's start date)."""
+    return run.start_date + dt.timedelta(weeks=int(week) - 1)
+
+
+def _span_weeks(dates: Sequence[dt.date]) -> float:
+    return (dates[1] - dates[0]).days / WEEK_DAYS
+
+
+def tariff_dated(run: RunView, side: str, dates: Sequence[dt.date]) -> float:
+    """``side``'s mean average tariff (%) over the days of ``dates`` (each week's level on
+    each of its days)."""
+    ts = run.series
+    assert ts is not None, "tariff_dated needs the weekly series"
+    week = ts["week"].to_numpy()
+    values = ts[TARIFF_COLUMN[side]].to_numpy(dtype=float)
+    first = np.array([(_week_day(run, w) - dates[0]).days for w in week])
+    last = np.minimum(first + WEEK_DAYS - 1, (dates[1] - dates[0]).days)
+    days = np.where(week >= 1, np.clip(last - np.maximum(first, 0) + 1, 0, None), 0)
+    return float((days * values).sum() / days.sum())
+
+
+def moves_dated(run: RunView, side: str, dates: Sequence[dt.date]) -> float:
+    """New tariff actions ``side``'s maker announced (any kind) in weeks whose first day is
+    in ``dates``."""
+    return float(
+        sum(
+            a["side"] == side and dates[0] <= _week_day(run, a["week"]) <= dates[1]
+            for a in run.announcements
+        )
+    )
+
+
+def postponements_dated(run: RunView, dates: Sequence[dt.date]) -> float:
+    """Postponements by either side of an action due in a week whose first day is in
+    ``dates`` (the model decides when the action falls due)."""
+    log = run.summary.get("gesture_log") or []
+    return float(
+        sum(
+            g["kind"] == "postponement" and dates[0] <= _week_day(run, g["week"]) <= dates[1]
+            for g in log
+        )
+    )
+
+
+def weeks_to_deal_dated(run: RunView, dates: Sequence[dt.date]) -> float:
+    """Weeks from ``dates[0]`` to the first signed deal, capped at ``dates[1]`` (0 if the deal
+    came earlier)."""
+    week = run.summary.get("deal_week")
+    cap = _span_weeks(dates)
+    if week is None:
+        return cap
+    return float(min(max((_week_day(run, week) - dates[0]).days / WEEK_DAYS, 0.0), cap))
+
+
+def weeks_to_move(run: RunView, side: str, dates: Sequence[dt.date]) -> float:
+    """Weeks from ``dates[0]`` to ``side``'s first new tariff action announced in a week
+    starting on or after it, capped at ``dates[1]``."""
+    days = sorted(
+        _week_day(run, a["week"])
+        for a in run.announcements
+        if a["side"] == side and _week_day(run, a["week"]) >= dates[0]
+    )
+    cap = _span_weeks(dates)
+    return cap if not days else min((days[0] - dates[0]).days / WEEK_DAYS, cap)
+
+
 Statistic = Callable[..., float]
 STATISTICS: dict[str, Statistic] = {
     "announcements": announcements,
@@ -87,8 +163,13 @@ STATISTICS: dict[str, Statistic] = {
     "final": final,
     "weeks_to_deal": weeks_to_deal,
     "deal_by_week": deal_by_week,
+    "tariff_dated": tariff_dated,
+    "moves_dated": moves_dated,
+    "postponements_dated": postponements_dated,
+    "weeks_to_deal_dated": weeks_to_deal_dated,
+    "weeks_to_move": weeks_to_move,
 }
-NEEDS_SERIES = frozenset({"mean_tariff"})
+NEEDS_SERIES = frozenset({"mean_tariff", "tariff_dated"})
 FINAL_KEYS = FINAL_INDICATORS  # every indicator the summary's `final` block holds
 
 
@@ -105,7 +186,26 @@ def _check_window(weeks: Any, horizon: int) -> str | None:
     return None
 
 
-def _check_values(name: str, args: Mapping[str, Any], horizon: int) -> list[tuple[str, str]]:
+def _check_dates(dates: Any, start: dt.date | None, horizon: int) -> str | None:
+    ok = (
+        isinstance(dates, list)
+        and len(dates) == 2
+        and all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in dates)
+    )
+    if not ok:
+        return "dates must be [first, last], two dates (YYYY-MM-DD)"
+    if not dates[0] <= dates[1]:
+        return "dates must satisfy first <= last"
+    if start is not None:
+        end = start + dt.timedelta(weeks=horizon, days=-1)
+        if not start <= dates[0] <= dates[1] <= end:
+            return f"dates must lie within the run, {start} to {end}"
+    return None
+
+
+def _check_values(
+    name: str, args: Mapping[str, Any], horizon: int, start: dt.date | None
+) -> list[tuple[str, str]]:
     out = []
     if "side" in args and args["side"] not in SIDES:
         out.append(("side", f"must be one of {', '.join(SIDES)}"))
@@ -117,24 +217,67 @@ def _check_values(name: str, args: Mapping[str, Any], horizon: int) -> list[tupl
             out.append(("weeks", why))
     if name == "final" and args.get("indicator") not in FINAL_KEYS:
         out.append(("indicator", f"must be one of {', '.join(FINAL_KEYS)}"))
+    if "dates" in args:
+        why = _check_dates(args["dates"], start, horizon)
+        if why:
+            out.append(("dates", why))
     for key in ("cap", "week"):
         if key in args and not (isinstance(args[key], int) and 1 <= args[key] <= horizon):
             out.append((key, f"must be a whole week in 1..run.weeks ({horizon})"))
     return out
 
 
-def check_args(name: str, args: Mapping[str, Any], horizon: int) -> list[tuple[str, str]]:
-    """Problems with a statistic's arguments as (argument, message); empty if they are fine."""
+def check_args(
+    name: str, args: Mapping[str, Any], horizon: int, start: dt.date | None = None
+) -> list[tuple[str, str]]:
+    """Problems with a statistic's arguments as (argument, message); empty if they are fine.
+    With ``start`` (the run's first day) dated windows must lie within the run."""
     params = inspect.signature(STATISTICS[name]).parameters
     names = [p for p in params if p != "run"]
     required = [p for p in names if params[p].default is inspect.Parameter.empty]
     out = [(k, f"unknown argument of {name} (it takes {', '.join(names)})") for k in args]
     out = [p for p in out if p[0] not in names]
     out += [(k, "required argument is missing") for k in required if k not in args]
-    return out + _check_values(name, args, horizon)
+    return out + _check_values(name, args, horizon, start)
 
 
 def window_dates(args: Mapping[str, Any], start: dt.date, horizon: int) -> tuple[dt.date, dt.date]:
     """The first and last day of a statistic's window of weeks (the whole run without one)."""
+    if "dates" in args:
+        return args["dates"][0], args["dates"][1]
     lo, hi = args.get("weeks") or (1, horizon)
     return start + dt.timedelta(weeks=lo - 1), start + dt.timedelta(weeks=hi, days=-1)
+
+
+# ------------------------------------------------------------ the record's own values
+def _record_moves(record: Any, side: str) -> list[dt.date]:
+    return sorted(e.date for e in record.counterparts(MOVE_KINDS[side], side))
+
+
+def _record_tariff(record: Any, side: str, dates: Sequence[dt.date]) -> float:
+    n = (dates[1] - dates[0]).days + 1
+    days = (dates[0] + dt.timedelta(days=i) for i in range(n))
+    return float(np.mean([sum(record.average_tariff(side, d).bounds) / 2 for d in days]))
+
+
+def record_value(name: str, args: Mapping[str, Any], record: Any, start: dt.date) -> float | None:
+    """A dated statistic's value on the record (``sim.record.Record``) for a run starting on
+    ``start``: what a model run that followed the record would give (None: not a dated one).
+    A range of the record's average tariff counts at its middle, as the start state does."""
+    dates = args.get("dates")
+    side = args.get("side")
+    cap = None if dates is None else _span_weeks(dates)
+    if name == "tariff_dated":
+        return _record_tariff(record, side, dates)
+    if name == "moves_dated":
+        return float(sum(dates[0] <= d <= dates[1] for d in _record_moves(record, side)))
+    if name == "postponements_dated":
+        due = [e.from_date for e in record.of_kind("postponement") if e.date > start]
+        return float(sum(dates[0] <= d <= dates[1] for d in due))
+    if name == "weeks_to_deal_dated":
+        deals = [e.date for e in record.of_kind("deal") if e.date >= dates[0]]
+        return cap if not deals else min((deals[0] - dates[0]).days / WEEK_DAYS, cap)
+    if name == "weeks_to_move":
+        moves = [d for d in _record_moves(record, side) if d >= dates[0]]
+        return cap if not moves else min((moves[0] - dates[0]).days / WEEK_DAYS, cap)
+    return None

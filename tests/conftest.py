@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shipped configs."""
+"""Shared fixtures: paths to the shipped configs; the hypothesis profile of the suite."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 from helpers import BASELINE
+from hypothesis import settings
+
+# No test in the suite is timed (speed is measured in benchmarks/): hypothesis's per-example
+# deadline failed a property test on a loaded machine, so it is off for every test.
+settings.register_profile("tradetalks", deadline=None)
+settings.load_profile("tradetalks")
 
 
 @pytest.fixture(scope="session")
