@@ -29,7 +29,13 @@ import numpy as np
 from tradetalks.agents.strategies import TOLERANCE, Strategy, _classifier
 from tradetalks.sim import config_strategies as sp
 from tradetalks.sim.payoffs import rubinstein_share
-from tradetalks.sim.protocol import NegotiationView, OfferRecord, PublicEvent, normalised_gain
+from tradetalks.sim.protocol import (
+    NegotiationView,
+    OfferRecord,
+    PublicEvent,
+    normalised_gain,
+    top_value,
+)
 
 UP_SIGNALS = (
     "escalation",
@@ -132,7 +138,7 @@ class ScreeningStrategy(Strategy):
             tables = Tables(mask, own, own, share, share, opp, self.params.gap_weeks, {})
         else:
             nxt = view.own_gain_next if view.own_gain_next is not None else view.own_gain
-            span = float(nxt[mask].max()) if mask.any() else float(nxt.max())
+            span = top_value(nxt, mask, 0.0)
             share_next = nxt / (span if span > 0 else 1.0)
             opp = view.opponent_gain_public
             if opp is None:
@@ -324,7 +330,7 @@ class ScreeningStrategy(Strategy):
     def aspiration(self, view: NegotiationView) -> float:
         """The acceptance bar on the V scale: max(r, W, r + own type·(M − r))."""
         t = self.tables(view)
-        span = float(t.own[t.mask].max()) if t.mask.any() else float(t.own.max())
+        span = top_value(t.own, t.mask, 0.0)
         typed = 0.0 if view.own_type is None else view.own_type * (span if span > 0 else 1.0)
         return view.reservation + max(0.0, self.bar(view), typed)
 

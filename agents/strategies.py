@@ -67,6 +67,10 @@ class Strategy:
         }
     )
     params_model: ClassVar[type[StrategyParams]] = StrategyParams  # no parameters
+    # The mechanism may give a round's views over that round's outcomes only (positions in
+    # ``view.outcomes``, NegotiationView): this code indexes only the view's own arrays. A
+    # subclass indexing arrays of its own over the whole space sets False (whole-space views).
+    round_positions: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,17 +106,17 @@ class Strategy:
     def opponent_utility(self, view: NegotiationView) -> np.ndarray:
         """Estimated opponent utility of every outcome: its public values, modelled weights.
 
-        Cached while the space, side and weights stay the same (the prior never changes),
-        so a strategy pays for the product over the whole space only when its model moves.
+        Cached while the values (the same array: the same outcomes), side and weights stay the
+        same, so a strategy pays for the product only when its model or the outcomes move.
         """
         w = self.opponent_weights(view)
         key = (view.side, w.tobytes())
         cache = getattr(self, "_opponent_cache", None)
-        if cache is not None and cache[0] is view.space and cache[1] == key:
+        if cache is not None and cache[0] is view.opponent_values and cache[1] == key:
             return cache[2]
         u = np.einsum("ij,j->i", view.opponent_values, w)  # faster than BLAS matvec here
         u.setflags(write=False)
-        self._opponent_cache = (view.space, key, u)
+        self._opponent_cache = (view.opponent_values, key, u)
         return u
 
     # ------------------------------------------------------------------ offers

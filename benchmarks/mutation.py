@@ -247,7 +247,8 @@ HAND_MUTANTS = (
         "agents/central_banks.py",
         (
             (
-                r"(if self\.draws\.take\(self\.model\.steps\)\[1\] < c\.lift_probability:\n\s+)"
+                r"(if self\.draws\.take\(self\.model\.steps\)\[1\] "
+                r"< self\.lift_probability\(\):\n\s+)"
                 r"st\.manipulator = False",
                 r"\1pass",
             ),
@@ -382,8 +383,8 @@ HAND_MUTANTS = (
         "sim/payoffs.py",
         (
             _lit(
-                "threshold = self.cfg.threshold if believed else self.threshold",
-                "threshold = self.threshold",
+                "return self.cfg.threshold if believed else self.threshold",
+                "return self.threshold",
             ),
         ),
     ),

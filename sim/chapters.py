@@ -47,6 +47,7 @@ class Chapters:
         self._rate = np.array([readiness[n].rate if n in readiness else 0.0 for n in space.names])
         self._agenda = tuple(agenda.get(n) for n in space.names)
         self._legislative = {s: _legislative_mask(space, legislation, s) for s in SIDES}
+        self._signable: tuple[bytes, np.ndarray] | None = None  # the last mask, by blocked set
 
     @classmethod
     def from_config(cls, cfg: Config, space: OutcomeSpace) -> Chapters:
@@ -84,9 +85,13 @@ class Chapters:
         return (self._readiness >= READY) & self.on_agenda(date)
 
     def signable(self, date: dt.date | None) -> np.ndarray:
-        """Mask of outcomes whose covered issues are all ready and on the agenda (read-only)."""
+        """Mask of outcomes whose covered issues are all ready and on the agenda (read-only;
+        the same array while the same chapters are blocked)."""
         blocked = ~self.ready(date)
-        return read_only(~self.space.covered[:, blocked].any(axis=1))
+        key = blocked.tobytes()
+        if self._signable is None or self._signable[0] != key:
+            self._signable = (key, read_only(~self.space.covered[:, blocked].any(axis=1)))
+        return self._signable[1]
 
     def legislative(self, side: str) -> np.ndarray:
         """Mask of outcomes that need ``side``'s legislation (read-only)."""
@@ -123,6 +128,26 @@ class Chapters:
             votes = rat.winset(indicators, believed=believed)
             if rat.cfg.applies_to == LEGISLATIVE:
                 votes = votes | ~self._legislative[side]
+            mask &= votes
+        return read_only(mask)
+
+    def winset_at(
+        self,
+        side: str,
+        ratifiers: Sequence[Ratifier],
+        indicators: Mapping[str, float],
+        index: np.ndarray,
+        *,
+        believed: bool = False,
+    ) -> np.ndarray:
+        """``winset`` at the outcomes ``index`` only (read-only; what a round's views need)."""
+        mask = np.ones(len(index), dtype=bool)
+        for rat in ratifiers:
+            if rat.side != side:
+                continue
+            votes = rat.winset_at(indicators, index, believed=believed)
+            if rat.cfg.applies_to == LEGISLATIVE:
+                votes = votes | ~self._legislative[side][index]
             mask &= votes
         return read_only(mask)
 

@@ -124,8 +124,20 @@ class Ratifier:
 
         ``believed``: against the public prior mean (what the other side believes), not the
         true threshold."""
-        threshold = self.cfg.threshold if believed else self.threshold
-        return self._scaled >= threshold - self.base(indicators)
+        return self._scaled >= self.threshold_for(believed) - self.base(indicators)
+
+    def winset_at(
+        self, indicators: Mapping[str, float], index: np.ndarray, *, believed: bool = False
+    ) -> np.ndarray:
+        """``winset`` at the outcomes ``index`` only (the same comparison, element by element)."""
+        at = getattr(self, "_scaled_at", None)
+        if at is None or at[0] is not index:  # the same outcomes: the same gathered values
+            at = self._scaled_at = (index, self._scaled[index])
+        return at[1] >= self.threshold_for(believed) - self.base(indicators)
+
+    def threshold_for(self, believed: bool) -> float:
+        """The true threshold, or (``believed``) the public prior mean the other side holds."""
+        return self.cfg.threshold if believed else self.threshold
 
     def deficit(self, indicators: Mapping[str, float]) -> np.ndarray:
         """Support lacking for every outcome, max(0, threshold − support) (its pressure)."""

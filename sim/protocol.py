@@ -174,7 +174,11 @@ class NegotiationView:
     """A read-only picture of the negotiation for one side at one moment.
 
     Every array is ``read_only``; ``space`` is the (read-only) outcome space the runs share;
-    ``history`` is a tuple of frozen records.
+    ``history`` is a tuple of frozen records.  A round's views cover only the outcomes that
+    round can touch: ``outcomes`` holds the outcome index of each position of the view's
+    arrays (those on the table and those in the history, ascending), and every index a view
+    gives or takes (an offer, ``history`` outcomes, ``on_table``) is such a position.  With
+    ``outcomes`` None the arrays cover the whole space and positions are outcome indices.
     """
 
     side: str
@@ -214,6 +218,11 @@ class NegotiationView:
     # Public events so far (oldest first) and the opponent's offer awaiting an answer.
     events: tuple[PublicEvent, ...] = ()
     on_table: int | None = None
+    outcomes: np.ndarray | None = None  # outcome index of each position (None: the identity)
+
+    def outcome(self, position: int) -> int:
+        """The outcome index (in ``space``) at ``position`` of this view's arrays."""
+        return int(position) if self.outcomes is None else int(self.outcomes[position])
 
     @property
     def opponent(self) -> str:
@@ -231,11 +240,28 @@ class NegotiationView:
         return best_feasible(self.own_utility, self.available, self.own_winset)
 
 
+def top_value(values: np.ndarray, mask: np.ndarray, empty: float) -> float:
+    """The largest of ``values`` inside ``mask``, else of all of them, else ``empty`` (a view
+    over a round with nothing on the table and no history has no outcome at all)."""
+    if mask.any():
+        return float(values[mask].max())
+    return float(values.max()) if len(values) else empty
+
+
 def normalised_gain(utility: np.ndarray, reservation: float, mask: np.ndarray) -> np.ndarray:
     """(V − r)/(M − r), M the best V inside ``mask`` (read-only); unscaled if M ≤ r (no gain)."""
-    top = float(utility[mask].max()) if mask.any() else float(utility.max())
+    top = top_value(utility, mask, reservation)
     span = top - reservation
     return read_only((utility - reservation) / (span if span > 0 else 1.0))
+
+
+def _relabel(record: OfferRecord, position: int) -> OfferRecord:
+    """``record`` with its outcome given as a position of a round's views (no re-validation:
+    every other field is the original's, already frozen)."""
+    out = object.__new__(OfferRecord)
+    out.__dict__.update(record.__dict__)
+    out.__dict__["outcome"] = position
+    return out
 
 
 def best_feasible(utility: np.ndarray, available: np.ndarray, winset: np.ndarray) -> float:
@@ -274,6 +300,10 @@ class _Moment:
 _ROUND_STATE = (
     "_available",
     "_signable",
+    "_index",
+    "_local",
+    "_indicators",
+    "_view_history",
     "_round_winsets",
     "_round_believed",
     "_round_best",
@@ -318,6 +348,15 @@ class Negotiation:
         self._signable = self.chapters.signable(None)  # chapters ready at the last round
         self.events: list[PublicEvent] = []  # public events, oldest first (core-v2 §1 C)
         self._gains: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}  # v2, per round
+        # a round's views cover ``_index`` (outcomes on the table or in the history); win-sets
+        # and ``_local`` (what views read, per side) are arrays over it
+        self._index = read_only(np.zeros(0, dtype=np.intp))
+        self._whole = self._index  # every outcome's index, built when first needed
+        self._local: dict[Any, Any] = {}
+        self._indicators: dict[str, float] = {}
+        self._view_history: tuple[np.ndarray, list[OfferRecord]] = (self._index, [])
+        # arrays over the space gathered at a round's outcomes, kept while both are the same
+        self._gathered: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ read-only access
     @property
@@ -429,14 +468,92 @@ class Negotiation:
             first = other(first)
         self._signable = self.chapters.signable(date)
         self._available = read_only(self._table & self._signable)
-        self._round_winsets = {s: self.winset(s, indicators) for s in SIDES}
-        self._round_believed = {s: self.winset(s, indicators, believed=True) for s in SIDES}
-        self._round_best = {
-            s: best_feasible(self.teams[s].utility(), self._available, self._round_winsets[s])
-            for s in SIDES
-        }
+        self._indicators = indicators
+        self._index = self._round_index(level)
+        full = len(self._index) == len(self.space)
+        available = self._available if full else read_only(self._available[self._index])
+        self._local = {"available": available}
+        self._round_winsets = {s: self._winset_at(s, believed=False) for s in SIDES}
+        self._round_believed = {s: self._winset_at(s, believed=True) for s in SIDES}
+        self._round_best = {s: self._best(s) for s in SIDES}
         self.phase = f"{level} talks"
         return first
+
+    def _round_index(self, level: str) -> np.ndarray:
+        """The outcomes this round's views cover: those available, those in the history and a
+        settled text, ascending (the previous round's array when they are the same); every
+        outcome unless both sides' strategies at ``level`` take such views
+        (``round_positions``, agents/strategies.py)."""
+        if not all(
+            getattr(t.strategy_for(level), "round_positions", False) for t in self.teams.values()
+        ):
+            if len(self._whole) != len(self.space):
+                self._whole = read_only(np.arange(len(self.space)))
+            return self._whole
+        extra = [r.outcome for r in self.history]
+        if self.settled_text is not None:
+            extra.append(self.settled_text)
+        covered = self._available
+        if extra and not covered[extra].all():
+            covered = covered.copy()
+            covered[extra] = True
+        index = np.flatnonzero(covered)
+        last = self._view_history[0]
+        return last if np.array_equal(last, index) else read_only(index)
+
+    def _winset_at(self, side: str, *, believed: bool) -> np.ndarray:
+        """``side``'s win-set at this round's outcomes (true, or at the public thresholds)."""
+        if len(self._index) == len(self.space):
+            return self.winset(side, self._indicators, believed=believed)
+        return self.chapters.winset_at(
+            side, self.ratifiers, self._indicators, self._index, believed=believed
+        )
+
+    def _at(self, name: Any, source: np.ndarray) -> np.ndarray:
+        """``source`` (an array over the space) at this round's outcomes; reused while the
+        outcomes and ``source`` are the same arrays (teams keep theirs for a valuation)."""
+        if len(self._index) == len(self.space):  # every outcome: positions are indices
+            return read_only(source)
+        hit = self._gathered.get(name)
+        if hit is not None and hit[0] is self._index and hit[1] is source:
+            return hit[2]
+        out = read_only(source[self._index])
+        self._gathered[name] = (self._index, source, out)
+        return out
+
+    def _utility_at(self, side: str) -> np.ndarray:
+        """``side``'s utility at this round's outcomes."""
+        return self._at(("utility", side), self.teams[side].utility())
+
+    def _best(self, side: str) -> float:
+        """``best_feasible`` of ``side`` this round: over the available outcomes inside its
+        win-set, else over the whole space (as ``best_feasible`` falls back)."""
+        mask = self._local["available"] & self._round_winsets[side]
+        if mask.any():
+            return float(self._utility_at(side)[mask].max())
+        return float(self.teams[side].utility().max())
+
+    def _position(self, x: int) -> int:
+        """Position of outcome ``x`` in this round's views."""
+        if len(self._index) == len(self.space):
+            return int(x)
+        pos = int(np.searchsorted(self._index, x))
+        if pos >= len(self._index) or self._index[pos] != x:
+            raise ProtocolError(f"outcome {x} is not among this round's outcomes")
+        return pos
+
+    def _history_view(self) -> tuple[OfferRecord, ...]:
+        """The history with outcomes as positions of this round's views (extended as offers
+        are made, so the records of a round keep their identity)."""
+        if len(self._index) == len(self.space):  # every outcome: positions are indices
+            return tuple(self.history)
+        index, records = self._view_history
+        if index is not self._index:
+            index, records = self._index, []
+            self._view_history = (index, records)
+        for r in self.history[len(records) :]:
+            records.append(_relabel(r, self._position(r.outcome)))
+        return tuple(records)
 
     def preview(
         self, side: str, week: int, level: str, indicators: dict[str, float], date: dt.date | None
@@ -455,14 +572,16 @@ class Negotiation:
     def _ratifiable(self, x: int) -> bool:
         """True if every ratifying body of both sides approves outcome ``x`` this round, at
         the true thresholds and for its agreement type."""
-        return bool(self._round_winsets["us"][x] and self._round_winsets["china"][x])
+        pos = self._position(x)
+        return bool(self._round_winsets["us"][pos] and self._round_winsets["china"][pos])
 
     def _offer(self, proposer: str, moment: _Moment) -> tuple[int, bool]:
         """``proposer`` makes one offer; record it and return it with whether it is agreed."""
         strategy = self.teams[proposer].strategy_for(moment.level)
-        x = int(strategy.propose(self._view(proposer, moment)))
-        if not (0 <= x < len(self.space)) or not self._available[x]:
-            raise ProtocolError(f"{proposer} offered outcome {x}, which is not on the table")
+        pos = int(strategy.propose(self._view(proposer, moment)))
+        if not (0 <= pos < len(self._index)) or not self._local["available"][pos]:
+            raise ProtocolError(f"{proposer} offered position {pos}, which is not on the table")
+        x = int(self._index[pos])
         # a rational proposer never binds itself below its own reservation value
         own_ok = bool(self.teams[proposer].utility()[x] >= self.teams[proposer].reservation)
         likes = own_ok and self._acceptable(x, (other(proposer),), moment, offered_by=proposer)
@@ -497,15 +616,20 @@ class Negotiation:
         if nxt is not None:
             # the joint win-set as this side knows it: its own true one, the other side's at
             # the public prior thresholds (never the opponent's private draw)
-            joint = self._available & self._round_winsets[side]
+            available = self._local["available"]
+            joint = available & self._round_winsets[side]
             joint &= self._round_believed[other(side)]
+            public, r = _public_values(opp)
+            seen = self._at(("public", other(side)), public)
+            mask = joint if joint.any() else available
+            # M, the best public value inside the mask; over the whole space if it is empty
+            top = seen[mask].max() if mask.any() else public.max()
+            span = float(top) - r
             fields = {
-                "own_gain": _gain(team),
-                "own_gain_next": read_only(nxt),
+                "own_gain": self._at(("gain", side), _gain(team)),
+                "own_gain_next": self._at(("gain_next", side), nxt),
                 "gap": getattr(team, "gap", None),
-                "opponent_gain_public": normalised_gain(
-                    *_public_values(opp), joint if joint.any() else self._available
-                ),
+                "opponent_gain_public": read_only((seen - r) / (span if span > 0 else 1.0)),
             }
         self._gains[side] = (key, fields)
         return fields
@@ -521,13 +645,13 @@ class Negotiation:
             level=moment.level,
             offers_left=moment.offers_left,
             space=self.space,
-            own_utility=read_only(team.utility()),
+            own_utility=self._utility_at(side),
             reservation=team.reservation,
             patience=team.patience,
-            available=self._available,
+            available=self._local["available"],
             own_winset=self._round_winsets[side],
-            opponent_values=self.space.contributions(other(side)),
-            history=tuple(self.history),
+            opponent_values=self._values_at(other(side)),
+            history=self._history_view(),
             goodwill=self.goodwill[side],
             opponent_winset=self._round_believed[other(side)],  # public prior thresholds
             opponent_patience=self.teams[other(side)].patience,
@@ -535,9 +659,14 @@ class Negotiation:
             round_no=self.round_count,
             own_type=getattr(team, "private_type", None),
             events=tuple(self.events),
-            on_table=on_table,
+            on_table=None if on_table is None else self._position(on_table),
+            outcomes=self._index,
             **self._v2_fields(side, moment.week),
         )
+
+    def _values_at(self, side: str) -> np.ndarray:
+        """``side``'s public per-issue values at this round's outcomes (rows of the space's)."""
+        return self._at(("values", side), self.space.contributions(side))
 
     def _acceptable(
         self, x: int, sides: tuple[str, ...], moment: _Moment, offered_by: str | None = None
@@ -553,7 +682,7 @@ class Negotiation:
             strategy = team.strategy_for(moment.level)
             accepts = getattr(strategy, "accepts", None)
             if callable(accepts):
-                if not accepts(view, x):
+                if not accepts(view, self._position(x)):
                     return False
             elif team.utility()[x] < strategy.aspiration(view):
                 return False
@@ -562,8 +691,8 @@ class Negotiation:
     def _close(self, x: int, week: int) -> DealRecord:
         """Sign outcome ``x``: agree its issues, narrow the table and record the deal."""
         feasible = self._available.copy()
-        for ws in self._round_winsets.values():
-            feasible &= ws
+        for side in SIDES:
+            feasible &= self.winset(side, self._indicators)
         metrics = deal_metrics(
             x,
             {s: self.teams[s].utility() for s in SIDES},

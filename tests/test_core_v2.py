@@ -290,17 +290,16 @@ def test_the_look_ahead_is_to_the_next_public_principal_round():
 
 
 def _china_model_of_us(aid: float, observed: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """China's model of the US's gains, and the US's own gains, in a principal round opened
-    at the start under aid ×``aid`` (China assuming ×``observed``; None: the true scale)."""
+    """China's model of the US's gains (V − r over every outcome, before the mechanism
+    normalises it into China's views), and the US's own gains, at the start under aid
+    ×``aid`` (China assuming ×``observed``; None: the true scale)."""
     ov = {**FAST, "farm_politics.aid_scale": aid}
     if observed is not None:
         ov["farm_politics.observed_aid_scale"] = observed
     model = TradeTalksModel(BASELINE, rng=1, overrides=ov, farmer_agents=False)
-    neg = model.negotiation
-    week, ind, date = model.steps, model.indicators(), model.date
-    china = neg.preview("china", week, "principal", ind, date)
-    us = neg.preview("us", week, "principal", ind, date)
-    return np.asarray(china.opponent_gain_public), np.asarray(us.own_gain)
+    us = model.teams["us"]
+    seen, r = us.public_values()  # what the mechanism normalises into China's views
+    return np.asarray(seen) - r, np.asarray(us.gain())
 
 
 def test_china_reads_the_us_aid_only_when_its_model_follows_the_true_scale():

@@ -106,6 +106,8 @@ def attacks(view: NegotiationView) -> dict[str, Callable[[], Any]]:
     }
     if view.opponent_winset is not None:
         arrays["view.opponent_winset"] = view.opponent_winset
+    if view.outcomes is not None:
+        arrays["view.outcomes"] = view.outcomes
     for name, a in arrays.items():
         out.update(_array_attacks(name, a))
     if view.history:
