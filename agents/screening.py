@@ -43,6 +43,7 @@ UP_SIGNALS = (
     "incident",
 )  # the opponent shows resolve: μ ∝ μ·exp(η_esc·γ)
 DOWN_SIGNALS = ("gesture", "postponement")  # the opponent softens: μ ∝ μ·exp(−η_gw·γ)
+PRUNE_ABOVE = 64  # best_for drops non-contenders first above this many outcomes (speed only)
 
 
 def best_for(
@@ -53,22 +54,41 @@ def best_for(
 ) -> int | np.ndarray:
     """argmax{side_gain(x) : opp_gain(x) ≥ m, x in mask} for each threshold m (−1 if none).
 
-    Exact enumeration over the masked outcomes, vectorised over thresholds; ties go to the
-    larger opponent gain (Pareto), then to the lowest index.  A scalar m gives an int.
+    Exact, vectorised over thresholds; ties go to the larger opponent gain (Pareto), then to
+    the lowest index.  A scalar m gives an int.  Outcomes no threshold could pick are dropped
+    first (``_contenders``), so the work per threshold is over the few that could.
     """
     thresholds = np.atleast_1d(np.asarray(min_opp_gain, dtype=float))
     idx = np.flatnonzero(mask)
+    own, opp = side_gain[idx], opp_gain[idx]
+    if len(idx) > PRUNE_ABOVE and len(thresholds) > 1:
+        keep = _contenders(own, opp, thresholds)
+        idx, own, opp = idx[keep], own[keep], opp[keep]
     if len(idx) == 0:
         out = np.full(len(thresholds), -1)
-        return int(out[0]) if np.ndim(min_opp_gain) == 0 else out
-    own, opp = side_gain[idx], opp_gain[idx]
-    feasible = opp[None, :] >= thresholds[:, None] - TOLERANCE
-    score = np.where(feasible, own[None, :], -np.inf)
-    best = score.max(axis=1)
-    ties = feasible & (own[None, :] >= best[:, None] - TOLERANCE)
-    pick = np.argmax(np.where(ties, opp[None, :], -np.inf), axis=1)
-    out = np.where(np.isfinite(best), idx[pick], -1)
+    else:
+        feasible = opp[None, :] >= thresholds[:, None] - TOLERANCE
+        score = np.where(feasible, own[None, :], -np.inf)
+        best = score.max(axis=1)
+        ties = feasible & (own[None, :] >= best[:, None] - TOLERANCE)
+        pick = np.argmax(np.where(ties, opp[None, :], -np.inf), axis=1)
+        out = np.where(np.isfinite(best), idx[pick], -1)
     return int(out[0]) if np.ndim(min_opp_gain) == 0 else out
+
+
+def _contenders(own: np.ndarray, opp: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Mask of the outcomes ``best_for`` could pick (or count in a tie) for some threshold.
+
+    An outcome meeting the j lowest thresholds competes, for each of them, with every outcome
+    meeting at least as many; if its gain is below the best of those by more than the
+    tolerance it is never the best nor tied with it, so dropping it changes no pick.
+    """
+    bars = np.sort(thresholds - TOLERANCE)  # the comparisons best_for makes, sorted
+    level = np.searchsorted(bars, opp, side="right")  # how many thresholds each one meets
+    top = np.full(len(bars) + 1, -np.inf)
+    np.maximum.at(top, level, own)
+    top = np.maximum.accumulate(top[::-1])[::-1]  # best gain among those meeting ≥ j
+    return (level > 0) & (own >= top[level] - TOLERANCE)
 
 
 def _same_prefix(seen: tuple, now: tuple) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tradetalks.agents.screening import ScreeningStrategy, best_for
+from tradetalks.agents.screening import PRUNE_ABOVE, ScreeningStrategy, best_for
 from tradetalks.sim.config_talks import ProtocolConfig
 from tradetalks.sim.issues import Issue, OutcomeSpace, read_only
 from tradetalks.sim.protocol import (
@@ -122,6 +122,38 @@ def test_best_for_is_the_constrained_argmax(space, threshold, data):
         assert own[x] == pytest.approx(max(own[i] for i in ok))
     many = best_for(own, opp, np.array([threshold, 0.0]), mask)
     assert many[0] == x  # vectorised over thresholds: the same answer
+
+
+def _pick_by_rule(own, opp, threshold, mask):
+    """The rule best_for states, one outcome at a time: the largest own gain among outcomes
+    meeting the threshold, ties (within TOL) to the larger opponent gain, then the lowest index."""
+    ok = [i for i in range(len(own)) if mask[i] and opp[i] >= threshold - TOL]
+    if not ok:
+        return -1
+    best = max(own[i] for i in ok)
+    ties = [i for i in ok if own[i] >= best - TOL]
+    top = max(opp[i] for i in ties)
+    return min(i for i in ties if opp[i] == top)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(PRUNE_ABOVE + 1, 4 * PRUNE_ABOVE),
+    st.integers(1, 5),
+    st.lists(st.floats(-0.2, 1.2), min_size=1, max_size=14),
+    st.integers(0, 2**32 - 1),
+)
+def test_best_for_over_many_outcomes_follows_the_rule_for_every_threshold(n, q, thresholds, seed):
+    """Above PRUNE_ABOVE outcomes best_for drops non-contenders first: the picks stay those of
+    the rule, with coarse gains (many exact ties) and near-ties inside the tolerance."""
+    rng = np.random.default_rng(seed)
+    jitter = rng.choice([0.0, 0.4 * TOL, -0.4 * TOL, 3 * TOL], size=(2, n))
+    own = np.round(rng.random(n) * q) / q + jitter[0]
+    opp = np.round(rng.random(n) * q) / q + jitter[1]
+    grid = np.concatenate([np.asarray(thresholds), rng.choice(opp, size=3)])
+    mask = rng.random(n) < 0.85
+    picks = best_for(own, opp, grid, mask)
+    assert picks.tolist() == [_pick_by_rule(own, opp, m, mask) for m in grid]
 
 
 # ------------------------------------------------------------------------------ IR
