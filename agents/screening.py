@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from tradetalks.agents.strategies import TOLERANCE, Strategy, _classifier
 from tradetalks.sim import config_strategies as sp
+from tradetalks.sim.issues import read_only
 from tradetalks.sim.payoffs import rubinstein_share
 from tradetalks.sim.protocol import (
     NegotiationView,
@@ -128,7 +129,18 @@ class ScreeningStrategy(Strategy):
         return min(1.0, max(0.0, beta - self.params.optimism))
 
     def prior(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:
-        """(grid, μ_0): Γ plus the prior mean, a discretised normal (a point mass if σ_0 = 0)."""
+        """(grid, μ_0): Γ plus the prior mean, a discretised normal (a point mass if σ_0 = 0).
+
+        It depends only on the two patiences and the parameters, so it is kept per triple."""
+        key = (view.patience, view.opponent_patience, self.params)
+        cache = getattr(self, "_prior_cache", None)
+        if cache is not None and cache[0] == key:
+            return cache[1]
+        out = self._prior(view)
+        self._prior_cache = (key, out)
+        return out
+
+    def _prior(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:
         m = self.prior_mean(view)
         grid = np.unique(np.array([*self.params.types, m], dtype=float))
         if self.params.sigma0 <= 0:
@@ -136,7 +148,7 @@ class ScreeningStrategy(Strategy):
         else:
             log_density = -((grid - m) ** 2) / (2 * self.params.sigma0**2)
             mu0 = np.exp(log_density - log_density.max())
-        return grid, mu0 / mu0.sum()
+        return read_only(grid), read_only(mu0 / mu0.sum())
 
     # ------------------------------------------------------------------ tables
     def tables(self, view: NegotiationView) -> Tables:
