@@ -6,15 +6,31 @@ issue by issue, ``sim/factored.py``) and enumerated (``OutcomeSpace`` + ``sim/an
 their ratio where both run, and whether they agree.  Enumeration stops at ``--max-enumerated``
 issues (memory grows with the product of the levels).
 
+Then the whole command on 12 issues of 5 levels (244,140,625 outcomes,
+``benchmarks/configs/space_12x5.toml``; issue 13's target: under 2 s and 500 MB), wall time
+and peak RSS of the process by ``/usr/bin/time -v``, against the same command on the
+two-issue theory space (121 outcomes: what starting the process and loading a config cost)
+measured in the same run, each the median of ``--repeats`` interleaved runs:
+
     .venv/bin/python benchmarks/bench_space.py [--issues 5 7 8 12 15] [--max-enumerated 8]
+        [--repeats 3]
+
+``--exact`` also values all 244,140,625 outcomes of the 12-issue space one by one with the
+model's arithmetic (the command's small-space pass, in chunks; about 9 minutes here) and
+checks the command's counts and frontier against them.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +38,11 @@ from tradetalks.agents.screening import best_for as enumerated_best_for
 from tradetalks.sim import analysis as an
 from tradetalks.sim import factored as fa
 from tradetalks.sim.issues import Issue, OutcomeSpace
+
+ROOT = Path(__file__).resolve().parent.parent
+TWELVE = ROOT / "benchmarks" / "configs" / "space_12x5.toml"
+SMALL = ROOT / "configs" / "theory" / "nash_symmetric.toml"
+TARGET_S, TARGET_MB = 2.0, 500.0  # issue 13: `tradetalks space` on 12 issues x 5 levels
 
 LEVELS = 5
 R = 0.3  # reservation value per issue's worth of utility (both sides)
@@ -95,11 +116,71 @@ def same(a: Summary, b: Summary) -> bool:
     return pa.shape == pb.shape and np.allclose(pa, pb) and np.allclose(a[1:], b[1:])
 
 
+def timed_command(config: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one ``tradetalks space CONFIG --json`` process."""
+    cli = Path(sys.executable).with_name("tradetalks")
+    cmd = ["/usr/bin/time", "-v", str(cli), "space", str(config), "--json"]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", res.stderr)
+    assert wall is not None, res.stderr
+    h, m, sec = wall.groups()
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr)
+    assert rss is not None, res.stderr
+    return int(h or 0) * 3600 + int(m) * 60 + float(sec), int(rss.group(1)) / 1024
+
+
+def command_rows(repeats: int) -> None:
+    """The command on 12 issues x 5 levels against the two-issue space, interleaved."""
+    runs: dict[Path, list[tuple[float, float]]] = {TWELVE: [], SMALL: []}
+    for _ in range(repeats):
+        for config in runs:
+            runs[config].append(timed_command(config))
+    (t12, m12), (t2, m2) = (
+        (statistics.median(x[0] for x in r), statistics.median(x[1] for x in r))
+        for r in runs.values()
+    )
+    print(f"\n.venv/bin/tradetalks space {TWELVE.relative_to(ROOT)}  (/usr/bin/time -v)")
+    print(
+        f"  12 issues x 5 levels: {t12:.2f} s, {m12:.0f} MB peak RSS (target < {TARGET_S} s, "
+        f"< {TARGET_MB:.0f} MB): {'met' if t12 < TARGET_S and m12 < TARGET_MB else 'NOT met'}"
+    )
+    print(
+        f"  2 issues (reference): {t2:.2f} s, {m2:.0f} MB; ratio {t12 / t2:.2f}x time, "
+        f"{m12 / m2:.2f}x memory"
+    )
+
+
+def exact_check() -> None:
+    """The 12-issue space's counts and frontier, streamed outcome by outcome, against the
+    merged frontier and the counts met in the middle."""
+    from tradetalks.sim.config import load_config
+
+    from tradetalks.commands import space as sp
+
+    with sp.factored_size_limit():
+        cfg = load_config(TWELVE)
+    w0 = sp.week0(cfg, cfg.run.seed)
+    fs, _ = sp.factored_space(w0)
+    t0 = time.perf_counter()
+    streamed, feasible, rational = sp.streamed(w0, fs)
+    merged, counts = sp.factored_frontier(w0, fs), sp.counts(w0, fs)
+    same = all(
+        np.array_equal(getattr(streamed, a), getattr(merged, a)) for a in ("position", "u1", "u2")
+    )
+    print(
+        f"\nexact pass over {fs.size:,} outcomes ({time.perf_counter() - t0:.0f} s): "
+        f"ratifiable {feasible:,}, individually rational {rational:,}; met in the middle "
+        f"{counts[0]:,}, {counts[1]:,}; frontier {len(streamed)} points, same as merged: {same}"
+    )
+
+
 def main() -> None:
     """Print one row per space size."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--issues", type=int, nargs="+", default=[5, 7, 8, 12, 15])
     ap.add_argument("--max-enumerated", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--exact", action="store_true", help="stream the 12-issue space (minutes)")
     args = ap.parse_args()
     print(
         f"{'issues':>6} {'outcomes':>10} {'frontier':>8} {'factored s':>10} {'MB':>6}"
@@ -118,6 +199,9 @@ def main() -> None:
         else:
             row += f" {'—':>12} {'—':>7} {'—':>7} {'—':>5}"
         print(row)
+    command_rows(args.repeats)
+    if args.exact:
+        exact_check()
 
 
 if __name__ == "__main__":

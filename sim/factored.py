@@ -12,9 +12,14 @@ frontier's size and the sum of the levels, not with their product.
 
 Points are identified by their position in the full product of choices (last issue fastest),
 the order ``OutcomeSpace`` enumerates outcomes in; ``OutcomeSpace.levels`` rows are that
-product less the rows covering fewer than ``min_issues`` issues, so ties broken "lowest
-position first" here are broken "lowest index first" there.  The enumerated space is the
-test oracle (tests/test_factored.py): same frontier, same points, same offers.
+product less the rows covering fewer than ``min_issues`` issues (``index_of`` maps one to
+the other), so ties broken "lowest position first" here are broken "lowest index first"
+there.  Values that are not additive ride along as extra sums (``monotone``, ``grouping``)
+for a caller to finish on the few candidates left, on ``factored_count.Rows`` (explicit
+outcomes valued by ``OutcomeSpace``'s own code); ``factored_count.count_meeting`` counts the
+points whose sums reach thresholds by meeting in the middle.  The enumerated space is the test
+oracle (tests/test_factored.py, tests/test_space_command.py): same frontier, points, offers,
+counts.
 """
 
 from __future__ import annotations
@@ -45,7 +50,12 @@ class Frontier:
 @dataclass(frozen=True)
 class FactoredSpace:
     """Each issue's choices, both sides' contribution at each choice and, optionally, linear
-    constraints Σ_j c_kj(x_j) ≥ θ_k (a domestic body's support against its threshold)."""
+    constraints Σ_j c_kj(x_j) ≥ θ_k (a domestic body's support against its threshold).
+
+    Two kinds of extra additive columns serve utilities that are not additive (the command's
+    exact evaluation finishes them): ``monotone`` sums side 1's final utility never falls in,
+    and ``grouping`` sums it may move either way with, so points are compared only when
+    those sums are equal."""
 
     names: tuple[str, ...]
     choices: tuple[np.ndarray, ...]  # per issue: level index or OPEN, in product order
@@ -53,6 +63,8 @@ class FactoredSpace:
     min_issues: int = 1
     constraints: tuple[tuple[np.ndarray, ...], ...] = ()  # constraint → issue → per choice
     thresholds: tuple[float, ...] = ()
+    monotone: tuple[tuple[np.ndarray, ...], ...] = ()  # column → issue → per choice
+    grouping: tuple[tuple[np.ndarray, ...], ...] = ()  # column → issue → per choice
 
     @property
     def size(self) -> int:
@@ -80,23 +92,32 @@ class FactoredSpace:
     # ------------------------------------------------------------------ the frontier
     def frontier(self, keep: Sequence[np.ndarray] | None = None) -> Frontier:
         """The Pareto frontier of (u1, u2) over the points meeting every constraint, merged
-        issue by issue (``keep``: per issue, the choices allowed; None: all).
+        issue by issue (``keep``: per issue, the choices allowed; None: all)."""
+        vals, pos, lev = self.candidates(keep)
+        k = len(self.constraints)
+        if k:  # the points meeting every constraint, and the frontier among them
+            meets = (tidy(vals[:, 2 : 2 + k]) >= tidy(np.asarray(self.thresholds))).all(axis=1)
+            vals, pos, lev = vals[meets], pos[meets], lev[meets]
+        best = pareto_mask(vals[:, 0], vals[:, 1])
+        return ordered(vals[best, 0], vals[best, 1], pos[best], lev[best])
 
-        With constraints a partial combination is pruned only when another one is at least as
-        good in both utilities *and* every constraint's sum, and strictly better in a utility:
-        swapping it in can then break no constraint, so the constrained frontier survives."""
-        n_issues, k = len(self.choices), len(self.constraints)
+    def candidates(
+        self, keep: Sequence[np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every point that may be on a frontier, as (column sums, positions, levels): the
+        columns are u1, u2, the constraints, ``monotone`` and ``grouping``, in that order.
+
+        A partial combination is pruned only when another one covering as many issues (up to
+        ``min_issues``) with equal grouping sums is at least as good in both utilities, every
+        constraint and every monotone sum, and strictly better in a utility: swapping it in
+        then breaks no constraint and lowers neither final utility."""
         keep = keep or [np.ones(len(c), dtype=bool) for c in self.choices]
-        cap = max(self.min_issues, 0)
-        # one frontier per count of covered issues (capped at min_issues): a point covering
-        # too few issues cannot be pruned by one that covers enough
-        empty = (np.zeros((1, 2 + k)), np.zeros(1, dtype=np.int64), np.zeros((1, 0)))
-        fronts = {0: empty}
-        for j in range(n_issues):
-            c = self.choices[j]
-            cols = np.column_stack(
-                [self.tables[0][j], self.tables[1][j], *(con[j] for con in self.constraints)]
-            )
+        cap, width = max(self.min_issues, 0), 2 + len(self.constraints) + len(self.monotone)
+        low, high = self._rest_bounds(keep)
+        columns = (*self.tables, *self.constraints, *self.monotone, *self.grouping)
+        fronts = {0: (np.zeros((1, len(columns))), np.zeros(1, np.int64), np.zeros((1, 0)))}
+        for j, c in enumerate(self.choices):
+            cols = np.column_stack([col[j] for col in columns])
             ok = np.flatnonzero(keep[j])
             merged: dict[int, list] = {}
             for count, (vals, pos, lev) in fronts.items():
@@ -104,30 +125,71 @@ class FactoredSpace:
                     sel = ok[(c[ok] != OPEN) == covered]
                     if len(sel) == 0:
                         continue
-                    new = min(cap, count + int(covered))
-                    v = (vals[:, None, :] + cols[sel][None, :, :]).reshape(-1, 2 + k)
+                    v = (vals[:, None, :] + cols[sel][None, :, :]).reshape(-1, len(columns))
                     p = (pos[:, None] * len(c) + sel[None, :]).ravel()
                     lv = np.concatenate(
                         [np.repeat(lev, len(sel), axis=0), np.tile(c[sel], len(vals))[:, None]],
                         axis=1,
                     )
-                    merged.setdefault(new, []).append((v, p, lv))
+                    merged.setdefault(min(cap, count + int(covered)), []).append((v, p, lv))
             fronts = {}
             for count, parts in merged.items():
                 vals, pos, lev = (np.concatenate(x) for x in zip(*parts, strict=True))
-                kept = pareto_mask(vals[:, 0], vals[:, 1]) if k == 0 else _nondominated(vals)
+                cons = vals[:, 2 : 2 + len(self.constraints)]
+                thr = np.asarray(self.thresholds, dtype=float)
+                alive = (cons + high[j] >= thr - BOUND_SLACK).all(axis=1)
+                seen = vals[alive].copy()  # a constraint every completion meets: no longer compared
+                seen[:, 2 : 2 + len(thr)][cons[alive] + low[j] >= thr + BOUND_SLACK] = np.inf
+                kept = np.flatnonzero(alive)[_prune(seen, width)]
                 fronts[count] = (vals[kept], pos[kept], lev[kept])
         if cap not in fronts:
-            return Frontier(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros((0, 0)))
+            return np.zeros((0, len(columns))), np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
         vals, pos, lev = fronts[cap]
-        if k:  # the points meeting every constraint, and the frontier among them
-            meets = (tidy(vals[:, 2:]) >= tidy(np.asarray(self.thresholds))).all(axis=1)
-            vals, pos, lev = vals[meets], pos[meets], lev[meets]
-            best = pareto_mask(vals[:, 0], vals[:, 1])
-            vals, pos, lev = vals[best], pos[best], lev[best]
-        u1, u2 = vals[:, 0], vals[:, 1]
-        order = np.lexsort((pos, -tidy(u2), -tidy(u1)))
-        return Frontier(u1[order], u2[order], pos[order], lev[order].astype(np.int64))
+        return vals, pos, lev.astype(np.int64)
+
+    def _rest_bounds(self, keep: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per issue j: the smallest and largest sum of each constraint over issues after j."""
+        k, n = len(self.constraints), len(self.choices)
+        low, high = np.zeros((n, k)), np.zeros((n, k))
+        for j in range(n - 2, -1, -1):
+            allowed = [np.asarray(con[j + 1])[keep[j + 1]] for con in self.constraints]
+            low[j] = low[j + 1] + [a.min() for a in allowed]
+            high[j] = high[j + 1] + [a.max() for a in allowed]
+        return low, high
+
+    # ------------------------------------------------------------------ counts and indices
+    @property
+    def outcomes(self) -> int:
+        """Number of points covering at least ``min_issues`` issues (the enumerated rows)."""
+        return int(sum(_coverage(self.choices)[max(self.min_issues, 0) :]))
+
+    def index_of(self, position: np.ndarray) -> np.ndarray:
+        """Enumerated row of each product position: the position less the points before it
+        covering fewer than ``min_issues`` issues (the rows enumeration leaves out)."""
+        pos = np.asarray(position, dtype=np.int64)
+        if self.outcomes == self.size or len(pos) == 0:
+            return pos
+        rest = [_coverage(self.choices[j + 1 :]) for j in range(len(self.choices))]
+        digits = np.column_stack(np.unravel_index(pos, [len(c) for c in self.choices]))
+        out = []
+        for p, row in zip(pos.tolist(), digits.tolist(), strict=True):
+            dropped = covered = 0
+            for j, d in enumerate(row):
+                for ch in self.choices[j][:d]:  # the rest must cover fewer than ``need``
+                    need = self.min_issues - covered - int(ch != OPEN)
+                    dropped += int(sum(rest[j][: max(need, 0)]))
+                covered += int(self.choices[j][d] != OPEN)
+            out.append(p - dropped)
+        return np.array(out, dtype=np.int64)
+
+
+def _coverage(choices: Sequence[np.ndarray]) -> np.ndarray:
+    """Number of points of the product of ``choices`` covering exactly t issues, t = 0, 1, …"""
+    poly = np.array([1], dtype=object)  # exact integers, whatever the product
+    for c in choices:
+        n_open = int((c == OPEN).sum())
+        poly = np.convolve(poly, np.array([n_open, len(c) - n_open], dtype=object))
+    return poly
 
 
 def per_choice(
@@ -142,6 +204,29 @@ def per_choice(
     return tuple(out)
 
 
+def ordered(u1: np.ndarray, u2: np.ndarray, pos: np.ndarray, lev: np.ndarray) -> Frontier:
+    """A ``Frontier`` of these points: u1 descending, then u2 descending, then position."""
+    order = np.lexsort((pos, -tidy(u2), -tidy(u1)))
+    return Frontier(u1[order], u2[order], pos[order], np.asarray(lev)[order].astype(np.int64))
+
+
+def _prune(vals: np.ndarray, width: int) -> np.ndarray:
+    """Mask of the rows no row with equal grouping sums (the columns from ``width`` on)
+    dominates in the first ``width`` columns (``_nondominated``; two columns: the frontier)."""
+    varying = [0, 1, *(c for c in range(2, width) if (vals[:, c] != vals[:1, c]).any())]
+    vals, width = np.column_stack([vals[:, varying], vals[:, width:]]), len(varying)
+    inner = (lambda v: pareto_mask(v[:, 0], v[:, 1])) if width == 2 else _nondominated
+    if vals.shape[1] == width:
+        return inner(vals)
+    _, group = np.unique(tidy(vals[:, width:]), axis=0, return_inverse=True)
+    out = np.zeros(len(vals), dtype=bool)
+    for g in np.unique(group):
+        rows = np.flatnonzero(group.ravel() == g)
+        out[rows[inner(vals[rows, :width])]] = True
+    return out
+
+
+BOUND_SLACK = 1e-9  # constraint bounds within this of a threshold decide nothing (rounding)
 NONDOMINATED_CHUNK = 256  # points compared at once in ``_nondominated`` (memory, not results)
 
 
@@ -241,3 +326,6 @@ def best_for(front: Frontier, min_u2: float | np.ndarray, tolerance: float = 1e-
         ties = ok & (front.u1 >= top - tolerance)
         out[k] = _best(front, [front.u2], ties)
     return out
+
+
+# ---------------------------------------------------------------------- explicit rows

@@ -10,6 +10,7 @@ the "types" stream as the model draws them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from tradetalks.agents.farm_population import FarmerPopulation, initial_population
@@ -17,7 +18,7 @@ from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import Config, TariffAction
 from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.payoffs import Ratifier, team_position
-from tradetalks.sim.projector import Projector
+from tradetalks.sim.projector import Projector, Valuation
 from tradetalks.sim.protocol import SIDES
 from tradetalks.sim.snapshot import PublicState, build_snapshot, open_progress, pending_from
 from tradetalks.sim.streams import RunStreams, stream_seed
@@ -85,16 +86,11 @@ def draw_private(ratifiers: list[Ratifier], seed: int) -> None:
         rat.draw_private(types)
 
 
-def projected_values(
-    cfg: Config,
-    space: OutcomeSpace,
-    world: World,
-    farmers: FarmerPopulation,
-    ratifiers: list[Ratifier],
-    chapters: Chapters,
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Core v2: week 0's projection, as ``snapshot.refresh`` hands it to the teams (the US
-    pays the Congress signing lump)."""
+def week0_valuation(
+    cfg: Config, space: Any, world: World, farmers: FarmerPopulation, chapters: Chapters
+) -> Valuation:
+    """Week 0's projected ``Valuation`` (``space`` is anything the projector values outcomes
+    of: the enumerated space, or ``tradetalks space``'s rows)."""
     talks = open_progress(space, {}, chapters.readiness)
     pub = PublicState(
         week=0,
@@ -105,7 +101,20 @@ def projected_values(
         patience={side: cfg.teams[side].patience for side in SIDES},
         talks_signal=0.0,
     )
-    valuation = Projector(cfg, space).project(build_snapshot(cfg, world, farmers, pub))
+    return Projector(cfg, space).project(build_snapshot(cfg, world, farmers, pub))
+
+
+def projected_values(
+    cfg: Config,
+    space: OutcomeSpace,
+    world: World,
+    farmers: FarmerPopulation,
+    ratifiers: list[Ratifier],
+    chapters: Chapters,
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Core v2: week 0's projection, as ``snapshot.refresh`` hands it to the teams (the US
+    pays the Congress signing lump)."""
+    valuation = week0_valuation(cfg, space, world, farmers, chapters)
     pressure = congress_pressure(space, ratifiers, chapters, indicators(world))
     utility, reservation = {}, {}
     for side in SIDES:

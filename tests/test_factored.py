@@ -4,6 +4,8 @@ screening offers, on drawn small spaces, and on the baseline's 7 issues."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from helpers import BASELINE
 from hypothesis import given, settings
@@ -11,8 +13,9 @@ from hypothesis import strategies as st
 from tradetalks.agents.screening import best_for as enumerated_best_for
 from tradetalks.sim import analysis as an
 from tradetalks.sim import factored as fa
+from tradetalks.sim import factored_count as fc
 from tradetalks.sim.config import load_config
-from tradetalks.sim.issues import outcome_space
+from tradetalks.sim.issues import OPEN, outcome_space
 
 from tradetalks.testing.negotiation import small_spaces, weight_vectors
 
@@ -134,3 +137,79 @@ def test_the_constrained_frontier_is_the_enumerated_frontier_of_the_winset(case,
     front = factored.with_constraints(constraints, thresholds).frontier()
     expected = an.pareto_frontier(u1, u2, mask)
     assert sorted(_index_of(space, front).tolist()) == sorted(expected.tolist())
+
+
+# ---------------------------------------------------------------- counts, indices, explicit rows
+@settings(max_examples=80, deadline=None)
+@given(
+    spaces_and_weights(),
+    st.lists(st.tuples(st.integers(0, 2**31 - 1), st.floats(-0.2, 1.0)), max_size=4),
+)
+def test_counts_meeting_thresholds_are_the_enumerated_counts(case, sums):
+    """Meeting in the middle counts what a mask over the enumerated space counts, for none,
+    one, two (the sorted sweep) and more (chunks) sums that must reach a threshold."""
+    space, w_us, _ = case
+    factored = fa.FactoredSpace.from_space(space, (w_us, w_us), TABLES)
+    columns, thresholds = [], []
+    mask = np.ones(len(space), dtype=bool)
+    for seed, threshold in sums:
+        w = np.random.default_rng(seed).random(space.n_issues)
+        table = TABLES[seed % 2]
+        columns.append(fa.per_choice(space, factored.choices, table, w / w.sum()))
+        thresholds.append(threshold)
+        mask &= an.tidy(space.utility(table, w / w.sum())) >= an.tidy(threshold)
+    assert factored.outcomes == len(space)
+    assert fc.count_meeting(factored, columns, thresholds) == int(mask.sum())
+
+
+@settings(max_examples=80, deadline=None)
+@given(spaces_and_weights())
+def test_positions_map_to_the_enumerated_rows(case):
+    """``index_of`` skips the product's points covering too few issues, as enumeration does."""
+    space, w_us, w_cn = case
+    front = _both(space, w_us, w_cn)[2].frontier()
+    assert np.array_equal(
+        fa.FactoredSpace.from_space(space, (w_us, w_cn), TABLES).index_of(front.position),
+        _index_of(space, front),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(spaces_and_weights())
+def test_explicit_rows_value_outcomes_bit_for_bit(case):
+    """``Rows`` runs the enumerated space's own arithmetic on any rows of it."""
+    space, w_us, _ = case
+    rows = fc.Rows(space.issues, space.levels[::-1])
+    tables = [np.asarray(i.values["us"]) * 0.3 for i in space.issues]
+    assert np.array_equal(rows.additive(tables), space.additive(tables)[::-1])
+    assert np.array_equal(rows.utility("us", w_us), space.utility("us", w_us)[::-1])
+
+
+def _finished(space, parts, sq_cut):
+    """A US value that is not additive, on every enumerated outcome: an additive part, plus
+    a part H scaled by a factor that falls with a sum C, less a pressure max(0, 0.3 − S)."""
+    a, h, c, s = (space.additive(list(p)) for p in parts)
+    return a + np.clip(1.0 - (c - sq_cut), 0.0, 1.0) * h - np.maximum(0.0, 0.3 - s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spaces_and_weights(), st.integers(0, 2**31 - 1))
+def test_monotone_and_grouping_sums_keep_every_frontier_point(case, seed):
+    """Candidates merged with the rising sums (H, S) and the grouping sum (C), valued by the
+    exact non-additive function, give the enumerated frontier of that function."""
+    space, w_us, w_cn = case
+    rng = np.random.default_rng(seed)
+    parts = [[rng.random(i.n_levels) * 0.3 for i in space.issues] for _ in range(4)]
+    sq_cut = float(rng.random())
+    u1 = _finished(space, parts, sq_cut)
+    u2 = space.utility("china", w_cn)
+    base = fa.FactoredSpace.from_space(space, (w_us, w_cn), TABLES)
+    col = [tuple(np.append(t, 0.0)[np.where(c == OPEN, -1, c)] for t, c in
+                 zip(p, base.choices, strict=True)) for p in parts]  # fmt: skip
+    factored = replace(
+        base, tables=(col[0], base.tables[1]), monotone=(col[1], col[3]), grouping=(col[2],)
+    )
+    _, pos, _ = factored.candidates()
+    rows = factored.index_of(pos)
+    best = an.pareto_mask(u1[rows], u2[rows])
+    assert sorted(rows[best].tolist()) == sorted(an.pareto_frontier(u1, u2).tolist())

@@ -1,0 +1,136 @@
+"""Explicit outcomes and counts for the factored space (issue 13): ``Rows`` values a set of
+outcomes with ``OutcomeSpace``'s own code, and ``count_meeting`` counts the points of a
+product whose per-issue sums reach thresholds by meeting in the middle, without enumerating
+the product (sim/factored.py keeps the frontier itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from tradetalks.sim.factored import FactoredSpace
+from tradetalks.sim.issues import LEVEL_DTYPE, OPEN, Issue, OutcomeSpace, read_only
+
+
+class Rows(OutcomeSpace):
+    """Explicit outcomes (rows of levels) of a config's space, evaluated by the very code the
+    enumerated space runs (contributions, member utilities, pairs); ``additive`` sums issue by
+    issue, as ``OutcomeSpace.additive`` does on the full product, so values agree bit for bit."""
+
+    def __init__(self, issues: Sequence[Issue], levels: np.ndarray) -> None:  # no product built
+        levels = read_only(np.asarray(levels, dtype=LEVEL_DTYPE).reshape(-1, len(issues)))
+        sq = np.array([i.status_quo for i in issues], dtype=LEVEL_DTYPE)
+        covered = read_only(levels != OPEN)
+        names = tuple(i.name for i in issues)
+        for name, value in (
+            *{"key": "", "issues": tuple(issues), "names": names, "levels": levels}.items(),
+            ("covered", covered),
+            ("effective", read_only(np.where(covered, levels, sq))),
+            ("covers_any", read_only(covered.any(axis=1))),
+            ("all_cover", True),  # min_issues_in_deal ≥ 1: every outcome covers an issue
+            *{"_contrib": {}, "_member_cache": {}, "_sealed": True}.items(),
+        ):
+            object.__setattr__(self, name, value)
+
+    def additive(self, tables: list[np.ndarray | None]) -> np.ndarray:
+        """Σ_j t_j(x_j) for each row (an open issue counts 0), summed in issue order."""
+        out = np.zeros(len(self))
+        for j, table in enumerate(tables):
+            if table is None:
+                out = out + 0.0
+                continue
+            ext = np.append(np.asarray(table, dtype=float), 0.0)
+            out = out + ext[np.where(self.levels[:, j] == OPEN, len(ext) - 1, self.levels[:, j])]
+        return out
+
+
+# ---------------------------------------------------------------------- counting
+ROUNDING_SLACK = 5e-13  # a sum counts as ≥ θ when it rounds (``tidy``) to at least θ
+BRUTE_CHUNK = 1 << 22  # pairs compared at once when more than two sums must reach a threshold
+
+
+def count_meeting(
+    space: FactoredSpace, columns: Sequence[tuple[np.ndarray, ...]], thresholds: Sequence[float]
+) -> int:
+    """Number of points covering at least ``min_issues`` issues whose sums Σ_j c_kj(x_j) reach
+    every θ_k, without enumerating them: each half of the issues is enumerated (memory and
+    time grow with the square root of the product) and the pairs meeting every threshold are
+    counted by sorting (one or two sums) or in chunks (more)."""
+    n = len(space.choices)
+    sizes = [len(c) for c in space.choices]
+    h = min(
+        range(n + 1),
+        key=lambda i: max(np.prod(sizes[:i], dtype=float), np.prod(sizes[i:], dtype=float)),
+    )
+    halves = [_half_sums(space, range(0, h), columns), _half_sums(space, range(h, n), columns)]
+    thr = np.round(np.asarray(thresholds, dtype=float), 12) - ROUNDING_SLACK
+    total = 0
+    (left, lcov), (right, rcov) = halves
+    for cl in np.unique(lcov):
+        for cr in np.unique(rcov):
+            if cl + cr >= space.min_issues:
+                a, b = left[lcov == cl], right[rcov == cr]
+                total += _count_pairs(a, b, thr)
+    return int(total)
+
+
+def _half_sums(
+    space: FactoredSpace, issues: range, columns: Sequence[tuple[np.ndarray, ...]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``columns`` and covered counts over every combination of ``issues``' choices."""
+    sums, cov = np.zeros((1, len(columns))), np.zeros(1, dtype=np.int64)
+    for j in issues:
+        c = space.choices[j]
+        col = np.column_stack([t[j] for t in columns]) if columns else np.zeros((len(c), 0))
+        sums = (sums[:, None, :] + col[None, :, :]).reshape(len(sums) * len(c), len(columns))
+        cov = (cov[:, None] + (c != OPEN)[None, :]).ravel()
+    return sums, cov
+
+
+def _count_pairs(a: np.ndarray, b: np.ndarray, thr: np.ndarray) -> int:
+    """Number of pairs (row of ``a``, row of ``b``) whose sum reaches ``thr`` in every column."""
+    if len(a) == 0 or len(b) == 0:
+        return 0
+    if len(thr) == 0:
+        return len(a) * len(b)
+    need = thr[None, :] - a  # what a row of b must reach
+    every = (need <= b.min(axis=0)).all(axis=1)
+    open_ = ~every & ~(need > b.max(axis=0)).any(axis=1)
+    total, need = int(every.sum()) * len(b), need[open_]
+    binding = ~(need <= b.min(axis=0)).all(axis=0)  # a sum every open row reaches: drop it
+    need, b, thr = need[:, binding], b[:, binding], thr[binding]
+    if len(thr) == 0:
+        return total + len(need) * len(b)
+    if len(thr) == 1:
+        return total + int((len(b) - np.searchsorted(np.sort(b[:, 0]), need[:, 0])).sum())
+    if len(thr) == 2:
+        return total + _dominance_2d(b, need)
+    step = max(1, BRUTE_CHUNK // len(b))
+    for s in range(0, len(need), step):
+        total += int((b[None, :, :] >= need[s : s + step, None, :]).all(axis=2).sum())
+    return total
+
+
+def _dominance_2d(points: np.ndarray, queries: np.ndarray) -> int:
+    """Σ over queries q of #{points p: p ≥ q in both columns}: a sweep down the first
+    column with a Fenwick tree over the ranks of the second."""
+    second = np.sort(points[:, 1])
+    rank = np.searchsorted(second, points[:, 1]).tolist()  # points below p in column 2
+    qrank = np.searchsorted(second, queries[:, 1]).tolist()
+    p_order = np.argsort(-points[:, 0], kind="stable").tolist()
+    first = points[:, 0].tolist()
+    tree, n, inserted, total, i = [0] * (len(points) + 1), len(points), 0, 0, 0
+    for q in np.argsort(-queries[:, 0], kind="stable").tolist():
+        q1 = queries[q, 0]
+        while i < n and first[p_order[i]] >= q1:
+            r = rank[p_order[i]] + 1
+            while r <= n:
+                tree[r] += 1
+                r += r & -r
+            i, inserted = i + 1, inserted + 1
+        r, below = qrank[q], 0  # inserted points whose rank < qrank: below q in column 2
+        while r > 0:
+            below += tree[r]
+            r -= r & -r
+        total += inserted - below
+    return total
