@@ -9,6 +9,9 @@ windows are inclusive, ``[first, last]``.  The dated statistics of the hindcast 
 §3.4; names ending in ``_dated`` and ``weeks_to_move``) take ``dates = [first, last]``
 instead, days of the run's own calendar (week w covers ``start + 7(w - 1)`` to
 ``start + 7w - 1``), and ``record_value`` computes each one's value on the record itself.
+The composite events of docs/RECORD.md (truce-type agreements, collapses) are read off a
+run's public events and rounds by ``truce_weeks`` and ``collapse_weeks``, for statistics and
+forecasts alike.
 """
 
 from __future__ import annotations
@@ -281,3 +284,92 @@ def record_value(name: str, args: Mapping[str, Any], record: Any, start: dt.date
         moves = [d for d in _record_moves(record, side) if d >= dates[0]]
         return cap if not moves else min((moves[0] - dates[0]).days / WEEK_DAYS, cap)
     return None
+
+
+# ------------------------------------------------- composite events (docs/RECORD.md §2)
+# "Truce-type agreement" and "collapse" read off a run's public events and rounds until the
+# model records them itself (docs/RECORD.md, "The composite notions of core-v2 §3.4").
+COMPOSITE_WEEKS = 1  # the definition's "within 1 week" (docs/RECORD.md), not a coefficient
+HOSTILE = ("escalation", "retaliation")  # a truce holds fire: none of these
+BREAKING = ("escalation", "fired")  # what turns a round held on a settled text into a collapse
+
+
+@dataclass(frozen=True)
+class Round:
+    """A round the model held: its week, level, and whether a text settled by deputies
+    awaited it (the negotiation's phase "text settled")."""
+
+    week: int
+    level: str
+    text_settled: bool = False
+
+
+def held_rounds(model: Any, since: int = 1) -> list[Round]:
+    """The rounds a finished model held itself (calendar or requested) from week ``since``,
+    in week order.  A principal round is held on a settled text when a deputy round agreed a
+    text after the previous principal round (the model keeps no round log: rounds are its
+    event list's, settlements the accepted deputy offers of its offer history)."""
+    held = sorted(
+        (e.week, e.payload.level)
+        for e in model._events  # the model keeps no other record of the rounds held
+        if e.kind == "round" and not e.cancelled and e.week <= model.steps
+    )
+    settled = sorted(
+        r.week for r in model.negotiation.history if r.accepted and r.level == "deputy"
+    )
+    out, last_principal = [], 0
+    for week, level in held:
+        text = level == "principal" and any(last_principal < s <= week for s in settled)
+        if level == "principal":
+            last_principal = week
+        if week >= since:
+            out.append(Round(week, level, text))
+    return out
+
+
+def _weeks_of(events: Sequence[Any], kinds: Sequence[str], side: str | None = None) -> list[int]:
+    return sorted(e.week for e in events if e.kind in kinds and side in (None, e.side))
+
+
+def truce_weeks(
+    rounds: Sequence[Round], events: Sequence[Any], weeks: int = COMPOSITE_WEEKS
+) -> list[int]:
+    """Weeks of truce-type agreements (sorted, distinct): a principal round followed within
+    ``weeks`` by a postponement, with no escalation, retaliation or deal from the round to it
+    (dated at the round); postponements of both sides within ``weeks`` of each other with no
+    deal between (dated at the second); and ``truce`` events the model recorded.  ``events``
+    are public events (``week``, ``kind``, ``side``), deals included."""
+    post = _weeks_of(events, ("postponement",))
+    bad = _weeks_of(events, (*HOSTILE, "deal"))
+    deals = _weeks_of(events, ("deal",))
+    out = set(_weeks_of(events, ("truce",)))
+    for r in (r for r in rounds if r.level == "principal"):
+        held = [p for p in post if r.week <= p <= r.week + weeks]
+        if any(not any(r.week <= b <= p for b in bad) for p in held):
+            out.add(r.week)
+    us, cn = (
+        _weeks_of(events, ("postponement",), "us"),
+        _weeks_of(events, ("postponement",), "china"),
+    )
+    for a in us:
+        for b in (b for b in cn if abs(a - b) <= weeks):
+            lo, hi = min(a, b), max(a, b)
+            if not any(lo <= d <= hi for d in deals):
+                out.add(hi)
+    return sorted(out)
+
+
+def collapse_weeks(
+    rounds: Sequence[Round], events: Sequence[Any], weeks: int = COMPOSITE_WEEKS
+) -> list[int]:
+    """Weeks of collapses (sorted, distinct): a principal round held on a settled text, with
+    no deal signed in it, followed within ``weeks`` by an escalation or a tariff in force of
+    either side (dated at the round); and ``collapse`` events the model recorded."""
+    breaking = _weeks_of(events, BREAKING)
+    deals = set(_weeks_of(events, ("deal",)))
+    out = set(_weeks_of(events, ("collapse",)))
+    for r in rounds:
+        if r.level == "principal" and r.text_settled and r.week not in deals:
+            if any(r.week <= b <= r.week + weeks for b in breaking):
+                out.add(r.week)
+    return sorted(out)

@@ -4,8 +4,10 @@ Each draw replays the record from ``start`` to the origin (``[history]``, sim/re
 beliefs, readiness, approval and the world carry the recorded history, and then lets the
 agents decide.  With a calibration, each draw's parameters are a particle drawn by its
 weight from the last generation (never the medians: core-v2 §3.5).  The draws become the
-targets of a target list (docs/FORECASTS.md); the few targets the model cannot produce are
-left out and named, never filled in.
+targets of a target list (docs/FORECASTS.md); a target the model cannot produce would be left
+out and named, never filled in.  Truces and collapses are read off each run by the composite
+rules of docs/RECORD.md (``calibstats.truce_weeks``, ``collapse_weeks``); soybean exports in
+tonnes are the model's dollars divided by its own soybean price.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tradetalks.experiments.calibstats import collapse_weeks, held_rounds, truce_weeks
 from tradetalks.experiments.forecastfile import (
     EventTarget,
     Forecast,
@@ -33,6 +36,12 @@ SERIES_OF = {
 }
 MODEL_EVENTS = ("escalation", "retaliation", "fired", "postponement", "gesture")  # public kinds
 DEAL_EVENTS = ("deal", "interim_deal")  # from the signed agreements
+COMPOSITE_EVENTS = {"truce": truce_weeks, "collapse": collapse_weeks}  # read off (RECORD.md)
+# Unit conversions of the soybean target (definitions, not coefficients): the model's exports
+# are $bn a year at its price in $/bushel; the record's are million tonnes in a period.
+BUSHELS_PER_TONNE = 2204.62262 / 60.0  # a soybean bushel is 60 lb (USDA); a tonne 2204.62 lb
+DAYS_PER_YEAR = 365.0  # an annual rate over a period of d days: d / 365 of it (sim/trade_fit.py)
+MT_PER_BN = 1e9 / 1e6  # $bn/($/t) = 1e9 t; in million tonnes
 
 
 class ForecastInputError(ValueError):
@@ -121,10 +130,8 @@ def producible(targets: Sequence[Any]) -> tuple[list[Any], dict[str, str]]:
 
 def _why_not(t: Any) -> str | None:
     if isinstance(t, QuantityTarget):
-        if t.record_kind == "soybean_exports":
-            return "the model's soybean exports are dollars a year, the record's tonnes a month"
         return None
-    if t.event in MODEL_EVENTS or t.event in DEAL_EVENTS:
+    if t.event in MODEL_EVENTS or t.event in DEAL_EVENTS or t.event in COMPOSITE_EVENTS:
         return None
     return f"the model records no {t.event!r} event yet (docs/RECORD.md §2)"
 
@@ -136,16 +143,28 @@ def _week_starts(start: dt.date, weeks: int) -> np.ndarray:
 def quantity(t: QuantityTarget, series: Any, starts: np.ndarray, fed_half_step: float) -> float:
     """A quantity target's value in one run's weekly series (row 0: the start; row k + 1:
     the end of the week that begins on ``starts[k]``): a level in force on the date (the
-    last week begun by then) or a period's average over the weeks begun in it."""
+    last week begun by then), a period's average over the weeks begun in it, or (soybean
+    exports) a period's total in tonnes, ``soybean_tonnes``."""
     day = np.datetime64(t.date, "D")
-    if t.record_kind == "cny":
+    if t.record_kind in ("cny", "soybean_exports"):
         lo = np.datetime64(t.period_start, "D")
         rows = np.flatnonzero((starts >= lo) & (starts <= day)) + 1
+        if t.record_kind == "soybean_exports":
+            return soybean_tonnes(series, rows, (t.date - t.period_start).days + 1)
         return float(series["cny_usd"].to_numpy(float)[rows].mean())
     row = int(np.searchsorted(starts, day, side="right"))
     if t.record_kind == "fed":  # the model's rate is the range's midpoint
         return float(series["fed_rate"].to_numpy(float)[row]) + fed_half_step
     return float(series[SERIES_OF[(t.record_kind, t.side)]].to_numpy(float)[row])
+
+
+def soybean_tonnes(series: Any, rows: np.ndarray, days: int) -> float:
+    """Million tonnes exported over a period of ``days`` days: each week's annualised exports
+    ($bn a year) divided by its soybean price ($/bushel, converted to $/tonne), averaged over
+    the period's weeks (``rows``), times the period's share of a year."""
+    dollars = series["soybean_exports_bn"].to_numpy(float)[rows]
+    per_tonne = series["soybean_price"].to_numpy(float)[rows] * BUSHELS_PER_TONNE
+    return float((dollars / per_tonne).mean() * MT_PER_BN * days / DAYS_PER_YEAR)
 
 
 def event_date(t: EventTarget, occurred: list[tuple[dt.date, str, str]], origin: dt.date) -> Any:
@@ -159,9 +178,10 @@ def event_date(t: EventTarget, occurred: list[tuple[dt.date, str, str]], origin:
 def occurred_events(
     model: Any, origin: dt.date, branch_week: int
 ) -> list[tuple[dt.date, str, str]]:
-    """The run's dated events from the branch week on (public kinds and signed agreements),
-    in date order; the weeks before were replayed.  Without a replay the first week starts
-    on the origin itself, so its events are dated the day after."""
+    """The run's dated events from the branch week on (public kinds, signed agreements, and
+    the truces and collapses read off its rounds and events), in date order; the weeks
+    before were replayed.  Without a replay the first week starts on the origin itself, so
+    its events are dated the day after."""
     floor = origin + dt.timedelta(days=1)
 
     def day(week: int) -> dt.date:
@@ -177,6 +197,10 @@ def occurred_events(
         out.append((day(d.week), "deal", "both"))
         if d.interim:
             out.append((day(d.week), "interim_deal", "both"))
+    rounds = held_rounds(model)
+    for kind, read_off in COMPOSITE_EVENTS.items():
+        weeks = read_off(rounds, neg.events)
+        out += [(day(w), kind, "both") for w in weeks if w >= branch_week]
     return sorted(out, key=lambda x: x[0])
 
 

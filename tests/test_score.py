@@ -129,6 +129,22 @@ def test_a_perfect_forecast_scores_better_than_each_baseline(tmp_path, record, m
         assert any(s["mean"]["forecast"] < s["mean"].get(name, 0) for s in out["summary"]), name
 
 
+def test_an_event_the_model_gives_probability_zero_is_scored_at_the_floor(
+    tmp_path, record, meta, settings
+):
+    cols = _perfect(record, meta)
+    cols["collapse"] = np.array(["NaT"] * 4, dtype="datetime64[D]")  # no draw collapses
+    made = {"command": "test", "version": "0"}
+    fc = ff.write_forecast(tmp_path / "f", ORIGIN, meta.targets, cols, None, made)
+    rows = [r for r in sc.score(fc, meta, record, settings)["rows"] if r["target"] == "collapse"]
+    floor = settings.scoring.probability_floor
+    assert rows and all(r["observed"] == 1 for r in rows)  # 9-10 May 2019, by every date
+    for r in rows:
+        got = r["scores"]["forecast"]
+        assert got["p"] == 0.0 and got["brier"] == 1.0
+        assert got["log"] == pytest.approx(-math.log(floor))  # finite: 6.9 nats
+
+
 # --------------------------------------------------------------------------- the baselines
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal arrays, NaT equal to NaT."""
