@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from mesa import Agent
+from mesa.time import Priority, Schedule
 from scipy.special import expit as _expit
 from scipy.special import logit as _logit
 from scipy.special import ndtri as _normal
@@ -42,7 +43,11 @@ if TYPE_CHECKING:
 
 
 class Fed(Agent):
-    """Sets the policy rate at FOMC meetings by a rule reacting to growth and trade uncertainty."""
+    """Sets the policy rate at FOMC meetings by a rule reacting to growth and trade uncertainty.
+
+    Options of issue 12 (off in the baseline): ``shadow_rate``, the rule's inertia acts on a
+    latent unrounded rate carried across meetings; ``uncertainty_memory``, the rule reads the
+    mean or an exponentially weighted memory of the weekly U since the last meeting."""
 
     def __init__(
         self, model: Model, cfg: FedConfig, growth: GrowthConfig, state: WorldState
@@ -52,6 +57,37 @@ class Fed(Agent):
         self.growth = growth
         self.state = state
         self.moves: list[tuple[int, float]] = []
+        self.shadow: float | None = None  # the latent rate of the last meeting (shadow_rate)
+        self._memory: list[float] = []  # [sum, count] of weekly U (mean) or [level] (ewma)
+        self._seen: int | None = None  # the week last observed
+        if cfg.uncertainty_memory is not None:  # a weekly observation, only with the option
+            self._memory = [0.0, 0.0] if cfg.uncertainty_memory.kind == "mean" else []
+            model.schedule_recurring(
+                self.observe, Schedule(interval=1.0, start=1.0), priority=Priority.HIGH
+            )
+
+    def observe(self) -> None:
+        """This week's U into the intermeeting memory (once a week; a meeting observes first)."""
+        mem, week = self.cfg.uncertainty_memory, self.model.steps
+        if mem is None or self._seen == week:
+            return
+        self._seen, u = week, self.state.trade_uncertainty
+        if mem.kind == "mean":
+            self._memory = [self._memory[0] + u, self._memory[1] + 1.0]
+        else:
+            keep = 0.5 ** (1.0 / float(mem.half_life_weeks or 1.0))
+            self._memory = [keep * self._memory[0] + (1 - keep) * u if self._memory else u]
+
+    def uncertainty(self) -> float:
+        """The U the rule reads: the memory since the last meeting, else U this week."""
+        mem = self.cfg.uncertainty_memory
+        if mem is None:
+            return self.state.trade_uncertainty
+        self.observe()
+        if mem.kind == "mean":
+            total, count = self._memory
+            return total / count if count else self.state.trade_uncertainty
+        return self._memory[0]
 
     def target_rate(self) -> float:
         """The rule: neutral rate + growth gap response − uncertainty response (the 'insurance')."""
@@ -59,7 +95,7 @@ class Fed(Agent):
         return (
             c.neutral
             + c.growth_response * (st.us_growth - self.growth.us_potential)
-            - c.uncertainty_response * st.trade_uncertainty
+            - c.uncertainty_response * self.uncertainty()
         )
 
     @staticmethod
@@ -75,17 +111,35 @@ class Fed(Agent):
         hi = step * (math.floor(upper / step - 0.5) + 0.5)  # the highest midpoint ≤ upper
         return np.clip(step * (np.floor(np.divide(aim, step)) + 0.5), lo, max(lo, hi))
 
+    @staticmethod
+    def hand_over(shadow: Any, rate: Any, step: float, lower: float, upper: float) -> Any:
+        """The latent rate consistent with the announced ``rate``: ``shadow`` if it rounds to
+        it, else the nearest point of the announced range (a rate set by someone else: the
+        start, a replayed decision).  numpy-broadcasting, for the fit."""
+        same = np.isclose(Fed.inertial_rate(shadow, 0.0, 1.0, step, lower, upper), rate)
+        inside = np.clip(shadow, np.subtract(rate, step / 2), np.subtract(rate, step / 2) + step)
+        return np.where(same, shadow, np.minimum(inside, np.nextafter(np.add(rate, step / 2), 0)))
+
     def meet(self) -> None:
         """One meeting: without ``inertia``, move by one step toward the target if the gap
-        exceeds half a step; with it, set the inertial rule's rounded rate."""
+        exceeds half a step; with it, set the inertial rule's rounded rate (from the latent
+        rate with ``shadow_rate``)."""
         st, c = self.state, self.cfg
         if c.inertia is not None:
+            target, previous = self.target_rate(), st.fed_rate
+            if c.shadow_rate:
+                shadow = st.fed_rate if self.shadow is None else self.shadow
+                previous = float(
+                    Fed.hand_over(shadow, st.fed_rate, c.step, c.lower_bound, c.upper_bound)
+                )
+                self.shadow = c.inertia * previous + (1 - c.inertia) * target
             new = float(
                 self.inertial_rate(
-                    st.fed_rate, self.target_rate(), c.inertia, c.step, c.lower_bound,
-                    c.upper_bound,
+                    previous, target, c.inertia, c.step, c.lower_bound, c.upper_bound
                 )
-            )  # fmt: skip
+            )
+            if c.uncertainty_memory is not None and c.uncertainty_memory.kind == "mean":
+                self._memory = [0.0, 0.0]  # the next meeting reads the weeks after this one
             if new != st.fed_rate:
                 st.fed_rate = new
                 self.moves.append((self.model.steps, st.fed_rate))

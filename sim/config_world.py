@@ -6,9 +6,9 @@ updates (``sim/world.py``, ``agents/``) stay finite; each bound says why.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from tradetalks.sim.config_base import (
     PERCENT_MAX,
     RRR_MAX,
@@ -146,13 +146,34 @@ class UncertaintyConfig(Strict):
     adjustment: Unit
 
 
+# an intermeeting memory's half-life: beyond a year it no longer reads "since the last meeting"
+FedHalfLife = positive(WEEKS_PER_YEAR)
+
+
+class FedMemory(Strict):
+    """The uncertainty the Fed's rule reads at a meeting (issue 12): ``mean``, the mean of the
+    weekly U since the last meeting (this week included); ``ewma``, an exponentially weighted
+    mean of the weekly U with half-life ``half_life_weeks``, carried across meetings."""
+
+    kind: Literal["mean", "ewma"]
+    half_life_weeks: FedHalfLife | None = None  # ewma only
+
+    @model_validator(mode="after")
+    def _half_life(self) -> FedMemory:
+        if (self.kind == "ewma") != (self.half_life_weeks is not None):
+            raise ValueError("half_life_weeks is set for kind = 'ewma' and only for it")
+        return self
+
+
 class FedConfig(Strict):
     """The Federal Reserve's policy-rate rule, applied at scheduled meetings.
 
     Without ``inertia`` the rate moves one ``step`` toward the rule's target when the gap is
     at least half a step.  With it (issue 12, fitted in ``sim/fed_fit.py``) the rule is
     inertial and rounded: i = the ``step``-wide range (midpoint) containing
-    inertia·i_prev + (1 − inertia)·target, within the bounds."""
+    inertia·i_prev + (1 − inertia)·target, within the bounds.  With ``shadow_rate`` i_prev is
+    the latent unrounded rate of the last meeting; with ``uncertainty_memory`` the target reads
+    U's memory since the last meeting (docs/CALIBRATION.md §1)."""
 
     rate_start: Rate
     neutral: Rate
@@ -164,6 +185,17 @@ class FedConfig(Strict):
     # ρ of the inertial 25bp rule, the weight on the previous rate (1 never moves, 0 sets the
     # range containing the target; docs/CALIBRATION.md); not set: one step toward the target
     inertia: Unit | None = None
+    # the inertia acts on a latent (unrounded) shadow rate carried across meetings, announced
+    # rounded to the step; not set: on the announced rate (needs ``inertia``)
+    shadow_rate: bool | None = None
+    # the U the rule reads: its memory since the last meeting; not set: U at the meeting
+    uncertainty_memory: FedMemory | None = None
+
+    @model_validator(mode="after")
+    def _needs_inertia(self) -> FedConfig:
+        if self.inertia is None and (self.shadow_rate or self.uncertainty_memory is not None):
+            raise ValueError("shadow_rate and uncertainty_memory need inertia (the 25bp rule)")
+        return self
 
 
 class DealExpectationsConfig(Strict):

@@ -1,0 +1,248 @@
+"""Issue 12's options of the Fed's rule (docs/CALIBRATION.md §1, the comparison): a latent
+shadow rate carried across meetings and U's memory since the last meeting.  Each changes the
+rule's decisions when switched on; the fit evaluates them with the agent's own code; the
+July 2019 cut stays out of reach because U fell from June to July under every memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import replace
+
+import mesa
+import numpy as np
+import pytest
+from helpers import BASELINE, ROOT, SMALL
+from pydantic import ValidationError
+from tradetalks.agents.central_banks import Fed
+from tradetalks.sim import fed_fit
+from tradetalks.sim.config import load_config
+from tradetalks.sim.config_world import FedConfig, FedMemory
+from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.record import load_record
+from tradetalks.sim.world import World
+
+CFG = load_config(BASELINE)
+STEP = 0.25
+RECORD = load_record()
+S = fed_fit.Setting.of(CFG)
+MEAN = FedMemory(kind="mean")
+EWMA = FedMemory(kind="ewma", half_life_weeks=4.0)
+JUNE, JULY = dt.date(2019, 6, 19), dt.date(2019, 7, 31)
+# the new rule's coefficients in docs/CALIBRATION.md's comparison (fitted with the 8-week EWMA;
+# the fit with U the day before gives the same)
+NEW = (1.05, 1.55, 0.1, 0.8)
+
+
+def _fed(**update) -> tuple[Fed, object]:
+    fc = CFG.world.fed.model_copy(update=update)
+    w = World(CFG.world.model_copy(update={"fed": fc}))
+    return Fed(mesa.Model(rng=0), fc, CFG.world.growth, w.state), w.state
+
+
+def _flat(target: float, **update) -> dict:
+    """A rule whose target is ``target`` whatever the inputs."""
+    return dict(neutral=target, growth_response=0.0, uncertainty_response=0.0, **update)
+
+
+# --------------------------------------------------------------------------- the config
+def test_the_options_need_the_inertial_rule_and_a_half_life_only_for_ewma():
+    base = CFG.world.fed.model_dump()
+    with pytest.raises(ValidationError, match="need inertia"):
+        FedConfig(**{**base, "shadow_rate": True})
+    with pytest.raises(ValidationError, match="need inertia"):
+        FedConfig(**{**base, "uncertainty_memory": {"kind": "mean"}})
+    with pytest.raises(ValidationError, match="half_life_weeks"):
+        FedMemory(kind="ewma")
+    with pytest.raises(ValidationError, match="half_life_weeks"):
+        FedMemory(kind="mean", half_life_weeks=4.0)
+    assert CFG.world.fed.shadow_rate is None and CFG.world.fed.uncertainty_memory is None
+
+
+# --------------------------------------------------------------------------- the shadow rate
+def _meetings(fed: Fed, state, n: int) -> list[float]:
+    out = []
+    for week in range(1, n + 1):
+        fed.model.steps = week
+        fed.meet()
+        out.append(state.fed_rate)
+    return out
+
+
+def test_a_slowly_falling_desired_rate_holds_then_cuts_only_with_the_shadow_rate():
+    # from 2.25-2.50 toward a desired 2.0 with ρ 0.8: 0.8·2.375 + 0.2·2.0 = 2.30 (hold);
+    # the latent rate carries on: 0.8·2.30 + 0.2·2.0 = 2.24 (a cut) ...
+    fed, state = _fed(**_flat(2.0, inertia=0.8, shadow_rate=True))
+    state.fed_rate = 2.375
+    assert _meetings(fed, state, 3) == [2.375, 2.125, 2.125]
+    assert fed.shadow == pytest.approx(0.8 * (0.8 * 2.30 + 0.4) + 0.4)
+    # ... while the rounded rate's inertia restarts from 2.375 each meeting: a hold forever
+    plain, st2 = _fed(**_flat(2.0, inertia=0.8))
+    st2.fed_rate = 2.375
+    assert _meetings(plain, st2, 3) == [2.375] * 3
+    off, st3 = _fed(**_flat(2.0, inertia=0.8, shadow_rate=False))
+    st3.fed_rate = 2.375
+    assert _meetings(off, st3, 3) == [2.375] * 3, "shadow_rate = false is the rule without it"
+
+
+def test_a_rate_set_by_someone_else_hands_the_latent_rate_over_to_its_range():
+    args = (STEP, 0.125, 5.0)
+    assert Fed.hand_over(2.30, 2.375, *args) == 2.30  # consistent: kept
+    assert Fed.hand_over(2.30, 1.875, *args) == pytest.approx(2.0)  # into 1.75-2.00
+    assert Fed.hand_over(1.10, 1.875, *args) == 1.75
+    assert Fed.hand_over(-1.0, 0.125, *args) == -1.0, "below the floor the latent rate stays"
+    got = Fed.hand_over(np.array([2.3, 2.3]), np.array([2.375, 1.875]), *args)
+    assert got[0] == 2.3 and got[1] < 2.0 and Fed.inertial_rate(got[1], 0, 1, *args) == 1.875
+    fed, state = _fed(**_flat(2.0, inertia=0.8, shadow_rate=True))
+    state.fed_rate = 2.375
+    _meetings(fed, state, 1)  # latent 2.30
+    state.fed_rate = 2.875  # a replayed hike
+    _meetings(fed, state, 1)  # from 2.75, not 2.30: 0.8·2.75 + 0.2·2.0 = 2.60
+    assert fed.shadow == pytest.approx(2.60) and state.fed_rate == 2.625
+
+
+# --------------------------------------------------------------------------- U's memory
+def _weeks(fed: Fed, state, us: list[float]) -> None:
+    for week, u in enumerate(us, start=1):
+        fed.model.steps, state.trade_uncertainty = week, u
+        fed.observe()
+
+
+def test_the_mean_memory_reads_the_weeks_since_the_last_meeting():
+    fed, state = _fed(
+        neutral=3.0, growth_response=0.0, uncertainty_response=2.0, inertia=0.0,
+        uncertainty_memory=MEAN,
+    )  # fmt: skip
+    state.fed_rate = 2.375
+    _weeks(fed, state, [0.2, 0.2, 0.2, 0.8])
+    fed.observe()  # a second look in the same week counts once
+    assert fed.uncertainty() == pytest.approx(0.35)
+    fed.meet()  # 3 − 2·0.35 = 2.30: 2.25-2.50
+    assert state.fed_rate == 2.375
+    fed.observe()  # the meeting's week is read once: it belongs to the meeting before
+    state.trade_uncertainty = 0.1
+    fed.model.steps = 5
+    assert fed.uncertainty() == pytest.approx(0.1), "the mean restarts after a meeting"
+    point, st2 = _fed(neutral=3.0, growth_response=0.0, uncertainty_response=2.0, inertia=0.0)
+    st2.fed_rate, st2.trade_uncertainty = 2.375, 0.8
+    point.meet()  # 3 − 1.6 = 1.4: the meeting's U alone cuts to 1.25-1.50
+    assert st2.fed_rate == 1.375
+
+
+def test_the_ewma_memory_weights_weeks_by_the_half_life():
+    fed, state = _fed(
+        neutral=3.0, growth_response=0.0, uncertainty_response=2.0, inertia=0.0,
+        uncertainty_memory=FedMemory(kind="ewma", half_life_weeks=2.0),
+    )  # fmt: skip
+    _weeks(fed, state, [0.2, 0.2, 0.8, 0.8])
+    keep = 0.5**0.5
+    expected = 0.2
+    for u in (0.2, 0.8, 0.8):
+        expected = keep * expected + (1 - keep) * u
+    assert fed.uncertainty() == pytest.approx(expected)
+    fed.meet()
+    fed.model.steps = 5
+    assert fed.uncertainty() == pytest.approx(keep * expected + (1 - keep) * 0.8), "carried"
+
+
+def test_the_model_feeds_the_memory_every_week():
+    cfg = load_config(
+        BASELINE,
+        {
+            **SMALL, "run.weeks": 8, "world.fed.inertia": 0.8, "world.fed.shadow_rate": True,
+            "world.fed.uncertainty_memory": {"kind": "mean"},
+        },
+    )  # fmt: skip
+    model = TradeTalksModel(config=cfg, rng=0)
+    weeks = [d for d in cfg.calendar.fed_meetings if cfg.week_of(d) <= 8]
+    seen = []
+    while model.running:
+        model.step()
+        seen.append((model.steps, model.fed._seen))
+    assert all(week == got for week, got in seen), "observed once every week"
+    assert weeks, "a meeting in the eight weeks: the memory was read and restarted"
+    assert model.fed._memory[1] == model.steps - cfg.week_of(weeks[-1])
+    assert model.fed.shadow is not None
+
+
+# --------------------------------------------------------------------------- the fit
+MS = fed_fit.meetings(RECORD, CFG.world.uncertainty)
+
+
+def test_the_fit_evaluates_the_shadow_rule_with_the_agents_code():
+    coef = (1.6, 1.2, 1.1, 0.7)
+    fc = CFG.world.fed.model_copy(
+        update=dict(zip(fed_fit.PARAMS, coef, strict=True)) | {"shadow_rate": True}
+    )
+    fed = Fed(mesa.Model(rng=0), fc, CFG.world.growth, World(CFG.world).state)
+    got = []
+    for m in MS:  # one meeting ahead: the recorded range before each, the latent rate kept
+        fed.state.fed_rate, fed.state.us_growth = m.previous, m.growth
+        fed.state.trade_uncertainty = m.uncertainty
+        fed.meet()
+        got.append(fed.state.fed_rate)
+    aim, rates = fed_fit.rule(MS, S, *coef, shadow=True)
+    assert got == pytest.approx(list(rates))
+    assert fed.shadow == pytest.approx(aim[-1])
+    own = fed_fit.own_path(MS, S, *coef, shadow=True)
+    assert math.isclose(own[0], rates[0]), "the same first meeting"
+
+
+def test_the_shadow_rate_changes_the_fitted_rules_decisions():
+    _, on = fed_fit.rule(MS, S, *NEW, shadow=True)
+    _, off = fed_fit.rule(MS, S, *NEW)
+    assert len(fed_fit.misses(MS, on)) == 2 < len(fed_fit.misses(MS, off))
+    assert set(fed_fit.misses(MS, on)) == {dt.date(2018, 12, 19), JULY}
+
+
+def test_the_memories_are_means_of_the_daily_index():
+    index = fed_fit.uncertainty_index(RECORD, CFG.world.uncertainty, fed_fit.MEETINGS[-1])
+    mean = fed_fit.remembered(index, fed_fit.MEETINGS, MEAN)
+    days = [d for d in index if JUNE < d <= JULY]
+    assert mean[JULY] == pytest.approx(np.mean([index[d][0] for d in days]))
+    point = fed_fit.remembered(index, fed_fit.MEETINGS, None)
+    assert point == {m.date: m.uncertainty for m in MS}
+    short = fed_fit.remembered(
+        index, fed_fit.MEETINGS, FedMemory(kind="ewma", half_life_weeks=0.01)
+    )
+    assert short == pytest.approx(point, abs=1e-3), "a very short half-life is the day's U"
+    ewma = fed_fit.remembered(index, fed_fit.MEETINGS, EWMA)
+    assert ewma != pytest.approx(point, abs=1e-2)
+
+
+@pytest.mark.parametrize("memory", fed_fit.MEMORIES)
+def test_u_fell_from_june_to_july_under_every_memory(memory):
+    """Why no rule of this form cuts in July after holding in June: growth is the same, U is
+    lower, so the July target is higher (docs/CALIBRATION.md)."""
+    ms = {m.date: m for m in fed_fit.meetings(RECORD, CFG.world.uncertainty, memory=memory)}
+    assert ms[JULY].uncertainty < ms[JUNE].uncertainty
+    assert ms[JULY].growth == ms[JUNE].growth and ms[JULY].previous == ms[JUNE].previous
+
+
+def test_the_fit_can_require_a_meeting_and_the_table_marks_the_misses():
+    fixed = dict(zip(fed_fit.PARAMS, NEW, strict=True))
+    free_b = {k: v for k, v in fixed.items() if k != "uncertainty_response"}
+    best = fed_fit.fit(MS, S, fixed, shadow=True)
+    assert best.matches == 11 and best.shadow is False  # fit() leaves the label to its caller
+    forced = fed_fit.fit(MS, S, free_b, shadow=True, must=(JULY,))
+    assert JULY not in fed_fit.misses(MS, forced.rates) and forced.matches < best.matches
+    old = fed_fit.fit(MS, S, {"neutral": 2.35, "growth_response": 1.75, "inertia": 0.8})
+    text = fed_fit.comparison_table(MS, old, MS, best, S)
+    rows = text.splitlines()[2:]
+    missed = (len(MS) - old.matches) + (len(MS) - best.matches)
+    assert len(rows) == len(MS) and sum(r.count("**miss**") for r in rows) == missed
+
+
+def test_the_doc_comparison_table_is_what_the_code_prints():
+    """docs/CALIBRATION.md's comparison at its coefficients (the fits themselves are run by
+    ``benchmarks/fit_fed.py --compare``: minutes, not a test)."""
+    old = fed_fit.fit(MS, S, dict(zip(fed_fit.PARAMS, (2.35, 1.75, 2.5, 0.8), strict=True)))
+    memory = FedMemory(kind="ewma", half_life_weeks=8.0)
+    ms8 = fed_fit.meetings(RECORD, CFG.world.uncertainty, memory=memory)
+    new = fed_fit.fit(ms8, S, dict(zip(fed_fit.PARAMS, NEW, strict=True)), shadow=True)
+    new = replace(new, shadow=True, memory=memory)
+    text = (ROOT / "docs" / "CALIBRATION.md").read_text()
+    start = text.index("<!-- fed-compare")
+    body = text[text.index("\n", start) + 1 : text.index("<!-- /fed-compare -->")]
+    assert body == fed_fit.comparison_table(MS, old, ms8, new, S)
+    assert (old.matches, new.matches) == (10, 11)
