@@ -46,27 +46,34 @@ def _config(name: str, overrides: dict[str, Any] | None = None):
     return resolve_config(locate(name), overrides)
 
 
+def run_recording(cfg: Any, seed: int, record: bool) -> tuple[Any, list]:
+    """One run; with ``record``, the (snapshot, gap) of every projection made before the first
+    deal (the last one is the deal's round)."""
+    from tradetalks.sim.model import TradeTalksModel
+
+    model = TradeTalksModel(cfg, rng=seed, collect_series=False)
+    seen: list = []
+    if record:
+        project, neg = model.projector.project, model.negotiation
+
+        def recording(snap, *, gap=None, farm_weeks=None, _p=project, _s=seen, _n=neg):
+            if not _n.deals:
+                _s.append((snap, gap))
+            return _p(snap, gap=gap, farm_weeks=farm_weeks)
+
+        model.projector.project = recording
+    while model.running:
+        model.step()
+    return model, seen
+
+
 def one_seed(seed: int) -> dict[str, Any]:
     """Both arms for one seed: fulfilment, first-deal terms, and the value gap before signing."""
-    from tradetalks.sim.model import TradeTalksModel
     from tradetalks.sim.projector import Projector
 
     out: dict[str, Any] = {"seed": seed}
     for arm in ARMS:
-        cfg = _config(arm)
-        model = TradeTalksModel(cfg, rng=seed, collect_series=False)
-        seen: list = []  # (snapshot, gap) of every projection made before the first deal
-        if arm == ARMS[0]:
-            project, neg = model.projector.project, model.negotiation
-
-            def recording(snap, *, gap=None, farm_weeks=None, _p=project, _s=seen, _n=neg):
-                if not _n.deals:
-                    _s.append((snap, gap))
-                return _p(snap, gap=gap, farm_weeks=farm_weeks)
-
-            model.projector.project = recording
-        while model.running:
-            model.step()
+        model, seen = run_recording(_config(arm), seed, record=arm == ARMS[0])
         st, deals = model.world.state, model.negotiation.deals
         key = "full" if arm == ARMS[0] else "kept"
         out[f"{key}_deal_week"] = deals[0].week if deals else None

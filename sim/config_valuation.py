@@ -71,6 +71,15 @@ class ValuationConfig(Strict):
         list[Annotated[list[str], Field(min_length=2, max_length=2)]],
         Field(max_length=MAX_NAMED),
     ] = Field(default_factory=list)
+    # the PBoC's reserve-requirement rule applied on each projected path (issue 12): announced
+    # dated cuts on their dates, and at each meeting a cut where that path's growth falls
+    # short (world.pboc.rrr_*), so paths without a deal get more stimulus; False: the RRR
+    # held at the snapshot's value on every path
+    rrr_per_path: bool = False
+    # deals whose projected deliveries fall below implementation.dispute_below valued with
+    # the chance that the US maker's remedial tariff unravels them (issue 12); False: the
+    # projector ignores disputes
+    anticipate_disputes: bool = False
 
 
 class ExpectedAid(Strict):

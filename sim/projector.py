@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from tradetalks.sim import projector_paths as pp
+from tradetalks.sim import projector_value as pv
 from tradetalks.sim.config import Config
 from tradetalks.sim.config_valuation import (
     FarmPoliticsConfig,
@@ -88,6 +89,7 @@ class Valuation:
     # table[ℓ_j, ℓ_k] = joint path's gain − the two issues' own gains; now and at t + Δ
     pairs: Mapping[str, tuple[tuple[int, int, np.ndarray], ...]] = field(default_factory=dict)
     pairs_next: Mapping[str, tuple[tuple[int, int, np.ndarray], ...]] = field(default_factory=dict)
+    disputes: pv.DisputeTerm | None = None  # valuation.anticipate_disputes
     # utilities already computed from this valuation: (side, next round, space) → array
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -110,6 +112,8 @@ class Valuation:
             value += hostage.phi(space) * held
         for j, k, table in (self.pairs_next if next_round else self.pairs).get(side, ()):
             value += space.pairwise(j, k, table)
+        if self.disputes is not None:  # deals that may unravel after a dispute
+            value -= self.disputes.cost(side, space, next_round)
         out = read_only(value)
         self._cache[key] = (space, out)
         return out
@@ -155,16 +159,9 @@ class Projector:
                 aid[weeks_ahead] += amount * share
         talks = snap.farm.talks_signal if snap.talks_signal is None else snap.talks_signal
         return pp.Context(
-            self.cfg,
-            snap.state,
-            snap.fired,
-            snap.week,
-            snap.pending,
-            aid,
-            snap.farm,
-            talks,
+            self.cfg, snap.state, snap.fired, snap.week, snap.pending, aid, snap.farm, talks,
             horizon,
-        )
+        )  # fmt: skip
 
     def _elections(self, snap: Snapshot, horizon: int) -> list[int]:
         weeks = [(d - snap.date).days // 7 for d in self.fp.election_dates]
@@ -209,11 +206,12 @@ class Projector:
         nd = batch.plan(None, {}, False, exact=True)
         now = self._deal_plans(batch, snap, 0, exact=False)
         nxt = self._deal_plans(batch, snap, gap, exact=False)
+        rem = pv.remedial_paths(self.cfg, batch, gap)  # None unless disputes are anticipated
         elections = self._elections(snap, ctx.horizon)
         weeks = max([*elections, farm_weeks or 0])
         sim = pp.simulate(batch.specs, ctx, weeks)
         scored = {s: self._score(sim, snap, s, gap, elections) for s in SIDES}
-        return self._assemble(snap, gap, batch, nd, now, nxt, sim, scored)
+        return self._assemble(snap, gap, batch, nd, now, nxt, sim, scored, rem)
 
     def _score(self, sim, snap, side, gap, elections) -> dict[str, np.ndarray]:
         """Per path: V at t and at t+Δ (flows and lumps), and the weekly flows and lumps."""
@@ -289,7 +287,7 @@ class Projector:
         d = plans["any"].value(v, eff, p) + c0 - r
         return d, gains, lumps, pairs
 
-    def _assemble(self, snap, gap, batch, nd, now, nxt, sim, scored) -> Valuation:
+    def _assemble(self, snap, gap, batch, nd, now, nxt, sim, scored, rem=None) -> Valuation:
         """Combine the scored paths into r, ū, D and the gains, per side."""
         p = np.array([a.p_fire for a in snap.pending])
         base = self._base_levels(snap)
@@ -326,6 +324,7 @@ class Projector:
         hostage = hostage_term(
             self.cfg.hostage, self.space, self.level_q, snap, self.cfg, persistence
         )
+        disputes = pv.dispute_term(self, rem, sim, scored, out, (nd, now, nxt))
         return Valuation(
             week=snap.week, gap=gap, r=out["r"], r_next=out["rn"], flow_no_deal=out["u"],
             any_deal=out["d"], gains={s: tuple(g) for s, g in out["g"].items()},
@@ -333,7 +332,7 @@ class Projector:
             paths=paths, action_effect=effects,
             lumps={s: tuple(g) for s, g in out["l"].items()}, hostage=hostage,
             pairs={s: tuple(g) for s, g in out["p"].items()},
-            pairs_next={s: tuple(g) for s, g in out["pn"].items()},
+            pairs_next={s: tuple(g) for s, g in out["pn"].items()}, disputes=disputes,
         )  # fmt: skip
 
     def joint_path(self, snap: Snapshot, fires: frozenset[int], weeks: int) -> dict:

@@ -26,6 +26,7 @@ class PathSpec:
     deal_week: int | None = None
     quantities: Mapping[str, float] = field(default_factory=dict)
     any_deal: bool = False  # uncertainty relief, deal in force, the talks signal of a deal
+    unravel: tuple[int, float] | None = None  # (week, US remedial pp): the deal void from then
 
 
 @dataclass
@@ -118,8 +119,9 @@ def _walk(spec: PathSpec, w: _Walk, p: int) -> None:
     cfg = ctx.cfg
     g, u = cfg.world.gestures, cfg.world.uncertainty
     weeks = w.weeks
-    if spec.deal_week is not None and spec.deal_week not in weeks:
-        weeks = sorted(k for k in {*weeks, spec.deal_week} if k <= ctx.horizon)
+    extra = {spec.deal_week, *(spec.unravel or ())[:1]} - {None, *weeks}
+    if extra:
+        weeks = sorted(k for k in {*weeks, *extra} if k <= ctx.horizon)
     for i, k in enumerate(weeks):
         if k == spec.deal_week:
             rolled = _apply_deal(s, spec, ctx, k)
@@ -128,6 +130,11 @@ def _walk(spec: PathSpec, w: _Walk, p: int) -> None:
                 s["deal"] = 1.0
                 out["unc_mult"][p, k] *= 1.0 - u.deal_relief
                 out["talks_add"][p, k] += g.talks_signal_deal
+        if spec.unravel is not None and k == spec.unravel[0]:  # the remedial tariff fires
+            s["deal"], s["ag_commitment_bn"] = 0.0, 0.0
+            _escalate(s, "us", spec.unravel[1], 0.0, cfg.world.trade.tariff_ceiling)
+            out["unc_add"][p, k] += u.escalation_jump
+            out["talks_add"][p, k] += g.talks_signal_escalation
         for j, a in w.actions_at.get(k, ()):
             if j in spec.fires and a.side not in s["ended"]:
                 _escalate(s, a.side, a.tariff_pp, a.soy_pp, cfg.world.trade.tariff_ceiling)
@@ -194,9 +201,11 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
         burden = dyn.tariff_burden(
             ev["us_tau"][:, :-1], w.trade.us_tariff_base, w.trade.tariff_ceiling
         )
-        committed = committed * dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp)
+        rate = dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp)
+        committed = committed * rate
     exports = market + committed + goodwill
     return {
+        **({"ag_rate": rate} if imp is not None else {}),  # the share delivered, steps 1..
         "us_imports": _with_first(st["us_imports_bn"], us),
         "cn_imports": _with_first(st["cn_imports_bn"], cn),
         "soy_exports": _with_first(st["soybean_exports_bn"], exports),
@@ -247,8 +256,42 @@ def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarra
     starts = (st["us_growth"], st["cn_growth"])
     z0 = np.repeat([(1 - a) * starts[0], (1 - a) * starts[1]], n)
     y = _filter_weeks(a, 1 - a, x, z0)
+    out = {"uncertainty": np.ascontiguousarray(unc.T)}
+    v = ctx.cfg.valuation
+    if v is not None and v.rrr_per_path:  # China's growth re-stepped with each path's cuts
+        y[:, n:], out["rrr"] = _stimulus(x[:, n:], ctx)
     us_g, cn_g = _with_first(starts[0], y[:, :n].T), _with_first(starts[1], y[:, n:].T)
-    return {"uncertainty": np.ascontiguousarray(unc.T), "us_growth": us_g, "cn_growth": cn_g}
+    return {**out, "us_growth": us_g, "cn_growth": cn_g}
+
+
+def _stimulus(x: np.ndarray, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """China's growth (weeks 1.. × paths, from targets ``x`` at the snapshot's RRR) with the
+    PBoC's reserve rule on each path, in the model's order within a week: the dated cuts
+    announced by the snapshot (before the growth step), then at a meeting a cut where the
+    path's growth falls short by ``rrr_trigger_shortfall`` (after it; a meeting in the
+    snapshot's week is not projected); and the RRR after each week's events (paths × weeks 0..)."""
+    cfg, st = ctx.cfg, ctx.state
+    c, g = cfg.world.pboc, cfg.world.growth
+    steps, n = x.shape
+    dated: dict[int, list[float]] = {}
+    for cut in cfg.calendar.rrr_cuts:
+        known = cut.announced is None or cfg.week_of(cut.announced) <= max(ctx.week, 1)
+        if known and 1 <= cfg.week_of(cut.date) - ctx.week <= steps:
+            dated.setdefault(cfg.week_of(cut.date) - ctx.week, []).append(cut.effective_pp)
+    meets = {cfg.week_of(d) - ctx.week for d in cfg.calendar.pboc_meetings}
+    rrr, y = np.full(n, float(st["rrr"])), np.full(n, float(st["cn_growth"]))
+    out, path = np.empty((steps, n)), np.empty((steps + 1, n))
+    path[0], a = rrr, g.adjustment
+    for k in range(1, steps + 1):
+        for pp in dated.get(k, ()):
+            rrr = np.maximum(0.0, rrr - pp)
+        y = a * (x[k - 1] + g.cn_rrr_effect * (st["rrr"] - rrr)) + (1 - a) * y
+        if k in meets:
+            short = (g.cn_potential - y) / g.shortfall_scale
+            cut = (short >= c.rrr_trigger_shortfall) & (rrr - c.rrr_cut >= c.rrr_floor)
+            rrr = np.where(cut, rrr - c.rrr_cut, rrr)
+        out[k - 1], path[k] = y, rrr
+    return out, np.ascontiguousarray(path.T)
 
 
 def _filter_weeks(b: float, c: float, x: np.ndarray, z0: float | np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The projector's bookkeeping: plans of paths (a deal with announced actions to first order),
-the hostage term φ̂(x) and the under-fire factor (core-v2 §1 B, D, F)."""
+the hostage term φ̂(x), the under-fire factor (core-v2 §1 B, D, F) and the risk that a deal
+unravels after a dispute over its purchases (issue 12, core-v2 §1 G)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from tradetalks.sim import maker_rule as mr
 from tradetalks.sim.config_valuation import HostageConfig, IrreversibilityConfig
 from tradetalks.sim.dynamics import deal_terms
-from tradetalks.sim.issues import OutcomeSpace, read_only
+from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
 from tradetalks.sim.projector_paths import PathSpec
 
 PREFIX = {"us": ("us_",), "china": ("cn_", "soy_")}
@@ -159,3 +161,117 @@ def hostage_term(
     retained = max(0.0, st["us_tariff_avg"] - t.us_tariff_base)
     issues = frozenset(j for j, n in enumerate(space.names) if n in h.issues)
     return HostageTerm(h.phi0, h.phi1, issues, tuple(cuts), retained, retained + st["us_threat_pp"])
+
+
+@dataclass(frozen=True)
+class DisputeTerm:
+    """The expected cost of a dispute that unravels a deal (``valuation.anticipate_disputes``;
+    issue 12, core-v2 §1 G).  The share of the purchases due that China delivers is a sum of
+    a term in the soybean price before purchases (China's soybean tariff) and one in the US
+    tariff kept, so its projected mean over the first review window adds up per issue: f(x) =
+    f0 + Σ_i Δf_i(x_i), each term read on the issue's own path (no announced action firing).
+    Below ``dispute_below`` each review brings a dispute, and the US maker's rule a remedial
+    tariff that is announced and fires with probability q(f); the deal unravels by the end
+    of the horizon with P(x) = 1 − (1 − q)^N.  Unravelling ends the
+    purchases and the deal in force (D_s + Δ_{s,ag}) from week u and adds the remedial tariff
+    (E_s, its projected effect), so V_s(x) falls by P(x)·(δ_s^u·(D_s + Δ_{s,ag}(x_ag)) − E_s).
+    Per round (now, next): f0, Δf per issue and level, N and, per side, the loss per level
+    of the purchases issue."""
+
+    ag: int  # the purchases issue
+    commits: np.ndarray  # per purchases level: True where it commits purchases
+    rate0: tuple[float, float]
+    rate: tuple[tuple[np.ndarray | None, ...], tuple[np.ndarray | None, ...]]
+    reviews: tuple[int, int]
+    loss: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    rule: tuple[float, float, float, float, float, float]  # line, cap, margin, weight, ς, fire
+
+    def p_unravel(self, space: OutcomeSpace, next_round: bool) -> np.ndarray:
+        """P(x): the deal unravels after a dispute within the horizon, for every outcome."""
+        line, cap, margin, weight, scale, fire = self.rule
+        f = np.clip(self.rate0[next_round] + space.additive(list(self.rate[next_round])), 0, cap)
+        short = np.maximum(line - f, 0.0) / line if line > 0 else np.zeros_like(f)
+        q = mr.logistic((margin + weight * short) / scale) * fire
+        p = np.where(f < line, 1.0 - (1.0 - q) ** self.reviews[next_round], 0.0)
+        lv = space.levels[:, self.ag]
+        return p * ((lv != OPEN) & self.commits[np.maximum(lv, 0)])
+
+    def cost(self, side: str, space: OutcomeSpace, next_round: bool) -> np.ndarray:
+        """P(x)·loss_s(x_ag): what the chance of unravelling takes off V_s(x)."""
+        loss = [None] * len(space.issues)
+        loss[self.ag] = self.loss[side][next_round]
+        return self.p_unravel(space, next_round) * space.additive(loss)
+
+
+@dataclass(frozen=True)
+class Remedial:
+    """The paths the dispute term reads: per round (deal now, deal at t + Δ), the row of the
+    no-deal path on which the remedial tariff fires, that week, the first review's window
+    (path steps, as indices of the markets' arrays) and the reviews in the horizon."""
+
+    rows: tuple[int, int]
+    weeks: tuple[int, int]
+    windows: tuple[slice, slice]
+    reviews: tuple[int, int]
+    size: float  # the remedial tariff, pp (the mean of its range)
+    lead: int  # weeks from the dispute to the remedial tariff (the mean of its range)
+
+
+def remedial_paths(cfg, batch: Batch, gap: int) -> Remedial | None:
+    """Add the remedial tariff's paths to ``batch`` (None, adding nothing, unless disputes are
+    anticipated and can be filed and answered: the switch, a dispute line and makers)."""
+    imp, val = cfg.implementation, cfg.valuation
+    if not (val and val.anticipate_disputes and imp and imp.dispute_below is not None):
+        return None
+    if cfg.makers is None:
+        return None
+    size, lead = float(np.mean(imp.remedial_pp)), round(float(np.mean(imp.remedial_lead_weeks)))
+    span, rows, weeks, windows, reviews = val.horizon_weeks + gap, [], [], [], []
+    for start in (0, gap):  # the first review comes review_weeks after the week after the deal
+        weeks.append(start + 1 + imp.review_weeks + lead)
+        rows.append(batch._add(PathSpec(unravel=(weeks[-1], size))))
+        windows.append(slice(start + 1, start + 1 + imp.review_weeks))
+        reviews.append(max(0, (span - start - 1 - lead) // imp.review_weeks))
+    return Remedial(tuple(rows), tuple(weeks), tuple(windows), tuple(reviews), size, lead)
+
+
+def dispute_term(proj, rem: Remedial | None, sim, scored, out, plans) -> DisputeTerm | None:
+    """The dispute term of a ``Projector``'s projection (None without ``rem``): ``plans`` =
+    (no-deal plan, deal plans now, at t + Δ), ``scored`` the per-side path values and ``out``
+    the per-side D and gains (``Projector._assemble``: "d", "g" now, "dn", "gn" at t + Δ)."""
+    cfg, space, level_q = proj.cfg, proj.space, proj.level_q
+    committing = [j for j, lv in enumerate(level_q) if any("ag_extra_bn" in q for q in lv)]
+    if rem is None or not committing:
+        return None
+    imp, m, ag = cfg.implementation, cfg.makers.us, committing[0]  # the purchases issue
+    nd = plans[0]
+    rate0, rates, loss = [], [], {"us": [], "china": []}
+    for rnd, (deals, window) in enumerate(zip(plans[1:], rem.windows, strict=True)):
+        mean = sim["ag_rate"][:, window].mean(axis=1)
+        rate0.append(float(mean[nd.base]))
+        per_issue = []
+        for j, issue in enumerate(space.issues):
+            got = [deals.get((j, lv)) for lv in range(issue.n_levels)]
+            d = np.array([0.0 if g is None else mean[g.base] - rate0[-1] for g in got])
+            per_issue.append(d if np.any(d) else None)
+        rates.append(tuple(per_issue))
+        start = 0 if rnd == 0 else rem.weeks[1] - rem.weeks[0]
+        for side in ("us", "china"):
+            v = scored[side]["next" if rnd else "now"]
+            effect = float(v[rem.rows[rnd]] - v[nd.base])
+            d, g = (out["dn"], out["gn"]) if rnd else (out["d"], out["g"])
+            held = scored[side]["delta"] ** (rem.weeks[rnd] - start) * (d[side] + g[side][ag])
+            loss[side].append(held - effect)
+    commits = np.array([q.get("ag_extra_bn", 0.0) > 0 for q in level_q[ag]])
+    # the maker's rule after the deal: its chapters settled (talks progress 1, as
+    # snapshot.open_progress with nothing open) and its own cost the remedial tariff's effect
+    v = scored["us"]["now"]
+    inputs = {"progress": 1.0, "own_cost": float(v[rem.rows[0]] - v[nd.base])}
+    margin = float(mr.escalate_margin(m, mr.EscalationInputs(**inputs)))
+    due = mr.DueInputs(**inputs, age_weeks=rem.lead)
+    fire = float(mr.p_fire(m, mr.threat_size(m, rem.size), due))
+    rule = (imp.dispute_below, imp.cap, margin, m.remedial_weight, m.logit_scale, fire)
+    return DisputeTerm(
+        ag, commits, tuple(rate0), tuple(rates), rem.reviews,
+        {s: tuple(v) for s, v in loss.items()}, rule,
+    )  # fmt: skip
