@@ -66,6 +66,7 @@ class Team(Agent):
         self._gain: np.ndarray | None = None
         self.observed: Any = None  # the valuation the other side models this side's values by
         self._public: tuple[np.ndarray, float] | None = None
+        self._at: dict[str, tuple[Any, Any]] = {}  # values at a round's outcomes, by name
 
     def set_valuation(
         self, valuation: Any, signing_cost: np.ndarray | None = None, observed: Any = None
@@ -85,6 +86,7 @@ class Team(Agent):
         self._utility = None
         self._gain_next = None
         self._gain = None
+        self._at = {}
 
     @property
     def gap(self) -> int | None:
@@ -141,6 +143,7 @@ class Team(Agent):
         self.influence = pos.influence
         self.reservation = pos.reservation
         self._utility = None  # recomputed lazily: only rounds need the full vector
+        self._at = {}
 
     def utility(self) -> np.ndarray:
         """This week's utility of every outcome (read-only: the space returns it so)."""
@@ -154,6 +157,72 @@ class Team(Agent):
                 self.side, [m.weights for m in self.members.values()], self.influence
             )
         return self._utility
+
+    # ------------------------------------------------------- values at a round's outcomes
+    def _kept(self, name: str, rows: OutcomeSpace, make: Any) -> Any:
+        """``make()`` for these ``rows``, kept until the rows or this week's values change."""
+        hit = self._at.get(name)
+        if hit is None or hit[0] is not rows:
+            hit = self._at[name] = (rows, make())
+        return hit[1]
+
+    def _signing_at(self, index: np.ndarray) -> np.ndarray | None:
+        cost = self.signing_cost
+        return cost[index] if cost is not None and cost.any() else None
+
+    def utility_at(self, rows: OutcomeSpace, index: np.ndarray) -> np.ndarray:
+        """``utility()`` at the outcomes ``index`` (``rows``: those outcomes as a space, or the
+        whole space), computed there only: the same values, bit for bit."""
+        if rows is self.space or self.valuation is None:
+            full = self.utility()
+            return full if rows is self.space else read_only(full[index])
+
+        def make() -> np.ndarray:
+            u = self.valuation.utility(self.side, rows)
+            cost = self._signing_at(index)
+            return u if cost is None else read_only(u - cost)
+
+        return self._kept("utility", rows, make)
+
+    def gain_at(self, rows: OutcomeSpace, index: np.ndarray) -> np.ndarray:
+        """``gain()`` at the outcomes ``index``."""
+        if rows is self.space or self.valuation is None:
+            full = self.gain()
+            return full if rows is self.space else read_only(full[index])
+        return self._kept(
+            "gain", rows, lambda: read_only(self.utility_at(rows, index) - self.reservation)
+        )
+
+    def gain_next_at(self, rows: OutcomeSpace, index: np.ndarray) -> np.ndarray | None:
+        """``gain_next()`` at the outcomes ``index`` (v2 only)."""
+        if self.valuation is None:
+            return None
+        if rows is self.space:
+            return self.gain_next()
+
+        def make() -> np.ndarray:
+            v = self.valuation
+            g = v.utility(self.side, rows, next_round=True) - v.r_next[self.side]
+            cost = self._signing_at(index)
+            if cost is not None:
+                g -= cost
+            return read_only(g)
+
+        return self._kept("gain_next", rows, make)
+
+    def public_values_at(self, rows: OutcomeSpace, index: np.ndarray) -> tuple[np.ndarray, float]:
+        """``public_values()`` at the outcomes ``index`` (v2 only)."""
+        if rows is self.space:
+            return self.public_values()
+        if self.observed is self.valuation:
+            return self.utility_at(rows, index), self.reservation
+
+        def make() -> tuple[np.ndarray, float]:
+            u = self.observed.utility(self.side, rows)
+            cost = self._signing_at(index)
+            return (u if cost is None else read_only(u - cost)), float(self.observed.r[self.side])
+
+        return self._kept("public", rows, make)
 
     def strategy_for(self, level: str) -> Strategy:
         """Strategy of the member leading at ``level`` ('deputy' or 'principal')."""

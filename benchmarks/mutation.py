@@ -157,9 +157,9 @@ HAND_MUTANTS = (
         "the proposer never binds itself below its reservation value",
         "sim/protocol.py",
         (
-            (
-                r"own_ok = (?:bool\()?self\.teams\[proposer\]\.utility\(\)\[x\] >= "
-                r"self\.teams\[proposer\]\.reservation\)?",
+            _lit(
+                "own_ok = bool(self._utility_at(proposer)[pos] "
+                ">= self.teams[proposer].reservation)",
                 "own_ok = True",
             ),
         ),
@@ -174,7 +174,7 @@ HAND_MUTANTS = (
                 r"team\.reservation\)",
                 r"floor = \1",
             ),
-            _lit("if team.utility()[x] < team.reservation:", "if False:"),
+            _lit("if value < team.reservation:", "if False:"),
         ),
     ),
     HandMutant(

@@ -1,7 +1,7 @@
-"""Explicit outcomes and counts for the factored space (issue 13): ``Rows`` values a set of
-outcomes with ``OutcomeSpace``'s own code, and ``count_meeting`` counts the points of a
+"""Counts for the factored space (issue 13): ``count_meeting`` counts the points of a
 product whose per-issue sums reach thresholds by meeting in the middle, without enumerating
-the product (sim/factored.py keeps the frontier itself)."""
+the product (sim/factored.py keeps the frontier itself; ``issues.Rows`` values explicit
+outcomes with ``OutcomeSpace``'s own code)."""
 
 from __future__ import annotations
 
@@ -9,40 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from tradetalks.sim.factored import FactoredSpace
-from tradetalks.sim.issues import LEVEL_DTYPE, OPEN, Issue, OutcomeSpace, read_only
-
-
-class Rows(OutcomeSpace):
-    """Explicit outcomes (rows of levels) of a config's space, evaluated by the very code the
-    enumerated space runs (contributions, member utilities, pairs); ``additive`` sums issue by
-    issue, as ``OutcomeSpace.additive`` does on the full product, so values agree bit for bit."""
-
-    def __init__(self, issues: Sequence[Issue], levels: np.ndarray) -> None:  # no product built
-        levels = read_only(np.asarray(levels, dtype=LEVEL_DTYPE).reshape(-1, len(issues)))
-        sq = np.array([i.status_quo for i in issues], dtype=LEVEL_DTYPE)
-        covered = read_only(levels != OPEN)
-        names = tuple(i.name for i in issues)
-        for name, value in (
-            *{"key": "", "issues": tuple(issues), "names": names, "levels": levels}.items(),
-            ("covered", covered),
-            ("effective", read_only(np.where(covered, levels, sq))),
-            ("covers_any", read_only(covered.any(axis=1))),
-            ("all_cover", True),  # min_issues_in_deal ≥ 1: every outcome covers an issue
-            *{"_contrib": {}, "_member_cache": {}, "_sealed": True}.items(),
-        ):
-            object.__setattr__(self, name, value)
-
-    def additive(self, tables: list[np.ndarray | None]) -> np.ndarray:
-        """Σ_j t_j(x_j) for each row (an open issue counts 0), summed in issue order."""
-        out = np.zeros(len(self))
-        for j, table in enumerate(tables):
-            if table is None:
-                out = out + 0.0
-                continue
-            ext = np.append(np.asarray(table, dtype=float), 0.0)
-            out = out + ext[np.where(self.levels[:, j] == OPEN, len(ext) - 1, self.levels[:, j])]
-        return out
-
+from tradetalks.sim.issues import OPEN
 
 # ---------------------------------------------------------------------- counting
 ROUNDING_SLACK = 5e-13  # a sum counts as ≥ θ when it rounds (``tidy``) to at least θ

@@ -12,7 +12,7 @@ view, and one space may serve many runs, so no array it holds or returns can be 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
@@ -216,6 +216,11 @@ class OutcomeSpace:
             out = (out[:, None] + col[None, :]).ravel()
         return out[self._keep]
 
+    def rows(self, index: np.ndarray) -> OutcomeSpace:
+        """The outcomes ``index`` as a space of their own (``Rows``): every value computed on it
+        equals the same outcomes' values on this space, bit for bit."""
+        return Rows(self.issues, self.levels[index])
+
     def pairwise(self, j: int, k: int, table: np.ndarray) -> np.ndarray:
         """t(x_j, x_k) for every outcome x, ``table`` indexed by the two issues' levels (an
         outcome leaving either issue open counts 0)."""
@@ -317,3 +322,35 @@ def outcome_space(cfg: Config) -> OutcomeSpace:
         cfg.protocol.min_issues_in_deal,
         key=space_key(cfg),
     )
+
+
+class Rows(OutcomeSpace):
+    """Explicit outcomes (rows of levels) of a config's space, evaluated by the very code the
+    enumerated space runs (contributions, member utilities, pairs); ``additive`` sums issue by
+    issue, as ``OutcomeSpace.additive`` does on the full product, so values agree bit for bit."""
+
+    def __init__(self, issues: Sequence[Issue], levels: np.ndarray) -> None:  # no product built
+        levels = read_only(np.asarray(levels, dtype=LEVEL_DTYPE).reshape(-1, len(issues)))
+        sq = np.array([i.status_quo for i in issues], dtype=LEVEL_DTYPE)
+        covered = read_only(levels != OPEN)
+        names = tuple(i.name for i in issues)
+        for name, value in (
+            *{"key": "", "issues": tuple(issues), "names": names, "levels": levels}.items(),
+            ("covered", covered),
+            ("effective", read_only(np.where(covered, levels, sq))),
+            ("covers_any", read_only(covered.any(axis=1))),
+            ("all_cover", True),  # min_issues_in_deal ≥ 1: every outcome covers an issue
+            *{"_contrib": {}, "_member_cache": {}, "_sealed": True}.items(),
+        ):
+            object.__setattr__(self, name, value)
+
+    def additive(self, tables: list[np.ndarray | None]) -> np.ndarray:
+        """Σ_j t_j(x_j) for each row (an open issue counts 0), summed in issue order."""
+        out = np.zeros(len(self))
+        for j, table in enumerate(tables):
+            if table is None:
+                out = out + 0.0
+                continue
+            ext = np.append(np.asarray(table, dtype=float), 0.0)
+            out = out + ext[np.where(self.levels[:, j] == OPEN, len(ext) - 1, self.levels[:, j])]
+        return out

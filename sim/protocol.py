@@ -352,6 +352,7 @@ class Negotiation:
         # and ``_local`` (what views read, per side) are arrays over it
         self._index = read_only(np.zeros(0, dtype=np.intp))
         self._whole = self._index  # every outcome's index, built when first needed
+        self._rows_of: tuple[np.ndarray, OutcomeSpace] = (self._index, space.rows(self._index))
         self._local: dict[Any, Any] = {}
         self._indicators: dict[str, float] = {}
         self._view_history: tuple[np.ndarray, list[OfferRecord]] = (self._index, [])
@@ -501,6 +502,16 @@ class Negotiation:
         last = self._view_history[0]
         return last if np.array_equal(last, index) else read_only(index)
 
+    @property
+    def _rows(self) -> OutcomeSpace:
+        """This round's outcomes as a space of their own (the space itself for all of them),
+        built once per set of outcomes."""
+        if len(self._index) == len(self.space):
+            return self.space
+        if self._rows_of[0] is not self._index:
+            self._rows_of = (self._index, self.space.rows(self._index))
+        return self._rows_of[1]
+
     def _winset_at(self, side: str, *, believed: bool) -> np.ndarray:
         """``side``'s win-set at this round's outcomes (true, or at the public thresholds)."""
         if len(self._index) == len(self.space):
@@ -523,14 +534,36 @@ class Negotiation:
 
     def _utility_at(self, side: str) -> np.ndarray:
         """``side``'s utility at this round's outcomes."""
-        return self._at(("utility", side), self.teams[side].utility())
+        return self._team_values(side, "utility")
+
+    def _team_values(self, side: str, name: str) -> Any:
+        """A team's ``name`` (utility, gain, gain_next, public_values) at this round's outcomes:
+        computed there by a team that can (``<name>_at``), else gathered from its values
+        over the whole space (None where a legacy team has none)."""
+        team = self.teams[side]
+        at = getattr(team, f"{name}_at", None)
+        if callable(at):
+            return at(self._rows, self._index)
+        if name == "gain":
+            return self._at((name, side), _gain(team))
+        if name == "public_values":
+            public, r = _public_values(team)
+            return self._at((name, side), public), r
+        full = getattr(team, name, None)
+        values = full() if callable(full) else None
+        return None if values is None else self._at((name, side), values)
 
     def _best(self, side: str) -> float:
         """``best_feasible`` of ``side`` this round: over the available outcomes inside its
-        win-set, else over the whole space (as ``best_feasible`` falls back)."""
-        mask = self._local["available"] & self._round_winsets[side]
+        win-set, else over the whole space (as ``best_feasible`` falls back). With nothing on
+        the table no offer is made and no meeting wish read (``run_round``,
+        ``snapshot.meeting_requests``), so the round's own outcomes stand in for the space."""
+        available = self._local["available"]
+        mask = available & self._round_winsets[side]
         if mask.any():
             return float(self._utility_at(side)[mask].max())
+        if not available.any():
+            return top_value(self._utility_at(side), mask, self.teams[side].reservation)
         return float(self.teams[side].utility().max())
 
     def _position(self, x: int) -> int:
@@ -583,7 +616,7 @@ class Negotiation:
             raise ProtocolError(f"{proposer} offered position {pos}, which is not on the table")
         x = int(self._index[pos])
         # a rational proposer never binds itself below its own reservation value
-        own_ok = bool(self.teams[proposer].utility()[x] >= self.teams[proposer].reservation)
+        own_ok = bool(self._utility_at(proposer)[pos] >= self.teams[proposer].reservation)
         likes = own_ok and self._acceptable(x, (other(proposer),), moment, offered_by=proposer)
         ratifiable = self._ratifiable(x)
         self.history.append(
@@ -593,7 +626,7 @@ class Negotiation:
                 level=moment.level,
                 proposer=proposer,
                 outcome=x,
-                utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
+                utility={s: float(self._utility_at(s)[pos]) for s in SIDES},
                 reservation={s: self.teams[s].reservation for s in SIDES},
                 accepted=likes and ratifiable,
                 blocked_by_ratification=likes and not ratifiable,
@@ -607,9 +640,8 @@ class Negotiation:
         cached = self._gains.get(side)
         if cached is not None and cached[0] == key:
             return cached[1]
-        team, opp = self.teams[side], self.teams[other(side)]
-        gain_next = getattr(team, "gain_next", None)
-        nxt = gain_next() if callable(gain_next) else None
+        team = self.teams[side]
+        nxt = self._team_values(side, "gain_next")
         fields: dict[str, Any] = dict.fromkeys(
             ("own_gain", "own_gain_next", "gap", "opponent_gain_public")
         )
@@ -619,15 +651,14 @@ class Negotiation:
             available = self._local["available"]
             joint = available & self._round_winsets[side]
             joint &= self._round_believed[other(side)]
-            public, r = _public_values(opp)
-            seen = self._at(("public", other(side)), public)
+            seen, r = self._team_values(other(side), "public_values")
             mask = joint if joint.any() else available
-            # M, the best public value inside the mask; over the whole space if it is empty
-            top = seen[mask].max() if mask.any() else public.max()
-            span = float(top) - r
+            # M, the best public value inside the mask (with nothing on the table, over the
+            # round's outcomes: such a view decides nothing, sim/snapshot.meeting_requests)
+            span = top_value(seen, mask, r) - r
             fields = {
-                "own_gain": self._at(("gain", side), _gain(team)),
-                "own_gain_next": self._at(("gain_next", side), nxt),
+                "own_gain": self._team_values(side, "gain"),
+                "own_gain_next": nxt,
                 "gap": getattr(team, "gap", None),
                 "opponent_gain_public": read_only((seen - r) / (span if span > 0 else 1.0)),
             }
@@ -673,18 +704,20 @@ class Negotiation:
     ) -> bool:
         """True if each of ``sides`` values ``x`` at least at its aspiration and reservation
         (asking the strategy's ``accepts`` when it has one; ``offered_by`` puts x on the table)."""
+        pos = self._position(x)
         for side in sides:
             team = self.teams[side]
-            if team.utility()[x] < team.reservation:
+            value = self._utility_at(side)[pos]
+            if value < team.reservation:
                 return False
             on_table = x if offered_by == other(side) else None
             view = self._view(side, moment, on_table)
             strategy = team.strategy_for(moment.level)
             accepts = getattr(strategy, "accepts", None)
             if callable(accepts):
-                if not accepts(view, self._position(x)):
+                if not accepts(view, pos):
                     return False
-            elif team.utility()[x] < strategy.aspiration(view):
+            elif value < strategy.aspiration(view):
                 return False
         return True
 

@@ -15,7 +15,7 @@ from tradetalks.sim import analysis as an
 from tradetalks.sim import factored as fa
 from tradetalks.sim import factored_count as fc
 from tradetalks.sim.config import load_config
-from tradetalks.sim.issues import OPEN, outcome_space
+from tradetalks.sim.issues import OPEN, Rows, outcome_space
 
 from tradetalks.testing.negotiation import small_spaces, weight_vectors
 
@@ -179,7 +179,7 @@ def test_positions_map_to_the_enumerated_rows(case):
 def test_explicit_rows_value_outcomes_bit_for_bit(case):
     """``Rows`` runs the enumerated space's own arithmetic on any rows of it."""
     space, w_us, _ = case
-    rows = fc.Rows(space.issues, space.levels[::-1])
+    rows = Rows(space.issues, space.levels[::-1])
     tables = [np.asarray(i.values["us"]) * 0.3 for i in space.issues]
     assert np.array_equal(rows.additive(tables), space.additive(tables)[::-1])
     assert np.array_equal(rows.utility("us", w_us), space.utility("us", w_us)[::-1])

@@ -93,3 +93,26 @@ def test_an_offer_outside_the_round_is_refused(monkeypatch):
     with pytest.raises(ProtocolError, match="not on the table"):
         while model.running:
             model.step()
+
+
+@pytest.mark.parametrize(
+    "config", ["baseline", "scenarios/implementation", "scenarios/enforcement_anticipated"]
+)
+def test_team_values_at_a_rounds_outcomes_equal_the_whole_spaces(config):
+    """A team's utility, gains, next-round gains and public values computed on a round's
+    outcomes alone (``space.rows``: hostage, joint-issue, dispute and Congress terms included)
+    equal its values over the whole space at those outcomes, bit for bit."""
+    cfg = BASELINE if config == "baseline" else locate(config)
+    model = TradeTalksModel(cfg, rng=2, overrides=FAST, farmer_agents=False)
+    for _ in range(6):
+        model.step()
+    rng = np.random.default_rng(0)
+    index = np.sort(rng.choice(len(model.space), size=500, replace=False))
+    rows = model.space.rows(index)
+    for team in model.teams.values():
+        assert np.array_equal(team.utility_at(rows, index), team.utility()[index])
+        assert np.array_equal(team.gain_at(rows, index), team.gain()[index])
+        assert np.array_equal(team.gain_next_at(rows, index), team.gain_next()[index])
+        seen, r = team.public_values_at(rows, index)
+        full, r_full = team.public_values()
+        assert r == r_full and np.array_equal(seen, full[index])

@@ -41,8 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tradetalks.sim.factored import FactoredSpace, Frontier
-    from tradetalks.sim.factored_count import Rows
-    from tradetalks.sim.issues import Issue
+    from tradetalks.sim.issues import Issue, Rows
     from tradetalks.sim.payoffs import Ratifier
 
 FRONTIER_SHOWN = 12  # frontier points listed in the readable output (all of them in --json)
@@ -87,7 +86,7 @@ class Week0:
         """Explicit outcomes (None: no outcome, for what depends on the issues only)."""
         import numpy as np
 
-        from tradetalks.sim.factored_count import Rows
+        from tradetalks.sim.issues import Rows
 
         n = len(self.issues)
         return Rows(self.issues, np.zeros((0, n)) if levels is None else levels)
