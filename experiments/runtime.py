@@ -111,6 +111,19 @@ def restore_malloc_reuse() -> bool:
     return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
+def release_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``), between a
+    worker's batches: the allocator otherwise keeps the peak of every run's freed arrays.
+    Returns True if it released anything (False off glibc)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # pragma: no cover - not glibc
+        return False
+    return bool(libc.malloc_trim(0))
+
+
 def prepare_process() -> None:
     """Once per worker process: limit BLAS, let malloc reuse freed arrays (see
     ``restore_malloc_reuse``), then move every object that exists now (imported modules,

@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradetalks.experiments import outcomes as oc
-from tradetalks.experiments.runtime import accepted_options, import_model, prepare_process
+from tradetalks.experiments.runtime import (
+    accepted_options,
+    import_model,
+    prepare_process,
+    release_memory,
+)
 from tradetalks.experiments.spaces import RunSpaces
 from tradetalks.sim.issues import OutcomeSpace
 
@@ -201,4 +206,5 @@ def run_task(ctx: Context, task: Task) -> BatchResult:
         rows.append({**_ids(run), "status": "ok", "error": None, **values})
         if series is not None and ts is not None:
             _append_series(series, ctx, run, ts)
+    release_memory()
     return BatchResult(task.batch_id, rows, series)

@@ -10,10 +10,11 @@ read from the dated record (``sim/record.py``) and the meeting calendar below; n
   between two of them held the range (the range in force stays the same between them).  The
   range before the first decision of the window (21 March 2018) is not in the record: it is
   ``RANGE_BEFORE`` below, with its source.
-- **Growth** at a meeting: the latest US growth figure the record gives that was out by the
-  day before the decision (its ``published`` date, else the end of its period), annual or
-  quarterly annualised, approximate; before the first (the 2018 meetings) the year's own
-  annual figure stands in for the Fed's nowcast.
+- **Growth** at a meeting, in real time: BEA's latest estimate (advance, second, third) of
+  the latest quarter, as released before the decision day (the record's ``estimate`` entries,
+  each with its ``published`` date), quarter on quarter annualised; no hindsight.  The old
+  input (``real_time=False``: the figures as the record's end knows them, the 2018 annual
+  figure standing in at the 2018 meetings) is kept for the comparison.
 - **Uncertainty** U: the model's own recursion (``sim/dynamics.py``: ``uncertainty_target``,
   ``uncertainty_step``, with the baseline's ``world.uncertainty``) driven by the record: the
   share of bilateral trade (2017 flows, the record's baseline) under a tariff action
@@ -33,7 +34,7 @@ Issue 12's options (``world.fed.shadow_rate``, ``world.fed.uncertainty_memory``)
 grid and criterion with the inertia acting on the latent rate (``rule(..., shadow=True)``,
 handed over to the recorded range before each meeting as the agent does) and U read as its
 intermeeting mean or EWMA (``remembered``); ``fit_options`` fits each, ``comparison_table``
-sets the old rule beside the best (``benchmarks/fit_fed.py --compare``).
+sets the old rule (growth in hindsight) beside a new one (``benchmarks/fit_fed.py --compare``).
 
     python -m tradetalks.sim.fed_fit [--write]     (or benchmarks/fit_fed.py)
 """
@@ -260,9 +261,19 @@ def uncertainty_index(
     return out
 
 
-def us_growth(record: Record, day: dt.date) -> tuple[float, str]:
-    """The latest US growth figure out before ``day`` (else the first: the year's figure)."""
-    figures = [e for e in record.of_kind("growth") if e.side == "us"]
+def us_growth(record: Record, day: dt.date, real_time: bool = True) -> tuple[float, str]:
+    """US growth as read on ``day``.  Real time: BEA's latest estimate released before ``day``
+    of the latest quarter released (the ``estimate`` entries, no hindsight).  Otherwise the
+    figures as the record's end knows them (no ``estimate``), each from its release date, else
+    its period's end; before the first, the first (the 2018 annual figure, not yet out)."""
+    us = [e for e in record.of_kind("growth") if e.side == "us"]
+    if real_time:
+        out = [e for e in us if e.estimate is not None and e.published < day]
+        if not out:
+            raise ValueError(f"the record gives no US growth estimate released before {day}")
+        e = max(out, key=lambda e: (e.period_start, e.published))
+        return e.pct, f"{e.pct:.1f} ({_quarter(e.period_start)} {e.estimate}, {e.published})"
+    figures = [e for e in us if e.estimate is None]
     if not figures:
         raise ValueError("the record gives no US growth")
     out = [e for e in figures if (e.published or e.date) < day]
@@ -280,9 +291,11 @@ def meetings(
     u: UncertaintyConfig | None = None,
     dates: Sequence[dt.date] = MEETINGS,
     memory: FedMemory | None = None,
+    real_time: bool = True,
 ) -> list[Meeting]:
-    """The meetings with what the record says of each: ranges, growth, uncertainty (U the day
-    before the decision, or with ``memory`` its memory since the last meeting)."""
+    """The meetings with what the record says of each: ranges, growth (``us_growth``: real time
+    unless ``real_time`` is False), uncertainty (U the day before the decision, or with
+    ``memory`` its memory since the last meeting)."""
     record = record or load_record()
     u = u or load_config(baseline()).world.uncertainty
     index = uncertainty_index(record, u, max(dates))
@@ -295,7 +308,7 @@ def meetings(
     for day in dates:
         before = record.fed_range(day - dt.timedelta(days=1)) or RANGE_BEFORE
         after = record.fed_range(day) or before
-        growth, note = us_growth(record, day)
+        growth, note = us_growth(record, day, real_time)
         out.append(Meeting(day, before, after, growth, note, read[day], index[day][1]))
     return out
 
@@ -497,7 +510,8 @@ def overlay_text(result: Fit, ms: Sequence[Meeting]) -> str:
     missed = ", ".join(str(d) for d in misses(ms, result.rates)) or "none"
     return (
         "# The Fed's inertial 25bp rule (issue 12 item 2), fitted to the FOMC decisions of\n"
-        f"# March 2018 - September 2019: {result.matches} of {len(ms)} meetings reproduced one "
+        "# March 2018 - September 2019, US growth read in real time (BEA's latest estimate out\n"
+        f"# before each meeting): {result.matches} of {len(ms)} meetings reproduced one "
         "meeting ahead;\n"
         f"# missed: {missed}.  Written by `{COMMAND}`\n"
         "# (sim/fed_fit.py, from the dated record alone); the table, the uncertainty index and\n"
@@ -557,14 +571,17 @@ def run(write: bool = False) -> tuple[list[Meeting], Fit, Setting]:
 
 
 def fit_options(
-    record: Record, cfg: Config, memories: Sequence[FedMemory | None] = MEMORIES
+    record: Record,
+    cfg: Config,
+    memories: Sequence[FedMemory | None] = MEMORIES,
+    real_time: bool = True,
 ) -> list[tuple[list[Meeting], Fit]]:
     """Issue 12's options fitted one by one: the shadow rate with each memory of U, each fit
     on the grid and the criterion of ``fit``; best first (the most meetings reproduced, then
     the least own-path error, then the least unrounded error)."""
     s, out = Setting.of(cfg), []
     for memory in memories:
-        ms = meetings(record, cfg.world.uncertainty, memory=memory)
+        ms = meetings(record, cfg.world.uncertainty, memory=memory, real_time=real_time)
         result = replace(fit(ms, s, shadow=True), shadow=True, memory=memory)
         out.append((ms, result))
     return sorted(out, key=lambda x: (-x[1].matches, x[1].path_error, x[1].aim_error))
@@ -587,10 +604,11 @@ def comparison_table(
     ms: Sequence[Meeting], old: Fit, new_ms: Sequence[Meeting], new: Fit, s: Setting
 ) -> str:
     """The one table: each meeting's recorded decision and each rule's, one meeting ahead
-    from the recorded range before it, and the inputs the new rule reads."""
+    from the recorded range before it, and the inputs each rule reads."""
     head = (
-        "| meeting | recorded | old rule | new rule | U (old) | U (new) | new rule's latent "
-        "rate, % |\n|---|---|---|---|---|---|---|\n"
+        "| meeting | recorded | old rule | new rule | growth, % (old) | growth, % (new) "
+        "| U (old) | U (new) | new rule's unrounded rate, % |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
     )
     aim = np.ravel(rule(new_ms, s, *new.coef.values(), shadow=new.shadow)[0])
     rows = []
@@ -600,8 +618,8 @@ def comparison_table(
             mark = "" if np.isclose(r, m.rate) else " **miss**"
             cells.append(f"{_word(m.previous, r)} {_range(r, s.step)}{mark}")
         rows.append(
-            f"| {m.date} | {' | '.join(cells)} | {m.uncertainty:.2f} | {mn.uncertainty:.2f} "
-            f"| {lat:.3f} |"
+            f"| {m.date} | {' | '.join(cells)} | {m.growth:.1f} | {mn.growth_note} "
+            f"| {m.uncertainty:.2f} | {mn.uncertainty:.2f} | {lat:.3f} |"
         )
     return head + "\n".join(rows) + "\n"
 

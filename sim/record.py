@@ -360,6 +360,22 @@ class Growth(Entry):
     pct: between(-PERCENT_MAX, PERCENT_MAX)
     basis: Literal["annual", "q/q annualised", "y/y"]
     published: dt.date | None = None
+    # the release it is (a real-time vintage, out on ``published``); None: the figure as the
+    # record's end knows it.  "initial": BEA's Q4 2018 release after the shutdown
+    estimate: Literal["advance", "initial", "second", "third"] | None = None
+
+    @property
+    def vintage(self) -> tuple[str, dt.date, str, str] | None:
+        """(side, period start, basis, estimate) of a named estimate, else None."""
+        if self.estimate is None:
+            return None
+        return (self.side, self.period_start, self.basis, self.estimate)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """A named estimate has its release date."""
+        if self.estimate is not None and self.published is None:
+            return [("published", f"the {self.estimate} estimate needs its release date")]
+        return []
 
 
 class FarmSentiment(Entry):
@@ -417,7 +433,7 @@ class Record(Strict):
 
     @model_validator(mode="after")
     def _dates(self) -> Record:
-        w, problems = self.window, []
+        w, problems, seen = self.window, [], {}
         if not w.start <= w.start_week <= w.end:
             problems.append(("window.start_week", f"{w.start_week} is outside {w.start}-{w.end}"))
         before = (w.start - dt.timedelta(days=BASELINE_DAYS), w.start - dt.timedelta(days=1))
@@ -435,6 +451,11 @@ class Record(Strict):
                     day = getattr(e, field, None)
                     if day is not None and day > w.end:
                         problems.append((f"{key}.{field}", f"{day} is after the window {w.end}"))
+                vintage = getattr(e, "vintage", None)
+                if vintage in seen:  # one entry per release of a period
+                    problems.append((f"{key}.estimate", f"repeats the entry {seen[vintage]}"))
+                elif vintage is not None:
+                    seen[vintage] = key
         if problems:
             raise _CheckError(problems)
         return self

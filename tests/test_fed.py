@@ -185,12 +185,15 @@ def test_the_meetings_and_their_decisions_come_from_the_record():
     assert MS[-1].after == (1.75, 2.00)
 
 
-def test_growth_is_the_latest_figure_out_before_each_meeting():
-    growth = {m.date: m.growth for m in MS}
-    assert all(growth[m.date] == 2.9 for m in MS if m.date.year == 2018)  # the year's own
-    assert growth[day("2019-01-30")] == growth[day("2019-03-20")] == 2.9  # 2018, annual
-    assert growth[day("2019-05-01")] == growth[day("2019-07-31")] == 3.1  # 2019 Q1
-    assert growth[day("2019-09-18")] == 2.0  # 2019 Q2, out 29 August
+def test_growth_is_the_latest_estimate_released_before_each_meeting():
+    growth = {m.date: m.growth for m in MS}  # real time (docs/facts/us-growth-real-time.md)
+    assert growth[day("2018-03-21")] == 2.5  # 2017 Q4 second estimate, 28 February 2018
+    assert growth[day("2018-09-26")] == 4.2  # 2018 Q2 second: the third came a day later
+    assert growth[day("2019-01-30")] == 3.4  # 2018 Q3 third: Q4 was delayed by the shutdown
+    assert (growth[day("2019-06-19")], growth[day("2019-07-31")]) == (3.1, 2.1)  # Q2 advance
+    assert growth[day("2019-09-18")] == 2.0  # 2019 Q2 second, out 29 August
+    hindsight = {m.date: m.growth for m in fed_fit.meetings(real_time=False)}
+    assert all(hindsight[m.date] == 2.9 for m in MS if m.date.year == 2018)  # the old input
 
 
 def test_a_recorded_decision_off_the_calendar_is_an_error():
@@ -219,7 +222,7 @@ def test_escalations_raise_the_index_and_truces_lower_it():
 
 
 # --------------------------------------------------------------------------- the fit
-MISSED = {day("2018-05-02"), day("2018-09-26"), day("2019-07-31")}
+MISSED = {day("2018-08-01")}
 
 
 def test_the_overlay_holds_the_fit(fitted):
@@ -245,9 +248,9 @@ def test_the_fitted_overlay_reproduces_the_table_through_the_agent(fitted):
         got.append(w.state.fed_rate)
     assert got == pytest.approx(result.rates)
     matched = {m.date for m, r in zip(ms, got, strict=True) if r == pytest.approx(m.rate)}
-    assert len(matched) == result.matches == 10
+    assert len(matched) == result.matches == 12
     assert set(fed_fit.MEETINGS) - matched == MISSED, "the misses docs/CALIBRATION.md names"
-    assert HIKES - MISSED <= matched and day("2019-09-18") in matched
+    assert HIKES - MISSED <= matched and CUTS <= matched
 
 
 def test_the_doc_table_is_what_the_fit_prints(fitted):
@@ -275,9 +278,9 @@ def test_the_uncertainty_term_is_a_switch(fitted):
     c = result.coef
     _, off = fed_fit.rule(ms, s, c["neutral"], c["growth_response"], 0.0, c["inertia"])
     changed = {m.date for m, a, b in zip(ms, result.rates, off, strict=True) if a != b}
-    assert {m.date for m in ms if m.date.year == 2019} <= changed
+    assert CUTS | {day("2019-05-01"), day("2019-06-19")} <= changed
     sept = ms[-1]
     assert off[-1] >= sept.previous, "without U, no cut on 18 September 2019"
     refit = fed_fit.fit(ms, s, {"uncertainty_response": 0.0})
     assert refit.matches < result.matches
-    assert day("2018-12-19") in fed_fit.misses(ms, refit.rates), "the hike after Buenos Aires"
+    assert day("2018-06-13") in fed_fit.misses(ms, refit.rates), "the June 2018 hike"

@@ -1,13 +1,14 @@
-"""Issue 12's options of the Fed's rule (docs/CALIBRATION.md §1, the comparison): a latent
-shadow rate carried across meetings and U's memory since the last meeting.  Each changes the
-rule's decisions when switched on; the fit evaluates them with the agent's own code; the
-July 2019 cut stays out of reach because U fell from June to July under every memory."""
+"""The Fed's rule fitted on real-time growth and issue 12's options (docs/CALIBRATION.md §1,
+the comparison).  Growth at each meeting is BEA's latest estimate released before it; with
+the old, hindsight input the July 2019 cut is out of reach (same growth, lower U than June),
+with real-time growth the refitted rule cuts.  The options, a latent shadow rate carried
+across meetings and U's memory since the last meeting, each change the rule's decisions when
+switched on, and the fit evaluates them with the agent's own code."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import replace
 
 import mesa
 import numpy as np
@@ -29,9 +30,14 @@ S = fed_fit.Setting.of(CFG)
 MEAN = FedMemory(kind="mean")
 EWMA = FedMemory(kind="ewma", half_life_weeks=4.0)
 JUNE, JULY = dt.date(2019, 6, 19), dt.date(2019, 7, 31)
-# the new rule's coefficients in docs/CALIBRATION.md's comparison (fitted with the 8-week EWMA;
-# the fit with U the day before gives the same)
+# the shadow-rate option's coefficients fitted on the hindsight input (8-week EWMA), used to
+# check the option's mechanics on fixed inputs
 NEW = (1.05, 1.55, 0.1, 0.8)
+OLD = (2.35, 1.75, 2.5, 0.8)  # the old rule: fitted on the hindsight input
+# the rule refitted on real-time growth: the overlay, docs/CALIBRATION.md's comparison
+REAL_TIME = (2.45, 0.5, 1.35, 0.7)
+# BEA's latest estimate out before each meeting (docs/facts/us-growth-real-time.md)
+GROWTH = (2.5, 2.3, 2.2, 4.1, 4.2, 3.5, 3.5, 3.4, 2.6, 3.2, 3.1, 2.1, 2.0)
 
 
 def _fed(**update) -> tuple[Fed, object]:
@@ -166,7 +172,8 @@ def test_the_model_feeds_the_memory_every_week():
 
 
 # --------------------------------------------------------------------------- the fit
-MS = fed_fit.meetings(RECORD, CFG.world.uncertainty)
+MS = fed_fit.meetings(RECORD, CFG.world.uncertainty, real_time=False)  # the hindsight input
+RT = fed_fit.meetings(RECORD, CFG.world.uncertainty)  # real time: the default
 
 
 def test_the_fit_evaluates_the_shadow_rule_with_the_agents_code():
@@ -201,7 +208,7 @@ def test_the_memories_are_means_of_the_daily_index():
     days = [d for d in index if JUNE < d <= JULY]
     assert mean[JULY] == pytest.approx(np.mean([index[d][0] for d in days]))
     point = fed_fit.remembered(index, fed_fit.MEETINGS, None)
-    assert point == {m.date: m.uncertainty for m in MS}
+    assert point == {m.date: m.uncertainty for m in MS} == {m.date: m.uncertainty for m in RT}
     short = fed_fit.remembered(
         index, fed_fit.MEETINGS, FedMemory(kind="ewma", half_life_weeks=0.01)
     )
@@ -212,11 +219,15 @@ def test_the_memories_are_means_of_the_daily_index():
 
 @pytest.mark.parametrize("memory", fed_fit.MEMORIES)
 def test_u_fell_from_june_to_july_under_every_memory(memory):
-    """Why no rule of this form cuts in July after holding in June: growth is the same, U is
-    lower, so the July target is higher (docs/CALIBRATION.md)."""
-    ms = {m.date: m for m in fed_fit.meetings(RECORD, CFG.world.uncertainty, memory=memory)}
+    """Why, in hindsight, no rule of this form cuts in July after holding in June: growth is the
+    same, U is lower, so the July target is higher; in real time growth fell by 1 pp."""
+    u = CFG.world.uncertainty
+    ms = {m.date: m for m in fed_fit.meetings(RECORD, u, memory=memory, real_time=False)}
     assert ms[JULY].uncertainty < ms[JUNE].uncertainty
     assert ms[JULY].growth == ms[JUNE].growth and ms[JULY].previous == ms[JUNE].previous
+    rt = {m.date: m for m in fed_fit.meetings(RECORD, u, memory=memory)}
+    assert rt[JULY].uncertainty == ms[JULY].uncertainty, "U does not depend on growth"
+    assert (rt[JUNE].growth, rt[JULY].growth) == (3.1, 2.1)  # Q1 second; Q2 advance, 26 July
 
 
 def test_the_fit_can_require_a_meeting_and_the_table_marks_the_misses():
@@ -234,15 +245,53 @@ def test_the_fit_can_require_a_meeting_and_the_table_marks_the_misses():
 
 
 def test_the_doc_comparison_table_is_what_the_code_prints():
-    """docs/CALIBRATION.md's comparison at its coefficients (the fits themselves are run by
+    """docs/CALIBRATION.md's comparison at its coefficients: the old rule on the hindsight
+    input, the new one on real-time growth (the fits themselves are run by
     ``benchmarks/fit_fed.py --compare``: minutes, not a test)."""
-    old = fed_fit.fit(MS, S, dict(zip(fed_fit.PARAMS, (2.35, 1.75, 2.5, 0.8), strict=True)))
-    memory = FedMemory(kind="ewma", half_life_weeks=8.0)
-    ms8 = fed_fit.meetings(RECORD, CFG.world.uncertainty, memory=memory)
-    new = fed_fit.fit(ms8, S, dict(zip(fed_fit.PARAMS, NEW, strict=True)), shadow=True)
-    new = replace(new, shadow=True, memory=memory)
+    old = fed_fit.fit(MS, S, dict(zip(fed_fit.PARAMS, OLD, strict=True)))
+    new = fed_fit.fit(RT, S, dict(zip(fed_fit.PARAMS, REAL_TIME, strict=True)))
     text = (ROOT / "docs" / "CALIBRATION.md").read_text()
     start = text.index("<!-- fed-compare")
     body = text[text.index("\n", start) + 1 : text.index("<!-- /fed-compare -->")]
-    assert body == fed_fit.comparison_table(MS, old, ms8, new, S)
-    assert (old.matches, new.matches) == (10, 11)
+    assert body == fed_fit.comparison_table(MS, old, RT, new, S)
+    assert (old.matches, new.matches) == (10, 12)
+    assert fed_fit.misses(RT, new.rates) == [dt.date(2018, 8, 1)]
+
+
+# --------------------------------------------------------------------------- real-time growth
+def test_growth_is_the_latest_estimate_released_before_each_meeting():
+    assert tuple(m.growth for m in RT) == GROWTH
+    estimates = [e for e in RECORD.of_kind("growth") if e.side == "us" and e.estimate]
+    for m in RT:
+        out = [e for e in estimates if e.published < m.date]
+        latest = max(out, key=lambda e: (e.period_start, e.published))
+        assert m.growth == latest.pct and str(latest.published) in m.growth_note
+        assert all(e.published < m.date for e in out), "nothing released on or after the day"
+    sept_2018 = next(m for m in RT if m.date == dt.date(2018, 9, 26))
+    assert sept_2018.growth == 4.2, "the third estimate of 27 September came a day later"
+
+
+def test_real_time_growth_is_what_reproduces_the_july_cut():
+    """Switch real time off (the hindsight input) at the new rule's coefficients: July holds;
+    take the 26 July advance estimate out of the record: July holds again."""
+    dates = [m.date for m in RT]
+    _, on = fed_fit.rule(RT, S, *REAL_TIME)
+    _, off = fed_fit.rule(MS, S, *REAL_TIME)
+    k = dates.index(JULY)
+    assert np.ravel(on)[k] == RT[k].rate == 2.125 < RT[k].previous
+    assert np.ravel(off)[k] == RT[k].previous, "with growth in hindsight the rule holds in July"
+    advance = [
+        e for e in RECORD.entries
+        if e.kind == "growth" and e.estimate == "advance" and e.period_start == dt.date(2019, 4, 1)
+    ]  # fmt: skip
+    assert len(advance) == 1
+    late = RECORD.model_copy(update={"entries": [e for e in RECORD.entries if e not in advance]})
+    ms = fed_fit.meetings(late, CFG.world.uncertainty)
+    assert ms[k].growth == 3.1 and "2019 Q1 third" in ms[k].growth_note
+    assert np.ravel(fed_fit.rule(ms, S, *REAL_TIME)[1])[k] == RT[k].previous
+
+
+def test_real_time_growth_needs_an_estimate_out_before_the_meeting():
+    with pytest.raises(ValueError, match="no US growth estimate released before 2018-01-26"):
+        fed_fit.us_growth(RECORD, dt.date(2018, 1, 26))
+    assert fed_fit.us_growth(RECORD, dt.date(2018, 1, 27))[0] == 2.6  # Q4 2017 advance

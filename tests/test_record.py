@@ -178,14 +178,16 @@ def test_entry_checks_name_the_field(tmp_path):
     raw["entries"][0]["upper_pct"] = 1.25  # below the lower bound of the range
     raw["entries"][1]["approx"] = ["amount_bn"]  # the memorandum gives no amount
     raw["entries"][2]["color"] = "red"
-    raw["entries"][5]["due"] = [D(2018, 3, 1)]  # due before it was announced
+    tariffs = [i for i, e in enumerate(raw["entries"]) if e["kind"] == "tariff" and i > 2]
+    raw["entries"][tariffs[0]]["due"] = [D(2018, 3, 1)]  # due before it was announced
     problems = _problems(tmp_path, raw)
     assert set(problems) == {
         "entries[0].upper_pct",
         "entries[1].approx",
         "entries[2].color",
-        "entries[5].due",
+        f"entries[{tariffs[0]}].due",
     }
+    assert "unknown key" not in problems[f"entries[{tariffs[0]}].due"]
     assert "unknown key" in problems["entries[2].color"]
     assert "'amount_bn' is not a figure" in problems["entries[1].approx"]
 
@@ -234,3 +236,44 @@ def test_the_counts_in_the_written_record_match_the_file(record):
     rows = re.findall(r"^\| `(\w+)` \| (\d+) \|", table, flags=re.M)
     assert {k for k, _ in rows} == set(rec.KINDS)  # every kind has its row, zero or not
     assert {k: int(n) for k, n in rows if int(n)} == record.counts()
+
+
+# --------------------------------------------------------------------------- growth vintages
+def test_growth_estimates_are_releases_with_their_dates(record):
+    """BEA's estimates as released (docs/facts/us-growth-real-time.md): each named estimate has
+    its release date, after its quarter and inside the window; one entry per release."""
+    named = [e for e in record.of_kind("growth") if e.estimate is not None]
+    assert len(named) == 19 and {e.side for e in named} == {"us"}
+    assert len({e.vintage for e in named}) == len(named)
+    for e in named:
+        assert e.basis == "q/q annualised" and e.date < e.published <= WINDOW[1]
+        assert "http" in e.note, "each release names where it was checked"
+    q2 = {e.estimate: (e.pct, e.published) for e in named if e.period_start == D(2019, 4, 1)}
+    assert q2 == {"advance": (2.1, D(2019, 7, 26)), "second": (2.0, D(2019, 8, 29))}
+    q4 = {e.estimate for e in named if e.period_start == D(2018, 10, 1)}
+    assert q4 == {"initial", "third"}, "the shutdown's initial estimate replaced two releases"
+    hindsight = [(e.side, e.pct, e.basis) for e in record.of_kind("growth") if e.estimate is None]
+    assert ("us", 2.9, "annual") in hindsight and ("us", 3.1, "q/q annualised") in hindsight
+
+
+def test_a_named_estimate_needs_its_release_date_and_is_not_repeated(tmp_path):
+    raw = _raw()
+    at = next(i for i, e in enumerate(raw["entries"]) if e.get("estimate") == "advance")
+    del raw["entries"][at]["published"]
+    problems = _problems(tmp_path, raw)
+    assert list(problems) == [f"entries[{at}].published"]
+    assert "needs its release date" in problems[f"entries[{at}].published"]
+    raw = _raw()
+    raw["entries"].insert(at + 1, dict(raw["entries"][at]))
+    problems = _problems(tmp_path, raw)
+    assert list(problems) == [f"entries[{at + 1}].estimate"]
+    assert f"repeats the entry entries[{at}]" in problems[f"entries[{at + 1}].estimate"]
+
+
+def test_a_tariff_due_before_its_entry_is_named(tmp_path):
+    raw = _raw()
+    at = next(i for i, e in enumerate(raw["entries"]) if e["kind"] == "tariff" and e.get("due"))
+    raw["entries"][at]["due"] = [D(2018, 3, 1)]
+    problems = _problems(tmp_path, raw)
+    assert list(problems) == [f"entries[{at}].due"]
+    assert "is before the entry's date" in problems[f"entries[{at}].due"]
