@@ -9,7 +9,10 @@ asserts: each section reports what the model does, whatever it is.  Sections (``
 - ``patience``: the normalised surplus share at the first deal over ρ ∈ {0.5, 1, 2}× baseline
   in a stationary configuration;
 - ``did``: the deadline difference-in-differences around the US List 4B hike, with
-  irreversibility on and off;
+  irreversibility on and off (``did_oct``: around the 15 Oct 2019 hike; ``did_single``: each
+  hike with the other scheduled deadlines removed from both arms, so that they differ only in
+  the tested hike; ``did_components``: the first-deal timing of the single-deadline arms with
+  each irreversibility alone);
 - ``farmers``: 1,000 vs 10,000 farmers (approval path, TOST on outcomes; the 1/√N scaling of
   the approval's spread measured with policies fixed and common shocks off, so that the farmers
   are the only random source) and the farm channel switched off;
@@ -68,6 +71,8 @@ SECTIONS = (
     "patience",
     "did",
     "did_oct",
+    "did_single",
+    "did_components",
     "farmers",
     "ablation",
     "after_signature",
@@ -663,6 +668,35 @@ def did_hr(c_h: np.ndarray, c0: np.ndarray) -> float:
         return float(h_hike / h0)
 
 
+def did_arms(label: str, shared: Overrides | None = None) -> dict[str, Overrides]:
+    """The four DiD arms (H/0 × irreversibility on/off) for the hike ``label``.
+
+    ``shared``: overrides both arms share, over the weekly principal rounds; its
+    ``calendar.tariff_actions`` (default: the baseline's) is arm H's calendar, and arm 0 is the
+    same calendar without ``label``, so the arms differ only in the tested hike."""
+    shared = {**weekly_principal_rounds(), **(shared or {})}
+    actions = shared.get(
+        "calendar.tariff_actions", [a.model_dump() for a in _BASE.calendar.tariff_actions]
+    )
+    if not any(a["label"] == label for a in actions):
+        raise ValueError(f"the tested hike {label!r} is not in arm H's calendar")
+    without = [a for a in actions if a["label"] != label]
+    arms = {}
+    for irr, extra in {"on": {}, "off": IRREVERSIBILITY_OFF}.items():
+        arms[f"H_{irr}"] = {**shared, **extra}  # the baseline's calendar unless ``shared`` sets one
+        arms[f"0_{irr}"] = {**shared, **extra, "calendar.tariff_actions": without}
+    return arms
+
+
+def tariff_actions_without(*labels: str) -> list[dict[str, Any]]:
+    """The baseline's scheduled tariff actions less those named ``labels``."""
+    known = {a.label for a in _BASE.calendar.tariff_actions}
+    missing = set(labels) - known
+    if missing:
+        raise ValueError(f"not in the baseline's calendar: {sorted(missing)}")
+    return [a.model_dump() for a in _BASE.calendar.tariff_actions if a.label not in labels]
+
+
 def section_did(
     runner: Runner,
     n_seeds: int,
@@ -670,16 +704,14 @@ def section_did(
     rng: np.random.Generator,
     label: str = HIKE_LABEL,
     key: str = "hike_week",
+    shared: Overrides | None = None,
+    heading: str = "### 3. Deadline difference-in-differences",
+    note: str = "",
 ) -> tuple[str, dict[str, Any]]:
-    """HR of the first-deal hazard before vs after a US hike (``label``), arm H vs arm 0."""
-    sched = weekly_principal_rounds()
-    actions = [a.model_dump() for a in _BASE.calendar.tariff_actions]
-    without = [a for a in actions if a["label"] != label]
+    """HR of the first-deal hazard before vs after a US hike (``label``), arm H vs arm 0;
+    both arms share ``shared`` (e.g. other tariff actions removed, see ``did_arms``)."""
     due = _BASE.week_of(next(a.date for a in _BASE.calendar.tariff_actions if a.label == label))
-    arms = {}
-    for irr, extra in {"on": {}, "off": IRREVERSIBILITY_OFF}.items():
-        arms[f"H_{irr}"] = {**sched, **extra}
-        arms[f"0_{irr}"] = {**sched, **extra, "calendar.tariff_actions": without}
+    arms = did_arms(label, shared)
     res = runner.arms(arms, range(1, n_seeds + 1), desc="deadline DiD")
     rows, data = [], {"seeds": n_seeds, "due_week": due, "window": WINDOW}
     for irr in ("on", "off"):
@@ -761,14 +793,15 @@ def section_did(
             ]
         )
     out = [
-        f"### 3. Deadline difference-in-differences: {label} ({n_seeds} paired seeds)",
+        f"{heading}: {label} ({n_seeds} paired seeds)",
         "",
         "Schedule: the baseline's deputy round in week 1, then principal rounds every week "
         "(meetings off); a schedule of principal rounds alone never readies a chapter. Arm H "
         "keeps the US hike (due week "
         f"{due}), arm 0 removes it. Reference week per seed = the week arm H's hike fired, "
         "else the week it was last due; arm 0 uses the same seed's reference week. Windows: "
-        f"weeks −{WINDOW}..−1 and +1..+{WINDOW}; hazard = first deals / run-weeks at risk.",
+        f"weeks −{WINDOW}..−1 and +1..+{WINDOW}; hazard = first deals / run-weeks at risk."
+        + (f" {note}" if note else ""),
         "",
         table(
             [
@@ -787,6 +820,121 @@ def section_did(
                 "H runs at risk after",
                 "first-deal weeks H (week: runs)",
                 "first-deal weeks 0",
+            ],
+            rows,
+        ),
+    ]
+    return "\n".join(out), data
+
+
+CN_DEC_LABEL = "second tranche of the $75bn list"  # China's hike of 15 Dec 2019
+SINGLE_NOTE = (
+    "Both arms share every other scheduled action; removed from both: {gone}. "
+    "Makers may still announce new actions in either arm."
+)
+
+
+def did_single_variants() -> dict[str, tuple[str, str, Overrides, str]]:
+    """The single-deadline DiD variants: (tested hike, its week key, shared overrides, note).
+
+    Each removes from both arms the other scheduled deadlines that would close the talks first;
+    ``oct_no_rollback`` also sets the rollback cost to 0 in every arm (a diagnostic: its "on"
+    rows have only retaliation persistence, soybean hysteresis and no concessions under fire).
+    """
+    oct_alone = tariff_actions_without(HIKE_LABEL, CN_DEC_LABEL)
+    no_rollback = {"irreversibility.rollback_cost_per_pp": 0.0}
+    gone_dec = f"{HIKE_LABEL} and {CN_DEC_LABEL} (15 Dec 2019)"
+    return {
+        "dec": (
+            HIKE_LABEL,
+            "hike_week",
+            {"calendar.tariff_actions": tariff_actions_without(OCT_HIKE_LABEL)},
+            SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)"),
+        ),
+        "oct": (
+            OCT_HIKE_LABEL,
+            "hike_week_oct",
+            {"calendar.tariff_actions": oct_alone},
+            SINGLE_NOTE.format(gone=gone_dec),
+        ),
+        "oct_no_rollback": (
+            OCT_HIKE_LABEL,
+            "hike_week_oct",
+            {"calendar.tariff_actions": oct_alone, **no_rollback},
+            SINGLE_NOTE.format(gone=gone_dec)
+            + " Diagnostic: irreversibility.rollback_cost_per_pp = 0 in all four arms, so "
+            "'on' = the other three irreversibilities.",
+        ),
+    }
+
+
+def section_did_single(
+    runner: Runner,
+    n_seeds: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    variants: Iterable[str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The deadline DiD with one scheduled deadline: each variant of ``did_single_variants``."""
+    specs = did_single_variants()
+    texts, data = [], {}
+    for name in variants or specs:
+        label, key, shared, note = specs[name]
+        heading = f"### 3c. Single-deadline DiD, variant `{name}`"
+        text, d = section_did(runner, n_seeds, n_boot, rng, label, key, shared, heading, note)
+        texts.append(text)
+        data[name] = {**d, "label": label, "shared_overrides": shared}
+    return "\n\n".join(texts), data
+
+
+def section_did_components(
+    runner: Runner, n_seeds: int, rng: np.random.Generator
+) -> tuple[str, dict[str, Any]]:
+    """Which irreversibility sets the first-deal timing in the ``oct`` single-deadline
+    variant: every irreversibility on, each one alone, all off; arm H and arm 0."""
+    label, _key, shared, _note = did_single_variants()["oct"]
+    settings: dict[str, Overrides] = {"all on": {}, "all off": IRREVERSIBILITY_OFF}
+    for k in IRREVERSIBILITY_OFF:
+        settings[f"only {k.split('.')[1]}"] = {
+            o: v for o, v in IRREVERSIBILITY_OFF.items() if o != k
+        }
+    arms = {}
+    for name, extra in settings.items():
+        base = did_arms(label, {**shared, **extra})
+        arms[f"{name}|H"], arms[f"{name}|0"] = base["H_on"], base["0_on"]
+    res = runner.arms(arms, range(1, n_seeds + 1), desc="DiD components")
+    due = _BASE.week_of(next(a.date for a in _BASE.calendar.tariff_actions if a.label == label))
+    rows, data = [], {"seeds": n_seeds, "due_week": due, "label": label, "arms": {}}
+    for name in settings:
+        cells = [name]
+        for arm in ("H", "0"):
+            w = weeks_of(res[f"{name}|{arm}"])
+            d = {
+                "median_week": float(np.median(w)),
+                "p_by_week_before_due": float((w < due).mean()),
+                "p_open_after_due": float((w > due).mean()),
+            }
+            data["arms"][f"{name}|{arm}"] = d
+            cells += [fmt(d["median_week"], 1), fmt(d["p_by_week_before_due"], 2)]
+            cells.append(fmt(d["p_open_after_due"], 2))
+        rows.append(cells)
+    out = [
+        f"### 3d. Which irreversibility closes the talks early: variant `oct` ({n_seeds} "
+        "paired seeds)",
+        "",
+        f"Arms H and 0 of the `oct` single-deadline variant (the hike due in week {due}); each "
+        'row sets the irreversibility coefficients as named ("only x": x at its baseline '
+        "value, the other three at 0).",
+        "",
+        table(
+            [
+                "irreversibility",
+                "H median first-deal week",
+                f"H P(deal before week {due})",
+                f"H P(open after week {due})",
+                "0 median",
+                f"0 P(before {due})",
+                f"0 P(open after {due})",
             ],
             rows,
         ),
@@ -1453,6 +1601,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=300, help="paired seeds (aid, farmers, ablation)")
     ap.add_argument("--did-seeds", type=int, default=500)
+    ap.add_argument("--did-components-seeds", type=int, default=200)
     ap.add_argument("--ablation-seeds", type=int, default=300)
     ap.add_argument("--after-signature-seeds", type=int, default=200)
     ap.add_argument(
@@ -1476,6 +1625,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
     if args.quick:
         args.seeds, args.did_seeds, args.lhs_draws, args.lhs_seeds = 10, 10, 4, 5
+        args.did_components_seeds = 10
         args.ablation_seeds = args.after_signature_seeds = 10
         args.patience_seeds, args.farmers10k_seeds, args.oat_seeds = 3, 4, 10
         args.morris_r, args.morris_seeds, args.boot = 2, 3, 200
@@ -1483,8 +1633,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.after_signature:
         only, args.only = ["after_signature"], "after_signature"
     if args.out is None:
-        alone = only == ["after_signature"]
-        args.out = f"benchmarks/results/core_v2{'_after_signature' if alone else ''}.json"
+        alone = only[0] if only in (["after_signature"], ["did_single"], ["did_components"]) else ""
+        args.out = f"benchmarks/results/core_v2{'_' + alone if alone else ''}.json"
     bad = [s for s in only if s not in SECTIONS]
     if bad:
         ap.error(f"unknown sections {bad}; choose from {SECTIONS}")
@@ -1500,6 +1650,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "did_oct": lambda: section_did(
             runner, args.did_seeds, args.boot, rng, OCT_HIKE_LABEL, "hike_week_oct"
         ),
+        "did_single": lambda: section_did_single(runner, args.did_seeds, args.boot, rng),
+        "did_components": lambda: section_did_components(runner, args.did_components_seeds, rng),
         "farmers": lambda: section_farmers(
             runner, args.seeds, args.farmers10k_seeds, args.boot, rng
         ),

@@ -13,11 +13,13 @@ Two claims, each with a 95% paired-bootstrap interval over seeds (common random 
    again with ``implementation.hostage_weight = 0``; the claim is ΔV(link) − ΔV(no link) < 0.
 
     .venv/bin/python benchmarks/bench_fulfilment.py [--seeds 300] [--workers 2] [--json F]
+        [--overrides '{"implementation.relations_weight": 0.0}']   # applied to both arms
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -67,13 +69,14 @@ def run_recording(cfg: Any, seed: int, record: bool) -> tuple[Any, list]:
     return model, seen
 
 
-def one_seed(seed: int) -> dict[str, Any]:
-    """Both arms for one seed: fulfilment, first-deal terms, and the value gap before signing."""
+def one_seed(seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Both arms for one seed (``overrides`` applied to each): fulfilment, first-deal terms,
+    and the value gap before signing."""
     from tradetalks.sim.projector import Projector
 
     out: dict[str, Any] = {"seed": seed}
     for arm in ARMS:
-        model, seen = run_recording(_config(arm), seed, record=arm == ARMS[0])
+        model, seen = run_recording(_config(arm, overrides), seed, record=arm == ARMS[0])
         st, deals = model.world.state, model.negotiation.deals
         key = "full" if arm == ARMS[0] else "kept"
         out[f"{key}_deal_week"] = deals[0].week if deals else None
@@ -130,10 +133,12 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=300)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=None, help="also write the per-seed rows here")
+    ap.add_argument("--overrides", default=None, help="config overrides (JSON), both arms")
     args = ap.parse_args()
     seeds = range(1, args.seeds + 1)
+    run = functools.partial(one_seed, overrides=json.loads(args.overrides or "{}"))
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(tqdm(pool.map(one_seed, seeds, chunksize=4), total=args.seeds, unit="seed"))
+        rows = list(tqdm(pool.map(run, seeds, chunksize=4), total=args.seeds, unit="seed"))
     both = [
         r for r in rows if r["full_fulfilment"] is not None and r["kept_fulfilment"] is not None
     ]

@@ -107,13 +107,17 @@ class FarmPoliticsConfig(Strict):
 class ImplementationConfig(Strict):
     """After the signature (issue 12, core-v2 §1 G): China's state buyers deliver a share
     f_t = clip(base + price_weight·(P_Brazil/P_US − 1) + demand_weight·(demand − 1)
-    + hostage_weight·retained, 0, cap) of the purchases due each week."""
+    + hostage_weight·retained + relations_weight·talks_signal, 0, cap) of the purchases due
+    each week."""
 
     base: between(0.0, 1.5) = 1.0  # fulfilment with no price gap, normal demand, no tariffs kept
     price_weight: between(0.0, 10.0) = 0.0  # response to Brazil's premium over US soybeans
     brazil_premium: between(-0.5, 1.0) = 0.0  # P_Brazil/P_normal − 1 (exogenous)
     demand_weight: between(0.0, 10.0) = 0.0  # response to China's soybean demand (ASF)
     hostage_weight: between(0.0, 10.0) = 0.0  # response to US tariffs kept (0–1 of the ceiling)
+    # response to relations, the public talks signal (an escalation adds −0.5, a gesture +0.3,
+    # a deal +1.0, decaying weekly): at the bound 0.5 one escalation cuts a quarter of what is due
+    relations_weight: between(0.0, 0.5) = 0.0
     cap: between(0.0, 2.0) = 1.2  # most of what is due that a week delivers
     # monitoring: every review_weeks the share delivered since the last review is checked;
     # below dispute_below the US files a dispute and its tariff maker decides a remedial

@@ -82,17 +82,25 @@ def soy_demand(world: WorldConfig) -> float:
 
 
 def fulfilment_rate(
-    us_price_ratio: Num, us_burden: Num, demand: float, imp: ImplementationConfig | None
+    us_price_ratio: Num,
+    us_burden: Num,
+    demand: float,
+    imp: ImplementationConfig | None,
+    talks: Num = 0.0,
 ) -> Num:
     """Share of the purchases due this week that China's state buyers deliver (core-v2 §1 G):
     they buy more when US soybeans are cheap against Brazil's, less when China's demand is
-    down (ASF), and more while the US keeps tariffs it could lift later (``us_burden`` in
-    [0, 1]); ``us_price_ratio`` is the US price before these purchases over its normal level,
-    Brazil's is normal plus ``brazil_premium``; 1 without [implementation]."""
+    down (ASF), more while the US keeps tariffs it could lift later (``us_burden`` in
+    [0, 1]), and more while relations are good (``talks``: the public talks signal, raised by
+    deals and gestures, lowered by escalations); ``us_price_ratio`` is the US price before
+    these purchases over its normal level, Brazil's is normal plus ``brazil_premium``; 1
+    without [implementation]."""
     if imp is None:
         return np.ones_like(np.asarray(us_price_ratio, dtype=float))
     gap = imp.price_weight * ((1 + imp.brazil_premium) / us_price_ratio - 1.0)
     rate = imp.base + gap + imp.demand_weight * (demand - 1.0) + imp.hostage_weight * us_burden
+    if imp.relations_weight:  # 0: the rule without relations, number for number
+        rate = rate + imp.relations_weight * talks
     return np.clip(rate, 0.0, imp.cap)
 
 

@@ -258,7 +258,7 @@ class TradeTalksModel(mesa.Model):
         """One week of world dynamics; dated events follow through the event list."""
         week_no = self.steps
         self.pboc.step()
-        self.world.update_trade(week_no)
+        self.world.update_trade(week_no, self.talks_signal)  # last week's, before the decay
         self._update_domestic()
         self.world.update_growth(self.streams.get("world"))
         self.world.update_uncertainty()

@@ -169,17 +169,13 @@ def event_arrays(specs: Sequence[PathSpec], ctx: Context) -> dict[str, np.ndarra
 
 def _with_first(first: float, weeks: np.ndarray) -> np.ndarray:
     """``weeks`` (paths × steps 1..) with week 0's value ``first`` in front."""
-    out = np.empty((weeks.shape[0], weeks.shape[1] + 1))
-    out[:, 0] = first
-    out[:, 1:] = weeks
-    return out
+    return np.concatenate((np.full((weeks.shape[0], 1), first, dtype=float), weeks), axis=1)
 
 
 def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
     """Trade and soybean markets at every step (step k reads the tariffs set by week k−1)."""
     w, st = ctx.cfg.world, ctx.state
-    s, irr = w.soybeans, ctx.cfg.irreversibility
-    width = ev["us_tau"].shape[1]
+    s, irr, width = w.soybeans, ctx.cfg.irreversibility, ev["us_tau"].shape[1]
     us, cn = dyn.trade_flows(
         ev["us_tau"][:, :-1], ev["cn_tau"][:, :-1], st["cny_usd"], w.trade, w.pboc.cny_anchor
     )
@@ -201,7 +197,8 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
         burden = dyn.tariff_burden(
             ev["us_tau"][:, :-1], w.trade.us_tariff_base, w.trade.tariff_ceiling
         )
-        rate = dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp)
+        talks = _talks_after(ev["talks_add"][:, :-1], ctx).T if imp.relations_weight else 0.0
+        rate = dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp, talks)
         committed = committed * rate
     exports = market + committed + goodwill
     return {
@@ -328,6 +325,13 @@ def _unique_rows(*arrays: np.ndarray) -> tuple[list[int], list[int] | None]:
     return first, (None if len(first) == len(inverse) else inverse)
 
 
+def _talks_after(talks_add: np.ndarray, ctx: Context) -> np.ndarray:
+    """The talks signal after each week's events (weeks × rows of ``talks_add``), decayed at
+    each week's start: week k+1's trade step reads row k, its farms row k decayed once more."""
+    decay = 1 - ctx.cfg.world.farmers.talks_signal_decay
+    return _filter_weeks(1.0, decay, talks_add.T, ctx.talks)
+
+
 def farm_approval(
     price: np.ndarray, talks_add: np.ndarray, ctx: Context, weeks: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -359,12 +363,10 @@ def _approval_targets(
     mean it reads is a matrix product over all of them."""
     f, farm = ctx.cfg.world.farmers, ctx.farm
     w = ratio.shape[1]
-    # the talks signal each step reads: decayed at the start of the step, events added after
-    decay = 1 - f.talks_signal_decay
     first, inverse = _unique_rows(ratio[:, 1:], talks_add[:, : w - 1])
-    after = _filter_weeks(1.0, decay, talks_add[first, : w - 1].T, ctx.talks)
     ratio_u = np.ascontiguousarray(ratio[first, 1:].T)
-    talks_u = decay * after
+    # the talks signal each step reads: last week's, decayed at the start of the step
+    talks_u = (1 - f.talks_signal_decay) * _talks_after(talks_add[first, : w - 1], ctx)
     aid_share = dyn.aid_income_share(aid[1:, None, None], farm.soy_share, f, farm.soy_mean)
     welfare = dyn.farm_welfare(farm.soy_share, ratio_u[:, :, None], aid_share)
     target = dyn.approval_target(farm.leaning, welfare, talks_u[:, :, None], f)

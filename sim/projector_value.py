@@ -248,11 +248,14 @@ def dispute_term(proj, rem: Remedial | None, sim, scored, out, plans) -> Dispute
     rate0, rates, loss = [], [], {"us": [], "china": []}
     for rnd, (deals, window) in enumerate(zip(plans[1:], rem.windows, strict=True)):
         mean = sim["ag_rate"][:, window].mean(axis=1)
-        rate0.append(float(mean[nd.base]))
+        # a deal's own effects (its talks signal: implementation.relations_weight) are on the
+        # any-deal path, each issue's on its own path against the no-deal one
+        anyd = deals.get("any")
+        rate0.append(float(mean[nd.base if anyd is None else anyd.base]))
         per_issue = []
         for j, issue in enumerate(space.issues):
             got = [deals.get((j, lv)) for lv in range(issue.n_levels)]
-            d = np.array([0.0 if g is None else mean[g.base] - rate0[-1] for g in got])
+            d = np.array([0.0 if g is None else mean[g.base] - mean[nd.base] for g in got])
             per_issue.append(d if np.any(d) else None)
         rates.append(tuple(per_issue))
         start = 0 if rnd == 0 else rem.weeks[1] - rem.weeks[0]

@@ -177,8 +177,10 @@ class World:
         self.update_trade(week=0)
 
     # ------------------------------------------------------------------ trade and soybeans
-    def update_trade(self, week: int) -> None:
-        """Trade flows and soybean market from current tariffs, exchange rate and purchases."""
+    def update_trade(self, week: int, talks: float = 0.0) -> None:
+        """Trade flows and soybean market from current tariffs, exchange rate and purchases;
+        ``talks`` is the public talks signal the week starts with (after last week's events,
+        before this week's decay), which the delivery rule reads as relations."""
         st, t, s = self.state, self.cfg.trade, self.cfg.soybeans
         us, cn = dyn.trade_flows(
             st.us_tariff_avg, st.cn_tariff_avg, st.cny_usd, t, self.cfg.pboc.cny_anchor
@@ -199,7 +201,8 @@ class World:
             before = dyn.soybean_price(market + st.goodwill_purchases_bn, s) / s.price_normal
             burden = dyn.tariff_burden(st.us_tariff_avg, t.us_tariff_base, t.tariff_ceiling)
             demand = dyn.soy_demand(self.cfg)
-            rate = float(dyn.fulfilment_rate(before, burden, demand, self.implementation))
+            imp = self.implementation
+            rate = float(dyn.fulfilment_rate(before, burden, demand, imp, talks))
         committed = due * rate
         if week > 0 and due > 0:  # this week's share of the year's purchases, due and delivered
             st.ag_due_bn += due / dollars.WEEKS_PER_YEAR

@@ -58,3 +58,57 @@ def test_patience_section_runs(bench):
     for arm in data["arms"].values():
         assert arm["deal_rate"] == 1.0
         assert 0.0 <= arm["us_share_mean"] <= 1.0
+
+
+def _labels(arm):
+    return sorted(a["label"] for a in arm["calendar.tariff_actions"])
+
+
+def test_single_deadline_arms_differ_only_in_the_tested_hike(bench):
+    """did_single: in every variant arm 0 is arm H less the tested hike, the other deadlines
+    are gone from both arms, and everything else (schedule, irreversibility) is shared."""
+    base = sorted(a.label for a in bench._BASE.calendar.tariff_actions)
+    for name, (label, _key, shared, _note) in bench.did_single_variants().items():
+        arms = bench.did_arms(label, shared)
+        assert set(arms) == {"H_on", "0_on", "H_off", "0_off"}
+        for irr in ("on", "off"):
+            h, z = arms[f"H_{irr}"], arms[f"0_{irr}"]
+            assert label in _labels(h) and label not in _labels(z)
+            assert sorted([*_labels(z), label]) == _labels(h)
+            assert len(_labels(h)) < len(base), name  # another deadline removed from both
+            assert {k: v for k, v in h.items() if k != "calendar.tariff_actions"} == {
+                k: v for k, v in z.items() if k != "calendar.tariff_actions"
+            }
+        assert arms["H_off"]["irreversibility.under_fire_cost"] == 0.0
+        assert "irreversibility.under_fire_cost" not in arms["H_on"]
+    # the default arms (sections did, did_oct) keep the baseline's calendar in arm H
+    assert "calendar.tariff_actions" not in bench.did_arms(bench.HIKE_LABEL)["H_on"]
+    with pytest.raises(ValueError):
+        bench.did_arms(bench.HIKE_LABEL, {"calendar.tariff_actions": []})
+    with pytest.raises(ValueError):
+        bench.tariff_actions_without("no such hike")
+
+
+def test_single_deadline_section_runs(bench):
+    """The oct variant on two seeds: its reference weeks are the hike's, its table prints."""
+    runner = bench.Runner(workers=1, progress=False)
+    rng = np.random.default_rng(0)
+    text, data = bench.section_did_single(runner, 2, 20, rng, ["oct"])
+    assert text.startswith("### 3c.") and "variant `oct`" in text
+    d = data["oct"]
+    assert d["due_week"] == 5 and d["label"] == bench.OCT_HIKE_LABEL
+    for irr in ("on", "off"):
+        refs = d[irr]["ref_weeks"]
+        assert sum(refs.values()) == 2 and all(float(w) >= 5 for w in refs)
+        assert sum(d[irr]["first_deal_weeks_H"].values()) == 2
+
+
+def test_did_components_section_runs(bench):
+    """did_components on one seed: all on, all off and each irreversibility alone, both arms."""
+    runner = bench.Runner(workers=1, progress=False)
+    text, data = bench.section_did_components(runner, 1, np.random.default_rng(0))
+    assert text.startswith("### 3d.")
+    names = {"all on", "all off"} | {f"only {k.split('.')[1]}" for k in bench.IRREVERSIBILITY_OFF}
+    assert set(data["arms"]) == {f"{n}|{a}" for n in names for a in ("H", "0")}
+    for d in data["arms"].values():
+        assert d["p_by_week_before_due"] + d["p_open_after_due"] <= 1.0

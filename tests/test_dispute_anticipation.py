@@ -91,10 +91,14 @@ def test_an_unreachable_line_changes_no_value():
         np.testing.assert_allclose(on.gain(side, SPACE), off.gain(side, SPACE), atol=1e-12)
 
 
-def test_the_projected_delivery_share_adds_up_across_issues():
+@pytest.mark.parametrize(("relations", "tolerance"), [(0.0, 1e-9), (0.06, 0.02)])
+def test_the_projected_delivery_share_adds_up_across_issues(relations, tolerance):
     """The share delivered is linear in the soybean price before purchases and in the US
-    tariff kept: the issues' own paths give the joint path's share (before the cap)."""
-    cfg = switched(True)
+    tariff kept: the issues' own paths give the joint path's share (before the cap), exactly.
+    With relations (the talks signal) the deal's own signal is on the any-deal path, but which
+    announced actions still fire depends on the deal as a whole, so the sum is approximate
+    (1 pp of the share here; docs/MODEL.md §7.13)."""
+    cfg = switched(True, relations_weight=relations)
     proj = Projector(cfg, SPACE)
     val = proj.project(SNAP)
     q = {}
@@ -110,7 +114,7 @@ def test_the_projected_delivery_share_adds_up_across_issues():
     d = val.disputes
     additive = d.rate0[0] + SPACE.additive(list(d.rate[0]))[SHORT]
     assert joint < cfg.implementation.dispute_below
-    assert additive == pytest.approx(joint, abs=1e-9)
+    assert additive == pytest.approx(joint, abs=tolerance)
 
 
 def test_on_the_remedial_path_the_deal_unravels_and_the_us_tariff_rises():

@@ -137,3 +137,130 @@ def test_joint_issues_must_name_two_issues():
         load_config(SCENARIO, {"valuation.joint_issues": [["ag_purchases", "soybeans"]]})
     with pytest.raises(ConfigError, match="joint_issues"):
         load_config(SCENARIO, {"valuation.joint_issues": [["us_tariffs", "us_tariffs"]]})
+
+
+# ------------------------------------------------------------------ relations (talks signal)
+RELATIONS = IMP.relations_weight
+
+
+@given(price=st.floats(0.5, 1.5), burden=st.floats(0.0, 1.0), talks=st.floats(-2.0, 2.0))
+def test_the_rule_moves_with_relations_only_when_weighted(price, burden, talks):
+    f = float(dyn.fulfilment_rate(price, burden, 1.0, IMP, talks))
+    if 0 < f < IMP.cap:  # inside the bounds better relations raise deliveries, by the weight
+        up = float(dyn.fulfilment_rate(price, burden, 1.0, IMP, talks + 0.1))
+        assert up > f
+        if up < IMP.cap:
+            assert up - f == pytest.approx(0.1 * RELATIONS, rel=1e-9)
+    off = IMP.model_copy(update={"relations_weight": 0.0})
+    assert dyn.fulfilment_rate(price, burden, 1.0, off, talks) == dyn.fulfilment_rate(
+        price, burden, 1.0, off, 0.0
+    )
+
+
+def _after_scripted(event: str, weight: float, monkeypatch) -> tuple[float, float]:
+    """The share delivered in the week after a scripted ``event`` ("none", "escalation" or
+    "gesture") in week 3 of the scenario's seed 1 with a purchase commitment in force, and
+    the talks signal the next week's trade step reads."""
+    from tradetalks.agents.makers import Decision
+    from tradetalks.sim.config_calendar import TariffAction
+    from tradetalks.sim.model import CalendarEvent
+
+    overrides = {"world.farmers.count": 150, "implementation.relations_weight": weight}
+    model = TradeTalksModel(SCENARIO, rng=1, overrides=overrides, collect_series=False)
+    for _ in range(3):
+        model.step()
+    st_ = model.world.state
+    st_.ag_commitment_bn, st_.ag_commitment_week, st_.deal_in_force = 30.0, -30, True
+    week = model.steps
+    # China's non-farm retaliation: no soybean tariff, so prices and US tariffs stay put
+    action = TariffAction(
+        date=model.start_date, side="china", label="scripted", tariff_delta_pp=5.0
+    )
+    if event == "escalation":
+        model.tariffs.fire("china", action, week)
+    elif event == "gesture":  # China's maker postpones the action indefinitely
+        maker = model.tariffs.makers["china"]
+        decision = Decision(week, "china", "postpone", action.label, 0.0, None)
+        monkeypatch.setattr(maker, "decide_due", lambda *_: decision)
+        model.tariffs.due(CalendarEvent(model, "tariff", week, action))
+    signal = model.talks_signal
+    model.step()
+    return st_.ag_fulfilment, signal
+
+
+def test_deliveries_fall_after_an_escalation_and_rise_after_a_gesture(monkeypatch):
+    """implementation.relations_weight: the week after a scripted escalation China's buyers
+    deliver less, after a gesture more, by the weight times the signal's jump; with the
+    weight at 0 neither changes deliveries (the prices and US tariffs they read are equal)."""
+    assert RELATIONS > 0
+    g = load_config(SCENARIO).world.gestures
+    for weight in (RELATIONS, 0.0):
+        calm, s0 = _after_scripted("none", weight, monkeypatch)
+        hit, s1 = _after_scripted("escalation", weight, monkeypatch)
+        kind, s2 = _after_scripted("gesture", weight, monkeypatch)
+        assert s1 - s0 == pytest.approx(g.talks_signal_escalation)
+        assert s2 - s0 == pytest.approx(g.talks_signal_gesture)
+        assert 0 < min(hit, calm, kind) and max(hit, calm, kind) < IMP.cap  # not clipped
+        if weight:
+            assert hit < calm < kind
+            assert calm - hit == pytest.approx(-weight * g.talks_signal_escalation, rel=1e-6)
+            assert kind - calm == pytest.approx(weight * g.talks_signal_gesture, rel=1e-6)
+        else:
+            assert hit == calm == kind
+
+
+def test_world_and_projector_read_the_same_talks_signal_week_by_week():
+    """The projector's trade step reads each path's talks signal as the world reads the
+    model's (after last week's events, before this week's decay): with shocks at zero, a
+    commitment in force, a gesture's signal in the snapshot and China's non-farm retaliation
+    firing in week 2, the shares delivered and soybean exports agree week by week, and
+    differ from those of the rule without relations."""
+    from tradetalks.agents.farm_population import initial_population
+    from tradetalks.sim.issues import outcome_space
+    from tradetalks.sim.projector import PendingAction, Projector, Snapshot, state_numbers
+    from tradetalks.sim.start import initial_world
+
+    cfg = load_config(SCENARIO, {"world.growth.shock_sd": 0.0})
+    g, decay = cfg.world.gestures, 1 - cfg.world.farmers.talks_signal_decay
+    weeks, fire_week, pp = 6, 2, 5.0
+
+    def realised(c) -> tuple[np.ndarray, np.ndarray]:
+        world = initial_world(c)
+        world.state.ag_commitment_bn, world.state.ag_commitment_week = 40.0, 0
+        world.state.deal_in_force = True
+        talks, rate, exports = g.talks_signal_gesture, [], []
+        for k in range(1, weeks + 1):
+            world.update_trade(k, talks)
+            talks *= decay  # the model's _update_domestic
+            if k == fire_week:
+                world.escalate("china", pp, 0.0)
+                talks += g.talks_signal_escalation
+            rate.append(world.state.ag_fulfilment), exports.append(world.state.soybean_exports_bn)
+        return np.array(rate), np.array(exports)
+
+    def projected(c) -> tuple[np.ndarray, np.ndarray]:
+        world = initial_world(c)
+        world.state.ag_commitment_bn, world.state.ag_commitment_week = 40.0, 0
+        world.state.deal_in_force = True
+        _, farmers = initial_population(c.world.farmers, np.random.default_rng(1))
+        v = c.valuation
+        snap = Snapshot(
+            0, c.run.start_date, state_numbers(world.state),
+            farmers.aggregate(v.farm_groups_leaning, v.farm_groups_soy),
+            (PendingAction("china", fire_week, pp, 0.0, 1.0, "scripted"),),
+            talks_signal=g.talks_signal_gesture,
+        )  # fmt: skip
+        path = Projector(c, outcome_space(c)).joint_path(snap, frozenset({0}), weeks)
+        return path["ag_rate"][0, :weeks], path["soy_exports"][0, 1 : weeks + 1]
+
+    rate, exports = realised(cfg)
+    p_rate, p_exports = projected(cfg)
+    np.testing.assert_allclose(p_rate, rate, rtol=1e-12)
+    np.testing.assert_allclose(p_exports, exports, rtol=1e-12)
+    off = cfg.model_copy(
+        update={"implementation": cfg.implementation.model_copy(update={"relations_weight": 0.0})}
+    )
+    rate_off, _ = realised(off)
+    np.testing.assert_allclose(projected(off)[0], rate_off, rtol=1e-12)
+    # the signal bites: a gesture lifts the first weeks, the retaliation cuts the ones after
+    assert rate[0] > rate_off[0] and rate[fire_week] < rate_off[fire_week]

@@ -12,8 +12,8 @@ ENFORCEMENT = locate("scenarios/enforcement")
 IMPLEMENTATION = locate("scenarios/implementation")
 # seeds where the enforcement scenario's US maker announced a remedial tariff (seed 10: one
 # fires in week 36 and the deal unravels; talks re-sign in week 51)
-REMEDIAL_SEEDS = (10, 13, 16, 18)
-UNRAVEL_SEED = 10
+REMEDIAL_SEEDS = (6, 10, 13)
+UNRAVEL_SEED = 13
 
 
 def _run(config, seed: int, overrides: dict | None = None) -> dict:

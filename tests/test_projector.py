@@ -256,7 +256,7 @@ def _realised(
     if soy is not None:
         soy.append((world.state.soybean_exports_bn, world.state.ag_fulfilment))
     for k in range(1, weeks + 1):
-        world.update_trade(k)
+        world.update_trade(k, talks)  # the model's order: last week's signal, before the decay
         talks *= 1 - cfg.world.farmers.talks_signal_decay
         sync_farms(world, farmers, talks)
         world.update_growth(rng)
