@@ -46,8 +46,9 @@ class Fed(Agent):
     """Sets the policy rate at FOMC meetings by a rule reacting to growth and trade uncertainty.
 
     Options of issue 12 (off in the baseline): ``shadow_rate``, the rule's inertia acts on a
-    latent unrounded rate carried across meetings; ``uncertainty_memory``, the rule reads the
-    mean or an exponentially weighted memory of the weekly U since the last meeting."""
+    latent unrounded rate carried across meetings, from ``shadow_start`` (the fitted overlay
+    sets both); ``uncertainty_memory``, the rule reads the mean or an exponentially weighted
+    memory of the weekly U since the last meeting."""
 
     def __init__(
         self, model: Model, cfg: FedConfig, growth: GrowthConfig, state: WorldState
@@ -57,7 +58,9 @@ class Fed(Agent):
         self.growth = growth
         self.state = state
         self.moves: list[tuple[int, float]] = []
-        self.shadow: float | None = None  # the latent rate of the last meeting (shadow_rate)
+        # the latent rate of the last meeting (shadow_rate); before the first, shadow_start
+        # (not set: the start rate); a rate set by someone else hands it over (``hand_over``)
+        self.shadow: float | None = cfg.shadow_start
         self._memory: list[float] = []  # [sum, count] of weekly U (mean) or [level] (ewma)
         self._seen: int | None = None  # the week last observed
         if cfg.uncertainty_memory is not None:  # a weekly observation, only with the option

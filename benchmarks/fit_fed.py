@@ -3,12 +3,15 @@ item 2; issue 14, "Fed by direct fit"): a grid over (neutral, a, b, rho) on the 
 alone, no model run; prints the fit and the table of docs/CALIBRATION.md.
 
     .venv/bin/python benchmarks/fit_fed.py               # print
-    .venv/bin/python benchmarks/fit_fed.py --write       # and write the overlay:
-                                                          # configs/calibrations/fed_2018_2019.toml
+    .venv/bin/python benchmarks/fit_fed.py --write       # and write the overlay (the shadow-
+                                                          # rate rule, its latent rate at the
+                                                          # start): configs/calibrations/
+                                                          # fed_2018_2019.toml
     .venv/bin/python benchmarks/fit_fed.py --robustness  # and the index variants of the doc
-    .venv/bin/python benchmarks/fit_fed.py --compare     # and the old rule (growth in hindsight)
-                                                          # against the rule on real-time growth,
-                                                          # meeting by meeting; issue 12's options
+    .venv/bin/python benchmarks/fit_fed.py --compare     # and the old rule (growth in hindsight),
+                                                          # the plain and the shadow rule on
+                                                          # real-time growth, meeting by meeting;
+                                                          # U's memories
 
 The fit itself is ``tradetalks.sim.fed_fit`` (its docstring and docs/CALIBRATION.md say how).
 """
@@ -33,29 +36,31 @@ JULY, JUNE, SEPTEMBER = dt.date(2019, 7, 31), dt.date(2019, 6, 19), dt.date(2019
 
 
 def robustness() -> None:
+    """The index variants (docs/CALIBRATION.md §1, "Robustness"), each fitted with the
+    adopted shadow-rate rule and, for reference, the plain rule."""
     cfg = load_config(baseline())
     s, record = fed_fit.Setting.of(cfg), load_record()
     for name, update in VARIANTS.items():
         ms = fed_fit.meetings(record, cfg.world.uncertainty.model_copy(update=update))
-        result = fed_fit.fit(ms, s)
-        missed = ", ".join(str(d) for d in fed_fit.misses(ms, result.rates))
-        coef = ", ".join(f"{k} = {v:.2f}" for k, v in result.coef.items())
-        print(f"{name}: {result.matches} of {len(ms)}; missed {missed}; {coef}")
+        for shadow in (True, False):
+            result = replace(fed_fit.fit(ms, s, shadow=shadow), shadow=shadow)
+            label = "shadow rule" if shadow else "plain rule"
+            print(f"{name}, {label}: " + _line(ms, result))
 
 
 def _line(ms, result) -> str:
     missed = ", ".join(str(d) for d in fed_fit.misses(ms, result.rates)) or "none"
     coef = ", ".join(f"{k} = {v:.2f}" for k, v in result.coef.items())
-    tied = ", ".join(f"{k} {lo:.2f}-{hi:.2f}" for k, (lo, hi) in result.tied.items())
     return (
         f"{fed_fit.option_text(result)}: {result.matches} of {len(ms)}; missed {missed}; "
         f"{coef}; own path {result.path_error:.4f} pp², unrounded {result.aim_error:.4f} pp²; "
-        f"tied on criteria 1-2: {tied}"
+        f"{result.top} of {result.size} grid points reproduce {result.matches}, ranges "
+        f"{fed_fit._ranges(result.spread)}; tied on criteria 1-2: {fed_fit._ranges(result.tied)}"
     )
 
 
 def july(ms, result, s) -> None:
-    """Why the new rule cuts (or holds) in July, in numbers: June's and July's inputs, targets
+    """Why a rule cuts (or holds) in July, in numbers: June's and July's inputs, targets
     and unrounded rates, and the July target a cut needs."""
     c = result.coef
     rho, dates = c["inertia"], [m.date for m in ms]
@@ -67,44 +72,42 @@ def july(ms, result, s) -> None:
     start = aim[j] if result.shadow else ms[k].previous
     need = (floor - rho * start) / (1 - rho)
     print(
-        f"July at the new coefficients: June growth {ms[j].growth}, U {ms[j].uncertainty:.3f}, "
-        f"target {target[j]:.3f}, unrounded {aim[j]:.3f}; July growth {ms[k].growth}, U "
-        f"{ms[k].uncertainty:.3f}, target {target[k]:.3f}, unrounded {aim[k]:.3f}; a cut needs "
-        f"a July target below {need:.3f}"
+        f"July ({fed_fit.option_text(result)}): June growth {ms[j].growth}, U "
+        f"{ms[j].uncertainty:.3f}, target {target[j]:.3f}, unrounded {aim[j]:.3f}; July growth "
+        f"{ms[k].growth}, U {ms[k].uncertainty:.3f}, target {target[k]:.3f}, unrounded "
+        f"{aim[k]:.3f}; a cut needs a July target below {need:.3f}"
     )
 
 
 def compare() -> None:
-    """The old rule (growth in hindsight) against the rule refitted on real-time growth, and
-    issue 12's options on real-time growth (docs/CALIBRATION.md §1, the comparison)."""
+    """The old rule (growth in hindsight), the plain rule on real-time growth and the adopted
+    shadow-rate rule on real-time growth, meeting by meeting; then U's memories (issue 12's
+    other option) on both inputs (docs/CALIBRATION.md §1, the comparison)."""
     cfg = load_config(baseline())
     s, record, u = fed_fit.Setting.of(cfg), load_record(), cfg.world.uncertainty
     ms = fed_fit.meetings(record, u, real_time=False)
     old = fed_fit.fit(ms, s)
     print("old rule, growth in hindsight: " + _line(ms, old))
     now = fed_fit.meetings(record, u)
-    new = fed_fit.fit(now, s)
-    print("new rule, real-time growth: " + _line(now, new) + "\n")
-    print(fed_fit.comparison_table(ms, old, now, new, s))
-    july(now, new, s)
-    refit = fed_fit.fit(now, s, {"uncertainty_response": 0.0})
-    print(
-        f"new rule refitted with b = 0: {refit.matches} of {len(now)}; missed "
-        + ", ".join(map(str, fed_fit.misses(now, refit.rates)))
-    )
-    print("issue 12's options on real-time growth:")
-    options = fed_fit.fit_options(record, cfg)
-    for oms, result in options:
+    plain = fed_fit.fit(now, s)
+    print("plain rule, real-time growth: " + _line(now, plain))
+    shadow = replace(fed_fit.fit(now, s, shadow=True), shadow=True)
+    print("shadow rule, real-time growth (the overlay): " + _line(now, shadow) + "\n")
+    rules = [("old rule", ms, old), ("plain rule", now, plain), ("shadow rule", now, shadow)]
+    print(fed_fit.comparison_table(rules, s))
+    for result in (plain, shadow):
+        july(now, result, s)
+        refit = fed_fit.fit(now, s, {"uncertainty_response": 0.0}, shadow=result.shadow)
+        print(
+            f"  refitted with b = 0: {refit.matches} of {len(now)}; missed "
+            + (", ".join(map(str, fed_fit.misses(now, refit.rates))) or "none")
+        )
+    print("U's memories, with the shadow rate, on real-time growth:")
+    for oms, result in fed_fit.fit_options(record, cfg):
         print("  " + _line(oms, result))
-    best_ms, best = options[0]
-    print("\nbest option against the old rule:\n")
-    print(fed_fit.comparison_table(ms, old, best_ms, best, s))
-    refit = fed_fit.fit(best_ms, s, {"uncertainty_response": 0.0}, shadow=True)
-    print(f"best option refitted with b = 0: {refit.matches} of {len(best_ms)}")
-    for _oms, result in options:  # the options on the old input, for the record
-        hind = fed_fit.meetings(record, u, memory=result.memory, real_time=False)
-        result = replace(fed_fit.fit(hind, s, shadow=True), shadow=True, memory=result.memory)
-        print("  growth in hindsight, " + _line(hind, result))
+    print("the same on growth in hindsight:")
+    for hind, result in fed_fit.fit_options(record, cfg, real_time=False):
+        print("  " + _line(hind, result))
 
 
 if __name__ == "__main__":

@@ -172,8 +172,9 @@ class FedConfig(Strict):
     at least half a step.  With it (issue 12, fitted in ``sim/fed_fit.py``) the rule is
     inertial and rounded: i = the ``step``-wide range (midpoint) containing
     inertia·i_prev + (1 − inertia)·target, within the bounds.  With ``shadow_rate`` i_prev is
-    the latent unrounded rate of the last meeting; with ``uncertainty_memory`` the target reads
-    U's memory since the last meeting (docs/CALIBRATION.md §1)."""
+    the latent unrounded rate of the last meeting (``shadow_start`` before the first); with
+    ``uncertainty_memory`` the target reads U's memory since the last meeting
+    (docs/CALIBRATION.md §1)."""
 
     rate_start: Rate
     neutral: Rate
@@ -190,11 +191,16 @@ class FedConfig(Strict):
     shadow_rate: bool | None = None
     # the U the rule reads: its memory since the last meeting; not set: U at the meeting
     uncertainty_memory: FedMemory | None = None
+    # the latent rate at the start (needs ``shadow_rate``): handed over to ``rate_start``'s
+    # range if outside it; not set: the start rate (the range's midpoint)
+    shadow_start: Rate | None = None
 
     @model_validator(mode="after")
     def _needs_inertia(self) -> FedConfig:
         if self.inertia is None and (self.shadow_rate or self.uncertainty_memory is not None):
             raise ValueError("shadow_rate and uncertainty_memory need inertia (the 25bp rule)")
+        if self.shadow_start is not None and not self.shadow_rate:
+            raise ValueError("shadow_start needs shadow_rate")
         return self
 
 

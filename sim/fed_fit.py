@@ -1,6 +1,7 @@
 # size: the record-derived uncertainty index, the meeting inputs, the grid fit and the table of
 # decisions form one calibration module (issue 14, "Fed by direct fits"), with issue 12's two
-# options of the rule (shadow rate, U's memory) fitted by the same grid; split when it grows.
+# options of the rule (the shadow rate, adopted; U's memory) fitted by the same grid and the
+# three-rule comparison; split when it grows.
 """The Fed's inertial rule fitted to the FOMC decisions of March 2018 – September 2019.
 
 Issue 12 (item 2) and issue 14 ("Fed and yuan by direct fits").  Everything the fit sees is
@@ -30,11 +31,15 @@ broken by the squared error of the rule's own path (from the range before March 
 the recorded rates, then by that of the unrounded rule rate.  In-sample only: no decision
 after 18 September 2019.
 
-Issue 12's options (``world.fed.shadow_rate``, ``world.fed.uncertainty_memory``): the same
-grid and criterion with the inertia acting on the latent rate (``rule(..., shadow=True)``,
-handed over to the recorded range before each meeting as the agent does) and U read as its
-intermeeting mean or EWMA (``remembered``); ``fit_options`` fits each, ``comparison_table``
-sets the old rule (growth in hindsight) beside a new one (``benchmarks/fit_fed.py --compare``).
+The overlay's rule is the latent-rate form (``world.fed.shadow_rate``): the same grid and
+criterion with the inertia acting on the unrounded rate carried from meeting to meeting
+(``rule(..., shadow=True)``, handed over to the recorded range before each meeting as the
+agent does; the latent rate before March 2018 is the range's midpoint), U the day before;
+``latent_start`` is its latent rate after the last meeting, where runs start
+(``world.fed.shadow_start``).  ``fit(..., shadow=False)`` is the plain rule (the inertia on
+the announced rate), kept for the comparison with the old rule (growth in hindsight):
+``comparison_table``, ``benchmarks/fit_fed.py --compare``; ``fit_options`` fits U's
+memories (``world.fed.uncertainty_memory``, ``remembered``), not adopted.
 
     python -m tradetalks.sim.fed_fit [--write]     (or benchmarks/fit_fed.py)
 """
@@ -46,7 +51,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tradetalks.agents.central_banks import Fed
@@ -420,6 +425,11 @@ class Fit:
     tied: dict[str, tuple[float, float]]  # each coefficient's range over the first two ties
     shadow: bool = False  # the latent-rate rule (world.fed.shadow_rate)
     memory: FedMemory | None = None  # the U it reads (world.fed.uncertainty_memory)
+    size: int = 0  # grid points searched
+    top: int = 0  # of them, those reproducing ``matches`` meetings
+    spread: dict[str, tuple[float, float]] = field(default_factory=dict)  # their ranges
+    near: int = 0  # grid points reproducing at least ``matches`` − 1 meetings
+    near_spread: dict[str, tuple[float, float]] = field(default_factory=dict)  # their ranges
 
 
 def _axis(name: str) -> np.ndarray:
@@ -454,6 +464,13 @@ def fit(
         path_err[..., j] = ((own_path(ms, s, *coef, shadow=shadow) - recorded) ** 2).sum(-1)
     top = hits == hits.max()
     first = top & np.isclose(path_err, path_err[top].min())
+    ranges = {  # each coefficient's range over the grid points a mask keeps
+        name: {
+            k: (float(g[mask].min()), float(g[mask].max()))
+            for k, g in zip(PARAMS, grid, strict=True)
+        }
+        for name, mask in (("tied", first), ("spread", top), ("near", hits >= hits.max() - 1))
+    }
     i = np.unravel_index(int(np.argmin(np.where(first, aim_err, np.inf))), aim_err.shape)
     coef = {k: float(g[i]) for k, g in zip(PARAMS, grid, strict=True)}
     values = tuple(coef.values())
@@ -464,10 +481,12 @@ def fit(
         aim_error=float(aim_err[i]),
         rates=tuple(map(float, np.ravel(rule(ms, s, *values, shadow=shadow)[1]))),
         path=tuple(map(float, np.ravel(own_path(ms, s, *values, shadow=shadow)))),
-        tied={
-            k: (float(g[first].min()), float(g[first].max()))
-            for k, g in zip(PARAMS, grid, strict=True)
-        },
+        tied=ranges["tied"],
+        size=int(top.size),
+        top=int(top.sum()),
+        spread=ranges["spread"],
+        near=int((hits >= hits.max() - 1).sum()),
+        near_spread=ranges["near"],
     )
 
 
@@ -487,70 +506,97 @@ def misses(ms: Sequence[Meeting], rates: Sequence[float]) -> list[dt.date]:
 
 def table(ms: Sequence[Meeting], result: Fit, s: Setting) -> str:
     """The one table: each meeting's recorded and model range (one meeting ahead, from the
-    recorded range before it), whether they match, the inputs, and the rule's own path."""
+    recorded range before it), whether they match, the inputs, the rule's rate before
+    rounding (the latent rate for the shadow rule) and the rule's own path."""
     head = (
         "| meeting | recorded range, % | model range, % | match | US growth, % (latest out) "
-        "| U | trade under threat | rule's own path, % |\n"
-        "|---|---|---|---|---|---|---|---|\n"
+        "| U | trade under threat | rate before rounding, % | rule's own path, % |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
     )
+    aim = np.ravel(rule(ms, s, *result.coef.values(), shadow=result.shadow)[0])
     rows = []
-    for m, r, own in zip(ms, result.rates, result.path, strict=True):
+    for m, r, lat, own in zip(ms, result.rates, aim, result.path, strict=True):
         ok = "yes" if np.isclose(r, m.rate) else "**no**"
         rows.append(
             f"| {m.date} | {_range(m.rate, s.step)} ({_word(m.previous, m.rate)}) "
             f"| {_range(r, s.step)} ({_word(m.previous, r)}) | {ok} | {m.growth_note} "
-            f"| {m.uncertainty:.2f} | {m.threat_share:.0%} | {_range(own, s.step)} |"
+            f"| {m.uncertainty:.2f} | {m.threat_share:.0%} | {lat:.3f} | {_range(own, s.step)} |"
         )
     return head + "\n".join(rows) + "\n"
 
 
-def overlay_text(result: Fit, ms: Sequence[Meeting]) -> str:
-    """The calibration overlay: the fitted coefficients over the baseline."""
+def latent_start(ms: Sequence[Meeting], result: Fit, s: Setting, rate_start: float) -> float:
+    """The shadow rule's latent rate after the last meeting (18 September 2019, the rate the
+    runs start from), one meeting ahead as in the fit, rounded to the 0.001 the overlay
+    writes; an error if it does not round to ``rate_start`` (the runs' announced rate)."""
+    aim = np.ravel(rule(ms, s, *result.coef.values(), shadow=True)[0])
+    latent = round(float(aim[-1]), 3)
+    if not np.isclose(Fed.inertial_rate(latent, 0.0, 1.0, s.step, s.lower, s.upper), rate_start):
+        raise ValueError(f"the latent rate {latent} is not in the range of {rate_start}")
+    return latent
+
+
+def overlay_text(result: Fit, ms: Sequence[Meeting], start: float) -> str:
+    """The calibration overlay: the fitted shadow-rate rule over the baseline, its latent
+    rate at the start ``start``."""
     c, note = result.coef, f"calibrated: `{COMMAND}` # fitted, docs/CALIBRATION.md"
+    form = f"calibrated: `{COMMAND}` # the form adopted, docs/CALIBRATION.md §1"
     missed = ", ".join(str(d) for d in misses(ms, result.rates)) or "none"
     return (
-        "# The Fed's inertial 25bp rule (issue 12 item 2), fitted to the FOMC decisions of\n"
-        "# March 2018 - September 2019, US growth read in real time (BEA's latest estimate out\n"
-        f"# before each meeting): {result.matches} of {len(ms)} meetings reproduced one "
-        "meeting ahead;\n"
-        f"# missed: {missed}.  Written by `{COMMAND}`\n"
-        "# (sim/fed_fit.py, from the dated record alone); the table, the uncertainty index and\n"
-        "# the criterion are in docs/CALIBRATION.md.  Everything else is the baseline's; note\n"
-        "# that world.fed.neutral also enters US growth (its rate term, docs/MODEL.md §7.9).\n"
-        "# Issue 12's options world.fed.shadow_rate and world.fed.uncertainty_memory are not\n"
-        "# set: their fit is compared in docs/CALIBRATION.md (`python benchmarks/fit_fed.py\n"
-        "# --compare`) and not adopted.\n"
+        "# The Fed's inertial 25bp rule (issue 12 item 2) in its latent-rate form: the inertia\n"
+        "# acts on an unrounded (shadow) rate carried across meetings, the announcement is its\n"
+        "# 25bp range.  Fitted to the FOMC decisions of March 2018 - September 2019, US growth\n"
+        "# read in real time (BEA's latest estimate out before each meeting), U the day before:\n"
+        f"# {result.matches} of {len(ms)} meetings reproduced one meeting ahead; missed: "
+        f"{missed}.\n"
+        f"# Written by `{COMMAND}` (sim/fed_fit.py, from the dated record\n"
+        "# alone); the table, the uncertainty index, the criterion and the plain rule it\n"
+        "# replaces are in docs/CALIBRATION.md §1.  shadow_start is the fitted latent rate after\n"
+        "# the 18 September 2019 meeting, where the runs start.  Everything else is the\n"
+        "# baseline's; world.fed.neutral also enters US growth (docs/MODEL.md §7.9).\n"
         'extends = "../baseline.toml"\n'
         'name = "fed_2018_2019"\n'
-        "description = \"The Fed's inertial 25bp rule, fitted to the FOMC decisions of "
-        '2018 - Sep 2019"\n\n'
+        "description = \"The Fed's inertial 25bp rule (latent-rate form), fitted to the FOMC "
+        'decisions of 2018 - Sep 2019"\n\n'
         "[world.fed]\n"
         f"neutral = {c['neutral']:.2f}                # {note}\n"
         f"growth_response = {c['growth_response']:.2f}        # {note}\n"
         f"uncertainty_response = {c['uncertainty_response']:.2f}   # {note}\n"
         f"inertia = {c['inertia']:.2f}                # {note}\n"
+        f"shadow_rate = true            # {form}\n"
+        f"shadow_start = {start:.3f}          # {note}\n"
     )
+
+
+def _ranges(ranges: dict[str, tuple[float, float]]) -> str:
+    return ", ".join(f"{k} {lo:.2f}-{hi:.2f}" for k, (lo, hi) in ranges.items())
 
 
 def report(ms: Sequence[Meeting], result: Fit, s: Setting) -> str:
     """The fit in words and the table (what ``main`` prints)."""
-    c = result.coef
-    no_u = fit(ms, s, {"uncertainty_response": 0.0})
-    _, off = rule(ms, s, c["neutral"], c["growth_response"], 0.0, c["inertia"])
+    c, sh = result.coef, result.shadow
+    no_u = fit(ms, s, {"uncertainty_response": 0.0}, shadow=sh)
+    _, off = rule(ms, s, c["neutral"], c["growth_response"], 0.0, c["inertia"], shadow=sh)
     changed = [
         str(m.date) for m, a, z in zip(ms, result.rates, np.ravel(off), strict=True) if a != z
     ]
     lines = [
-        "fitted: " + ", ".join(f"{k} = {v:.2f}" for k, v in c.items()),
+        ("shadow-rate rule" if sh else "plain rule")
+        + " fitted: "
+        + ", ".join(f"{k} = {v:.2f}" for k, v in c.items()),
         f"reproduced one meeting ahead: {result.matches} of {len(ms)}; missed: "
         + (", ".join(str(d) for d in misses(ms, result.rates)) or "none"),
         f"squared error: own path {result.path_error:.4f} pp², unrounded rule "
         f"{result.aim_error:.4f} pp²",
-        "tied on matches and own path: "
-        + ", ".join(f"{k} {lo:.2f}-{hi:.2f}" for k, (lo, hi) in result.tied.items()),
+        f"grid points reproducing {result.matches}: {result.top} of {result.size}; their "
+        f"ranges: {_ranges(result.spread)}",
+        f"grid points reproducing at least {result.matches - 1}: {result.near}; their ranges: "
+        f"{_ranges(result.near_spread)}",
+        f"tied on matches and own path: {_ranges(result.tied)}",
         f"b = 0 at the fitted coefficients changes: {', '.join(changed) or 'nothing'}",
         f"refitted with b = 0: {no_u.matches} of {len(ms)}; missed: "
-        + ", ".join(str(d) for d in misses(ms, no_u.rates)),
+        + (", ".join(str(d) for d in misses(ms, no_u.rates)) or "none")
+        + f"; {', '.join(f'{k} = {v:.2f}' for k, v in no_u.coef.items())}",
         "",
         table(ms, result, s),
     ]
@@ -558,15 +604,17 @@ def report(ms: Sequence[Meeting], result: Fit, s: Setting) -> str:
 
 
 def run(write: bool = False) -> tuple[list[Meeting], Fit, Setting]:
-    """Fit on the shipped record and baseline; with ``write``, write the overlay."""
+    """Fit the shadow-rate rule on the shipped record and baseline (real-time growth, U the
+    day before); with ``write``, write the overlay."""
     cfg = load_config(baseline())
     s = Setting.of(cfg)
     ms = meetings(load_record(), cfg.world.uncertainty)
-    result = fit(ms, s)
+    result = replace(fit(ms, s, shadow=True), shadow=True)
     if write:
+        start = latent_start(ms, result, s, cfg.world.fed.rate_start)
         path = shipped_root() / OVERLAY
         path.parent.mkdir(exist_ok=True)
-        path.write_text(overlay_text(result, ms), encoding="utf-8")
+        path.write_text(overlay_text(result, ms, start), encoding="utf-8")
     return ms, result, s
 
 
@@ -600,26 +648,26 @@ def option_text(result: Fit) -> str:
     return ("shadow rate, " if result.shadow else "") + u
 
 
-def comparison_table(
-    ms: Sequence[Meeting], old: Fit, new_ms: Sequence[Meeting], new: Fit, s: Setting
-) -> str:
-    """The one table: each meeting's recorded decision and each rule's, one meeting ahead
-    from the recorded range before it, and the inputs each rule reads."""
+def comparison_table(rules: Sequence[tuple[str, Sequence[Meeting], Fit]], s: Setting) -> str:
+    """The one table: each meeting's recorded decision and each rule's (label, its meetings,
+    its fit), one meeting ahead from the recorded range before it; the growth the first and
+    the last rule read, the U of the last, and the last rule's rate before rounding."""
+    last_name, last_ms, last = rules[-1]
     head = (
-        "| meeting | recorded | old rule | new rule | growth, % (old) | growth, % (new) "
-        "| U (old) | U (new) | new rule's unrounded rate, % |\n"
-        "|---|---|---|---|---|---|---|---|---|\n"
-    )
-    aim = np.ravel(rule(new_ms, s, *new.coef.values(), shadow=new.shadow)[0])
+        "| meeting | recorded | " + " | ".join(name for name, _, _ in rules)
+        + f" | growth, % ({rules[0][0]}) | growth, % ({last_name}) | U "
+        f"| {last_name}: rate before rounding, % |\n|" + "---|" * (len(rules) + 6) + "\n"
+    )  # fmt: skip
+    aim = np.ravel(rule(last_ms, s, *last.coef.values(), shadow=last.shadow)[0])
     rows = []
-    for m, mn, a, b, lat in zip(ms, new_ms, old.rates, new.rates, aim, strict=True):
+    for j, (m, mn) in enumerate(zip(rules[0][1], last_ms, strict=True)):
         cells = [f"{_range(m.rate, s.step)} ({_word(m.previous, m.rate)})"]
-        for r in (a, b):
-            mark = "" if np.isclose(r, m.rate) else " **miss**"
-            cells.append(f"{_word(m.previous, r)} {_range(r, s.step)}{mark}")
+        for _, _, f in rules:
+            mark = "" if np.isclose(f.rates[j], m.rate) else " **miss**"
+            cells.append(f"{_word(m.previous, f.rates[j])} {_range(f.rates[j], s.step)}{mark}")
         rows.append(
             f"| {m.date} | {' | '.join(cells)} | {m.growth:.1f} | {mn.growth_note} "
-            f"| {m.uncertainty:.2f} | {mn.uncertainty:.2f} | {lat:.3f} |"
+            f"| {mn.uncertainty:.2f} | {aim[j]:.3f} |"
         )
     return head + "\n".join(rows) + "\n"
 

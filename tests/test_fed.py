@@ -1,7 +1,8 @@
 """The Fed's inertial, 25 bp-rounded rule and its fit to the FOMC decisions of 2018-2019
 (issue 12 item 2; docs/CALIBRATION.md §1): the rounding and the inertia, the baseline left
-as it was, the record's inputs, the fitted overlay reproducing the table through the agent,
-and the uncertainty term as a switch."""
+as it was, the record's inputs, the fitted overlay (the latent-rate form) reproducing all 13
+meetings through the agent, its latent rate at the start, and the uncertainty term, the
+shadow rate and real-time growth as switches."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pytest
 from helpers import BASELINE, ROOT, SMALL
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from tradetalks.agents.central_banks import Fed
 from tradetalks.sim import fed_fit
 from tradetalks.sim.config import load_config
+from tradetalks.sim.config_world import FedConfig
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.record import load_record
 from tradetalks.sim.world import World
@@ -159,13 +162,41 @@ def test_baseline_runs_are_unchanged_without_the_new_fields(monkeypatch):
     assert any(moves for _, moves, _ in now), "the Fed moved: the comparison is not vacuous"
 
 
-def test_the_fitted_overlay_runs_in_the_model():
-    cfg = load_config(OVERLAY, {**SMALL, "run.weeks": 16})
-    model = TradeTalksModel(config=cfg, rng=0)
-    model.run()
-    assert model.fed.moves, "the rule acts at the 30 October 2019 meeting"
-    for _, r in model.fed.moves:
-        assert math.isclose((r - STEP / 2) / STEP, round((r - STEP / 2) / STEP))
+def _overlay_moves(update: dict) -> list[list[tuple[int, float]]]:
+    cfg = load_config(OVERLAY, {**SMALL, "run.weeks": 16, **update})  # two FOMC meetings
+    out = []
+    for seed in range(4):
+        model = TradeTalksModel(config=cfg, rng=seed)
+        assert model.fed.shadow == cfg.world.fed.shadow_start
+        model.run()
+        out.append(list(model.fed.moves))
+        for _, r in model.fed.moves:
+            assert math.isclose((r - STEP / 2) / STEP, round((r - STEP / 2) / STEP))
+            assert cfg.world.fed.lower_bound <= r <= cfg.world.fed.upper_bound
+    return out
+
+
+def test_the_fitted_overlay_runs_in_the_model_from_its_latent_rate():
+    fitted, midpoint = _overlay_moves({}), _overlay_moves({"world.fed.shadow_start": None})
+    assert any(fitted), "the rule acts at the 30 October 2019 meeting"
+    assert fitted != midpoint, "the latent start rate changes the runs' decisions"
+
+
+def test_the_latent_rate_starts_where_configured():
+    # from 1.75-2.00 toward a desired 1.0 with ρ 0.8: from the midpoint 0.8·1.875 + 0.2 = 1.70,
+    # a cut; from the latent 1.965, 0.8·1.965 + 0.2 = 1.772, a hold
+    flat = dict(neutral=1.0, growth_response=0.0, uncertainty_response=0.0, inertia=0.8)
+    fed, state = _fed(**flat, shadow_rate=True, shadow_start=1.965)
+    fed.meet()
+    assert state.fed_rate == 1.875 and fed.shadow == pytest.approx(1.772)
+    mid, state = _fed(**flat, shadow_rate=True)
+    mid.meet()
+    assert state.fed_rate == 1.625 and mid.shadow == pytest.approx(1.70), "off: the midpoint"
+    far, state = _fed(**flat, shadow_rate=True, shadow_start=3.0)  # not in 1.75-2.00
+    far.meet()  # handed over into the range first: just under 2.00
+    assert fed.shadow < far.shadow < 0.8 * 2.0 + 0.2 + 1e-9 and state.fed_rate == 1.875
+    with pytest.raises(ValidationError, match="shadow_start needs shadow_rate"):
+        FedConfig(**{**CFG.world.fed.model_dump(), "inertia": 0.8, "shadow_start": 1.9})
 
 
 # --------------------------------------------------------------------------- the record
@@ -222,35 +253,57 @@ def test_escalations_raise_the_index_and_truces_lower_it():
 
 
 # --------------------------------------------------------------------------- the fit
-MISSED = {day("2018-08-01")}
+SHADOW = dict(neutral=2.95, growth_response=0.70, uncertainty_response=2.45, inertia=0.80)
 
 
 def test_the_overlay_holds_the_fit(fitted):
-    ms, result, _ = fitted
+    ms, result, s = fitted
     raw = tomllib.loads(OVERLAY.read_text())
-    assert raw["extends"] == "../baseline.toml"
-    assert raw["world"]["fed"] == {k: round(v, 2) for k, v in result.coef.items()}
-    assert OVERLAY.read_text() == fed_fit.overlay_text(result, ms)
-    for line in OVERLAY.read_text().splitlines()[-4:]:
-        assert line.endswith("# fitted, docs/CALIBRATION.md")
+    assert raw["extends"] == "../baseline.toml" and result.shadow
+    start = fed_fit.latent_start(ms, result, s, CFG.world.fed.rate_start)
+    coef = {k: round(v, 2) for k, v in result.coef.items()}
+    assert raw["world"]["fed"] == coef | {"shadow_rate": True, "shadow_start": start}
+    assert coef == SHADOW and start == 1.965
+    assert OVERLAY.read_text() == fed_fit.overlay_text(result, ms, start)
+    for line in OVERLAY.read_text().splitlines()[-6:]:
+        assert "# calibrated: `python benchmarks/fit_fed.py --write` #" in line
 
 
-def test_the_fitted_overlay_reproduces_the_table_through_the_agent(fitted):
-    ms, result, _ = fitted
-    fc = FITTED.world.fed
-    got = []
+def _through_the_agent(fc, ms) -> tuple[list[float], Fed]:
+    """One meeting ahead through one agent: the recorded range before each meeting, the
+    latent rate carried (from the range before March 2018, as in the fit)."""
+    fc = fc.model_copy(update={"shadow_start": None})
+    w = World(FITTED.world.model_copy(update={"fed": fc}))
+    fed, got = Fed(mesa.Model(rng=0), fc, FITTED.world.growth, w.state), []
     for m in ms:
-        w = World(FITTED.world)
-        fed = Fed(mesa.Model(rng=0), fc, FITTED.world.growth, w.state)
         w.state.fed_rate, w.state.us_growth = m.previous, m.growth
         w.state.trade_uncertainty = m.uncertainty
         fed.meet()
         got.append(w.state.fed_rate)
+    return got, fed
+
+
+def test_the_fitted_overlay_reproduces_the_table_through_the_agent(fitted):
+    ms, result, _ = fitted
+    got, fed = _through_the_agent(FITTED.world.fed, ms)
     assert got == pytest.approx(result.rates)
     matched = {m.date for m, r in zip(ms, got, strict=True) if r == pytest.approx(m.rate)}
-    assert len(matched) == result.matches == 12
-    assert set(fed_fit.MEETINGS) - matched == MISSED, "the misses docs/CALIBRATION.md names"
-    assert HIKES - MISSED <= matched and CUTS <= matched
+    assert len(matched) == result.matches == 13, "every 2018-Sep 2019 decision"
+    assert round(fed.shadow, 3) == FITTED.world.fed.shadow_start, "where the runs start"
+
+
+def test_the_shadow_rate_and_real_time_growth_are_switches():
+    """At the fitted coefficients: the inertia on the announced rate (shadow_rate off) misses
+    four meetings, August 2018 among them; growth in hindsight (real time off) misses six."""
+    ms = MS
+    plain, _ = _through_the_agent(FITTED.world.fed.model_copy(update={"shadow_rate": False}), ms)
+    missed = fed_fit.misses(ms, plain)
+    assert day("2018-08-01") in missed and len(missed) == 4
+    hindsight = fed_fit.meetings(real_time=False)
+    late, _ = _through_the_agent(FITTED.world.fed, hindsight)
+    assert len(fed_fit.misses(hindsight, late)) == 6 and day("2019-07-31") in fed_fit.misses(
+        hindsight, late
+    )
 
 
 def test_the_doc_table_is_what_the_fit_prints(fitted):
@@ -270,17 +323,21 @@ def test_higher_uncertainty_never_raises_the_fitted_rate(j, low, more):
     coef = (fc.neutral, fc.growth_response, fc.uncertainty_response, fc.inertia)
     calm = fed_fit.Meeting(m.date, m.before, m.after, m.growth, "", low, 0.0)
     tense = fed_fit.Meeting(m.date, m.before, m.after, m.growth, "", min(1.0, low + more), 0.0)
-    assert fed_fit.rule([tense], s, *coef)[1][0] <= fed_fit.rule([calm], s, *coef)[1][0]
+    sh = bool(fc.shadow_rate)
+    assert (
+        fed_fit.rule([tense], s, *coef, shadow=sh)[1][0]
+        <= fed_fit.rule([calm], s, *coef, shadow=sh)[1][0]
+    )
 
 
 def test_the_uncertainty_term_is_a_switch(fitted):
     ms, result, s = fitted
     c = result.coef
-    _, off = fed_fit.rule(ms, s, c["neutral"], c["growth_response"], 0.0, c["inertia"])
+    _, off = fed_fit.rule(ms, s, c["neutral"], c["growth_response"], 0.0, c["inertia"], shadow=True)
     changed = {m.date for m, a, b in zip(ms, result.rates, off, strict=True) if a != b}
     assert CUTS | {day("2019-05-01"), day("2019-06-19")} <= changed
     sept = ms[-1]
     assert off[-1] >= sept.previous, "without U, no cut on 18 September 2019"
-    refit = fed_fit.fit(ms, s, {"uncertainty_response": 0.0})
+    refit = fed_fit.fit(ms, s, {"uncertainty_response": 0.0}, shadow=True)
     assert refit.matches < result.matches
-    assert day("2018-06-13") in fed_fit.misses(ms, refit.rates), "the June 2018 hike"
+    assert fed_fit.misses(ms, refit.rates) == [day("2019-09-18")], "the September 2019 cut"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import mesa
 import numpy as np
@@ -34,8 +35,10 @@ JUNE, JULY = dt.date(2019, 6, 19), dt.date(2019, 7, 31)
 # check the option's mechanics on fixed inputs
 NEW = (1.05, 1.55, 0.1, 0.8)
 OLD = (2.35, 1.75, 2.5, 0.8)  # the old rule: fitted on the hindsight input
-# the rule refitted on real-time growth: the overlay, docs/CALIBRATION.md's comparison
+# the plain rule refitted on real-time growth (docs/CALIBRATION.md's comparison)
 REAL_TIME = (2.45, 0.5, 1.35, 0.7)
+# the shadow-rate rule on real-time growth: the overlay
+SHADOW = (2.95, 0.7, 2.45, 0.8)
 # BEA's latest estimate out before each meeting (docs/facts/us-growth-real-time.md)
 GROWTH = (2.5, 2.3, 2.2, 4.1, 4.2, 3.5, 3.5, 3.4, 2.6, 3.2, 3.1, 2.1, 2.0)
 
@@ -238,7 +241,7 @@ def test_the_fit_can_require_a_meeting_and_the_table_marks_the_misses():
     forced = fed_fit.fit(MS, S, free_b, shadow=True, must=(JULY,))
     assert JULY not in fed_fit.misses(MS, forced.rates) and forced.matches < best.matches
     old = fed_fit.fit(MS, S, {"neutral": 2.35, "growth_response": 1.75, "inertia": 0.8})
-    text = fed_fit.comparison_table(MS, old, MS, best, S)
+    text = fed_fit.comparison_table([("old", MS, old), ("new", MS, best)], S)
     rows = text.splitlines()[2:]
     missed = (len(MS) - old.matches) + (len(MS) - best.matches)
     assert len(rows) == len(MS) and sum(r.count("**miss**") for r in rows) == missed
@@ -246,16 +249,33 @@ def test_the_fit_can_require_a_meeting_and_the_table_marks_the_misses():
 
 def test_the_doc_comparison_table_is_what_the_code_prints():
     """docs/CALIBRATION.md's comparison at its coefficients: the old rule on the hindsight
-    input, the new one on real-time growth (the fits themselves are run by
-    ``benchmarks/fit_fed.py --compare``: minutes, not a test)."""
+    input, the plain and the shadow-rate rule (the overlay) on real-time growth (the fits
+    themselves are run by ``benchmarks/fit_fed.py --compare``: minutes, not a test)."""
     old = fed_fit.fit(MS, S, dict(zip(fed_fit.PARAMS, OLD, strict=True)))
-    new = fed_fit.fit(RT, S, dict(zip(fed_fit.PARAMS, REAL_TIME, strict=True)))
+    plain = fed_fit.fit(RT, S, dict(zip(fed_fit.PARAMS, REAL_TIME, strict=True)))
+    shadow = fed_fit.fit(RT, S, dict(zip(fed_fit.PARAMS, SHADOW, strict=True)), shadow=True)
+    shadow = replace(shadow, shadow=True)
     text = (ROOT / "docs" / "CALIBRATION.md").read_text()
     start = text.index("<!-- fed-compare")
     body = text[text.index("\n", start) + 1 : text.index("<!-- /fed-compare -->")]
-    assert body == fed_fit.comparison_table(MS, old, RT, new, S)
-    assert (old.matches, new.matches) == (10, 12)
-    assert fed_fit.misses(RT, new.rates) == [dt.date(2018, 8, 1)]
+    rules = [("old rule", MS, old), ("plain rule", RT, plain), ("shadow rule", RT, shadow)]
+    assert body == fed_fit.comparison_table(rules, S)
+    assert (old.matches, plain.matches, shadow.matches) == (10, 12, 13)
+    assert fed_fit.misses(RT, plain.rates) == [dt.date(2018, 8, 1)]
+    overlay = load_config(ROOT / "configs" / "calibrations" / "fed_2018_2019.toml").world.fed
+    assert (overlay.neutral, overlay.growth_response, overlay.uncertainty_response) == SHADOW[:3]
+    assert overlay.inertia == SHADOW[3] and overlay.shadow_rate, "the overlay is the shadow rule"
+
+
+def test_the_shadow_rule_reproduces_august_2018_by_its_latent_rate():
+    """The latent rate is just under 2.00 in August 2018 (a hold) and stays above 2.00 in
+    September (a hike); the plain rule at the same coefficients hikes in August."""
+    k = [m.date for m in RT].index(dt.date(2018, 8, 1))
+    aim, rates = fed_fit.rule(RT, S, *SHADOW, shadow=True)
+    assert 1.99 < np.ravel(aim)[k] < 2.0 and np.ravel(rates)[k] == RT[k].previous
+    assert fed_fit.misses(RT, np.ravel(rates)) == []
+    _, plain = fed_fit.rule(RT, S, *SHADOW)
+    assert dt.date(2018, 8, 1) in fed_fit.misses(RT, np.ravel(plain))
 
 
 # --------------------------------------------------------------------------- real-time growth
