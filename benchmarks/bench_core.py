@@ -339,15 +339,17 @@ def wide(rows: list[dict[str, Any]]) -> np.ndarray:
 
 
 def delivered(rows: list[dict[str, Any]]) -> np.ndarray:
-    """Purchases delivered / purchases due over the run, nan when nothing fell due."""
+    """Purchases delivered / purchases due over the run, nan when nothing fell due (or the
+    run stopped at its first deal: not ``full``)."""
+    due = [r.get("ag_due_bn", 0.0) for r in rows]
     return np.array(
-        [r["ag_delivered_bn"] / r["ag_due_bn"] if r["ag_due_bn"] > 0 else math.nan for r in rows]
+        [r["ag_delivered_bn"] / d if d > 0 else math.nan for r, d in zip(rows, due, strict=True)]
     )
 
 
 def count(rows: list[dict[str, Any]], key: str) -> np.ndarray:
-    """A per-run count (disputes, unravellings) as floats."""
-    return np.array([r[key] for r in rows], dtype=float)
+    """A per-run count (disputes, unravellings) as floats (nan for a run not ``full``)."""
+    return np.array([r.get(key, math.nan) for r in rows], dtype=float)
 
 
 def nanmean(x: np.ndarray) -> float:
@@ -370,7 +372,7 @@ STATS: dict[str, tuple[Callable[[list[dict[str, Any]]], np.ndarray], Callable[..
     "unravellings": (lambda rs: count(rs, "unravellings"), lambda c: float(np.mean(c))),
     "disputes": (lambda rs: count(rs, "disputes"), lambda c: float(np.mean(c))),
     "cny_usd_end": (
-        lambda rs: np.array([r["cny_usd_end"] for r in rs], dtype=float),
+        lambda rs: np.array([r.get("cny_usd_end", math.nan) for r in rs], dtype=float),
         lambda y: float(np.mean(y)),
     ),
 }
@@ -517,10 +519,19 @@ def section_aid(
         dp = level_of(lres[f"d{i}_x3"], "p_deal_by_2020_01_15") - level_of(
             lres[f"d{i}_x0"], "p_deal_by_2020_01_15"
         )
-        diffs.append({"draw": ov, "rmst_diff": d, "p_by_date_diff": dp})
+        dt = level_of(lres[f"d{i}_x3"], "us_terms_fixed_yardstick") - level_of(
+            lres[f"d{i}_x0"], "us_terms_fixed_yardstick"
+        )
+        diffs.append({"draw": ov, "rmst_diff": d, "p_by_date_diff": dp, "terms_diff": dt})
     dr = np.array([d["rmst_diff"] for d in diffs])
     signs = {"positive (later under ×3)": int((dr > 0).sum()), "zero": int((dr == 0).sum())}
     signs["negative (earlier under ×3)"] = int((dr < 0).sum())
+    dt = np.array([d["terms_diff"] for d in diffs])
+    terms_signs = {
+        "positive (better US terms under ×3)": int((dt > 0).sum()),
+        "zero": int((dt == 0).sum()),
+        "negative (worse US terms under ×3)": int((dt < 0).sum()),
+    }
     data["lhs"] = {
         "draws": lhs_draws,
         "seeds_per_draw": lhs_seeds,
@@ -528,6 +539,8 @@ def section_aid(
         "per_draw": diffs,
         "sign_counts": signs,
         "share_positive": float((dr > 0).mean()),
+        "terms_sign_counts": terms_signs,
+        "terms_share_positive": float((dt > 0).mean()),
     }
     out += [
         "",
@@ -542,6 +555,16 @@ def section_aid(
         "",
         f"RMST effect over draws: min {fmt(dr.min())}, median {fmt(float(np.median(dr)))}, "
         f"max {fmt(dr.max())} weeks.",
+        "",
+        "Sign of the effect on US terms (fixed yardstick, ×3 − ×0) over the same draws:",
+        "",
+        table(
+            ["sign", "draws", "share"],
+            [[k, str(v), fmt(v / lhs_draws, 2)] for k, v in terms_signs.items()],
+        ),
+        "",
+        f"Terms effect over draws: min {fmt(dt.min())}, median {fmt(float(np.median(dt)))}, "
+        f"max {fmt(dt.max())}.",
     ]
     return "\n".join(out), data
 

@@ -112,3 +112,19 @@ def test_did_components_section_runs(bench):
     assert set(data["arms"]) == {f"{n}|{a}" for n in names for a in ("H", "0")}
     for d in data["arms"].values():
         assert d["p_by_week_before_due"] + d["p_open_after_due"] <= 1.0
+
+
+def test_aid_section_runs_and_reports_both_signs(bench):
+    """The farm-aid section end to end on a few seeds (its levels read every statistic, the
+    after-signature ones included, from runs that stop at the first deal) with the LHS sign
+    of the timing and of the terms."""
+    runner = bench.Runner(workers=1, progress=False)
+    rng = np.random.default_rng(0)
+    text, data = bench.section_aid(runner, 2, 2, 1, 20, rng)
+    assert text.startswith("### 1.")
+    lhs = data["lhs"]
+    assert sum(lhs["sign_counts"].values()) == 2
+    assert sum(lhs["terms_sign_counts"].values()) == 2
+    assert all("terms_diff" in d for d in lhs["per_draw"])
+    for levels in data["levels"].values():
+        assert math.isnan(levels["share_delivered"])  # nothing runs past the first deal here
