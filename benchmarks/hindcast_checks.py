@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/hindcast_checks.py prior configs/calibrations/hindcast.toml \
         --draws 100 --save /tmp/hindcast/prior.json
-    .venv/bin/python benchmarks/hindcast_checks.py posterior runs/hindcast \
+    .venv/bin/python benchmarks/hindcast_checks.py posterior runs/hindcast_v2 \
         --draws 100 --scales /tmp/hindcast/prior.json
     .venv/bin/python benchmarks/hindcast_checks.py headline forecasts/sep-2019 \
         --by 2019-10-31 2020-03-31 --quantity us_tariff@2020-02-29
@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -161,10 +163,23 @@ def prior(args: argparse.Namespace) -> None:
         Path(args.save).write_text(json.dumps(scales, indent=2) + "\n", encoding="utf-8")
 
 
+def _run_calibration(directory: Path) -> Calibration:
+    """The calibration file a ``calibrate`` output ran (its ``calib.toml``), with a ``base``
+    given relative to the original file resolved as the run resolved it (calibration.json)."""
+    text = (directory / "calib.toml").read_text(encoding="utf-8")
+    base = json.loads((directory / "calibration.json").read_text(encoding="utf-8")).get("base")
+    if base:
+        text = re.sub(r"(?m)^base\s*=.*$", lambda _: f"base = {json.dumps(base)}", text)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "calib.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_calibration(path)
+
+
 def posterior(args: argparse.Namespace) -> None:
     """The posterior predictive check (in-sample fit) and its distance in fixed units."""
     directory = Path(args.directory)
-    calib = load_calibration(directory / "calib.toml")
+    calib = _run_calibration(directory)
     values, w = _last_generation(directory, calib)
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(len(w), size=args.draws, p=w)

@@ -133,7 +133,13 @@ class TradetalksSimulator(Simulator):
 
     def run_once(self, params: Mapping[str, float], seed: int) -> dict[str, float]:
         """One model run and its statistics."""
-        from tradetalks.experiments.calibstats import NEEDS_SERIES, STATISTICS, RunView
+        from tradetalks.experiments.calibstats import (
+            NEEDS_ROUNDS,
+            NEEDS_SERIES,
+            STATISTICS,
+            RunView,
+            held_rounds,
+        )
         from tradetalks.sim.model import TradeTalksModel
 
         overrides = self.overrides(params)
@@ -147,12 +153,15 @@ class TradetalksSimulator(Simulator):
             space=self.spaces().for_run(overrides),
         )
         summary = model.run()
+        rounds = any(fn in NEEDS_ROUNDS for _, fn, _ in self.measures)
         view = RunView(
             summary=summary,
             announcements=list(model.announcements),
             series=model.timeseries() if series else None,
             start_date=model.start_date,
             weeks=int(summary["weeks"]),
+            rounds=held_rounds(model) if rounds else (),
+            events=list(model.negotiation.events) if rounds else (),
         )
         return {name: STATISTICS[fn](view, **args) for name, fn, args in self.measures}
 

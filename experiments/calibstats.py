@@ -10,8 +10,8 @@ windows are inclusive, ``[first, last]``.  The dated statistics of the hindcast 
 instead, days of the run's own calendar (week w covers ``start + 7(w - 1)`` to
 ``start + 7w - 1``), and ``record_value`` computes each one's value on the record itself.
 The composite events of docs/RECORD.md (truce-type agreements, collapses) are read off a
-run's public events and rounds by ``truce_weeks`` and ``collapse_weeks``, for statistics and
-forecasts alike.
+run's public events and rounds by ``truce_weeks`` and ``collapse_weeks``, for statistics
+(``weeks_to_truce``, ``weeks_to_collapse``: the run view then carries them) and forecasts.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class RunView:
     series: Any | None  # the weekly series (pandas), when a statistic needs it
     start_date: dt.date
     weeks: int
+    rounds: Sequence[Round] = ()  # the rounds held (``held_rounds``), for composite events
+    events: Sequence[Any] = ()  # the public events (week, kind, side), for composite events
 
 
 def _window(weeks: Sequence[int] | None, run: RunView) -> tuple[int, int]:
@@ -159,6 +161,24 @@ def weeks_to_move(run: RunView, side: str, dates: Sequence[dt.date]) -> float:
     return cap if not days else min((days[0] - dates[0]).days / WEEK_DAYS, cap)
 
 
+def _weeks_to_first(run: RunView, weeks: Sequence[int], dates: Sequence[dt.date]) -> float:
+    days = sorted(_week_day(run, w) for w in weeks if _week_day(run, w) >= dates[0])
+    cap = _span_weeks(dates)
+    return cap if not days else min((days[0] - dates[0]).days / WEEK_DAYS, cap)
+
+
+def weeks_to_truce(run: RunView, dates: Sequence[dt.date]) -> float:
+    """Weeks from ``dates[0]`` to the first truce-type agreement (``truce_weeks``) dated in a
+    week starting on or after it, capped at ``dates[1]``."""
+    return _weeks_to_first(run, truce_weeks(run.rounds, run.events), dates)
+
+
+def weeks_to_collapse(run: RunView, dates: Sequence[dt.date]) -> float:
+    """Weeks from ``dates[0]`` to the first collapse (``collapse_weeks``) dated in a week
+    starting on or after it, capped at ``dates[1]``."""
+    return _weeks_to_first(run, collapse_weeks(run.rounds, run.events), dates)
+
+
 Statistic = Callable[..., float]
 STATISTICS: dict[str, Statistic] = {
     "announcements": announcements,
@@ -171,8 +191,11 @@ STATISTICS: dict[str, Statistic] = {
     "postponements_dated": postponements_dated,
     "weeks_to_deal_dated": weeks_to_deal_dated,
     "weeks_to_move": weeks_to_move,
+    "weeks_to_truce": weeks_to_truce,
+    "weeks_to_collapse": weeks_to_collapse,
 }
 NEEDS_SERIES = frozenset({"mean_tariff", "tariff_dated"})
+NEEDS_ROUNDS = frozenset({"weeks_to_truce", "weeks_to_collapse"})  # read rounds and events
 FINAL_KEYS = FINAL_INDICATORS  # every indicator the summary's `final` block holds
 
 
@@ -280,9 +303,11 @@ def record_value(name: str, args: Mapping[str, Any], record: Any, start: dt.date
     if name == "weeks_to_deal_dated":
         deals = [e.date for e in record.of_kind("deal") if e.date >= dates[0]]
         return cap if not deals else min((deals[0] - dates[0]).days / WEEK_DAYS, cap)
-    if name == "weeks_to_move":
-        moves = [d for d in _record_moves(record, side) if d >= dates[0]]
-        return cap if not moves else min((moves[0] - dates[0]).days / WEEK_DAYS, cap)
+    if name in ("weeks_to_move", "weeks_to_truce", "weeks_to_collapse"):
+        kind = name.removeprefix("weeks_to_")  # truce, collapse: the ontology's counterparts
+        days = _record_moves(record, side) if side else [e.date for e in record.counterparts(kind)]
+        days = sorted(d for d in days if d >= dates[0])
+        return cap if not days else min((days[0] - dates[0]).days / WEEK_DAYS, cap)
     return None
 
 

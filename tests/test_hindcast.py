@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from types import SimpleNamespace
 
 import pytest
 from helpers import ROOT
 from tradetalks.experiments.calibfile import load_calibration
 from tradetalks.experiments.calibspec import CalibError
-from tradetalks.experiments.calibstats import STATISTICS, RunView, check_args, record_value
+from tradetalks.experiments.calibstats import (
+    STATISTICS,
+    Round,
+    RunView,
+    check_args,
+    held_rounds,
+    record_value,
+)
 from tradetalks.sim.record import load_record
 
 CALIBRATIONS = ROOT / "configs" / "calibrations"
@@ -73,7 +81,15 @@ def test_a_replay_of_the_record_gives_the_records_values() -> None:
     overrides = {**spec["set"], "history.replay_until": dt.date(2019, 9, 15)}
     model = TradeTalksModel(None, rng=0, overrides=overrides, farmer_agents=False)
     summary = model.run()
-    run = RunView(summary, list(model.announcements), model.timeseries(), model.start_date, 42)
+    run = RunView(
+        summary,
+        list(model.announcements),
+        model.timeseries(),
+        model.start_date,
+        42,
+        held_rounds(model),
+        list(model.negotiation.events),
+    )
     record = load_record()
     for s in spec["statistics"]:
         got = STATISTICS[s["statistic"]](run, **s["args"])
@@ -88,7 +104,8 @@ def test_a_replay_of_the_record_gives_the_records_values() -> None:
             # a replay logs a postponement on its record date, a free run on the due date
             # (docs/RECORD.md §2): 24 Feb and 11 Sep 2019 here, the 2 March hike in the fit
             assert got == want + 1
-        elif s["statistic"] == "weeks_to_move":
+        elif s["statistic"] in ("weeks_to_move", "weeks_to_truce", "weeks_to_collapse"):
+            # the replay dates the 9-10 May 2019 round's collapse by its week (4 May)
             assert got == pytest.approx(want, abs=WEEK), s["name"]
         else:
             assert got == want, s["name"]
@@ -101,3 +118,67 @@ def test_a_date_in_set_reaches_the_overlay_header_as_a_set_option() -> None:
     assert _set_text(START) == "2018-12-01"
     assert parse_value(_set_text(START)) == START  # `--set history.start=...` reads it back
     assert _set_text("record-2018-2019") == '"record-2018-2019"'
+
+
+OSAKA = [dt.date(2019, 6, 29), dt.date(2019, 9, 15)]  # the Osaka summit is week 31's first day
+CAP = (OSAKA[1] - OSAKA[0]).days / 7
+
+
+def _event(week: int, kind: str, side: str = "us") -> SimpleNamespace:
+    return SimpleNamespace(week=week, kind=kind, side=side)
+
+
+def test_truce_and_collapse_statistics_read_the_runs_rounds_and_events() -> None:
+    def run(rounds, events) -> RunView:
+        return RunView({}, [], None, START, 42, rounds, events)
+
+    summit = [Round(31, "principal")]
+    assert STATISTICS["weeks_to_truce"](run(summit, [_event(32, "postponement")]), OSAKA) == 0
+    assert STATISTICS["weeks_to_truce"](run(summit, []), OSAKA) == CAP  # no truce: the cap
+    later = run([Round(33, "principal")], [_event(33, "postponement")])
+    assert STATISTICS["weeks_to_truce"](later, OSAKA) == 2
+    before = run([Round(29, "principal")], [_event(29, "postponement")])
+    assert STATISTICS["weeks_to_truce"](before, OSAKA) == CAP  # before the summit: not counted
+    settled = [Round(23, "principal", text_settled=True)]
+    since = [START, dt.date(2019, 9, 15)]
+    assert STATISTICS["weeks_to_collapse"](run(settled, [_event(23, "fired")]), since) == 22
+    assert STATISTICS["weeks_to_collapse"](run(settled, []), since) == pytest.approx(288 / 7)
+
+
+def test_the_record_values_of_the_truce_and_collapse_statistics() -> None:
+    record = load_record()
+    assert record_value("weeks_to_truce", {"dates": OSAKA}, record, START) == 0  # Osaka itself
+    since = {"dates": [START, dt.date(2019, 9, 15)]}
+    assert record_value("weeks_to_collapse", since, record, START) == pytest.approx(159 / 7)
+    late = {"dates": [dt.date(2019, 7, 1), dt.date(2019, 9, 15)]}
+    assert record_value("weeks_to_truce", late, record, START) == pytest.approx(76 / 7)  # none
+
+
+def test_the_calibrations_run_view_carries_the_rounds() -> None:
+    """The hindcast's simulator gives the truce and collapse timings a model run has: without
+    the rounds and events in its run view every run would sit at the caps."""
+    from tradetalks.experiments.calibstats import collapse_weeks, truce_weeks
+    from tradetalks.sim.model import TradeTalksModel
+
+    calib = load_calibration(CALIBRATIONS / "hindcast.toml")
+    sim = calib.simulator
+    params = dict(us_optimism=0.3, china_optimism=0.3, leadership_threshold=0.6, us_sigma0=0.02)
+    caps = {"weeks_to_truce_osaka": CAP, "weeks_to_collapse": 288 / 7}
+    seen = {k: 0 for k in caps}
+    for seed in range(12):
+        got = sim.run_once(params, seed)
+        model = TradeTalksModel(
+            dict(sim.base_raw), rng=seed, overrides=sim.overrides(params), farmer_agents=False
+        )
+        model.run()
+        rounds, events = held_rounds(model), model.negotiation.events
+        day = [model.start_date + dt.timedelta(weeks=w - 1) for w in range(1, 43)]
+        truces = [day[w - 1] for w in truce_weeks(rounds, events) if day[w - 1] >= OSAKA[0]]
+        collapses = [day[w - 1] for w in collapse_weeks(rounds, events)]
+        want_t = min([(truces[0] - OSAKA[0]).days / 7, CAP]) if truces else CAP
+        want_c = min([(collapses[0] - START).days / 7, 288 / 7]) if collapses else 288 / 7
+        assert got["weeks_to_truce_osaka"] == pytest.approx(want_t), seed
+        assert got["weeks_to_collapse"] == pytest.approx(want_c), seed
+        for k, cap in caps.items():
+            seen[k] += got[k] < cap - 1e-9
+    assert all(seen.values()), seen  # both events happen in some runs: the statistics move
