@@ -1267,11 +1267,12 @@ DEAL_EXPECTATIONS = {
     "step_escalation": -1.0,
     "step_collapse": -2.0,
 }
-NEUTRAL_FULFILMENT = {  # the rule delivers exactly what is due, whatever prices and tariffs
+NEUTRAL_FULFILMENT = {  # the rule delivers exactly what is due, whatever prices, tariffs, talks
     "base": 1.0,
     "price_weight": 0.0,
     "demand_weight": 0.0,
     "hostage_weight": 0.0,
+    "relations_weight": 0.0,
 }
 AFTER_SIGNATURE_STATS = (
     "rmst52",
@@ -1324,7 +1325,7 @@ def after_signature_arms() -> tuple[Overrides, dict[str, Overrides]]:
     }
     imp, hostage = base["implementation"], base["hostage"]
     off: dict[str, Overrides] = {
-        "fulfilment rule (base 1, price/demand/hostage weights 0)": {
+        "fulfilment rule (base 1, price/demand/hostage/relations weights 0)": {
             "implementation": {**imp, **NEUTRAL_FULFILMENT}
         },
         "hostage value (φ1 = 0, φ0 = 1)": {"hostage": {**hostage, "phi0": 1.0, "phi1": 0.0}},

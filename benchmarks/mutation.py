@@ -93,6 +93,10 @@ DEFAULT_TESTS = (
     # issue 12
     "tests/test_implementation.py",
     "tests/test_monitoring.py",
+    "tests/test_stimulus.py",
+    "tests/test_dispute_anticipation.py",
+    "tests/test_fed.py",
+    "tests/test_round_views.py",
 )
 PYTEST_ARGS = ("-p", "no:cacheprovider", "-m", "not slow and not browser", "--hypothesis-seed=0")
 # Lines that are pure presentation: an error message's wording changes no behaviour.
@@ -440,6 +444,42 @@ HAND_MUTANTS = (
         "the PBoC cuts the reserve ratio when growth falls short",
         "agents/central_banks.py",
         ((r"(\n\s+)st\.rrr -= c\.rrr_cut", r"\1pass"),),
+    ),
+    HandMutant(
+        "stimulus_per_path",
+        "the PBoC's reserve rule runs on every projected path (stimulus: China's cost of delay)",
+        "sim/projector_paths.py",
+        (_lit("if v is not None and v.rrr_per_path:", "if False:"),),
+    ),
+    HandMutant(
+        "disputes_anticipated",
+        "valuations net the expected cost of a dispute that unravels the deal",
+        "sim/projector_value.py",
+        (
+            _lit(
+                "if not (val and val.anticipate_disputes and imp and imp.dispute_below"
+                " is not None):",
+                "if True:",
+            ),
+        ),
+    ),
+    HandMutant(
+        "relations_in_purchases",
+        "state buyers deliver more when relations (the talks signal) are good",
+        "sim/dynamics.py",
+        (_lit("rate = rate + imp.relations_weight * talks", "rate = rate + 0.0"),),
+    ),
+    HandMutant(
+        "fed_shadow_rate",
+        "the Fed's inertia acts on the latent (unrounded) rate",
+        "agents/central_banks.py",
+        (_lit("            if c.shadow_rate:\n", "            if False:\n"),),
+    ),
+    HandMutant(
+        "round_outcomes_only",
+        "rounds value only the outcomes they can touch, bit for bit the whole space's values",
+        "sim/protocol.py",
+        (_lit("            return at(self._rows, self._index)", "            return None"),),
     ),
 )
 
