@@ -54,6 +54,10 @@ INDICATORS: dict[str, str] = {
     "us_imports_diverted_bn": "US imports diverted to third countries [$bn a year]",
     "brazil_soy_share": "Brazil's share of China's soybean imports [share]",
     "us_exports_nonsoy_bn": "US exports to China other than soybeans [$bn a year]",
+    "us_exports_energy_bn": "US energy exports to China [$bn a year]",
+    "us_exports_aircraft_bn": "US aircraft exports to China [$bn a year]",
+    "us_exports_farm_other_bn": "US farm exports to China other than soybeans [$bn a year]",
+    "us_exports_manufactured_other_bn": "US manufactured and other exports to China [$bn a year]",
 }
 
 # outcome columns (summary paths with '_' for '.') other than final.* and terms.*
@@ -81,6 +85,12 @@ OUTCOMES: dict[str, str] = {
     "dollars_total_cn_duties_bn": "China's duties on US imports [$bn over the run]",
     "dollars_total_us_imports_diverted_bn": "US imports diverted [$bn over the run]",
     "dollars_total_us_exports_nonsoy_bn": "US non-soybean exports to China [$bn over the run]",
+    "dollars_total_us_exports_energy_bn": "US energy exports to China [$bn over the run]",
+    "dollars_total_us_exports_aircraft_bn": "US aircraft exports to China [$bn over the run]",
+    "dollars_total_us_exports_farm_other_bn": "US other farm exports to China [$bn over the run]",
+    "dollars_total_us_exports_manufactured_other_bn": (
+        "US manufactured and other exports to China [$bn over the run]"
+    ),
     "dollars_final_us_tariff_effective_pct": "US tariff net of exclusions, last week [%]",
     "dollars_final_brazil_soy_share": "Brazil's soybean share, last week [share]",
     "dollars_final_us_imports_diverted_bn_a_year": "US imports diverted, last week [$bn a year]",

@@ -34,6 +34,7 @@ MAX_FARMER_LINKS = MAX_FARMERS * 6
 # Trade: US goods imports from the world were about $2,400bn in 2017 (US Census); a bilateral
 # flow beyond $5,000bn is a typo, one below $1bn leaves the trade war nothing to act on.
 TradeFlow = between(1.0, 5000.0)
+SectorFlow = between(0.0, 5000.0)  # one sector of a bilateral flow: none at all to all of it
 # Import elasticities: estimates run from about 1 to 10 (Fajgelbaum et al. 2020; the soybean
 # calibration is 6.3); beyond 20 they have no empirical meaning, and price ratio^(−ε)
 # overflows the trade equation
@@ -346,6 +347,15 @@ class DollarsConfig(Strict):
     cn_soy_imports_normal_bn: TradeFlow  # China's soybean imports in a normal year, $bn
     cn_soy_demand: between(0.1, 2.0)  # China's soybean demand relative to normal (ASF)
     brazil_share_of_rest: Unit  # Brazil's share of China's non-US soybean imports
+    # US exports to China by sector: normal (2017) level, $bn a year, and the share of it that
+    # China's retaliatory tariffs cover; manufactured and other goods are the rest
+    energy_normal_bn: SectorFlow
+    energy_tariffed_share: Unit
+    aircraft_normal_bn: SectorFlow
+    aircraft_tariffed_share: Unit
+    farm_other_normal_bn: SectorFlow  # farm goods other than soybeans
+    farm_other_tariffed_share: Unit
+    manufactured_other_tariffed_share: Unit
 
 
 class WorldConfig(Strict):

@@ -1,7 +1,7 @@
 """Outcomes in dollars (issue 12, deliverable 4): what the tariffs collect, who pays, the
 effective tariff net of product exclusions, trade diverted to third countries, Brazil's share
-of China's soybean imports and US exports beyond soybeans — accounting on the week's trade
-flows, with the coefficients of ``world.dollars`` (sources in configs/baseline.toml and
+of China's soybean imports and US exports beyond soybeans, by sector — accounting on the week's
+trade flows, with the coefficients of ``world.dollars`` (sources in configs/baseline.toml and
 docs/facts/implementation-and-dollars.md).
 
 Flows are annualised rates ($bn a year), as the trade flows they are computed from; a run's
@@ -29,6 +29,12 @@ class Dollars:
     us_imports_diverted_bn: float  # lost imports from China bought from third countries
     brazil_soy_share: float  # Brazil's share of China's soybean imports
     us_exports_nonsoy_bn: float  # China's imports from the US other than soybeans
+    # the same by sector (they add up to it): energy, aircraft, farm goods other than
+    # soybeans, and manufactured and other goods (the rest)
+    us_exports_energy_bn: float
+    us_exports_aircraft_bn: float
+    us_exports_farm_other_bn: float
+    us_exports_manufactured_other_bn: float
 
 
 def week_dollars(
@@ -47,6 +53,8 @@ def week_dollars(
     soy = state["soybean_exports_bn"]
     china_soy = d.cn_soy_imports_normal_bn * d.cn_soy_demand
     us_share = min(soy / china_soy, 1.0) if china_soy > 0 else 0.0
+    nonsoy = max(state["cn_imports_bn"] - soy_market_bn, 0.0)
+    sectors = export_sectors(nonsoy, d, t, s)
     return Dollars(
         us_tariff_effective=effective,
         us_duties_bn=effective / 100 * imports,
@@ -55,8 +63,40 @@ def week_dollars(
         cn_duties_bn=state["cn_tariff_avg"] / 100 * state["cn_imports_bn"],
         us_imports_diverted_bn=d.diversion_share * max(t.us_imports_base_bn - imports, 0.0),
         brazil_soy_share=d.brazil_share_of_rest * (1.0 - us_share),
-        us_exports_nonsoy_bn=max(state["cn_imports_bn"] - soy_market_bn, 0.0),
+        us_exports_nonsoy_bn=nonsoy,
+        **{f"us_exports_{k}_bn": v for k, v in sectors.items()},
     )
+
+
+SECTORS = ("energy", "aircraft", "farm_other")  # named; manufactured_other is the rest
+
+
+def export_sectors(
+    nonsoy: float, d: DollarsConfig, t: TradeConfig, s: SoybeanConfig
+) -> dict[str, float]:
+    """US exports to China other than soybeans (``nonsoy``, $bn a year) by sector: each named
+    sector is its normal level plus the flow's change from its normal level, shared by the
+    sectors' tariffed normal exports (a fall beyond all of those by their untariffed ones);
+    manufactured and other goods are the rest, so the sectors add up to ``nonsoy``."""
+    ref = t.cn_imports_base_bn - s.exports_normal_bn  # the flow at January 2018 tariffs
+    normal = {k: getattr(d, f"{k}_normal_bn") for k in SECTORS}
+    normal["manufactured_other"] = max(ref - sum(normal.values()), 0.0)
+    tariffed = {k: v * getattr(d, f"{k}_tariffed_share") for k, v in normal.items()}
+    untariffed = {k: normal[k] - tariffed[k] for k in normal}
+    change = nonsoy - ref
+    moved = max(change, -sum(tariffed.values()))  # a fall borne by tariffed exports, or a rise
+    beyond = change - moved  # ≤ 0: the fall beyond every tariffed export
+    out = {
+        k: normal[k] + moved * _share(tariffed, k) + beyond * _share(untariffed, k) for k in SECTORS
+    }
+    out["manufactured_other"] = nonsoy - sum(out.values())
+    return out
+
+
+def _share(parts: Mapping[str, float], key: str) -> float:
+    """``key``'s share of the parts' sum (0 when they sum to 0)."""
+    total = sum(parts.values())
+    return parts[key] / total if total > 0 else 0.0
 
 
 FLOWS = (
@@ -66,6 +106,7 @@ FLOWS = (
     "cn_duties_bn",
     "us_imports_diverted_bn",
     "us_exports_nonsoy_bn",
+    *(f"us_exports_{k}_bn" for k in (*SECTORS, "manufactured_other")),
 )  # annualised flows a run adds up (the rest are levels or shares)
 
 

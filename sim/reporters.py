@@ -160,6 +160,10 @@ STATE_SERIES = (
     "us_imports_diverted_bn",
     "brazil_soy_share",
     "us_exports_nonsoy_bn",
+    "us_exports_energy_bn",
+    "us_exports_aircraft_bn",
+    "us_exports_farm_other_bn",
+    "us_exports_manufactured_other_bn",
 )
 
 

@@ -78,6 +78,10 @@ STATE_SOURCES: dict[str, tuple[str, ...]] = {
     "us_imports_diverted_bn": ("world.dollars.diversion_share", *_TRADE),
     "brazil_soy_share": ("world.dollars", "world.soybeans"),
     "us_exports_nonsoy_bn": (*_TRADE, "world.soybeans"),
+    **{
+        f"us_exports_{k}_bn": (*_TRADE, "world.soybeans", "world.dollars")
+        for k in ("energy", "aircraft", "farm_other", "manufactured_other")
+    },
 }
 
 
@@ -128,6 +132,10 @@ class WorldState:
     us_imports_diverted_bn: float = 0.0
     brazil_soy_share: float = 0.0
     us_exports_nonsoy_bn: float = 0.0
+    us_exports_energy_bn: float = 0.0  # the same by sector (they add up to it)
+    us_exports_aircraft_bn: float = 0.0
+    us_exports_farm_other_bn: float = 0.0
+    us_exports_manufactured_other_bn: float = 0.0
     escalations: int = 0
     deal_in_force: bool = False
     extra: dict[str, float] = field(default_factory=dict)

@@ -32,6 +32,10 @@ DOLLAR_ROWS = (
     ("total_cn_duties_bn", "China's duties on US goods"),
     ("total_us_imports_diverted_bn", "US imports diverted to other countries"),
     ("total_us_exports_nonsoy_bn", "US exports to China other than soybeans"),
+    ("total_us_exports_energy_bn", "of which energy"),
+    ("total_us_exports_aircraft_bn", "of which aircraft (untariffed)"),
+    ("total_us_exports_farm_other_bn", "of which farm goods other than soybeans"),
+    ("total_us_exports_manufactured_other_bn", "of which manufactured and other goods"),
 )
 
 
