@@ -173,9 +173,10 @@ class Team(Agent):
     def utility_at(self, rows: OutcomeSpace, index: np.ndarray) -> np.ndarray:
         """``utility()`` at the outcomes ``index`` (``rows``: those outcomes as a space, or the
         whole space), computed there only: the same values, bit for bit."""
-        if rows is self.space or self.valuation is None:
-            full = self.utility()
-            return full if rows is self.space else read_only(full[index])
+        if rows is self.space:
+            return self.utility()
+        if self.valuation is None:
+            return self._kept("utility", rows, lambda: read_only(self.utility()[index]))
 
         def make() -> np.ndarray:
             u = self.valuation.utility(self.side, rows)
@@ -186,9 +187,10 @@ class Team(Agent):
 
     def gain_at(self, rows: OutcomeSpace, index: np.ndarray) -> np.ndarray:
         """``gain()`` at the outcomes ``index``."""
-        if rows is self.space or self.valuation is None:
-            full = self.gain()
-            return full if rows is self.space else read_only(full[index])
+        if rows is self.space:
+            return self.gain()
+        if self.valuation is None:
+            return self._kept("gain", rows, lambda: read_only(self.gain()[index]))
         return self._kept(
             "gain", rows, lambda: read_only(self.utility_at(rows, index) - self.reservation)
         )
