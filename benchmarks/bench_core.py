@@ -515,23 +515,22 @@ def section_aid(
     lres = runner.arms(lhs_arms, range(1, lhs_seeds + 1), desc="aid LHS")
     diffs = []
     for i, ov in enumerate(draws):
-        d = level_of(lres[f"d{i}_x3"], "rmst52") - level_of(lres[f"d{i}_x0"], "rmst52")
-        dp = level_of(lres[f"d{i}_x3"], "p_deal_by_2020_01_15") - level_of(
-            lres[f"d{i}_x0"], "p_deal_by_2020_01_15"
+
+        def diff(stat: str, i: int = i) -> float:
+            return level_of(lres[f"d{i}_x3"], stat) - level_of(lres[f"d{i}_x0"], stat)
+
+        diffs.append(
+            {
+                "draw": ov,
+                "rmst_diff": diff("rmst52"),
+                "p_by_date_diff": diff("p_deal_by_2020_01_15"),
+                "terms_diff": diff("us_terms_fixed_yardstick"),
+            }
         )
-        dt = level_of(lres[f"d{i}_x3"], "us_terms_fixed_yardstick") - level_of(
-            lres[f"d{i}_x0"], "us_terms_fixed_yardstick"
-        )
-        diffs.append({"draw": ov, "rmst_diff": d, "p_by_date_diff": dp, "terms_diff": dt})
     dr = np.array([d["rmst_diff"] for d in diffs])
-    signs = {"positive (later under ×3)": int((dr > 0).sum()), "zero": int((dr == 0).sum())}
-    signs["negative (earlier under ×3)"] = int((dr < 0).sum())
+    signs = sign_counts(dr, "later under ×3", "earlier under ×3")
     dt = np.array([d["terms_diff"] for d in diffs])
-    terms_signs = {
-        "positive (better US terms under ×3)": int((dt > 0).sum()),
-        "zero": int((dt == 0).sum()),
-        "negative (worse US terms under ×3)": int((dt < 0).sum()),
-    }
+    terms_signs = sign_counts(dt, "better US terms under ×3", "worse US terms under ×3")
     data["lhs"] = {
         "draws": lhs_draws,
         "seeds_per_draw": lhs_seeds,
@@ -548,25 +547,33 @@ def section_aid(
         f"{lhs_seeds} paired seeds each, China's model of the US held at ×1. Ranges: "
         + "; ".join(f"{k} ∈ [{lo}, {hi}] ({sc})" for k, (lo, hi, sc) in LHS_RANGES.items()),
         "",
-        table(
-            ["sign", "draws", "share"],
-            [[k, str(v), fmt(v / lhs_draws, 2)] for k, v in signs.items()],
-        ),
-        "",
-        f"RMST effect over draws: min {fmt(dr.min())}, median {fmt(float(np.median(dr)))}, "
-        f"max {fmt(dr.max())} weeks.",
+        *sign_table(signs, dr, "RMST effect", " weeks"),
         "",
         "Sign of the effect on US terms (fixed yardstick, ×3 − ×0) over the same draws:",
         "",
-        table(
-            ["sign", "draws", "share"],
-            [[k, str(v), fmt(v / lhs_draws, 2)] for k, v in terms_signs.items()],
-        ),
-        "",
-        f"Terms effect over draws: min {fmt(dt.min())}, median {fmt(float(np.median(dt)))}, "
-        f"max {fmt(dt.max())}.",
+        *sign_table(terms_signs, dt, "Terms effect", ""),
     ]
     return "\n".join(out), data
+
+
+def sign_counts(x: np.ndarray, up: str, down: str) -> dict[str, int]:
+    """How many of the effects ``x`` are positive (``up``), zero and negative (``down``)."""
+    return {
+        f"positive ({up})": int((x > 0).sum()),
+        "zero": int((x == 0).sum()),
+        f"negative ({down})": int((x < 0).sum()),
+    }
+
+
+def sign_table(signs: dict[str, int], x: np.ndarray, what: str, unit: str) -> list[str]:
+    """The sign counts as a table (with shares), then the range of the effects ``x``."""
+    rows = [[k, str(v), fmt(v / len(x), 2)] for k, v in signs.items()]
+    return [
+        table(["sign", "draws", "share"], rows),
+        "",
+        f"{what} over draws: min {fmt(x.min())}, median {fmt(float(np.median(x)))}, "
+        f"max {fmt(x.max())}{unit}.",
+    ]
 
 
 # ------------------------------------------------------------------------ 2. patience

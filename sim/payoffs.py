@@ -88,6 +88,10 @@ class Ratifier:
     space: OutcomeSpace
     base_shift: float = 0.0
     threshold: float = field(init=False)
+    # ``_scaled`` gathered at a round's outcomes, kept while they are the same array
+    _scaled_at: tuple[np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.threshold = self.cfg.threshold
@@ -130,7 +134,7 @@ class Ratifier:
         self, indicators: Mapping[str, float], index: np.ndarray, *, believed: bool = False
     ) -> np.ndarray:
         """``winset`` at the outcomes ``index`` only (the same comparison, element by element)."""
-        at = getattr(self, "_scaled_at", None)
+        at = self._scaled_at
         if at is None or at[0] is not index:  # the same outcomes: the same gathered values
             at = self._scaled_at = (index, self._scaled[index])
         return at[1] >= self.threshold_for(believed) - self.base(indicators)
