@@ -1,7 +1,12 @@
 """Benchmark: simulation-based calibration (Talts et al. 2018) of a calibration file.
 
     nice -n 10 .venv/bin/python benchmarks/bench_sbc.py [FILE] [--datasets 20] [--jobs 2]
-        [--population N] [--seed 1] [--write]
+        [--population N] [--generations N] [--walltime MIN] [--seed 1] [--write [PATH]]
+
+    # the hindcast's own four parameters (issue 14), on a smaller budget per dataset:
+    nice -n 10 .venv/bin/python benchmarks/bench_sbc.py configs/calibrations/hindcast.toml \
+        --datasets 20 --population 40 --generations 4 --walltime 6 \
+        --write benchmarks/results/sbc_hindcast.md
 
 FILE defaults to configs/calibrations/recovery_us_escalation.toml (core-v2 §3.8, docs/
 CALIBRATION.md §2).  For each of ``--datasets`` synthetic datasets the truth is drawn from
@@ -14,7 +19,9 @@ the posterior sd and the rank of the truth among ``RANK_DRAWS`` draws by weight.
 parameter it reports the coverage of the 90% intervals (target 0.75-0.98), the mean
 contraction 1 - posterior sd / prior sd, and the rank histogram; a parameter is labelled
 "calibrated" only if it contracts by at least 30% on average and its coverage is in the
-target.  ``--write`` writes benchmarks/results/sbc.md.  Not a test: it takes minutes.
+target.  ``--population``, ``--generations`` and ``--walltime`` set the file's ``[abc]``
+budget per dataset (default: the file's own).  ``--write`` writes benchmarks/results/sbc.md
+(or the path given).  Not a test: it takes minutes.
 """
 
 from __future__ import annotations
@@ -71,8 +78,9 @@ def prior_rv(prior: Any) -> Any:
     return stats.beta(prior.a, prior.b, prior.lo, prior.hi - prior.lo)
 
 
-def make_jobs(path: Path, n: int, seed: int, population: int | None, tmp: Path) -> list[Job]:
-    """``n`` copies of the file, each with a truth drawn from the prior and its own seeds."""
+def make_jobs(path: Path, n: int, seed: int, budget: dict[str, Any], tmp: Path) -> list[Job]:
+    """``n`` copies of the file, each with a truth drawn from the prior and its own seeds and
+    the ``[abc]`` settings in ``budget``."""
     calib = load_calibration(path)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     base = raw.get("base")
@@ -86,11 +94,23 @@ def make_jobs(path: Path, n: int, seed: int, population: int | None, tmp: Path) 
         }
         copy = {**raw, "seed": int(rng.integers(SEED_WORDS))}
         copy["observed"] = {"synthetic": {"truth": truth, "seed": int(rng.integers(SEED_WORDS))}}
-        copy["abc"] = {**raw.get("abc", {}), "predictive_draws": 0}
-        if population is not None:
-            copy["abc"]["population_size"] = population
+        # the synthetic truth replaces the record's (or the file's) observed values
+        copy["statistics"] = [
+            {k: v for k, v in st.items() if k != "observed"} for st in raw["statistics"]
+        ]
+        copy["abc"] = {**raw.get("abc", {}), **budget, "predictive_draws": 0}
         jobs.append(Job(i, copy, tmp / f"d{i:03d}", truth))
     return jobs
+
+
+OBSERVED_SHOWN = 3  # statistics shown per dataset in the table (a file may have 18)
+
+
+def _observed(observed: dict[str, float]) -> str:
+    """The synthetic dataset's first statistics, for the per-dataset table."""
+    values = [f"{v:g}" for v in observed.values()]
+    more = len(values) - OBSERVED_SHOWN
+    return ", ".join(values[:OBSERVED_SHOWN]) + (f", … (+{more})" if more > 0 else "")
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -116,7 +136,7 @@ def run_job(job: Job) -> dict[str, Any]:
         truth = job.truth[p.name]
         rows.append(
             {"dataset": job.index, "parameter": p.name, "truth": truth,
-             "observed": ", ".join(f"{v:g}" for v in calib.observed.values()),
+             "observed": _observed(calib.observed),
              "mean": mean, "sd": sd, "lo": lo, "hi": hi,
              "covered": bool(lo <= truth <= hi), "rank": int(np.sum(draws < truth)),
              "contraction": 1 - sd / p.prior.moments()[1], "wall_s": wall}
@@ -155,6 +175,11 @@ def md_table(df: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
+def _as_set(value: float | None) -> str:
+    """A budget option as given, or the file's own."""
+    return "as in the file" if value is None else f"{value:g}"
+
+
 def report(cmd: str, args: argparse.Namespace, df: pd.DataFrame, wall: float) -> str:
     """The markdown of benchmarks/results/sbc.md."""
     summary = summarise(df)
@@ -163,9 +188,9 @@ def report(cmd: str, args: argparse.Namespace, df: pd.DataFrame, wall: float) ->
         "",
         f"Made by `{cmd}` ({wall / 60:.1f} min wall on this shared 2-core machine).",
         "",
-        f"- File: `{args.file}`; population "
-        f"{'as in the file' if args.population is None else args.population}; "
-        f"{args.datasets} datasets, truth drawn from the prior, seed {args.seed}.",
+        f"- File: `{args.file}`; per dataset: population {_as_set(args.population)}, "
+        f"generations {_as_set(args.generations)}, wall-time limit {_as_set(args.walltime)} "
+        f"min; {args.datasets} datasets, truth drawn from the prior, seed {args.seed}.",
         f"- {LEVEL:.0%} intervals: weighted quantiles of the last generation. Ranks: the truth "
         f"among {RANK_DRAWS} draws by weight (0..{RANK_DRAWS}), {RANK_BINS} bins.",
         f'- Label: "calibrated" needs mean contraction >= {MIN_CONTRACTION:.0%} and coverage '
@@ -188,13 +213,24 @@ def main() -> None:
     ap.add_argument("--datasets", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--population", type=int, default=None)
+    ap.add_argument("--generations", type=int, default=None, help="max_generations")
+    ap.add_argument("--walltime", type=float, default=None, help="max_walltime_minutes")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tmp", type=Path, default=None, help="work directory (default: a temp)")
-    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--write", nargs="?", type=Path, const=RESULT, default=None, metavar="PATH")
     args = ap.parse_args()
+    budget = {
+        key: value
+        for key, value in (
+            ("population_size", args.population),
+            ("max_generations", args.generations),
+            ("max_walltime_minutes", args.walltime),
+        )
+        if value is not None
+    }
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        jobs = make_jobs(args.file, args.datasets, args.seed, args.population, Path(tmp))
+        jobs = make_jobs(args.file, args.datasets, args.seed, budget, Path(tmp))
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             results = []
             for res in pool.map(run_job, jobs):
@@ -209,8 +245,8 @@ def main() -> None:
     cmd = "nice -n 10 .venv/bin/python benchmarks/bench_sbc.py " + shlex.join(sys.argv[1:])
     text = report(cmd.strip(), args, df, time.perf_counter() - t0)
     print(text)
-    if args.write:
-        RESULT.write_text(text, encoding="utf-8")
+    if args.write is not None:
+        args.write.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -119,10 +119,15 @@ def _abc_class(pyabc: Any) -> type:
     class ReportingABCSMC(pyabc.ABCSMC):
         on_generation: Progress | None = None
         started: float = 0.0
+        limit_s: float = math.inf  # the wall-time limit, from ``started``
+        lookahead: float = 0.0  # the next generation's time as a multiple of the last's
+        last_s: float = 0.0  # the last generation's wall time
 
         def run_generation(self, t: int) -> dict:
             eps = float(self.eps(t))
+            t0 = time.perf_counter()
             ret = super().run_generation(t=t)
+            self.last_s = time.perf_counter() - t0
             if ret.get("successful") and self.on_generation is not None:
                 self.on_generation(
                     {
@@ -135,7 +140,30 @@ def _abc_class(pyabc: Any) -> type:
                 )
             return ret
 
+        def check_terminate(self, t: int, acceptance_rate: float) -> bool:
+            if super().check_terminate(t=t, acceptance_rate=acceptance_rate):
+                return True
+            elapsed = time.perf_counter() - self.started
+            if not next_generation_overruns(elapsed, self.last_s, self.lookahead, self.limit_s):
+                return False
+            if self.on_generation is not None:
+                self.on_generation({"note": WALLTIME_NOTE.format(elapsed / 60, self.last_s)})
+            return True
+
     return ReportingABCSMC
+
+
+WALLTIME_NOTE = (
+    "stopped after {:.1f} min: the next generation would end past the wall-time limit "
+    "(the last took {:.0f} s)"
+)
+
+
+def next_generation_overruns(elapsed: float, last: float, lookahead: float, limit: float) -> bool:
+    """True if a generation started now would end past ``limit`` seconds, taking
+    ``lookahead`` times the ``last`` generation's time (0: pyabc's own rule, which only asks
+    whether the limit has passed)."""
+    return elapsed + lookahead * last > limit
 
 
 def make_distance(pyabc: Any, calib: Calibration, scales: Path, resume: bool) -> Any:
@@ -216,6 +244,7 @@ def run_abc(
         )
         abc.on_generation = _saving_scales(distance, db.with_name(SCALES), progress)
         abc.started = time.perf_counter()
+        abc.limit_s, abc.lookahead = spec.max_walltime_minutes * 60, spec.walltime_lookahead
         url = f"sqlite:///{db}"
         history = abc.load(url, ABC_ID) if resume else abc.new(url, calib.observed)
         remaining = spec.max_generations - (int(history.max_t) + 1)

@@ -153,6 +153,10 @@ class AbcSpec(Strict):
     min_acceptance_rate: Annotated[float, Field(ge=0, lt=1)] = 0.02  # core-v2 §3.7
     max_total_simulations: Annotated[int, Field(ge=1)] = 15_000  # core-v2 §3.7: 2 cores, 20 min
     max_walltime_minutes: Annotated[float, Field(gt=0)] = 18.0  # core-v2 §3.7
+    # no generation starts that would end past the wall-time limit if it took this many times
+    # the last one (assumption: on the hindcast each generation took 1.3-1.7x the one
+    # before, docs/CALIBRATION.md §3); 0 is pyabc's own rule, checked only between generations
+    walltime_lookahead: Annotated[float, Field(ge=0)] = 1.5
     eps_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.5  # QuantileEpsilon alpha, core-v2 §3.7
     # QuantileEpsilon's quantile_multiplier (pyabc's default 1); below 1, epsilon falls below a
     # level that more than (1 - alpha) of a population ties at (discrete statistics)

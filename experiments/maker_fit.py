@@ -44,6 +44,9 @@ from tradetalks.sim.shipped import baseline
 # the Sunday before the start week (16-20 September 2019): that week is initial state, not a
 # target (issue 14); the replay starts on the record's first day (record.window.start)
 FIT_END = dt.date(2019, 9, 15)
+# the pseudo-out-of-sample origin (issue 14 "Must show": fit to 30 April 2019, forecast
+# May-September 2019): the makers fitted only to the record up to it
+OOS_END = dt.date(2019, 4, 30)
 # the coefficients fitted, per side; the rest stay at the base config's values.  logit_scale
 # (ς) is the normalisation (only margin/ς is identified); cost_weight is 1 by construction
 # (Q on V's scale, core-v2 §1 E); the decay times are not linear and stay as set.
@@ -248,6 +251,8 @@ def fit(cfg: Config | None = None, seed: int | None = None) -> Fit:
 
 # --------------------------------------------------------------------------- report, overlay
 OVERLAY = "calibrations/makers_2018_2019.toml"  # under the shipped configs
+OOS_OVERLAY = "calibrations/makers_2018_apr2019.toml"  # the fit to OOS_END
+OVERLAYS = {FIT_END: OVERLAY, OOS_END: OOS_OVERLAY}
 DOC = "docs/CALIBRATION.md §4"
 DECIMALS = 3  # of the overlay's values: well inside every standard error
 LABEL = {"announce": "announce a new action (weekly)", "fire": "fire a due action"}
@@ -317,20 +322,31 @@ def table(cfg: Config, result: Fit) -> str:
     return "\n".join([*estimates_table(cfg, result), "", *decisions_table(cfg, result)]) + "\n"
 
 
+def fit_end(cfg: Config) -> dt.date:
+    """The last day of the record the fit of ``cfg`` read (its replay's end)."""
+    end = cfg.history.replay_until
+    if end is None:
+        raise ValueError("a makers fit replays the record: history.replay_until is not set")
+    return end
+
+
 def overlay_text(cfg: Config, result: Fit) -> str:
-    """configs/calibrations/makers_2018_2019.toml: the base with the final estimates."""
-    end = FIT_END.isoformat()
+    """The overlay of ``OVERLAYS[end]`` (configs/calibrations/makers_2018_2019.toml for the
+    whole window): the base with the final estimates."""
+    last = fit_end(cfg)
+    end, name = last.isoformat(), OVERLAYS[last].rsplit("/", 1)[-1].removesuffix(".toml")
+    until = "" if last == FIT_END else f"--until {end} "
     lines = [
         "# The tariff makers' logit (issue 14 item 3), fitted by conditional likelihood: each",
         "# recorded weekly decision (announce a new action or not; fire or postpone a due one)",
         f"# on the state replayed from the record's start to {end}.  Written by",
-        "# `python benchmarks/fit_makers.py --write` (experiments/maker_fit.py); the data, the",
-        f"# estimates with standard errors and what does not fit are in {DOC}.",
+        f"# `python benchmarks/fit_makers.py {until}--write` (experiments/maker_fit.py);",
+        f"# the data, the estimates with standard errors and what does not fit are in {DOC}.",
         "# logit_scale (the normalisation) and every other maker coefficient are the baseline's.",
         'extends = "../baseline.toml"',
-        'name = "makers_2018_2019"',
+        f'name = "{name}"',
         "description = \"The tariff makers' logit, fitted to the recorded decisions of "
-        f'March 2018 - {FIT_END:%B %Y}"',
+        f'March 2018 - {last:%B %Y}"',
     ]
     for side in SIDES:
         lines += ["", f"[makers.{side}]"]
@@ -347,7 +363,7 @@ def overlay_text(cfg: Config, result: Fit) -> str:
 def report(cfg: Config, result: Fit) -> str:
     """What the fit prints: the sample, the log-likelihoods, the tables."""
     s = result.sample
-    lines = [f"makers fit: record from its start to {FIT_END}, {len(s.obs)} decisions"]
+    lines = [f"makers fit: record from its start to {fit_end(cfg)}, {len(s.obs)} decisions"]
     for side in SIDES:
         f = result.final[side]
         lines.append(

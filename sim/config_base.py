@@ -53,6 +53,10 @@ class ConfigError(Exception):
         self.source = source
         super().__init__(self.render())
 
+    def __reduce__(self) -> tuple[type, tuple[list[tuple[str, str]], str | None]]:
+        """Pickle by the constructor's arguments, so that the error crosses process pools."""
+        return type(self), (self.problems, self.source)
+
     def render(self) -> str:
         """One readable paragraph naming every problem by its key path."""
         head = f"Invalid {self.what}{f' {self.source}' if self.source else ''}: "

@@ -213,3 +213,31 @@ def test_dask_backend_runs_the_toy(tmp_path: Path) -> None:
     assert [t for t, _, _ in _populations(out / "abc.db")] == [0, 1]
     table = pd.read_parquet(out / "particles.parquet")
     assert math.isclose(table[table["generation"] == 1]["weight"].sum(), 1.0)
+
+
+def test_the_wall_time_rule_looks_ahead_one_generation() -> None:
+    from tradetalks.experiments.calibration import next_generation_overruns
+
+    assert next_generation_overruns(elapsed=500, last=100, lookahead=1.5, limit=600)
+    assert not next_generation_overruns(elapsed=400, last=100, lookahead=1.5, limit=600)
+    assert not next_generation_overruns(elapsed=590, last=100, lookahead=0.0, limit=600)
+    assert next_generation_overruns(elapsed=601, last=100, lookahead=0.0, limit=600)
+
+
+@pytest.mark.parametrize("lookahead, generations", [(1e9, [0]), (0.0, [0, 1, 2])])
+def test_no_generation_starts_that_would_end_past_the_wall_time_limit(
+    tmp_path: Path, lookahead: float, generations: list[int]
+) -> None:
+    """A limit of an hour: a generation predicted to take 1e9 times the last would overrun
+    it, so the run stops after generation 0 and says why; without the look-ahead it runs
+    all three."""
+    raw = _raw(_small_toy(tmp_path, 3))
+    raw["abc"].update(max_walltime_minutes=60.0, walltime_lookahead=lookahead)
+    out = tmp_path / "out"
+    args = ["calibrate", str(_write(tmp_path, raw)), "--out", str(out), "--workers", "1"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert [t for t, _, _ in _populations(out / "abc.db")] == generations
+    assert ("the next generation would end past the wall-time limit" in res.output) == (
+        lookahead > 0
+    )

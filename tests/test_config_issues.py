@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import BASELINE, LEGACY, SCENARIOS, SMALL
+from tradetalks.experiments.calibspec import CalibError
 from tradetalks.sim.config import (
     STRATEGY_PARAMS,
     ConfigError,
@@ -21,6 +22,7 @@ from tradetalks.sim.config import (
 )
 from tradetalks.sim.indicators import DEAL_QUANTITIES
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.record import RecordError
 from tradetalks.sim.snapshot import aid_schedule
 from tradetalks.sim.world import World
 
@@ -319,3 +321,13 @@ def test_configs_pickle_with_every_strategy_kind():
         }
         cfg = load_config(BASELINE, over)
         assert pickle.loads(pickle.dumps(cfg)) == cfg
+
+
+@pytest.mark.parametrize("error", [ConfigError, CalibError, RecordError])
+def test_config_errors_cross_process_pools(error: type[ConfigError]) -> None:
+    """A worker's error reaches the parent with its problems (a pool unpickles it: an error
+    that cannot be rebuilt breaks the whole pool instead, as the SBC benchmark's did)."""
+    problems = [("statistics[0].observed", "give it or [observed] synthetic, not both")]
+    original = error(problems, "calib.toml")
+    copy = pickle.loads(pickle.dumps(original))
+    assert type(copy) is error and copy.problems == problems and str(copy) == str(original)

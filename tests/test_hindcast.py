@@ -67,6 +67,8 @@ def test_a_window_outside_the_run_is_refused(tmp_path) -> None:
     text = (CALIBRATIONS / "hindcast_apr2019.toml").read_text(encoding="utf-8")
     bad = text.replace("dates = [2019-04-01, 2019-04-30]", "dates = [2019-04-01, 2019-06-30]", 1)
     assert bad != text
+    base = (CALIBRATIONS / "makers_2018_apr2019.toml").as_posix()  # the copy's base, found
+    bad = bad.replace('base = "makers_2018_apr2019.toml"', f'base = "{base}"')
     (tmp_path / "bad.toml").write_text(bad, encoding="utf-8")
     with pytest.raises(CalibError) as err:
         load_calibration(tmp_path / "bad.toml")
@@ -182,3 +184,11 @@ def test_the_calibrations_run_view_carries_the_rounds() -> None:
         for k, cap in caps.items():
             seen[k] += got[k] < cap - 1e-9
     assert all(seen.values()), seen  # both events happen in some runs: the statistics move
+
+
+def test_the_clock_ablation_fits_the_hindcasts_own_statistics() -> None:
+    """The ablation (issue 14) is comparable only if it fits the same statistics to the same
+    observed values over the same run."""
+    clock, v2 = _spec("clock_hindcast.toml"), _spec("hindcast.toml")
+    assert clock["statistics"] == v2["statistics"]
+    assert clock["set"] == v2["set"]

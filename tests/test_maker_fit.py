@@ -182,3 +182,17 @@ def test_the_estimates_and_errors_agree_with_statsmodels_logit():
     assert all(est.se[k] is not None for k in truth)  # no bound is active
     assert np.allclose([est.theta[k] for k in truth], ref.params, atol=1e-4)
     assert np.allclose([est.se[k] for k in truth], ref.bse, rtol=1e-3)
+
+
+def test_the_oos_overlay_is_the_fit_to_april_2019_and_reads_nothing_later():
+    """The pseudo-out-of-sample makers (issue 14): fitted on decisions up to 30 April 2019
+    only, written as the overlay the April hindcast extends."""
+    cfg = maker_fit.fit_config(end=maker_fit.OOS_END)
+    result = maker_fit.fit(cfg)
+    assert result.sample.obs and max(o.date for o in result.sample.obs) <= maker_fit.OOS_END
+    whole = maker_fit.fit(maker_fit.fit_config()).sample.obs
+    assert len(result.sample.obs) < len(whole)
+    path = shipped_root() / maker_fit.OOS_OVERLAY
+    assert path.read_text(encoding="utf-8") == maker_fit.overlay_text(cfg, result)
+    hindcast = shipped_root() / "calibrations" / "hindcast_apr2019.toml"
+    assert 'base = "makers_2018_apr2019.toml"' in hindcast.read_text(encoding="utf-8")

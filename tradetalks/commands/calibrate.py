@@ -29,6 +29,9 @@ def _cores() -> int:
 
 
 def _progress(info: dict[str, Any]) -> None:
+    if "note" in info:
+        typer.echo(info["note"], err=True)
+        return
     typer.echo(
         f"generation {info['generation']}: epsilon {info['epsilon']:.4g}, acceptance "
         f"{info['acceptance_rate']:.3f}, {info['simulations']:,} simulations, "
