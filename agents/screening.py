@@ -23,6 +23,7 @@ base class's equal-weight model, scaled to [0, 1] over the feasible outcomes.
 from __future__ import annotations
 
 import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -94,9 +95,7 @@ def _contenders(own: np.ndarray, opp: np.ndarray, thresholds: np.ndarray) -> np.
 
 def _same_prefix(seen: tuple, now: tuple) -> bool:
     """True if ``now`` extends ``seen`` (the same records, by identity, in the same places)."""
-    return len(seen) <= len(now) and all(
-        a is b for a, b in zip(seen, now[: len(seen)], strict=True)
-    )
+    return len(seen) <= len(now) and all(map(operator.is_, seen, now))
 
 
 class Tables(NamedTuple):
@@ -152,10 +151,13 @@ class ScreeningStrategy(Strategy):
 
     # ------------------------------------------------------------------ tables
     def tables(self, view: NegotiationView) -> Tables:
-        """The offer set and gains (cached within a mechanism round, where they are fixed)."""
+        """The offer set and gains (cached within a mechanism round, where they are fixed, and
+        for the same view outside one)."""
         key = (view.round_no, view.week, view.side, id(view.space), view.level)
         cache = getattr(self, "_tables_cache", None)
-        if view.round_no is not None and cache is not None and cache[0] == key:
+        if cache is not None and (
+            cache[2] is view or (view.round_no is not None and cache[0] == key)
+        ):
             return cache[1]
         joint = view.available & view.own_winset
         if view.opponent_winset is not None:
@@ -177,7 +179,7 @@ class ScreeningStrategy(Strategy):
                 raise ValueError("a core-v2 view needs opponent_gain_public")
             gap = view.gap if view.gap is not None else self.params.gap_weeks
             tables = Tables(mask, view.own_gain, nxt, share, share_next, opp, gap, {})
-        self._tables_cache = (key, tables)
+        self._tables_cache = (key, tables, view)
         return tables
 
     # ------------------------------------------------------------------ beliefs
@@ -267,8 +269,8 @@ class ScreeningStrategy(Strategy):
             and _same_prefix(cache[0], history)
             and _same_prefix(cache[1], events)
         ):
-            cache = ((), (), (), (), view.side)
-        offers, signals = list(cache[2]), list(cache[3])
+            cache = ((), (), np.zeros((0, 3)), np.zeros((0, 2)), view.side, None)
+        offers, signals = [], []  # the records new since the cached ones
         for r in history[len(cache[0]) :]:
             if r.proposer != view.side:  # a type never offers below what it would accept
                 offers.append((r.week, r.outcome, True))
@@ -283,10 +285,13 @@ class ScreeningStrategy(Strategy):
                 signals.append((e.week, 1))
             elif e.side != view.side and e.kind in DOWN_SIGNALS:
                 signals.append((e.week, -1))
-        self._record_cache = (history, events, tuple(offers), tuple(signals), view.side)
-        o = np.array(offers, dtype=float).reshape(-1, 3)
-        e = np.array(signals, dtype=float).reshape(-1, 2)
-        return o[:, 0], o[:, 1].astype(np.intp), o[:, 2].astype(bool), e[:, 0], e[:, 1]
+        o, e, arrays = cache[2], cache[3], cache[5]
+        if offers or signals or arrays is None:
+            o = np.concatenate((o, np.array(offers, dtype=float).reshape(-1, 3)))
+            e = np.concatenate((e, np.array(signals, dtype=float).reshape(-1, 2)))
+            arrays = o[:, 0], o[:, 1].astype(np.intp), o[:, 2].astype(bool), e[:, 0], e[:, 1]
+        self._record_cache = (history, events, o, e, view.side, arrays)
+        return arrays
 
     def replay(self, view: NegotiationView) -> tuple[np.ndarray, np.ndarray]:
         """``belief`` step by step: events of a week before its rounds, Bayes' rule per

@@ -27,12 +27,7 @@ from tradetalks.sim.config_valuation import (
 from tradetalks.sim.dynamics import FarmAggregate, changes_world
 from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
 from tradetalks.sim.payoffs import blend_weights
-from tradetalks.sim.projector_value import (
-    Batch,
-    HostageTerm,
-    hostage_term,
-    under_fire_factor,
-)
+from tradetalks.sim.projector_value import Batch, HostageTerm, hostage_term, under_fire_factor
 
 SIDES = ("us", "china")
 
@@ -148,6 +143,7 @@ class Projector:
         ]
         index = {name: j for j, name in enumerate(space.names)}
         self.pairs = [(index[a], index[b]) for a, b in self.val.joint_issues]
+        self.ends = np.cumsum([i.n_levels for i in space.issues]).tolist()  # issue j's end
 
     # ------------------------------------------------------------------ context
     def _context(self, snap: Snapshot, gap: int) -> pp.Context:
@@ -169,6 +165,10 @@ class Projector:
 
     def _base_levels(self, snap: Snapshot) -> list[int]:
         return [snap.agreed.get(i.name, i.status_quo) for i in self.space.issues]
+
+    def _split(self, a: np.ndarray) -> list[np.ndarray]:
+        """``a`` (every issue's levels side by side) as views, issue by issue."""
+        return [a[e - i.n_levels : e] for i, e in zip(self.space.issues, self.ends, strict=True)]
 
     def _needs_path(self, j: int, lv: int, base: int) -> bool:
         q, q0 = self.level_q[j][lv], self.level_q[j][base]
@@ -252,28 +252,28 @@ class Projector:
 
     def _gains(self, side, snap, plans, sc, eff, p, r, start) -> tuple[float, list, list, list]:
         """D, per-issue gains (with lumps) and the joint issues' interactions for deals
-        starting at ``start``."""
+        starting at ``start`` (every issue's levels side by side in one array, then split)."""
         base = self._base_levels(snap)
-        c0, intrinsic = self._intrinsic(side, base)
+        c0, per_issue = self._intrinsic(side, base)
+        intrinsic = np.concatenate(per_issue)
         uf = under_fire_factor(
             snap.under_fire.get(side, math.inf), snap.pending, side, start, self.irr
         )
-        conceded = self._conceded(side, base)
         v, rb = sc["now" if start == 0 else "next"], sc["rollback"]
-        gains, lumps, projected = [], [], []
+        proj, rollback = np.zeros(len(intrinsic)), np.zeros(len(intrinsic))
+        lump = -self.irr.under_fire_cost * uf * np.maximum(0.0, -intrinsic)  # _conceded
         for j, issue in enumerate(self.space.issues):
-            lump = -self.irr.under_fire_cost * uf * conceded[j]
-            proj, rollback = np.zeros(issue.n_levels), np.zeros(issue.n_levels)
+            at = self.ends[j] - issue.n_levels
+            if issue.name in snap.agreed:  # no gain, no lump (and no paths: _deal_plans)
+                lump[at : self.ends[j]] = 0.0
+                continue
             for lv in range(issue.n_levels):
                 plan = plans.get((j, lv))
                 if plan is not None:
-                    proj[lv] = plan.value(v, eff, p) + c0 - r
-                    rollback[lv] = -rb[plan.base]
-            if issue.name in snap.agreed:
-                proj, lump = np.zeros(issue.n_levels), np.zeros(issue.n_levels)
-            gains.append(read_only(proj + intrinsic[j] + lump))
-            lumps.append(read_only(lump + rollback))
-            projected.append(proj)
+                    proj[at + lv] = plan.value(v, eff, p) + c0 - r
+                    rollback[at + lv] = -rb[plan.base]
+        gains, lumps = read_only(proj + intrinsic + lump), read_only(lump + rollback)
+        gains, lumps, projected = self._split(gains), self._split(lumps), self._split(proj)
         pairs = []
         for j, k in self.pairs:
             table = np.zeros((len(projected[j]), len(projected[k])))

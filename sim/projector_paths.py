@@ -15,6 +15,7 @@ import numpy as np
 from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import Config
 
+_clip = np._core.umath.clip  # ``ndarray.clip``'s ufunc; weekly loops pass ``out`` by position
 EVENT_KEYS = ("us_tau", "cn_tau", "soy_tau", "threat", "deal", "huawei", "manip", "commit", "cweek")
 
 
@@ -213,9 +214,10 @@ def _markets(ev: dict[str, np.ndarray], ctx: Context) -> dict[str, np.ndarray]:
 def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarray]:
     """Uncertainty and growth, stepped week by week (each reads last week's uncertainty).
 
-    Weeks × paths inside (a week's paths contiguous, the loop writing into buffers).  A week
-    without events on any path skips the events' factor (× 1) and the cap at 1 (the step is
-    ≤ 1 already): both leave every value as it is, so only their + 0 is kept (−0 → 0)."""
+    Weeks × paths inside (a week's paths contiguous, the loop writing into buffers); a step is
+    ``dyn.uncertainty_step``, its clip01 as one clip (the same bits, −0 and NaN included).  A
+    week without events on any path skips the events' factor (× 1) and the cap at 1 (the step
+    is ≤ 1 already), keeping their + 0 (−0 → 0)."""
     w, st = ctx.cfg.world, ctx.state
     t, u = w.trade, w.uncertainty
     n, width = ev["us_tau"].shape
@@ -231,18 +233,17 @@ def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarra
         w.growth,
     )
     target = np.ascontiguousarray(dyn.uncertainty_target(ev["threat"], ev["deal"], u).T)
-    mult, add = ev["unc_mult"], ev["unc_add"]
+    mult, add, adj = ev["unc_mult"], ev["unc_add"], u.adjustment
     quiet = np.all(mult == 1.0, axis=0) & np.all((add == 0.0) & ~np.signbit(add), axis=0)
-    mult_t, add_t = mult.T, add.T
-    unc = np.empty((width, n))
+    unc, calm = np.empty((width, n)), quiet.tolist()
     unc[0] = np.minimum(1.0, st["trade_uncertainty"] * mult[:, 0] + add[:, 0])
-    step = np.empty(n)
-    for k in range(1, width):
-        dyn.uncertainty_step(unc[k - 1], target[k - 1], u, out=step)
-        if quiet[k]:
-            np.add(step, 0.0, out=unc[k])
+    for k, (last, step, goal) in enumerate(zip(unc[:-1], unc[1:], target[:-1], strict=True), 1):
+        np.add(last, np.multiply(adj, np.subtract(goal, last, step), step), step)
+        _clip(step, 0.0, 1.0, step)
+        if calm[k]:
+            np.add(step, 0.0, step)
         else:
-            np.minimum(1.0, step * mult_t[k] + add_t[k], out=unc[k])
+            np.minimum(1.0, step * mult[:, k] + add[:, k], out=step)
     # growth: y_k = y_{k−1} + a·(x_k − y_{k−1}) from y_0 = the snapshot's (shocks at zero), as
     # the linear filter y_k = a·x_k + (1 − a)·y_{k−1}; both sides' paths stacked in one
     g = w.growth
@@ -295,12 +296,10 @@ def _filter_weeks(b: float, c: float, x: np.ndarray, z0: float | np.ndarray) -> 
     """``first_order_filter`` on weeks × rows (``z0`` a number or one per row): a week's rows
     are contiguous, and the loop writes into its buffers."""
     bx = np.multiply(b, x, order="C")
-    y = np.empty(bx.shape)
+    y, carried = np.empty(bx.shape), np.empty(bx.shape[1:])
     np.add(bx[0], z0, out=y[0])
-    carried = np.empty(bx.shape[1:])
-    for k in range(1, bx.shape[0]):
-        np.multiply(c, y[k - 1], out=carried)
-        np.add(bx[k], carried, out=y[k])
+    for last, new, b_x in zip(y[:-1], y[1:], bx[1:], strict=True):
+        np.add(b_x, np.multiply(c, last, carried), new)
     return y
 
 
@@ -341,16 +340,17 @@ def farm_approval(
     n, w = price.shape[0], weeks + 1
     aid = farm.soy_aid_bn + np.concatenate([[0.0], np.cumsum(ctx.aid_weeks)])[:w]
     ratio = price[:, :w] / ctx.cfg.world.soybeans.price_normal
-    a = np.tile(farm.approval, (n, 1))
-    approval = np.empty((n, w))
-    approval[:, 0] = a @ farm.acre_share
+    groups = np.empty((w, n, len(farm.approval)))  # weeks × paths × groups
+    groups[0] = farm.approval
     if w > 1:
         target = _approval_targets(ratio, talks_add, aid, ctx)
-        spare, social = np.empty_like(a), np.empty_like(a)  # the neighbours' mean, per group
-        for k in range(1, w):
-            np.copyto(social, (a @ farm.count_share)[:, None])
-            a, spare = dyn.approval_step(a, target[k - 1], social, f, out=spare), a
-            approval[:, k] = a @ farm.acre_share
+        pull, mean = np.empty(groups.shape[1:]), np.empty(n)  # mean: the neighbours', per path
+        for a, new, goal in zip(groups[:-1], groups[1:], target, strict=True):  # approval_step
+            np.add(a, np.multiply(f.own_adjustment, np.subtract(goal, a, new), new), new)
+            np.matmul(a, farm.count_share, mean)
+            np.multiply(f.social_adjustment, np.subtract(mean[:, None], a, pull), pull)
+            _clip(np.add(new, pull, new), 0.0, 1.0, new)
+    approval = np.ascontiguousarray((groups @ farm.acre_share).T)  # the weeks' products at once
     return approval, dyn.farm_income_bn(ratio, aid, f, farm.soy_mean)
 
 

@@ -185,9 +185,19 @@ class DisputeTerm:
     reviews: tuple[int, int]
     loss: Mapping[str, tuple[np.ndarray, np.ndarray]]
     rule: tuple[float, float, float, float, float, float]  # line, cap, margin, weight, ς, fire
+    # P(x) already computed: (space's id, next round) → (space, P); both sides' costs read it
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def p_unravel(self, space: OutcomeSpace, next_round: bool) -> np.ndarray:
         """P(x): the deal unravels after a dispute within the horizon, for every outcome."""
+        cached = self._cache.get((id(space), next_round))
+        if cached is not None and cached[0] is space:
+            return cached[1]
+        out = read_only(self._p_unravel(space, next_round))
+        self._cache[(id(space), next_round)] = (space, out)
+        return out
+
+    def _p_unravel(self, space: OutcomeSpace, next_round: bool) -> np.ndarray:
         line, cap, margin, weight, scale, fire = self.rule
         f = np.clip(self.rate0[next_round] + space.additive(list(self.rate[next_round])), 0, cap)
         short = np.maximum(line - f, 0.0) / line if line > 0 else np.zeros_like(f)

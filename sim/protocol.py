@@ -282,6 +282,9 @@ def _public_values(team: TeamLike) -> tuple[np.ndarray, float]:
     return public() if callable(public) else (team.utility(), team.reservation)
 
 
+RELABEL_AT_ONCE = 8  # _history_view: this many new records searched at once (speed only)
+
+
 class ProtocolError(RuntimeError):
     """A strategy broke the protocol (e.g. offered an outcome that is not available)."""
 
@@ -570,7 +573,7 @@ class Negotiation:
         """Position of outcome ``x`` in this round's views."""
         if len(self._index) == len(self.space):
             return int(x)
-        pos = int(np.searchsorted(self._index, x))
+        pos = int(self._index.searchsorted(x))
         if pos >= len(self._index) or self._index[pos] != x:
             raise ProtocolError(f"outcome {x} is not among this round's outcomes")
         return pos
@@ -584,8 +587,16 @@ class Negotiation:
         if index is not self._index:
             index, records = self._index, []
             self._view_history = (index, records)
-        for r in self.history[len(records) :]:
-            records.append(_relabel(r, self._position(r.outcome)))
+        new = self.history[len(records) :]
+        if len(new) >= RELABEL_AT_ONCE and len(index):  # a new round's: positions at once
+            outcomes = np.array([r.outcome for r in new], dtype=np.intp)
+            pos = np.minimum(index.searchsorted(outcomes), len(index) - 1)
+            for r, p, x in zip(new, pos.tolist(), (index[pos] != outcomes).tolist(), strict=True):
+                if x:
+                    raise ProtocolError(f"outcome {r.outcome} is not among this round's outcomes")
+                records.append(_relabel(r, p))
+        else:
+            records.extend(_relabel(r, self._position(r.outcome)) for r in new)
         return tuple(records)
 
     def preview(
