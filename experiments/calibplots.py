@@ -3,9 +3,11 @@
 Each function returns PNG bytes (matplotlib's object API, no global pyplot state).  The
 posterior is the last generation's weighted particles; the prior is drawn as its density.
 The predictive check has one panel per statistic: the statistic over simulations at
-particles drawn by weight (fresh seeds), the observed value marked; a statistic computed over
-a window of weeks of a tradetalks run gives the window's dates, and weeks to a deal is shown
-on a date axis.
+particles drawn by weight (fresh seeds), the observed value marked.  A statistic of a dated
+tradetalks run has dates on its x axis: a time to an event is drawn as a histogram of the
+event's dates, a value over a window (a mean tariff, a count) as the predictive 5-95% and
+25-75% bands and median across the window's dates, with the record's value as a line across
+the same dates.  Other statistics (the toy's) are histograms of their values.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ PANEL_IN = 3.2  # inches per panel
 MIN_WIDTH_IN = 6.4  # a figure at least this wide, so that its title fits
 GRID_POINTS = 200  # points of a prior density curve
 DATED_AXES = frozenset({"weeks_to_deal"})  # statistics in weeks from the start: a date axis
+# statistics in weeks from their window's first day to an event, capped at its last day
+WEEKS_FROM_WINDOW = frozenset(
+    {"weeks_to_deal_dated", "weeks_to_move", "weeks_to_truce", "weeks_to_collapse"}
+)
+BANDS = ((0.05, 0.95, 0.25), (0.25, 0.75, 0.45))  # predictive quantile bands and their alpha
+DATE_FORMAT = "%d %b %y"
 
 
 def _png(fig: Figure) -> bytes:
@@ -124,7 +132,56 @@ def _date_ticks(ax: Any, start: dt.date) -> None:
     ax.set_xlabel("first deal (capped)", fontsize=8)
 
 
+def _window(calib: Calibration, s: Any) -> tuple[dt.date, dt.date] | None:
+    """The dates of a statistic's window in a dated run (None: no dates to draw on)."""
+    if calib.start_date is None or calib.horizon is None or s.function in DATED_AXES:
+        return None
+    from tradetalks.experiments.calibstats import window_dates
+
+    return window_dates(s.args, calib.start_date, calib.horizon)
+
+
+def _date_axis(ax: Any) -> None:
+    from matplotlib.dates import AutoDateLocator, DateFormatter
+
+    ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=6))
+    ax.xaxis.set_major_formatter(DateFormatter(DATE_FORMAT))
+    ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+
+
+def _event_dates(ax: Any, values: np.ndarray, obs: float, window: tuple[dt.date, dt.date]) -> None:
+    """A time to an event, as a histogram of the event's dates; the cap is the window's end."""
+    from matplotlib.dates import date2num
+
+    first = date2num(window[0])
+    x, at = first + 7.0 * values, first + 7.0 * obs
+    lo, hi = min(x.min(), at, first), max(x.max(), at, date2num(window[1]))
+    ax.hist(x, bins=BINS, range=(lo - 3.5, hi + 3.5), alpha=0.6)
+    day = window[0] + dt.timedelta(days=round(7.0 * obs))
+    ax.axvline(at, color="C3", label=f"recorded {day:%d %b %Y}")
+    ax.set_xlabel(f"first event (none by {window[1]:%d %b %Y}: at that date)", fontsize=8)
+    _date_axis(ax)
+
+
+def _window_bands(ax: Any, values: np.ndarray, obs: float, window: tuple[dt.date, dt.date]) -> None:
+    """A value over a window, as predictive bands and the median across its dates."""
+    span = [window[0], window[1]]
+    for lo, hi, alpha in BANDS:
+        q = np.quantile(values, [lo, hi])
+        ax.fill_between(span, q[0], q[1], alpha=alpha, color="C0", label=f"{lo:.0%}–{hi:.0%}")
+    ax.plot(span, [np.median(values)] * 2, color="C0", label="median")
+    ax.plot(span, [obs, obs], color="C3", linewidth=2, label=f"recorded {obs:g}")
+    pad = dt.timedelta(days=max(3, (window[1] - window[0]).days // 10))
+    ax.set_xlim(window[0] - pad, window[1] + pad)
+    _date_axis(ax)
+
+
 def predictive(calib: Calibration, draws: pd.DataFrame) -> bytes:
+    """``predictive_figure`` as PNG bytes."""
+    return _png(predictive_figure(calib, draws))
+
+
+def predictive_figure(calib: Calibration, draws: pd.DataFrame) -> Figure:
     """One panel per statistic: its posterior predictive distribution, the observed value."""
     stats = calib.spec.statistics
     rows, cols = _grid(len(stats))
@@ -133,15 +190,21 @@ def predictive(calib: Calibration, draws: pd.DataFrame) -> bytes:
     )
     for i, s in enumerate(stats):
         ax = fig.add_subplot(rows, cols, i + 1)
-        values = draws[f"{STAT_PREFIX}{s.name}"].to_numpy()
+        values = draws[f"{STAT_PREFIX}{s.name}"].to_numpy(dtype=float)
         obs = calib.observed[s.name]
-        lo, hi = min(values.min(), obs), max(values.max(), obs)
-        span = (hi - lo) or 1.0
-        ax.hist(values, bins=BINS, range=(lo - 0.05 * span, hi + 0.05 * span), alpha=0.6)
-        ax.axvline(obs, color="C3", label=f"observed {obs:g}")
+        window = _window(calib, s)
+        if window is not None and s.function in WEEKS_FROM_WINDOW:
+            _event_dates(ax, values, obs, window)
+        elif window is not None:
+            _window_bands(ax, values, obs, window)
+        else:
+            lo, hi = min(values.min(), obs), max(values.max(), obs)
+            span = (hi - lo) or 1.0
+            ax.hist(values, bins=BINS, range=(lo - 0.05 * span, hi + 0.05 * span), alpha=0.6)
+            ax.axvline(obs, color="C3", label=f"observed {obs:g}")
+            if s.function in DATED_AXES and calib.start_date is not None:
+                _date_ticks(ax, calib.start_date)
         ax.set_title(_stat_title(calib, s), fontsize=9)
-        ax.legend(fontsize=7)
-        if s.function in DATED_AXES and calib.start_date is not None:
-            _date_ticks(ax, calib.start_date)
+        ax.legend(fontsize=6)
     fig.suptitle(f"{calib.spec.name}: posterior predictive check ({len(draws)} simulations)")
-    return _png(fig)
+    return fig

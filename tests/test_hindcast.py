@@ -12,6 +12,8 @@ import datetime as dt
 import tomllib
 from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 import pytest
 from helpers import ROOT
 from tradetalks.experiments.calibfile import load_calibration
@@ -192,3 +194,33 @@ def test_the_clock_ablation_fits_the_hindcasts_own_statistics() -> None:
     clock, v2 = _spec("clock_hindcast.toml"), _spec("hindcast.toml")
     assert clock["statistics"] == v2["statistics"]
     assert clock["set"] == v2["set"]
+
+
+def test_the_predictive_check_draws_every_dated_statistic_on_dates() -> None:
+    """Issue 14: the posterior predictive check has one panel per statistic with dates on
+    its x axis; the record's value sits at its date (a time to an event) or across the
+    window's dates (a value over a window)."""
+    from matplotlib.dates import DateFormatter, date2num
+    from tradetalks.experiments.calibout import STAT_PREFIX
+    from tradetalks.experiments.calibplots import WEEKS_FROM_WINDOW, predictive_figure
+
+    calib = load_calibration(CALIBRATIONS / "hindcast.toml")
+    rng = np.random.default_rng(0)
+    draws = pd.DataFrame(
+        {f"{STAT_PREFIX}{s.name}": rng.uniform(0, 5, 20) for s in calib.spec.statistics}
+    )
+    fig = predictive_figure(calib, draws)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert len(axes) == len(calib.spec.statistics)
+    for ax, s in zip(axes, calib.spec.statistics, strict=True):
+        assert isinstance(ax.xaxis.get_major_formatter(), DateFormatter), s.name
+        first, last = s.args["dates"]
+        recorded = [ln for ln in ax.get_lines() if ln.get_label().startswith("recorded")]
+        assert len(recorded) == 1, s.name
+        x, obs = list(recorded[0].get_xdata()), calib.observed[s.name]
+        if s.function in WEEKS_FROM_WINDOW:  # a vertical line at the recorded date
+            expected = date2num(first) + 7.0 * obs
+            assert x == pytest.approx([expected, expected]), s.name
+        else:  # a line across the window at the recorded value
+            assert x == [first, last], s.name
+            assert list(recorded[0].get_ydata()) == [obs, obs], s.name
