@@ -48,6 +48,7 @@ class Chapters:
         self._agenda = tuple(agenda.get(n) for n in space.names)
         self._legislative = {s: _legislative_mask(space, legislation, s) for s in SIDES}
         self._signable: tuple[bytes, np.ndarray] | None = None  # the last mask, by blocked set
+        self._pressure: dict[str, tuple[list, np.ndarray]] = {}  # congress_pressure's last, by side
 
     @classmethod
     def from_config(cls, cfg: Config, space: OutcomeSpace) -> Chapters:
@@ -175,10 +176,28 @@ def congress_pressure(
     side: str = "us",
 ) -> np.ndarray:
     """Lump off ``side``'s value of signing each outcome: Σ weight · max(0, threshold −
-    support) over its bodies that vote only on legislation, on executive agreements only."""
+    support) over its bodies that vote only on legislation, on executive agreements only (the
+    last array kept on ``chapters`` while the bodies, thresholds and bases are the same)."""
+    bodies = [
+        rat
+        for rat in ratifiers
+        if rat.side == side and rat.cfg.applies_to == LEGISLATIVE and rat.cfg.pressure_weight
+    ]
+    key = [space, *((rat, rat.cfg, rat.threshold, rat.base(indicators)) for rat in bodies)]
+    hit = chapters._pressure.get(side)
+    if hit is not None and _same(hit[0], key):
+        return hit[1]
     out = np.zeros(len(space))
     executive = ~chapters.legislative(side)
-    for rat in ratifiers:
-        if rat.side == side and rat.cfg.applies_to == LEGISLATIVE and rat.cfg.pressure_weight:
-            out += rat.cfg.pressure_weight * rat.deficit(indicators) * executive
-    return read_only(out)
+    for rat in bodies:
+        out += rat.cfg.pressure_weight * rat.deficit(indicators) * executive
+    chapters._pressure[side] = (key, read_only(out))
+    return chapters._pressure[side][1]
+
+
+def _same(old: list, new: list) -> bool:
+    """The same space, bodies and their configs (by identity), with thresholds and bases equal."""
+    if len(old) != len(new) or old[0] is not new[0]:
+        return False
+    pairs = zip(old[1:], new[1:], strict=True)
+    return all(a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:] for a, b in pairs)

@@ -8,6 +8,7 @@ level does to the tariffs in force and scheduled) and the farm aggregate the pro
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -162,6 +163,22 @@ def uncertainty_step(
     return clip01(np.add(level, moved, out=out), out=out)
 
 
+def uncertainty_guards(
+    start: np.ndarray, target: np.ndarray, mult: np.ndarray, add: np.ndarray, adjustment: float
+) -> tuple[bool, bool]:
+    """What the projector's uncertainty loop may leave out, bit for bit: (``signed``) a sign bit
+    in the start, the events' factors or jumps (without one no step is −0, so a calm week's
+    + 0 changes nothing); (``inside``) start and targets in [0, 1], the adjustment in [0, 1]
+    and finite factors and jumps ≥ 0 (then a step toward the target rounds into [0, 1], as
+    does min(1, step·factor + jump), so the clip changes nothing)."""
+    signed = bool(np.signbit(start).any() or np.signbit(mult).any() or np.signbit(add).any())
+    inside = 0.0 <= adjustment <= 1.0 and all(
+        bool(((x >= 0.0) & (x <= top)).all())
+        for x, top in ((start, 1.0), (target, 1.0), (mult, np.inf), (add, np.inf))
+    )
+    return signed, inside and bool(np.isfinite(mult).all() and np.isfinite(add).all())
+
+
 # ---------------------------------------------------------------------------- farm chain
 def farm_welfare(soy_share: Num, price_ratio: Num, aid_share: Num) -> Num:
     """A farm's income including aid, 1 = a normal year (soybeans priced at ``price_ratio``)."""
@@ -314,6 +331,35 @@ def deal_terms(
     }
     settings = {k: q[k] for k in (*SETTINGS, "lift_label") if k in q}
     return Terms(out, frozenset(ended), rolled, settings)
+
+
+TERMS_KEPT = 4096  # TermsMemo: results kept before it starts afresh (speed only)
+_TERMS_STATE = ("us_tariff_avg", "cn_tariff_avg", "soy_tariff", "us_threat_pp", "cn_threat_pp")
+FIRED_KEYS = ("us", "china", "china_soy")
+
+
+class TermsMemo:
+    """``deal_terms`` kept by the bits of everything it reads: a projector's paths and hostage
+    term meet the same tariffs and quantities week after week.  The ``Terms`` returned are
+    shared: read them, never change them."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple, Terms] = {}
+
+    def __call__(
+        self, st: Mapping[str, float], q: Mapping[str, float], fired: Mapping[str, float],
+        t: TradeConfig, s: SoybeanConfig, persistence: float = 0.0,
+    ) -> Terms:  # fmt: skip
+        """``deal_terms(st, q, fired, t, s, persistence)``, computed once per distinct input."""
+        nums = [st[k] for k in _TERMS_STATE] + [fired.get(k, 0.0) for k in FIRED_KEYS]
+        nums += [*q.values(), t.us_tariff_base, t.cn_tariff_base, s.soy_tariff_mfn, persistence]
+        key = (tuple(q), struct.pack(f"{len(nums)}d", *nums))  # −0.0 and 0.0 apart
+        hit = self._kept.get(key)
+        if hit is None:
+            if len(self._kept) >= TERMS_KEPT:
+                self._kept.clear()
+            hit = self._kept[key] = deal_terms(st, q, fired, t, s, persistence)
+        return hit
 
 
 def changes_world(q: Mapping[str, float]) -> bool:

@@ -50,6 +50,15 @@ def read_only(a: ArrayLike, dtype: Any = None) -> np.ndarray:
     return np.frombuffer(flat.tobytes(), dtype=flat.dtype).reshape(flat.shape)
 
 
+_ZERO = read_only(np.zeros(1))  # the value of an issue left open (``_with_open``)
+
+
+def _with_open(table: ArrayLike) -> np.ndarray:
+    """A per-level table with 0 appended: index ``OPEN`` (−1) reads it (``np.append``'s
+    result, without its overhead)."""
+    return np.concatenate((np.asarray(table, dtype=float).ravel(), _ZERO))
+
+
 def _read_only_tables(tables: Mapping[str, ArrayLike]) -> Mapping[str, np.ndarray]:
     return MappingProxyType({k: read_only(v, dtype=float) for k, v in tables.items()})
 
@@ -211,7 +220,7 @@ class OutcomeSpace:
             if table is None:
                 col = np.zeros(len(choices))
             else:
-                ext = np.append(np.asarray(table, dtype=float), 0.0)
+                ext = _with_open(table)
                 col = ext[np.where(choices == OPEN, len(ext) - 1, choices)]
             out = (out[:, None] + col[None, :]).ravel()
         return out[self._keep]
@@ -340,17 +349,16 @@ class Rows(OutcomeSpace):
             ("effective", read_only(np.where(covered, levels, sq))),
             ("covers_any", read_only(covered.any(axis=1))),
             ("all_cover", True),  # min_issues_in_deal ≥ 1: every outcome covers an issue
+            ("_columns", read_only(levels.T, dtype=np.intp)),  # additive(): issue by issue
             *{"_contrib": {}, "_member_cache": {}, "_sealed": True}.items(),
         ):
             object.__setattr__(self, name, value)
 
     def additive(self, tables: list[np.ndarray | None]) -> np.ndarray:
-        """Σ_j t_j(x_j) for each row (an open issue counts 0), summed in issue order."""
+        """Σ_j t_j(x_j) for each row (an open issue counts 0), summed in issue order; a None
+        table adds nothing (its + 0 changes no sum begun at +0, which is never −0)."""
         out = np.zeros(len(self))
-        for j, table in enumerate(tables):
-            if table is None:
-                out = out + 0.0
-                continue
-            ext = np.append(np.asarray(table, dtype=float), 0.0)
-            out = out + ext[np.where(self.levels[:, j] == OPEN, len(ext) - 1, self.levels[:, j])]
+        for table, column in zip(tables, self._columns, strict=True):
+            if table is not None:  # OPEN (−1) reads the 0 appended to the table
+                np.add(out, _with_open(table).take(column), out)
         return out

@@ -24,7 +24,7 @@ from tradetalks.sim.config_valuation import (
     IrreversibilityConfig,
     ValuationConfig,
 )
-from tradetalks.sim.dynamics import FarmAggregate, changes_world
+from tradetalks.sim.dynamics import FarmAggregate, TermsMemo, changes_world
 from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
 from tradetalks.sim.payoffs import blend_weights
 from tradetalks.sim.projector_value import Batch, HostageTerm, hostage_term, under_fire_factor
@@ -144,6 +144,7 @@ class Projector:
         index = {name: j for j, name in enumerate(space.names)}
         self.pairs = [(index[a], index[b]) for a, b in self.val.joint_issues]
         self.ends = np.cumsum([i.n_levels for i in space.issues]).tolist()  # issue j's end
+        self.terms = TermsMemo()  # deal_terms, kept across projections
 
     # ------------------------------------------------------------------ context
     def _context(self, snap: Snapshot, gap: int) -> pp.Context:
@@ -156,7 +157,7 @@ class Projector:
         talks = snap.farm.talks_signal if snap.talks_signal is None else snap.talks_signal
         return pp.Context(
             self.cfg, snap.state, snap.fired, snap.week, snap.pending, aid, snap.farm, talks,
-            horizon,
+            horizon, self.terms,
         )  # fmt: skip
 
     def _elections(self, snap: Snapshot, horizon: int) -> list[int]:
@@ -220,8 +221,7 @@ class Projector:
         flow = np.zeros_like(c["uncertainty"])
         for k, kap in self.kappa[side].items():
             flow += kap * c[k]
-        horizon = flow.shape[1] - 1
-        lump = np.zeros_like(flow)
+        horizon, lump = flow.shape[1] - 1, np.zeros_like(flow)
         if side == "us":
             fp = self.fp
             for k in elections:
@@ -260,6 +260,7 @@ class Projector:
             snap.under_fire.get(side, math.inf), snap.pending, side, start, self.irr
         )
         v, rb = sc["now" if start == 0 else "next"], sc["rollback"]
+        fast = (v.tolist(), np.asarray(eff).tolist(), p.tolist())  # the same doubles, as floats
         proj, rollback = np.zeros(len(intrinsic)), np.zeros(len(intrinsic))
         lump = -self.irr.under_fire_cost * uf * np.maximum(0.0, -intrinsic)  # _conceded
         for j, issue in enumerate(self.space.issues):
@@ -270,7 +271,7 @@ class Projector:
             for lv in range(issue.n_levels):
                 plan = plans.get((j, lv))
                 if plan is not None:
-                    proj[at + lv] = plan.value(v, eff, p) + c0 - r
+                    proj[at + lv] = plan.value(*fast) + c0 - r
                     rollback[at + lv] = -rb[plan.base]
         gains, lumps = read_only(proj + intrinsic + lump), read_only(lump + rollback)
         gains, lumps, projected = self._split(gains), self._split(lumps), self._split(proj)
@@ -281,7 +282,7 @@ class Projector:
                 for lu in range(table.shape[1]):
                     plan = plans.get((j, k, lv, lu))
                     if plan is not None:
-                        joint = plan.value(v, eff, p) + c0 - r
+                        joint = plan.value(*fast) + c0 - r
                         table[lv, lu] = joint - projected[j][lv] - projected[k][lu]
             pairs.append((j, k, read_only(table)))
         d = plans["any"].value(v, eff, p) + c0 - r
@@ -322,7 +323,7 @@ class Projector:
         paths = {k: read_only(nd.mix(sim[k], p)) for k in DIAGNOSTICS}
         persistence = self.irr.retaliation_persistence
         hostage = hostage_term(
-            self.cfg.hostage, self.space, self.level_q, snap, self.cfg, persistence
+            self.cfg.hostage, self.space, self.level_q, snap, self.cfg, persistence, self.terms
         )
         disputes = pv.dispute_term(self, rem, sim, scored, out, (nd, now, nxt))
         return Valuation(

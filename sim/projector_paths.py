@@ -8,7 +8,7 @@ tariff actions: the model's event order); week 0 is the snapshot with this week'
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +43,7 @@ class Context:
     farm: dyn.FarmAggregate
     talks: float
     horizon: int
+    terms: Callable = dyn.deal_terms  # the projector's ``dyn.TermsMemo``: the same values
 
 
 def _escalate(s: dict, side: str, tariff_pp: float, soy_pp: float, ceiling: float) -> None:
@@ -66,9 +67,7 @@ def _apply_deal(s: dict, spec: PathSpec, ctx: Context, k: int) -> dict[str, floa
     cfg, irr = ctx.cfg, ctx.cfg.irreversibility
     fired = {"us": s["fired_us"], "china": s["fired_china"], "china_soy": s["fired_china_soy"]}
     persistence = irr.retaliation_persistence if irr else 0.0
-    terms = dyn.deal_terms(
-        s, spec.quantities, fired, cfg.world.trade, cfg.world.soybeans, persistence
-    )
+    terms = ctx.terms(s, spec.quantities, fired, cfg.world.trade, cfg.world.soybeans, persistence)
     s.update(terms.tariffs)
     s["ended"] = s["ended"] | terms.ended
     q = spec.quantities
@@ -116,8 +115,7 @@ class _Walk:
 
 def _walk(spec: PathSpec, w: _Walk, p: int) -> None:
     """Row ``p``'s event effects, and its segments: walk the path's events week by week."""
-    ctx, out, s = w.ctx, w.out, dict(w.start)
-    cfg = ctx.cfg
+    ctx, out, s, cfg = w.ctx, w.out, dict(w.start), w.ctx.cfg
     g, u = cfg.world.gestures, cfg.world.uncertainty
     weeks = w.weeks
     extra = {spec.deal_week, *(spec.unravel or ())[:1]} - {None, *weeks}
@@ -217,7 +215,7 @@ def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarra
     Weeks × paths inside (a week's paths contiguous, the loop writing into buffers); a step is
     ``dyn.uncertainty_step``, its clip01 as one clip (the same bits, −0 and NaN included).  A
     week without events on any path skips the events' factor (× 1) and the cap at 1 (the step
-    is ≤ 1 already), keeping their + 0 (−0 → 0)."""
+    is ≤ 1 already), keeping their + 0; + 0 and clip where a bit may change (uncertainty_guards)."""
     w, st = ctx.cfg.world, ctx.state
     t, u = w.trade, w.uncertainty
     n, width = ev["us_tau"].shape
@@ -237,13 +235,15 @@ def _uncertainty_growth(ev: dict, mk: dict, ctx: Context) -> dict[str, np.ndarra
     quiet = np.all(mult == 1.0, axis=0) & np.all((add == 0.0) & ~np.signbit(add), axis=0)
     unc, calm = np.empty((width, n)), quiet.tolist()
     unc[0] = np.minimum(1.0, st["trade_uncertainty"] * mult[:, 0] + add[:, 0])
+    signed, inside = dyn.uncertainty_guards(unc[0], target, mult, add, adj)
     for k, (last, step, goal) in enumerate(zip(unc[:-1], unc[1:], target[:-1], strict=True), 1):
         np.add(last, np.multiply(adj, np.subtract(goal, last, step), step), step)
-        _clip(step, 0.0, 1.0, step)
-        if calm[k]:
-            np.add(step, 0.0, step)
-        else:
+        if not inside:
+            _clip(step, 0.0, 1.0, step)
+        if not calm[k]:
             np.minimum(1.0, step * mult[:, k] + add[:, k], out=step)
+        elif signed:
+            np.add(step, 0.0, step)
     # growth: y_k = y_{k−1} + a·(x_k − y_{k−1}) from y_0 = the snapshot's (shocks at zero), as
     # the linear filter y_k = a·x_k + (1 − a)·y_{k−1}; both sides' paths stacked in one
     g = w.growth
@@ -314,10 +314,11 @@ def _unique_rows(*arrays: np.ndarray) -> tuple[list[int], list[int] | None]:
     """The first of each distinct row of ``arrays`` side by side (same bytes), and each row's
     index among those (None when every row is distinct)."""
     seen: dict[bytes, int] = {}
-    first, inverse = [], []
-    for i in range(arrays[0].shape[0]):
-        key = b"".join(a[i].tobytes() for a in arrays)
-        j = seen.setdefault(key, len(first))
+    first, inverse, n = [], [], arrays[0].shape[0]
+    flat = np.concatenate([a.reshape(n, -1) for a in arrays], axis=1).tobytes()
+    size = len(flat) // max(n, 1)  # a row's bytes: its arrays' rows side by side
+    for i in range(n):
+        j = seen.setdefault(flat[i * size : (i + 1) * size], len(first))
         if j == len(first):
             first.append(i)
         inverse.append(j)
@@ -336,8 +337,7 @@ def farm_approval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Acreage-weighted approval and farm income ($bn) per path for weeks 0..``weeks``: the
     groups step like farms, the neighbours' mean replaced by the population mean."""
-    f, farm = ctx.cfg.world.farmers, ctx.farm
-    n, w = price.shape[0], weeks + 1
+    f, farm, n, w = ctx.cfg.world.farmers, ctx.farm, price.shape[0], weeks + 1
     aid = farm.soy_aid_bn + np.concatenate([[0.0], np.cumsum(ctx.aid_weeks)])[:w]
     ratio = price[:, :w] / ctx.cfg.world.soybeans.price_normal
     groups = np.empty((w, n, len(farm.approval)))  # weeks × paths × groups

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,16 +143,18 @@ class HostageTerm:
 
 
 def hostage_term(
-    h: HostageConfig | None, space: OutcomeSpace, level_q: list, snap, cfg, persistence: float
-) -> HostageTerm | None:
-    """The hostage term at the snapshot (None without a [hostage] section or issues)."""
+    h: HostageConfig | None, space: OutcomeSpace, level_q: list, snap, cfg, persistence: float,
+    terms: Callable = deal_terms,
+) -> HostageTerm | None:  # fmt: skip
+    """The hostage term at the snapshot (None without a [hostage] section or issues; ``terms``:
+    ``deal_terms`` or a ``dynamics.TermsMemo``, the same values)."""
     if h is None or not h.issues:
         return None
     st, t = snap.state, cfg.world.trade
     cuts = []
     for levels in level_q:
         cut = [
-            deal_terms(st, q, snap.fired, t, cfg.world.soybeans, persistence).rolled_back_pp["us"]
+            terms(st, q, snap.fired, t, cfg.world.soybeans, persistence).rolled_back_pp["us"]
             if touches(q, "us")
             else 0.0
             for q in levels

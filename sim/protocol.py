@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
-from tradetalks.sim.analysis import deal_metrics
+from tradetalks.sim.analysis import deal_metrics, tidy
 from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import ProtocolConfig
 from tradetalks.sim.issues import OutcomeSpace, PickledByFields, read_only
@@ -255,6 +255,27 @@ def normalised_gain(utility: np.ndarray, reservation: float, mask: np.ndarray) -
     return read_only((utility - reservation) / (span if span > 0 else 1.0))
 
 
+def _undominated(u1: np.ndarray, u2: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``mask`` less outcomes another masked outcome dominates (strictly better for side 1, at
+    least as good for side 2, in ``tidy`` utilities): the same Pareto frontier, found by a
+    sort of fewer outcomes.  Binned by side 1's utility, an outcome goes when an outcome in a
+    higher bin is as good for side 2 (all kept unless every utility is finite)."""
+    a, b, idx = tidy(u1), tidy(u2), np.flatnonzero(mask)
+    a_in, b_in = a[idx], b[idx]
+    if len(idx) == 0 or not (np.isfinite(a_in).all() and np.isfinite(b_in).all()):
+        return mask
+    low, high = a_in.min(), a_in.max()
+    scale = DOMINANCE_BINS / (high - low) if high > low else 0.0
+    # bins rise with the utility (rounding is monotone): a higher bin is a strictly higher a
+    bins = np.minimum(((a_in - low) * scale).astype(np.intp), DOMINANCE_BINS - 1)
+    top = np.full(DOMINANCE_BINS + 1, -np.inf)
+    np.maximum.at(top, bins, b_in)
+    above = np.maximum.accumulate(top[::-1])[::-1][1:]  # best b in the bins above each bin
+    out = np.zeros(len(mask), dtype=bool)
+    out[idx[b_in > above[bins]]] = True
+    return read_only(out)
+
+
 def _relabel(record: OfferRecord, position: int) -> OfferRecord:
     """``record`` with its outcome given as a position of a round's views (no re-validation:
     every other field is the original's, already frozen)."""
@@ -283,6 +304,7 @@ def _public_values(team: TeamLike) -> tuple[np.ndarray, float]:
 
 
 RELABEL_AT_ONCE = 8  # _history_view: this many new records searched at once (speed only)
+DOMINANCE_BINS = 64  # _undominated: bins of the US's utility (speed only: any number ≥ 1)
 
 
 class ProtocolError(RuntimeError):
@@ -737,12 +759,7 @@ class Negotiation:
         feasible = self._available.copy()
         for side in SIDES:
             feasible &= self.winset(side, self._indicators)
-        metrics = deal_metrics(
-            x,
-            {s: self.teams[s].utility() for s in SIDES},
-            {s: self.teams[s].reservation for s in SIDES},
-            feasible,
-        )
+        utility, metrics = self._deal_values(x, feasible)
         new = [j for j in self._negotiable if self.space.covered[x, j] and j not in self.agreed]
         for j in new:
             self.agreed[j] = int(self.space.levels[x, j])
@@ -758,7 +775,7 @@ class Negotiation:
             outcome=x,
             terms=self.space.terms(x),
             new_issues=tuple(self.space.names[j] for j in new),
-            utility={s: float(self.teams[s].utility()[x]) for s in SIDES},
+            utility=utility,
             reservation={s: self.teams[s].reservation for s in SIDES},
             interim=not self.done,
             nash_product=metrics["nash_product"],
@@ -769,3 +786,22 @@ class Negotiation:
         self.deals.append(deal)
         self.phase = "interim deal" if deal.interim else "deal"
         return deal
+
+    def _deal_values(self, x: int, feasible: np.ndarray) -> tuple[dict[str, float], dict]:
+        """Each side's utility of deal ``x`` and its ``deal_metrics`` over ``feasible``: where
+        both teams value outcomes where they are (``utility_at``, core v2), at the feasible
+        outcomes and ``x`` only, the same bits as over the whole space."""
+        teams = [self.teams[s] for s in SIDES]
+        res = {s: self.teams[s].reservation for s in SIDES}
+        if any(
+            getattr(t, "valuation", None) is None or not hasattr(t, "utility_at") for t in teams
+        ):
+            u = {s: self.teams[s].utility() for s in SIDES}
+            return {s: float(u[s][x]) for s in SIDES}, deal_metrics(x, u, res, feasible)
+        chosen = feasible.copy()
+        chosen[x] = True  # x itself, feasible or not
+        index = read_only(np.flatnonzero(chosen))
+        rows, at = self.space.rows(index), int(np.searchsorted(index, x))
+        u = {s: self.teams[s].utility_at(rows, index) for s in SIDES}
+        mask = _undominated(u["us"], u["china"], feasible[index])
+        return {s: float(u[s][at]) for s in SIDES}, deal_metrics(at, u, res, mask)
