@@ -257,7 +257,7 @@ class ScreeningStrategy(Strategy):
         opp = self.tables(view).opp
         eps, lam = self.params.epsilon, self.params.drift
         offers_week, outcomes, below, events_week, signs = self._record(view)
-        log_mu = np.log(mu0)
+        log_mu = np.log(mu0, out=np.full_like(mu0, -np.inf), where=mu0 > 0)  # 0: ruled out
         if len(outcomes):
             weight = lam ** np.maximum(view.week - offers_week, 0)
             accepts = grid[None, :] <= opp[outcomes][:, None] + TOLERANCE

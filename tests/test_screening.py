@@ -540,3 +540,21 @@ def test_the_parsed_record_is_not_reused_for_another_side_or_another_record():
     ):
         oracle = ScreeningStrategy(sigma0=0.2).replay(view)[1]
         assert np.allclose(strat.belief(view)[1], oracle, atol=1e-12)
+
+
+def test_a_prior_that_underflows_rules_types_out_without_a_warning():
+    """σ0 = 0.01 puts zero prior mass far from the prior mean: those types are ruled out
+    (log 0 = −inf), with no divide-by-zero warning in every calibration log."""
+    import warnings
+
+    from tradetalks.sim.model import TradeTalksModel
+    from tradetalks.sim.shipped import baseline
+
+    narrow = {"teams.us.members.ustr.strategy.params.sigma0": 0.01, "run.weeks": 12}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = TradeTalksModel(
+            config=baseline(), rng=3, overrides=narrow, collect_series=False, farmer_agents=False
+        )
+        model.run()
+    assert model.steps == 12
