@@ -5,7 +5,7 @@
 
     # the hindcast's own four parameters (issue 14), on a smaller budget per dataset:
     nice -n 10 .venv/bin/python benchmarks/bench_sbc.py configs/calibrations/hindcast.toml \
-        --datasets 20 --population 40 --generations 4 --walltime 6 \
+        --datasets 20 --population 60 --generations 5 --walltime 6 \
         --write benchmarks/results/sbc_hindcast.md
 
 FILE defaults to configs/calibrations/recovery_us_escalation.toml (core-v2 §3.8, docs/
