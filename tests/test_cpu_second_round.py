@@ -20,7 +20,7 @@ from test_core_v2 import FAST
 from test_projector import BASE as PCFG
 from test_projector import SPACE as PSPACE
 from test_projector import snapshot
-from test_projector_loops import _batch
+from test_projector_loops import _batch, plain_uncertainty
 from tradetalks.agents import screening as scr
 from tradetalks.sim import dynamics as dyn
 from tradetalks.sim import projector_paths as pp
@@ -240,19 +240,6 @@ def test_distinct_paths_are_found_as_row_by_row(n, w, seed):
 
 
 # ====================================================================== projector
-def _plain_uncertainty(ev, ctx):
-    """The uncertainty loop as ``dyn.uncertainty_step`` week by week (``test_projector_loops``)."""
-    u, st = ctx.cfg.world.uncertainty, ctx.state
-    target = dyn.uncertainty_target(ev["threat"], ev["deal"], u)
-    mult, add = ev["unc_mult"], ev["unc_add"]
-    unc = np.empty_like(target)
-    unc[:, 0] = np.minimum(1.0, st["trade_uncertainty"] * mult[:, 0] + add[:, 0])
-    for k in range(1, unc.shape[1]):
-        step = dyn.uncertainty_step(unc[:, k - 1], target[:, k - 1], u)
-        unc[:, k] = np.minimum(1.0, step * mult[:, k] + add[:, k])
-    return unc
-
-
 def test_the_uncertainty_loop_adds_its_zero_where_a_minus_zero_can_arise():
     """A calm week's + 0 is skipped only when no −0 can arise; here one does (a −0 start, no
     adjustment, a negative target), and the loop still matches the plain steps bit for bit."""
@@ -265,13 +252,13 @@ def test_the_uncertainty_loop_adds_its_zero_where_a_minus_zero_can_arise():
     ctx = dataclasses.replace(ctx, cfg=cfg)
     ctx.state = {**ctx.state, "trade_uncertainty": -0.0}
     ev["unc_add"][:, 0] = -0.0
-    want = _plain_uncertainty(ev, ctx)
+    want = plain_uncertainty(ev, ctx)
     assert np.signbit(want[:, 0]).all() and not np.signbit(want[:, 1:]).any()
     got = pp._uncertainty_growth(ev, mk, ctx)["uncertainty"]
     assert got.tobytes() == want.tobytes()
     ev, mk, ctx = _batch()  # the baseline: no sign bit, the + 0 skipped, the same bits
     assert pp._uncertainty_growth(ev, mk, ctx)["uncertainty"].tobytes() == (
-        _plain_uncertainty(ev, ctx).tobytes()
+        plain_uncertainty(ev, ctx).tobytes()
     )
 
 
@@ -341,7 +328,7 @@ def test_the_uncertainty_loop_clips_where_a_step_can_leave_the_unit_interval():
     )
     cfg = ctx.cfg.model_copy(update={"world": w.model_copy(update={"uncertainty": low})})
     ctx = dataclasses.replace(ctx, cfg=cfg)
-    want = _plain_uncertainty(ev, ctx)
+    want = plain_uncertainty(ev, ctx)
     assert (want[:, -1] == 0.0).all()  # clipped at 0 on the way down
     assert pp._uncertainty_growth(ev, mk, ctx)["uncertainty"].tobytes() == want.tobytes()
 

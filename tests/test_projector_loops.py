@@ -24,8 +24,8 @@ def _batch():
     return ev, pp._markets(ev, ctx), ctx
 
 
-def test_the_uncertainty_loop_is_uncertainty_step_week_by_week():
-    ev, mk, ctx = _batch()
+def plain_uncertainty(ev, ctx):
+    """The uncertainty loop as ``dyn.uncertainty_step`` week by week: the loops' oracle."""
     u, st = ctx.cfg.world.uncertainty, ctx.state
     target = dyn.uncertainty_target(ev["threat"], ev["deal"], u)
     mult, add = ev["unc_mult"], ev["unc_add"]
@@ -34,6 +34,12 @@ def test_the_uncertainty_loop_is_uncertainty_step_week_by_week():
     for k in range(1, unc.shape[1]):
         step = dyn.uncertainty_step(unc[:, k - 1], target[:, k - 1], u)
         unc[:, k] = np.minimum(1.0, step * mult[:, k] + add[:, k])
+    return unc
+
+
+def test_the_uncertainty_loop_is_uncertainty_step_week_by_week():
+    ev, mk, ctx = _batch()
+    unc = plain_uncertainty(ev, ctx)
     got = pp._uncertainty_growth(ev, mk, ctx)["uncertainty"]
     assert got.tobytes() == unc.tobytes()
 
