@@ -431,6 +431,45 @@ CHINA_MODELS: dict[str, Overrides] = {
 CHINA_MODEL_LABELS = {"": "as built (reads the aid)", "_held": "held at ×1"}
 
 
+def makers_held() -> Overrides:
+    """The tariff makers held to the calendar: every announced action fires on its date, no new
+    action is announced and no answer is owed.  What is left of the aid's effect is the
+    bargaining chain of core-v2 §2.1 (the US's walk-away and acceptance bar), without the
+    makers' own response to the aid (aid lowers the US's projected cost of firing and of
+    China's answers)."""
+    actions = [{**a.model_dump(), "postponable": False} for a in _BASE.calendar.tariff_actions]
+    return {
+        "calendar.tariff_actions": actions,
+        **both_makers("escalate_bias", -10.0),  # the lowest bias allowed: no new actions
+        **both_makers("noreply_cost", 0.0),
+    }
+
+
+def lhs_effects(
+    runner: Runner, draws: list[Overrides], lhs_seeds: int, shared: Overrides, desc: str
+) -> list[dict[str, Any]]:
+    """Per Latin-hypercube draw: ×3 − ×0 in RMST(52), P(deal by date) and US terms, over
+    ``lhs_seeds`` paired seeds, every arm with ``shared`` (China's model of the US at ×1)."""
+    arms = {}
+    for i, ov in enumerate(draws):
+        for k in (0, 3):
+            arms[f"d{i}_x{k}"] = {**ov, **shared, "farm_politics.aid_scale": float(k)}
+    res = runner.arms(arms, range(1, lhs_seeds + 1), desc=desc)
+
+    def diff(i: int, stat: str) -> float:
+        return level_of(res[f"d{i}_x3"], stat) - level_of(res[f"d{i}_x0"], stat)
+
+    return [
+        {
+            "draw": ov,
+            "rmst_diff": diff(i, "rmst52"),
+            "p_by_date_diff": diff(i, "p_deal_by_2020_01_15"),
+            "terms_diff": diff(i, "us_terms_fixed_yardstick"),
+        }
+        for i, ov in enumerate(draws)
+    ]
+
+
 def section_aid(
     runner: Runner, n_seeds: int, lhs_draws: int, lhs_seeds: int, n_boot: int, rng: Any
 ) -> tuple[str, dict[str, Any]]:
@@ -507,26 +546,7 @@ def section_aid(
                 else float(lo + x * (hi - lo))
             )
         draws.append(ov)
-    lhs_arms = {}
-    for i, ov in enumerate(draws):
-        seen = CHINA_MODELS["_held"]
-        lhs_arms[f"d{i}_x0"] = {**ov, **seen, "farm_politics.aid_scale": 0.0}
-        lhs_arms[f"d{i}_x3"] = {**ov, **seen, "farm_politics.aid_scale": 3.0}
-    lres = runner.arms(lhs_arms, range(1, lhs_seeds + 1), desc="aid LHS")
-    diffs = []
-    for i, ov in enumerate(draws):
-
-        def diff(stat: str, i: int = i) -> float:
-            return level_of(lres[f"d{i}_x3"], stat) - level_of(lres[f"d{i}_x0"], stat)
-
-        diffs.append(
-            {
-                "draw": ov,
-                "rmst_diff": diff("rmst52"),
-                "p_by_date_diff": diff("p_deal_by_2020_01_15"),
-                "terms_diff": diff("us_terms_fixed_yardstick"),
-            }
-        )
+    diffs = lhs_effects(runner, draws, lhs_seeds, CHINA_MODELS["_held"], "aid LHS")
     dr = np.array([d["rmst_diff"] for d in diffs])
     signs = sign_counts(dr, "later under ×3", "earlier under ×3")
     dt = np.array([d["terms_diff"] for d in diffs])
@@ -552,6 +572,35 @@ def section_aid(
         "Sign of the effect on US terms (fixed yardstick, ×3 − ×0) over the same draws:",
         "",
         *sign_table(terms_signs, dt, "Terms effect", ""),
+    ]
+    # the same draws with the makers held to the calendar: the bargaining chain alone
+    held = lhs_effects(
+        runner, draws, lhs_seeds, {**CHINA_MODELS["_held"], **makers_held()}, "aid LHS, held"
+    )
+    hr = np.array([d["rmst_diff"] for d in held])
+    ht = np.array([d["terms_diff"] for d in held])
+    held_signs = sign_counts(hr, "later under ×3", "earlier under ×3")
+    held_terms = sign_counts(ht, "better US terms under ×3", "worse US terms under ×3")
+    data["lhs_makers_held"] = {
+        "overrides": makers_held(),
+        "per_draw": held,
+        "sign_counts": held_signs,
+        "share_positive": float((hr > 0).mean()),
+        "terms_sign_counts": held_terms,
+        "terms_share_positive": float((ht > 0).mean()),
+        "corr_rmst_free_vs_held": float(np.corrcoef(dr, hr)[0, 1]) if hr.std() > 0 else None,
+    }
+    out += [
+        "",
+        "The same draws and seeds with the tariff makers held to the calendar (announced "
+        "actions fire on their dates, no new action, no answer owed: `makers_held`), so that "
+        "only the bargaining chain of core-v2 §2.1 is left. Timing:",
+        "",
+        *sign_table(held_signs, hr, "RMST effect, makers held", " weeks"),
+        "",
+        "Terms:",
+        "",
+        *sign_table(held_terms, ht, "Terms effect, makers held", ""),
     ]
     return "\n".join(out), data
 

@@ -41,11 +41,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline.toml"
+WORKER_RSS_TARGET_MB = 250  # issue 13
 PATIENCE = [0.97, 0.98, 0.99, 0.995, 0.999]  # US weekly discount factors on the grid
 ROOT_SEED = 2019
 FULL_MODEL_SAMPLE = 50  # runs timed serially as batch_run builds the model (explanatory)
@@ -137,6 +139,62 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+class TreeMemory:
+    """Peak resident memory (VmHWM) of a process's descendants, polled from /proc while it
+    runs: the figure is the largest worker's peak, and the root's own peak beside it."""
+
+    POLL_S = 0.1
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.peaks: dict[int, int] = {}  # pid -> VmHWM, kB
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _hwm_kb(pid: int) -> int | None:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            return None
+        return None
+
+    def _descendants(self) -> set[int]:
+        parent: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        # the command name may hold spaces: fields follow its closing ")"
+                        parent[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        found, frontier = set(), {self.root}
+        while frontier:
+            frontier = {p for p, pp in parent.items() if pp in frontier} - found
+            found |= frontier
+        return found
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            for pid in self._descendants() | {self.root}:
+                kb = self._hwm_kb(pid)
+                if kb is not None:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
+            self._stop.wait(self.POLL_S)
+
+    def stop(self) -> tuple[float, float]:
+        """(largest descendant's peak, root's peak), MB."""
+        self._stop.set()
+        self._thread.join()
+        workers = [kb for pid, kb in self.peaks.items() if pid != self.root]
+        return max(workers, default=0) / 1024, self.peaks.get(self.root, 0) / 1024
+
+
 def serial_full_model(k: int) -> float:
     """Mean CPU time of the model built as batch_run builds it (config path parsed each
     run, weekly series, a Mesa agent per farm), over ``k`` runs, in this process (whose
@@ -157,9 +215,9 @@ def serial_full_model(k: int) -> float:
 
 def batch_run(
     workers: int, replicates: int, env: dict[str, str] | None = None
-) -> tuple[float, float]:
-    """Wall time of a fresh interpreter running mesa.batch_run over the same grid, and of
-    the batch_run call alone."""
+) -> tuple[float, float, float]:
+    """Wall time of a fresh interpreter running mesa.batch_run over the same grid, of the
+    batch_run call alone, and the largest worker's peak RSS (MB)."""
     args = {
         "config": str(BASELINE),
         "patience": PATIENCE,
@@ -170,23 +228,28 @@ def batch_run(
         script = Path(tmp) / "batch_run_bench.py"
         script.write_text(BATCH_RUN)
         start = time.perf_counter()
-        res = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, str(script), json.dumps(args)],
             cwd=ROOT,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=True,
             env={**os.environ, **(env or {})},
         )
+        memory = TreeMemory(proc.pid)
+        stdout, stderr = proc.communicate()
         wall = time.perf_counter() - start
-    out = json.loads(res.stdout.strip().splitlines()[-1])
+        worker_mb, _ = memory.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"batch_run failed: {stderr}")
+    out = json.loads(stdout.strip().splitlines()[-1])
     assert out["rows"] == replicates * len(PATIENCE), out
-    return wall, float(out["wall"])
+    return wall, float(out["wall"]), worker_mb
 
 
-def sweep_cli(sweep: Path, out: Path, workers: int) -> tuple[float, float]:
-    """Wall time of a fresh interpreter running ``tradetalks sweep``, and the CPU time of
-    its whole process tree."""
+def sweep_cli(sweep: Path, out: Path, workers: int) -> tuple[float, float, float, float]:
+    """Wall time of a fresh interpreter running ``tradetalks sweep``, the CPU time of its
+    whole process tree, and the peak RSS (MB) of its largest worker and of the sweep process."""
     cmd = [
         sys.executable,
         "-c",
@@ -199,8 +262,14 @@ def sweep_cli(sweep: Path, out: Path, workers: int) -> tuple[float, float]:
         str(workers),
     ]
     start, cpu0 = time.perf_counter(), _children_cpu()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start, _children_cpu() - cpu0
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    memory = TreeMemory(proc.pid)
+    code = proc.wait()
+    wall = time.perf_counter() - start
+    worker_mb, parent_mb = memory.stop()
+    if code != 0:
+        raise subprocess.CalledProcessError(code, cmd)
+    return wall, _children_cpu() - cpu0, worker_mb, parent_mb
 
 
 def main() -> None:
@@ -233,6 +302,7 @@ def main() -> None:
     )
 
     ratios, efficiencies, walls = [], [], []
+    memory: list[tuple[float, float, float]] = []  # (sweep worker, sweep process, batch_run worker)
     with tempfile.TemporaryDirectory() as tmp:
         sweep = sweep_file(Path(tmp) / "bench.toml", replicates)
         timer = SerialTimer(sweep)
@@ -241,9 +311,12 @@ def main() -> None:
         # over minutes, and bracketing keeps most of the drift out of the efficiency
         before = timer.cpu(picked[0::2])
         for r in range(a.repeats):
-            sweep_wall, sweep_cpu = sweep_cli(sweep, Path(tmp) / f"out{r}", a.workers)
-            br_wall, br_call = batch_run(a.workers, replicates)
+            sweep_wall, sweep_cpu, sweep_mb, parent_mb = sweep_cli(
+                sweep, Path(tmp) / f"out{r}", a.workers
+            )
+            br_wall, br_call, br_mb = batch_run(a.workers, replicates)
             walls.append((sweep_wall, sweep_cpu, br_wall, br_call))
+            memory.append((sweep_mb, parent_mb, br_mb))
         t1 = (before + timer.cpu(picked[1::2])) / len(picked)
         full = serial_full_model(min(len(picked), FULL_MODEL_SAMPLE))
     print(
@@ -267,12 +340,22 @@ def main() -> None:
             f"ratio {ratio:.2f}, efficiency {eff:.2f}"
         )
     print(f"throughput ratio (sweep / batch_run), median: {statistics.median(ratios):.2f}")
+    worker_mb = statistics.median(m[0] for m in memory)
+    br_worker_mb = statistics.median(m[2] for m in memory)
+    print(
+        f"peak RSS of the largest sweep worker, median: {worker_mb:.0f} MB (target < "
+        f"{WORKER_RSS_TARGET_MB} MB; per repeat "
+        + ", ".join(f"{m[0]:.0f}" for m in memory)
+        + f"); the sweep process itself {statistics.median(m[1] for m in memory):.0f} MB; "
+        f"largest mesa.batch_run worker {br_worker_mb:.0f} MB; ratio "
+        f"{worker_mb / br_worker_mb:.2f}"
+    )
     print(
         f"parallel efficiency of the sweep, N x t1 / (workers x wall), median: "
         f"{statistics.median(efficiencies):.2f}"
     )
     if a.fair_blas:
-        fair, fair_call = batch_run(
+        fair, fair_call, _ = batch_run(
             a.workers, replicates, {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         )
         print(

@@ -124,6 +124,15 @@ def release_memory() -> bool:
     return bool(libc.malloc_trim(0))
 
 
+def free_run() -> None:
+    """Free a finished run's model now.  The model and its agents refer to each other, so only
+    the cycle collector frees them, and a full collection is rare: a worker then holds several
+    dead models at its peak.  Measured on 60 baseline runs: peak RSS 292 -> 235 MB for 0.55 ms
+    a run (under 1% of a run).  Call it only after ``prepare_process``: everything the process
+    inherited is frozen then, and the collector traverses only what was made since."""
+    gc.collect()
+
+
 def prepare_process() -> None:
     """Once per worker process: limit BLAS, let malloc reuse freed arrays (see
     ``restore_malloc_reuse``), then move every object that exists now (imported modules,

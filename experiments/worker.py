@@ -22,6 +22,7 @@ from typing import Any
 from tradetalks.experiments import outcomes as oc
 from tradetalks.experiments.runtime import (
     accepted_options,
+    free_run,
     import_model,
     prepare_process,
     release_memory,
@@ -195,13 +196,18 @@ def run_task(ctx: Context, task: Task) -> BatchResult:
         overrides = _overrides(ctx, run)
         if spaces is not None:
             options["space"] = spaces.for_run(overrides)
+        error = None
         try:
             model = model_cls(config=ctx.base_raw, rng=run.seed, overrides=overrides, **options)
             summary = model.run()
             values = {oc.column_name(k): oc.extract(summary, k) for k in ctx.outcomes}
             ts = model.timeseries() if series is not None else None
         except Exception as exc:  # the sweep goes on; the row says why
-            rows.append(failed_row(ctx, run, f"{type(exc).__name__}: {exc}"))
+            error = f"{type(exc).__name__}: {exc}"
+        model = None
+        free_run()  # before the next run is built: one model alive at a time
+        if error is not None:
+            rows.append(failed_row(ctx, run, error))
             continue
         rows.append({**_ids(run), "status": "ok", "error": None, **values})
         if series is not None and ts is not None:

@@ -126,5 +126,27 @@ def test_aid_section_runs_and_reports_both_signs(bench):
     assert sum(lhs["sign_counts"].values()) == 2
     assert sum(lhs["terms_sign_counts"].values()) == 2
     assert all("terms_diff" in d for d in lhs["per_draw"])
+    held = data["lhs_makers_held"]  # the same draws with the makers held to the calendar
+    assert [d["draw"] for d in held["per_draw"]] == [d["draw"] for d in lhs["per_draw"]]
+    assert sum(held["sign_counts"].values()) == 2 and "makers held" in text
     for levels in data["levels"].values():
         assert math.isnan(levels["share_delivered"])  # nothing runs past the first deal here
+
+
+def test_makers_held_leave_only_the_calendar(bench):
+    """``makers_held``: every announced action fires when due and no maker announces anything
+    (the aid LHS's isolation of the bargaining chain); free makers do postpone or announce."""
+    from tradetalks.sim.model import TradeTalksModel
+
+    def kinds(overrides):
+        cfg = bench._config(overrides)
+        out = set()
+        for seed in (1, 2, 3):
+            model = TradeTalksModel(cfg, rng=seed, farmer_agents=False, space=bench._space(cfg))
+            for _ in range(30):
+                model.step()
+            out |= {d.kind for m in model.tariffs.makers.values() for d in m.decisions}
+        return out
+
+    assert kinds(bench.makers_held()) <= {"fire"}
+    assert kinds({}) - {"fire"}  # the baseline's makers do more than fire

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,17 @@ class AlwaysDyingModel(TradeTalksModel):
         if (overrides or {}).get("teams.us.patience") == 0.98:
             os._exit(1)
         super().__init__(config=config, rng=rng, overrides=overrides, **params)
+
+
+TRACED: list[weakref.ref] = []  # TracedModel's instances, weakly; a test clears it first
+
+
+class TracedModel(TradeTalksModel):
+    """The real model, each instance weakly listed: a test sees which ones are still alive."""
+
+    def __init__(self, config=None, rng=None, overrides=None, **params):
+        super().__init__(config=config, rng=rng, overrides=overrides, **params)
+        TRACED.append(weakref.ref(self))
 
 
 SESSION_PID_ENV = "TRADETALKS_TEST_SESSION_PID"
@@ -618,3 +630,31 @@ def test_common_seeds_give_every_design_point_the_same_seeds(tmp_path):
     assert {r["seed"] for r in t if r["replicate"] == 0} == {run_seed(11, 0, 0)}
     assert {r["seed"] for r in t if r["replicate"] == 1} == {run_seed(11, 0, 1)}
     assert len({r["seed"] for r in t}) == 2  # two replicates, six design points
+
+
+def test_a_worker_frees_each_run_before_the_next():
+    """A finished model and its agents refer to each other, so only the cycle collector frees
+    them; the worker collects after every run (``runtime.free_run``), or dead models pile up
+    to its memory peak.  With automatic collection off, none may outlive the batch."""
+    from tradetalks.experiments import worker
+    from tradetalks.sim.config import read_raw
+
+    ctx = worker.Context(
+        model="test_sweep_runner:TracedModel",
+        base_raw=read_raw(BASELINE),
+        targets={"weeks": (("run.weeks", None),), "farmers": (("world.farmers.count", None),)},
+        outcomes=("deal",),
+        series=(),
+    )
+    params = {"weeks": 6, "farmers": 30}  # short runs: the cycles exist from the start
+    runs = tuple(worker.Run(i, i, 0, seed, params) for i, seed in enumerate((3, 4, 5)))
+    TRACED.clear()
+    prepare_process()
+    gc.disable()
+    try:
+        result = worker.run_task(ctx, worker.Task(0, runs))
+        alive = sum(ref() is not None for ref in TRACED)
+    finally:
+        gc.enable()
+    assert [r["status"] for r in result.rows] == ["ok"] * 3
+    assert len(TRACED) == 3 and alive == 0
