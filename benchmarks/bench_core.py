@@ -907,10 +907,8 @@ def section_did(
 
 
 CN_DEC_LABEL = "second tranche of the $75bn list"  # China's hike of 15 Dec 2019
-SINGLE_NOTE = (
-    "Both arms share every other scheduled action; removed from both: {gone}. "
-    "Makers may still announce new actions in either arm."
-)
+SINGLE_NOTE = "Both arms share every other scheduled action; removed from both: {gone}."
+FREE_MAKERS = " Makers may still announce new actions in either arm."
 
 
 def did_single_variants() -> dict[str, tuple[str, str, Overrides, str]]:
@@ -918,31 +916,77 @@ def did_single_variants() -> dict[str, tuple[str, str, Overrides, str]]:
 
     Each removes from both arms the other scheduled deadlines that would close the talks first;
     ``oct_no_rollback`` also sets the rollback cost to 0 in every arm (a diagnostic: its "on"
-    rows have only retaliation persistence, soybean hysteresis and no concessions under fire).
+    rows have only retaliation persistence, soybean hysteresis and no concessions under fire);
+    ``oct_held`` and ``dec_held`` hold the makers to the calendar (the hike is certain, as
+    core-v2 §2.3 (c)'s "announced and credible" arm H reads); ``*_held_no_importer`` also
+    take away the hike's cost to the US's own importers (a diagnostic).
     """
     oct_alone = tariff_actions_without(HIKE_LABEL, CN_DEC_LABEL)
     no_rollback = {"irreversibility.rollback_cost_per_pp": 0.0}
     gone_dec = f"{HIKE_LABEL} and {CN_DEC_LABEL} (15 Dec 2019)"
+
+    def held(actions: list[dict[str, Any]]) -> Overrides:
+        """``makers_held`` on ``actions``: each fires when due (the hike is certain)."""
+        return {
+            **makers_held(),
+            "calendar.tariff_actions": [{**a, "postponable": False} for a in actions],
+        }
+
+    held_note = (
+        " Makers held to the calendar in all four arms (`makers_held`): every remaining "
+        "action fires when due and nothing new is announced, so the tested hike is certain."
+    )
+    # a US hike costs US importers too: the imposer's own cost, a deadline for the US
+    no_importer = {"valuation.us.kappa.importer_cost_bn": 0.0}
+    importer_note = (
+        " Diagnostic: valuation.us.kappa.importer_cost_bn = 0 in all four arms (the hike "
+        "costs the US nothing itself)."
+    )
     return {
         "dec": (
             HIKE_LABEL,
             "hike_week",
             {"calendar.tariff_actions": tariff_actions_without(OCT_HIKE_LABEL)},
-            SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)"),
+            SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)") + FREE_MAKERS,
         ),
         "oct": (
             OCT_HIKE_LABEL,
             "hike_week_oct",
             {"calendar.tariff_actions": oct_alone},
-            SINGLE_NOTE.format(gone=gone_dec),
+            SINGLE_NOTE.format(gone=gone_dec) + FREE_MAKERS,
         ),
         "oct_no_rollback": (
             OCT_HIKE_LABEL,
             "hike_week_oct",
             {"calendar.tariff_actions": oct_alone, **no_rollback},
             SINGLE_NOTE.format(gone=gone_dec)
+            + FREE_MAKERS
             + " Diagnostic: irreversibility.rollback_cost_per_pp = 0 in all four arms, so "
             "'on' = the other three irreversibilities.",
+        ),
+        "oct_held": (
+            OCT_HIKE_LABEL,
+            "hike_week_oct",
+            held(oct_alone),
+            SINGLE_NOTE.format(gone=gone_dec) + held_note,
+        ),
+        "dec_held": (
+            HIKE_LABEL,
+            "hike_week",
+            held(tariff_actions_without(OCT_HIKE_LABEL)),
+            SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)") + held_note,
+        ),
+        "oct_held_no_importer": (
+            OCT_HIKE_LABEL,
+            "hike_week_oct",
+            {**held(oct_alone), **no_importer},
+            SINGLE_NOTE.format(gone=gone_dec) + held_note + importer_note,
+        ),
+        "dec_held_no_importer": (
+            HIKE_LABEL,
+            "hike_week",
+            {**held(tariff_actions_without(OCT_HIKE_LABEL)), **no_importer},
+            SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)") + held_note + importer_note,
         ),
     }
 

@@ -150,3 +150,16 @@ def test_makers_held_leave_only_the_calendar(bench):
 
     assert kinds(bench.makers_held()) <= {"fire"}
     assert kinds({}) - {"fire"}  # the baseline's makers do more than fire
+
+
+def test_held_deadline_variants_make_the_hike_certain(bench):
+    """did_single's ``*_held`` variants: in every arm each remaining action fires when due and
+    the makers announce nothing (``makers_held``); the other variants leave the makers free."""
+    for name, (label, _key, shared, note) in bench.did_single_variants().items():
+        arms = bench.did_arms(label, shared)
+        held = "_held" in name
+        for arm in arms.values():
+            certain = all(a["postponable"] is False for a in arm["calendar.tariff_actions"])
+            assert certain or not held, name
+            assert (arm.get("makers.us.escalate_bias") == -10.0) is held, name
+        assert ("held to the calendar" in note) is held and ("may still announce" in note) != held
