@@ -449,7 +449,7 @@ def lhs_effects(
     runner: Runner, draws: list[Overrides], lhs_seeds: int, shared: Overrides, desc: str
 ) -> list[dict[str, Any]]:
     """Per Latin-hypercube draw: ×3 − ×0 in RMST(52), P(deal by date) and US terms, over
-    ``lhs_seeds`` paired seeds, every arm with ``shared`` (China's model of the US at ×1)."""
+    ``lhs_seeds`` paired seeds, every arm with the overrides ``shared``."""
     arms = {}
     for i, ov in enumerate(draws):
         for k in (0, 3):
@@ -588,7 +588,9 @@ def section_aid(
         "share_positive": float((hr > 0).mean()),
         "terms_sign_counts": held_terms,
         "terms_share_positive": float((ht > 0).mean()),
-        "corr_rmst_free_vs_held": float(np.corrcoef(dr, hr)[0, 1]) if hr.std() > 0 else None,
+        "corr_rmst_free_vs_held": (
+            float(np.corrcoef(dr, hr)[0, 1]) if hr.std() > 0 and dr.std() > 0 else None
+        ),
     }
     out += [
         "",
@@ -936,11 +938,12 @@ def did_single_variants() -> dict[str, tuple[str, str, Overrides, str]]:
         " Makers held to the calendar in all four arms (`makers_held`): every remaining "
         "action fires when due and nothing new is announced, so the tested hike is certain."
     )
-    # a US hike costs US importers too: the imposer's own cost, a deadline for the US
+    # US tariffs cost US importers: zeroing that cost (for every US tariff, the hike's
+    # included) removes the discontinuity a hike makes for the US in its due week
     no_importer = {"valuation.us.kappa.importer_cost_bn": 0.0}
     importer_note = (
-        " Diagnostic: valuation.us.kappa.importer_cost_bn = 0 in all four arms (the hike "
-        "costs the US nothing itself)."
+        " Diagnostic: valuation.us.kappa.importer_cost_bn = 0 in all four arms (no US tariff, "
+        "the tested hike included, costs US importers anything)."
     )
     return {
         "dec": (

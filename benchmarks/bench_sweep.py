@@ -141,8 +141,11 @@ def _children_cpu() -> float:
 
 class TreeMemory:
     """Peak resident memory (VmHWM) of a process's descendants, polled from /proc while it
-    runs: the figure is the largest worker's peak, and the root's own peak beside it."""
+    runs: the figure is the largest worker's peak, and the root's own peak beside it.  Use it
+    as a context manager around waiting for the root; off Linux (no /proc) it reports 0."""
 
+    # VmHWM only rises, so a poll misses at most what a worker adds in its last interval;
+    # a tenth of a second keeps the poller's own CPU small beside the two measured cores
     POLL_S = 0.1
 
     def __init__(self, root: int) -> None:
@@ -150,7 +153,16 @@ class TreeMemory:
         self.peaks: dict[int, int] = {}  # pid -> VmHWM, kB
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
+
+    def __enter__(self) -> TreeMemory:
+        if os.path.isdir("/proc"):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
     @staticmethod
     def _hwm_kb(pid: int) -> int | None:
@@ -187,10 +199,8 @@ class TreeMemory:
                     self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
             self._stop.wait(self.POLL_S)
 
-    def stop(self) -> tuple[float, float]:
-        """(largest descendant's peak, root's peak), MB."""
-        self._stop.set()
-        self._thread.join()
+    def result(self) -> tuple[float, float]:
+        """(largest descendant's peak, root's peak), MB; 0 where nothing was seen."""
         workers = [kb for pid, kb in self.peaks.items() if pid != self.root]
         return max(workers, default=0) / 1024, self.peaks.get(self.root, 0) / 1024
 
@@ -236,10 +246,14 @@ def batch_run(
             text=True,
             env={**os.environ, **(env or {})},
         )
-        memory = TreeMemory(proc.pid)
-        stdout, stderr = proc.communicate()
+        try:
+            with TreeMemory(proc.pid) as memory:
+                stdout, stderr = proc.communicate()
+        finally:
+            if proc.poll() is None:  # interrupted: do not leave batch_run running
+                proc.kill()
         wall = time.perf_counter() - start
-        worker_mb, _ = memory.stop()
+        worker_mb, _ = memory.result()
     if proc.returncode != 0:
         raise RuntimeError(f"batch_run failed: {stderr}")
     out = json.loads(stdout.strip().splitlines()[-1])
@@ -263,10 +277,14 @@ def sweep_cli(sweep: Path, out: Path, workers: int) -> tuple[float, float, float
     ]
     start, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    memory = TreeMemory(proc.pid)
-    code = proc.wait()
+    try:
+        with TreeMemory(proc.pid) as memory:
+            code = proc.wait()
+    finally:
+        if proc.poll() is None:  # interrupted: do not leave the sweep running
+            proc.kill()
     wall = time.perf_counter() - start
-    worker_mb, parent_mb = memory.stop()
+    worker_mb, parent_mb = memory.result()
     if code != 0:
         raise subprocess.CalledProcessError(code, cmd)
     return wall, _children_cpu() - cpu0, worker_mb, parent_mb
@@ -342,13 +360,14 @@ def main() -> None:
     print(f"throughput ratio (sweep / batch_run), median: {statistics.median(ratios):.2f}")
     worker_mb = statistics.median(m[0] for m in memory)
     br_worker_mb = statistics.median(m[2] for m in memory)
+    seen = br_worker_mb > 0  # 0: no batch_run worker was seen (one worker, or no /proc)
+    ratio = f"{worker_mb / br_worker_mb:.2f}" if seen else "n/a"
     print(
         f"peak RSS of the largest sweep worker, median: {worker_mb:.0f} MB (target < "
         f"{WORKER_RSS_TARGET_MB} MB; per repeat "
         + ", ".join(f"{m[0]:.0f}" for m in memory)
         + f"); the sweep process itself {statistics.median(m[1] for m in memory):.0f} MB; "
-        f"largest mesa.batch_run worker {br_worker_mb:.0f} MB; ratio "
-        f"{worker_mb / br_worker_mb:.2f}"
+        f"largest mesa.batch_run worker {br_worker_mb:.0f} MB; ratio {ratio}"
     )
     print(
         f"parallel efficiency of the sweep, N x t1 / (workers x wall), median: "

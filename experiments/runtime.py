@@ -127,9 +127,10 @@ def release_memory() -> bool:
 def free_run() -> None:
     """Free a finished run's model now.  The model and its agents refer to each other, so only
     the cycle collector frees them, and a full collection is rare: a worker then holds several
-    dead models at its peak.  Measured on 60 baseline runs: peak RSS 292 -> 235 MB for 0.55 ms
-    a run (under 1% of a run).  Call it only after ``prepare_process``: everything the process
-    inherited is frozen then, and the collector traverses only what was made since."""
+    dead models at its peak.  Measured: 60 baseline runs in one process, peak RSS 292 -> 235
+    MB; a 200-run sweep, largest worker 308-321 -> 205-207 MB; 0.55 ms a run (under 1%).
+    Call it only after ``prepare_process``: everything the process inherited is frozen then,
+    and the collector traverses only what was made since."""
     gc.collect()
 
 

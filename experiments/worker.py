@@ -204,7 +204,7 @@ def run_task(ctx: Context, task: Task) -> BatchResult:
             ts = model.timeseries() if series is not None else None
         except Exception as exc:  # the sweep goes on; the row says why
             error = f"{type(exc).__name__}: {exc}"
-        model = None
+        model = summary = None
         free_run()  # before the next run is built: one model alive at a time
         if error is not None:
             rows.append(failed_row(ctx, run, error))

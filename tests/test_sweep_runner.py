@@ -108,12 +108,15 @@ class AlwaysDyingModel(TradeTalksModel):
 
 
 TRACED: list[weakref.ref] = []  # TracedModel's instances, weakly; a test clears it first
+ALIVE_AT_BUILD: list[int] = []  # per instance: how many earlier ones were still alive
 
 
 class TracedModel(TradeTalksModel):
-    """The real model, each instance weakly listed: a test sees which ones are still alive."""
+    """The real model, each instance weakly listed: a test sees which ones are still alive,
+    and each instance records how many earlier ones were alive when it was built."""
 
     def __init__(self, config=None, rng=None, overrides=None, **params):
+        ALIVE_AT_BUILD.append(sum(ref() is not None for ref in TRACED))
         super().__init__(config=config, rng=rng, overrides=overrides, **params)
         TRACED.append(weakref.ref(self))
 
@@ -649,6 +652,7 @@ def test_a_worker_frees_each_run_before_the_next():
     params = {"weeks": 6, "farmers": 30}  # short runs: the cycles exist from the start
     runs = tuple(worker.Run(i, i, 0, seed, params) for i, seed in enumerate((3, 4, 5)))
     TRACED.clear()
+    ALIVE_AT_BUILD.clear()
     prepare_process()
     gc.disable()
     try:
@@ -658,3 +662,4 @@ def test_a_worker_frees_each_run_before_the_next():
         gc.enable()
     assert [r["status"] for r in result.rows] == ["ok"] * 3
     assert len(TRACED) == 3 and alive == 0
+    assert ALIVE_AT_BUILD == [0, 0, 0]  # each run's model was gone before the next was built
