@@ -161,7 +161,20 @@ def _key(overrides: Overrides) -> str:
     return json.dumps(overrides, sort_keys=True, default=str)
 
 
+# overrides every arm of this invocation shares (``--screening-grid``); set before the
+# Runner's workers start, which inherit it
+COMMON: Overrides = {}
+
+
+def screening_grid(step: float) -> Overrides:
+    """Every screening member's grid of the other side's types in steps of ``step`` (the
+    baseline's is 0.05): a numerical check on the results, core_v2.md §1 and §3c."""
+    n = round(1 / step)
+    return members_param("types", [round(k * step, 6) for k in range(1, n)])
+
+
 def _config(overrides: Overrides) -> Any:
+    overrides = {**COMMON, **overrides}
     key = _key(overrides)
     if key not in _CFG_CACHE:
         _CFG_CACHE[key] = resolve_config(BASELINE, overrides)
@@ -288,7 +301,7 @@ class Runner:
             for i in range(0, len(seeds), step)
         ]
         for ov in arms.values():  # fail early, in this process, on a bad override
-            resolve_config(BASELINE, ov)
+            _config(ov)
         out: dict[str, list[dict[str, Any]]] = {name: [] for name in arms}
         bar = _bar(len(seeds) * len(arms), desc) if self.progress else None
         if self.pool is None:
@@ -1747,6 +1760,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     ap.add_argument("--quick", action="store_true", help="a few seeds each (smoke test)")
+    ap.add_argument(
+        "--screening-grid",
+        type=float,
+        default=None,
+        help="every arm: the screening types in steps of this (e.g. 0.01; baseline 0.05)",
+    )
     ap.add_argument("--out", default=None, help="JSON path (default by the sections run)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
@@ -1766,6 +1785,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if bad:
         ap.error(f"unknown sections {bad}; choose from {SECTIONS}")
     rng = np.random.default_rng(12345)
+    if args.screening_grid is not None:
+        COMMON.update(screening_grid(args.screening_grid))
     runner = Runner(args.workers, progress=not args.no_progress)
     report: dict[str, Any] = {"args": vars(args), "deal_by_week": DEAL_BY_WEEK, "sections": {}}
     calls = {
