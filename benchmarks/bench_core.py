@@ -444,15 +444,21 @@ CHINA_MODELS: dict[str, Overrides] = {
 CHINA_MODEL_LABELS = {"": "as built (reads the aid)", "_held": "held at ×1"}
 
 
-def makers_held() -> Overrides:
-    """The tariff makers held to the calendar: every announced action fires on its date, no new
-    action is announced and no answer is owed.  What is left of the aid's effect is the
-    bargaining chain of core-v2 §2.1 (the US's walk-away and acceptance bar), without the
-    makers' own response to the aid (aid lowers the US's projected cost of firing and of
-    China's answers)."""
-    actions = [{**a.model_dump(), "postponable": False} for a in _BASE.calendar.tariff_actions]
+def certain(actions: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """``actions`` (default: the baseline's scheduled ones) with every one firing when due."""
+    if actions is None:
+        actions = [a.model_dump() for a in _BASE.calendar.tariff_actions]
+    return [{**a, "postponable": False} for a in actions]
+
+
+def makers_held(actions: list[dict[str, Any]] | None = None) -> Overrides:
+    """The tariff makers held to the calendar (``actions``, default the baseline's): every
+    announced action fires on its date, no new action is announced and no answer is owed.
+    What is left of the aid's effect is the bargaining chain of core-v2 §2.1 (the US's
+    walk-away and acceptance bar), without the makers' own response to the aid (aid lowers
+    the US's projected cost of firing and of China's answers)."""
     return {
-        "calendar.tariff_actions": actions,
+        "calendar.tariff_actions": certain(actions),
         **both_makers("escalate_bias", -10.0),  # the lowest bias allowed: no new actions
         **both_makers("noreply_cost", 0.0),
     }
@@ -940,13 +946,6 @@ def did_single_variants() -> dict[str, tuple[str, str, Overrides, str]]:
     no_rollback = {"irreversibility.rollback_cost_per_pp": 0.0}
     gone_dec = f"{HIKE_LABEL} and {CN_DEC_LABEL} (15 Dec 2019)"
 
-    def held(actions: list[dict[str, Any]]) -> Overrides:
-        """``makers_held`` on ``actions``: each fires when due (the hike is certain)."""
-        return {
-            **makers_held(),
-            "calendar.tariff_actions": [{**a, "postponable": False} for a in actions],
-        }
-
     held_note = (
         " Makers held to the calendar in all four arms (`makers_held`): every remaining "
         "action fires when due and nothing new is announced, so the tested hike is certain."
@@ -983,25 +982,25 @@ def did_single_variants() -> dict[str, tuple[str, str, Overrides, str]]:
         "oct_held": (
             OCT_HIKE_LABEL,
             "hike_week_oct",
-            held(oct_alone),
+            makers_held(oct_alone),
             SINGLE_NOTE.format(gone=gone_dec) + held_note,
         ),
         "dec_held": (
             HIKE_LABEL,
             "hike_week",
-            held(tariff_actions_without(OCT_HIKE_LABEL)),
+            makers_held(tariff_actions_without(OCT_HIKE_LABEL)),
             SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)") + held_note,
         ),
         "oct_held_no_importer": (
             OCT_HIKE_LABEL,
             "hike_week_oct",
-            {**held(oct_alone), **no_importer},
+            {**makers_held(oct_alone), **no_importer},
             SINGLE_NOTE.format(gone=gone_dec) + held_note + importer_note,
         ),
         "dec_held_no_importer": (
             HIKE_LABEL,
             "hike_week",
-            {**held(tariff_actions_without(OCT_HIKE_LABEL)), **no_importer},
+            {**makers_held(tariff_actions_without(OCT_HIKE_LABEL)), **no_importer},
             SINGLE_NOTE.format(gone=f"{OCT_HIKE_LABEL} (15 Oct 2019)") + held_note + importer_note,
         ),
     }
@@ -1099,9 +1098,8 @@ def fixed_policies() -> Overrides:
     (their traits and their network, from the ``farmers`` stream).  ``section_farmers``
     checks this: with the ``farmers`` stream made common to all seeds the spread is 0.
     """
-    actions = [{**a.model_dump(), "postponable": False} for a in _BASE.calendar.tariff_actions]
     return {
-        "calendar.tariff_actions": actions,
+        "calendar.tariff_actions": certain(),
         "calendar.rounds": [],
         "calendar.meetings.enabled": False,
         **both_makers("escalate_bias", -10.0),  # the lowest bias allowed: no new actions
