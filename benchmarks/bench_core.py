@@ -168,9 +168,8 @@ COMMON: Overrides = {}
 
 def screening_grid(step: float) -> Overrides:
     """Every screening member's grid of the other side's types in steps of ``step`` (the
-    baseline's is 0.05): a numerical check on the results, core_v2.md §1 and §3c."""
-    n = round(1 / step)
-    return members_param("types", [round(k * step, 6) for k in range(1, n)])
+    baseline's is 0.01; 0.05 locks learning): a numerical check, core_v2.md §1 and §5a."""
+    return members_param("type_step", step)
 
 
 def _config(overrides: Overrides) -> Any:
@@ -552,6 +551,8 @@ def section_aid(
         "(`farm_politics.observed_aid_scale = 1`) it is the same in both arms, which is the "
         "criterion's setting (China's inference from aid off).",
     ]
+    if lhs_draws <= 0:  # the paired arms only (--lhs-draws 0)
+        return "\n".join(out), data
     # Latin hypercube of the chain's coefficients
     sampler = qmc.LatinHypercube(d=len(LHS_RANGES), seed=20240611)
     u = sampler.random(lhs_draws)
@@ -1762,7 +1763,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--screening-grid",
         type=float,
         default=None,
-        help="every arm: the screening types in steps of this (e.g. 0.01; baseline 0.05)",
+        help="every arm: the screening types in steps of this (e.g. 0.05; baseline 0.01)",
     )
     ap.add_argument("--out", default=None, help="JSON path (default by the sections run)")
     ap.add_argument("--no-progress", action="store_true")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -331,24 +332,20 @@ class Round:
 
 def held_rounds(model: Any, since: int = 1) -> list[Round]:
     """The rounds a finished model held itself (calendar or requested) from week ``since``,
-    in week order.  A principal round is held on a settled text when a deputy round agreed a
-    text after the previous principal round (the model keeps no round log: rounds are its
-    event list's, settlements the accepted deputy offers of its offer history)."""
-    held = sorted(
-        (e.week, e.payload.level)
-        for e in model._events  # the model keeps no other record of the rounds held
-        if e.kind == "round" and not e.cancelled and e.week <= model.steps
-    )
-    settled = sorted(
-        r.week for r in model.negotiation.history if r.accepted and r.level == "deputy"
-    )
-    out, last_principal = [], 0
-    for week, level in held:
-        text = level == "principal" and any(last_principal < s <= week for s in settled)
-        if level == "principal":
-            last_principal = week
-        if week >= since:
-            out.append(Round(week, level, text))
+    in the order they ran.  A principal round is held on a settled text when a deputy round
+    agreed a text after the previous principal round ran, in the same week or before (the
+    model keeps no round log: rounds are its event list's, which runs a week's events in
+    its order; settlements the accepted deputy offers of its offer history)."""
+    rounds = [e for e in model._events if e.kind == "round" and not e.cancelled]
+    held = sorted(rounds, key=lambda e: e.week)  # stable: a week's events run in list order
+    history = model.negotiation.history  # a deputy round that agrees a text ends with it
+    settled = Counter(r.week for r in history if r.accepted and r.level == "deputy")
+    out, pending = [], False  # a text settled and not yet taken to a principal round
+    for week, level in ((e.week, e.payload.level) for e in held if e.week <= model.steps):
+        text, pending = (pending, False) if level == "principal" else (False, pending)
+        if level == "deputy" and settled[week] > 0:
+            settled[week], pending = settled[week] - 1, True
+        out += [Round(week, level, text)] if week >= since else []
     return out
 
 

@@ -17,7 +17,7 @@ import operator
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, create_model, field_validator
+from pydantic import Discriminator, Field, Tag, create_model, field_validator, model_validator
 from tradetalks.sim.config_base import (
     MAX_HORIZON_WEEKS,
     Discount,
@@ -136,6 +136,9 @@ class ScreeningParams(StrategyParams):
     types: Annotated[list[TypeShare], Field(min_length=1, max_length=MAX_TYPES)] = Field(
         default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.9]
     )
+    # Γ as every multiple of this step in (0, 1), instead of listing ``types``: a coarse grid
+    # can lock both sides' learning (benchmarks/results/core_v2.md §5a), hundredths do not
+    type_step: Annotated[float, Field(ge=1.0 / MAX_TYPES, lt=1.0)] | None = None
     sigma0: TypeShare = 0.15  # assumption: prior spread σ_0 (to calibrate, core-v2 §3.3)
     optimism: TypeShare = 0.0  # b ≥ 0, prior mean β_o − b; assumption (to calibrate, §3.3)
     epsilon: Tremble = 0.05  # core-v2 §1 C: tremble ε in offer/rejection updates
@@ -145,6 +148,18 @@ class ScreeningParams(StrategyParams):
     pi_min: TypeShare = 0.5  # assumption: meeting-request threshold (core-v2 §1 C, later use)
     # core-v2 §1 notation: Δ when no next round is known (default 4); legacy views only
     gap_weeks: Annotated[int, Field(ge=1, le=GAP_WEEKS_MAX)] = 4
+
+    @model_validator(mode="after")
+    def _grid_from_step(self) -> ScreeningParams:
+        """With ``type_step``, Γ is its multiples in (0, 1); giving both is an error."""
+        if self.type_step is None:
+            return self
+        n = round(1.0 / self.type_step)
+        grid = [g for g in (round(k * self.type_step, 10) for k in range(1, n + 1)) if g < 1.0]
+        if "types" in self.model_fields_set and list(self.types) != grid:  # a dump repeats it
+            raise ValueError("give the screening types or type_step, not both")
+        object.__setattr__(self, "types", grid)
+        return self
 
 
 STRATEGY_PARAMS: dict[str, type[StrategyParams]] = {

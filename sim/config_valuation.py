@@ -102,6 +102,10 @@ class FarmPoliticsConfig(Strict):
     # §2.3 a; realised approval, being public, still reflects the aid paid)
     observed_aid_scale: between(0.0, 10.0) | None = None
     expected_aid: list[ExpectedAid] = Field(default_factory=list, max_length=MAX_EVENTS)
+    # aid compensates trade damage: a tranche or package due on a date pays its amount times
+    # clip((soy tariff − MFN)/R, 0, 1), the share of a retaliation of R pp still standing;
+    # None: paid whatever the talks do (so a deal leaves it, and the US's gain, unchanged)
+    aid_follows_retaliation_pp: between(1.0, 100.0) | None = None
 
 
 class ImplementationConfig(Strict):

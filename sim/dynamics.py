@@ -191,6 +191,14 @@ def aid_income_share(soy_aid_bn: Num, soy_share: Num, f: FarmerConfig, soy_mean:
     return soy_aid_bn * soy_share / (f.revenue_total_bn * soy_mean)
 
 
+def aid_due_share(soy_tariff: Num, mfn: float, retaliation_pp: float | None) -> Num:
+    """The share of a tranche paid when due: 1 if aid is unconditional (``retaliation_pp``
+    None), else the share of a soybean retaliation of ``retaliation_pp`` still standing."""
+    if retaliation_pp is None:
+        return np.ones_like(soy_tariff, dtype=float)
+    return np.clip((np.asarray(soy_tariff, dtype=float) - mfn) / retaliation_pp, 0.0, 1.0)
+
+
 def soy_value_of_production_bn(price_ratio: Num, f: FarmerConfig, soy_mean: float) -> Num:
     """Soybean value of production of the farms, $bn a year (USDA scale)."""
     return f.revenue_total_bn * soy_mean * price_ratio

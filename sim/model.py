@@ -325,6 +325,7 @@ class TradeTalksModel(mesa.Model):
         tranche: AidTranche = ev.payload
         fp = self.config.farm_politics
         amount = tranche.amount_bn * (1.0 if fp is None else fp.aid_scale)  # the aid lever
+        amount *= snapshot.aid_due_now(self.config, self.world.state.soy_tariff)
         self.world.state.farm_aid_paid_bn += self.farmers.pay_aid(amount)
         self.world.state.farm_aid_budget_paid_bn += amount
 

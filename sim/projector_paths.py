@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.config import Config
+from tradetalks.sim.path_arrays import _filter_weeks, _unique_rows
 
 _clip = np._core.umath.clip  # ``ndarray.clip``'s ufunc; weekly loops pass ``out`` by position
 EVENT_KEYS = ("us_tau", "cn_tau", "soy_tau", "threat", "deal", "huawei", "manip", "commit", "cweek")
@@ -292,39 +293,6 @@ def _stimulus(x: np.ndarray, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return out, np.ascontiguousarray(path.T)
 
 
-def _filter_weeks(b: float, c: float, x: np.ndarray, z0: float | np.ndarray) -> np.ndarray:
-    """``first_order_filter`` on weeks × rows (``z0`` a number or one per row): a week's rows
-    are contiguous, and the loop writes into its buffers."""
-    bx = np.multiply(b, x, order="C")
-    y, carried = np.empty(bx.shape), np.empty(bx.shape[1:])
-    np.add(bx[0], z0, out=y[0])
-    for last, new, b_x in zip(y[:-1], y[1:], bx[1:], strict=True):
-        np.add(b_x, np.multiply(c, last, carried), new)
-    return y
-
-
-def first_order_filter(b: float, c: float, x: np.ndarray, z0: float) -> np.ndarray:
-    """y_k = b·x_k + c·y_{k−1} along axis 1, with c·y_{−1} = ``z0``: scipy's ``lfilter([b],
-    [1, −c], x, zi=z0)`` step for step, without importing scipy.signal (a third of a second
-    of start-up) for two first-order filters."""
-    return np.ascontiguousarray(_filter_weeks(b, c, np.asarray(x).T, z0).T)
-
-
-def _unique_rows(*arrays: np.ndarray) -> tuple[list[int], list[int] | None]:
-    """The first of each distinct row of ``arrays`` side by side (same bytes), and each row's
-    index among those (None when every row is distinct)."""
-    seen: dict[bytes, int] = {}
-    first, inverse, n = [], [], arrays[0].shape[0]
-    flat = np.concatenate([a.reshape(n, -1) for a in arrays], axis=1).tobytes()
-    size = len(flat) // max(n, 1)  # a row's bytes: its arrays' rows side by side
-    for i in range(n):
-        j = seen.setdefault(flat[i * size : (i + 1) * size], len(first))
-        if j == len(first):
-            first.append(i)
-        inverse.append(j)
-    return first, (None if len(first) == len(inverse) else inverse)
-
-
 def _talks_after(talks_add: np.ndarray, ctx: Context) -> np.ndarray:
     """The talks signal after each week's events (weeks × rows of ``talks_add``), decayed at
     each week's start: week k+1's trade step reads row k, its farms row k decayed once more."""
@@ -332,13 +300,31 @@ def _talks_after(talks_add: np.ndarray, ctx: Context) -> np.ndarray:
     return _filter_weeks(1.0, decay, talks_add.T, ctx.talks)
 
 
+def paid_aid(soy_tau: np.ndarray | None, ctx: Context, weeks: int) -> np.ndarray:
+    """Soybean farms' aid received by each week 0..``weeks`` ($bn; one row, or one per path
+    when aid follows the retaliation standing on the path: ``soy_tau`` paths × weeks)."""
+    fp, w = ctx.cfg.farm_politics, weeks + 1
+    due = ctx.aid_weeks[: w - 1]  # step k reads the aid of weeks 0..k−1
+    ref = None if fp is None else fp.aid_follows_retaliation_pp
+    if ref is not None and soy_tau is not None:
+        mfn = ctx.cfg.world.soybeans.soy_tariff_mfn
+        due = due * dyn.aid_due_share(soy_tau[:, : w - 1], mfn, ref)  # week j's events set row j
+    cum = np.cumsum(due, axis=-1)
+    return ctx.farm.soy_aid_bn + np.concatenate([np.zeros((*cum.shape[:-1], 1)), cum], axis=-1)
+
+
 def farm_approval(
-    price: np.ndarray, talks_add: np.ndarray, ctx: Context, weeks: int
+    price: np.ndarray,
+    talks_add: np.ndarray,
+    ctx: Context,
+    weeks: int,
+    soy_tau: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Acreage-weighted approval and farm income ($bn) per path for weeks 0..``weeks``: the
-    groups step like farms, the neighbours' mean replaced by the population mean."""
+    groups step like farms, the neighbours' mean replaced by the population mean; aid that
+    follows the retaliation reads each path's soybean tariff ``soy_tau``."""
     f, farm, n, w = ctx.cfg.world.farmers, ctx.farm, price.shape[0], weeks + 1
-    aid = farm.soy_aid_bn + np.concatenate([[0.0], np.cumsum(ctx.aid_weeks)])[:w]
+    aid = paid_aid(soy_tau, ctx, weeks)
     ratio = price[:, :w] / ctx.cfg.world.soybeans.price_normal
     groups = np.empty((w, n, len(farm.approval)))  # weeks × paths × groups
     groups[0] = farm.approval
@@ -363,11 +349,14 @@ def _approval_targets(
     mean it reads is a matrix product over all of them."""
     f, farm = ctx.cfg.world.farmers, ctx.farm
     w = ratio.shape[1]
-    first, inverse = _unique_rows(ratio[:, 1:], talks_add[:, : w - 1])
+    per_path = aid.ndim > 1  # aid that follows each path's retaliation
+    rows = (ratio[:, 1:], talks_add[:, : w - 1]) + ((aid[:, 1:],) if per_path else ())
+    first, inverse = _unique_rows(*rows)
     ratio_u = np.ascontiguousarray(ratio[first, 1:].T)
     # the talks signal each step reads: last week's, decayed at the start of the step
     talks_u = (1 - f.talks_signal_decay) * _talks_after(talks_add[first, : w - 1], ctx)
-    aid_share = dyn.aid_income_share(aid[1:, None, None], farm.soy_share, f, farm.soy_mean)
+    aid_u = aid[first, 1:].T[:, :, None] if per_path else aid[1:, None, None]
+    aid_share = dyn.aid_income_share(aid_u, farm.soy_share, f, farm.soy_mean)
     welfare = dyn.farm_welfare(farm.soy_share, ratio_u[:, :, None], aid_share)
     target = dyn.approval_target(farm.leaning, welfare, talks_u[:, :, None], f)
     return target if inverse is None else target[:, inverse]
@@ -380,7 +369,7 @@ def simulate(specs: Sequence[PathSpec], ctx: Context, farm_weeks: int) -> dict[s
     mk = _markets(ev, ctx)
     out = {**ev, **mk, **_uncertainty_growth(ev, mk, ctx)}
     out["approval"], out["farm_income_bn"] = farm_approval(
-        mk["price"], ev["talks_add"], ctx, farm_weeks
+        mk["price"], ev["talks_add"], ctx, farm_weeks, ev["soy_tau"]
     )
     return out
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tradetalks.sim import dynamics as dyn
 from tradetalks.sim.chapters import congress_pressure
 from tradetalks.sim.config import Config
 from tradetalks.sim.issues import OutcomeSpace
@@ -127,6 +128,14 @@ def aid_from(cfg: Config, date: dt.date, week: int) -> tuple[tuple[int, float], 
         for a in sorted(items, key=lambda a: a.date)
         if a.date >= date
     )
+
+
+def aid_due_now(cfg: Config, soy_tariff: float) -> float:
+    """The share of a tranche paid when due with China's soybean tariff at ``soy_tariff``:
+    1 unless aid follows the retaliation (``farm_politics.aid_follows_retaliation_pp``)."""
+    fp = cfg.farm_politics
+    ref = None if fp is None else fp.aid_follows_retaliation_pp
+    return float(dyn.aid_due_share(soy_tariff, cfg.world.soybeans.soy_tariff_mfn, ref))
 
 
 def aid_schedule(model: TradeTalksModel) -> tuple[tuple[int, float], ...]:

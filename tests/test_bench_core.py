@@ -168,11 +168,13 @@ def test_held_deadline_variants_make_the_hike_certain(bench):
 def test_screening_grid_reaches_every_member_of_every_arm(bench, monkeypatch):
     """``--screening-grid``: every screening member of both teams gets the grid, in every arm
     (``_config`` merges ``COMMON`` under the arm's own overrides)."""
-    assert len(bench.screening_grid(0.01)["teams.us.members.president.strategy.params.types"]) == 99
+    assert (
+        bench.screening_grid(0.05)["teams.us.members.president.strategy.params.type_step"] == 0.05
+    )
     monkeypatch.setattr(bench, "COMMON", bench.screening_grid(0.25))
     for arm in ({}, {"farm_politics.aid_scale": 3.0}):
         cfg = bench._config(arm)
         grids = [m.strategy.params.types for t in cfg.teams.values() for m in t.members.values()]
         assert grids and all(g == [0.25, 0.5, 0.75] for g in grids)
     monkeypatch.setattr(bench, "COMMON", {})
-    assert bench._config({}).teams["us"].members["president"].strategy.params.types[1] == 0.1
+    assert bench._config({}).teams["us"].members["president"].strategy.params.types[1] == 0.02

@@ -315,3 +315,61 @@ def test_china_reads_the_us_aid_only_when_its_model_follows_the_true_scale():
     assert not np.allclose(free0, free3)
     same, _ = _china_model_of_us(3.0, 3.0)
     assert np.array_equal(same, free3)
+
+
+# ---------------------------------------------------------------- aid as compensation
+COMPENSATION = "farm_politics.aid_follows_retaliation_pp"
+
+
+def test_a_tranche_due_after_the_retaliation_is_lifted_is_not_paid():
+    """Aid that follows the retaliation pays a tranche times the share of the 25 pp soybean
+    retaliation still standing: nothing once a deal took the soybean tariff to MFN, the
+    whole tranche when the aid is unconditional."""
+    paid = {}
+    for ref in (25.0, None):
+        model = run(1, weeks=22, **{COMPENSATION: ref})
+        first = model.negotiation.deals[0].week
+        tranche = model.config.week_of(model.config.calendar.farm_aid[0].date)
+        assert first < tranche and model.world.state.soy_tariff <= 3.0 + 1e-9
+        paid[ref] = model.world.state.farm_aid_budget_paid_bn
+    assert paid[25.0] == 0.0 < paid[None]
+
+
+def test_the_projector_withholds_aid_on_paths_where_the_retaliation_falls():
+    """The projector's aid is per path when it follows the retaliation: a path whose deal
+    lifts the soybean tariff receives less aid than the no-deal path; unconditional aid is
+    the same on every path."""
+    from tradetalks.sim import projector_paths as pp
+    from tradetalks.sim import snapshot
+
+    model = run(1, weeks=1)
+    ctx = model.projector._context(snapshot.snapshot(model), 4)
+    weeks = ctx.horizon
+    soy = np.vstack([np.full(weeks + 1, 33.0), np.full(weeks + 1, 3.0)])  # no deal, lifted
+    got = pp.paid_aid(soy, ctx, weeks)
+    assert got.shape == (2, weeks + 1) and got[0, -1] > got[1, -1] == ctx.farm.soy_aid_bn
+    fp = model.config.farm_politics.model_copy(update={"aid_follows_retaliation_pp": None})
+    cfg = model.config.model_copy(update={"farm_politics": fp})
+    flat = pp.paid_aid(soy, pp.Context(**{**ctx.__dict__, "cfg": cfg}), weeks)
+    assert flat.ndim == 1 and flat[-1] == pytest.approx(got[0, -1])
+
+
+@pytest.mark.parametrize("ref", [25.0, None])
+def test_aid_delays_the_deal_only_as_compensation(ref):
+    """Mechanism (core-v2 §2.1, China's inference from aid off): aid ×3 against ×0 delays the
+    first deal when aid stops with the retaliation, because a deal then costs the US the aid
+    still to come; paid whatever the talks do, aid enters the deal and no-deal paths alike
+    and the delay all but vanishes."""
+    held = {"farm_politics.observed_aid_scale": 1.0, COMPENSATION: ref}
+    delays = []
+    for seed in range(1, 9):
+        weeks = []
+        for aid in (0.0, 3.0):
+            model = run(seed, **held, **{"farm_politics.aid_scale": aid})
+            deals = model.negotiation.deals
+            weeks.append(deals[0].week if deals else model.horizon)
+        delays.append(weeks[1] - weeks[0])
+    if ref is None:
+        assert abs(np.mean(delays)) < 1.0, delays
+    else:
+        assert np.mean(delays) >= 2.0 and min(delays) >= 0, delays

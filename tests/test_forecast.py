@@ -274,7 +274,7 @@ def _small_run(seed: int) -> TradeTalksModel:
 
 def test_rounds_held_on_a_settled_text_agree_with_the_phase_series():
     seen = []
-    for seed in (4, 8):  # seed 8 holds a round on a settled text that signs nothing
+    for seed in (4, 8):  # in seed 8's week 42 a deputy round settles a text after the principal
         model = _small_run(seed)
         phase = model.timeseries()["phase"].tolist()  # row w: the end of week w
         rounds = held_rounds(model)
@@ -283,25 +283,30 @@ def test_rounds_held_on_a_settled_text_agree_with_the_phase_series():
         for r in (r for r in rounds if r.level == "principal"):
             assert r.text_settled == (phase[r.week - 1] == "text settled")
             seen += [r.week] if r.text_settled else []
-    assert len(seen) == 2
+    assert seen == [45, 42, 45]  # seed 8's second: the text its week-42 deputy round settled
 
 
 def test_the_forecast_reads_truces_and_collapses_off_its_runs(monkeypatch):
     model = _small_run(8)
     branch = int(model.summary()["history"]["branch_week"])
     settled = [r.week for r in held_rounds(model, since=branch) if r.text_settled]
-    assert settled == [28]
+    assert settled == [42, 45]
+    w = settled[0]
     neg = model.negotiation
-    # the model's own events, then a US tariff in force the week after the round
-    monkeypatch.setattr(neg, "events", [e for e in neg.events if e.kind != "fired"])
+    # the model's own events but its signatures, then a US tariff in force the week after
+    unsigned = [e for e in neg.events if e.kind not in ("fired", "deal")]
+    monkeypatch.setattr(neg, "events", unsigned)
     assert "collapse" not in {k for _, k, _ in occurred_events(model, ORIGIN, branch)}
-    monkeypatch.setattr(neg, "events", [*neg.events, ev(29, "fired")])
+    monkeypatch.setattr(neg, "events", [*unsigned, ev(w + 1, "fired")])
     occurred = occurred_events(model, ORIGIN, branch)
-    assert (model.start_date + dt.timedelta(weeks=27), "collapse", "both") in occurred
+    assert (model.start_date + dt.timedelta(weeks=w - 1), "collapse", "both") in occurred
+    # signed, the same round is no collapse
+    monkeypatch.setattr(neg, "events", [*unsigned, ev(w, "deal"), ev(w + 1, "fired")])
+    assert "collapse" not in {k for _, k, _ in occurred_events(model, ORIGIN, branch)}
     # a postponement the week after a principal round that signed nothing: a truce
-    monkeypatch.setattr(neg, "events", [ev(32, "postponement")])
+    monkeypatch.setattr(neg, "events", [ev(w + 4, "postponement")])
     occurred = occurred_events(model, ORIGIN, branch)
-    assert (model.start_date + dt.timedelta(weeks=30), "truce", "both") in occurred
+    assert (model.start_date + dt.timedelta(weeks=w + 2), "truce", "both") in occurred
 
 
 def test_soybean_tonnes_are_the_models_dollars_at_its_own_price():

@@ -389,7 +389,7 @@ def test_the_first_order_filter_is_scipys_lfilter_step_for_step(n, w, b, c, z0, 
     """The projector's hand-rolled recursion gives lfilter's numbers bit for bit (it replaces
     scipy.signal only to keep that import out of start-up)."""
     from scipy.signal import lfilter
-    from tradetalks.sim.projector_paths import first_order_filter
+    from tradetalks.sim.path_arrays import first_order_filter
 
     x = np.random.default_rng(seed).normal(size=(n, w))
     ref = lfilter([b], [1.0, -c], x, axis=1, zi=np.full((n, 1), z0))[0]

@@ -480,5 +480,5 @@ def test_a_scenario_changing_a_strategy_kind_does_not_inherit_its_parameters(tmp
     president, deputy = (cfg.teams["us"].members[r].strategy for r in ("president", "deputy_ustr"))
     assert president.kind == "tit_for_tat" and president.params.initial == 0.1
     assert deputy.params.optimism == 0.3 != parent.optimism
-    assert deputy.params.types == parent.types and len(parent.types) == 19  # inherited
+    assert deputy.params.types == parent.types and len(parent.types) == 99  # inherited
     assert deputy.params.types != STRATEGY_PARAMS["screening"]().types  # not the default
