@@ -1235,6 +1235,7 @@ def section_farmers(
     w_on, w_off = weeks_of(off["on"]), weeks_of(off["off"])
     chi2, p = logrank(w_on, w_off)
     e_off = effect(off["on"], off["off"], "rmst52", rng, n_boot)
+    e_terms = effect(off["on"], off["off"], "us_terms_fixed_yardstick", rng, n_boot)
     samp = farmer_sampling(runner, n_seeds, n_seeds_10k, n_boot)
     data = {
         "seeds_1000": n_seeds,
@@ -1256,6 +1257,7 @@ def section_farmers(
             "rmst_effect_off_minus_on": eff_json(e_off),
             "rmst_on": level_of(off["on"], "rmst52"),
             "rmst_off": level_of(off["off"], "rmst52"),
+            "terms_effect_off_minus_on": eff_json(e_terms),
         },
     }
     out = [
@@ -1311,6 +1313,10 @@ def section_farmers(
                     f"{fmt_eff(e_off)} weeks (on {fmt(data['channel_off']['rmst_on'])}, off "
                     f"{fmt(data['channel_off']['rmst_off'])}); |effect| ≥ 1 week: "
                     f"{abs(e_off.estimate) >= 1.0}",
+                ],
+                [
+                    "farm channel off − on: US terms at the first deal (fixed yardstick), 95% CI",
+                    f"{fmt_eff(e_terms)}; CI excludes 0: {e_terms.excludes(0.0)}",
                 ],
             ],
         ),
