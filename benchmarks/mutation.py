@@ -476,6 +476,23 @@ HAND_MUTANTS = (
         (_lit("            if c.shadow_rate:\n", "            if False:\n"),),
     ),
     HandMutant(
+        "aid_follows_retaliation",
+        "aid compensates the retaliation: a tranche pays the share of it still standing",
+        "sim/dynamics.py",
+        (
+            _lit(
+                "    if retaliation_pp is None:\n        return np.ones_like",
+                "    if True:\n        return np.ones_like",
+            ),
+        ),
+    ),
+    HandMutant(
+        "aid_per_path",
+        "the projector withholds the aid on paths where a deal lifts the retaliation",
+        "sim/projector_paths.py",
+        (_lit("    if ref is not None and soy_tau is not None:", "    if False:"),),
+    ),
+    HandMutant(
         "round_outcomes_only",
         "rounds value only the outcomes they can touch, bit for bit the whole space's values",
         "sim/protocol.py",

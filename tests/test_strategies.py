@@ -482,3 +482,17 @@ def test_a_scenario_changing_a_strategy_kind_does_not_inherit_its_parameters(tmp
     assert deputy.params.optimism == 0.3 != parent.optimism
     assert deputy.params.types == parent.types and len(parent.types) == 99  # inherited
     assert deputy.params.types != STRATEGY_PARAMS["screening"]().types  # not the default
+
+
+def test_a_type_step_spells_the_screening_grid_and_conflicts_with_other_types():
+    """``type_step`` is the grid of its multiples in (0, 1); a dump of it reloads; naming
+    other types beside it is a clear error, not a silent choice."""
+    params = STRATEGY_PARAMS["screening"]
+    grid = params(type_step=0.25)
+    assert grid.types == [0.25, 0.5, 0.75]
+    assert params.model_validate(grid.model_dump()).types == [0.25, 0.5, 0.75]
+    assert len(params(type_step=0.01).types) == 99
+    with pytest.raises(ValueError, match="type_step, not both"):
+        params(type_step=0.25, types=[0.5])
+    with pytest.raises(ValueError):
+        params(type_step=0.001)  # finer than the grid's size limit
