@@ -168,7 +168,7 @@ COMMON: Overrides = {}
 
 def screening_grid(step: float) -> Overrides:
     """Every screening member's grid of the other side's types in steps of ``step`` (the
-    baseline's is 0.01; 0.05 locks learning): a numerical check, core_v2.md §1 and §5a."""
+    baseline's is 0.01; 0.05 can lock learning): core_v2_previous_baseline.md §3c, §5a."""
     return members_param("type_step", step)
 
 

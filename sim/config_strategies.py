@@ -137,7 +137,7 @@ class ScreeningParams(StrategyParams):
         default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.9]
     )
     # Γ as every multiple of this step in (0, 1), instead of listing ``types``: a coarse grid
-    # can lock both sides' learning (benchmarks/results/core_v2.md §5a), hundredths do not
+    # can lock both sides' learning (benchmarks/results/core_v2_previous_baseline.md §3c, §5a)
     type_step: Annotated[float, Field(ge=1.0 / MAX_TYPES, lt=1.0)] | None = None
     sigma0: TypeShare = 0.15  # assumption: prior spread σ_0 (to calibrate, core-v2 §3.3)
     optimism: TypeShare = 0.0  # b ≥ 0, prior mean β_o − b; assumption (to calibrate, §3.3)
