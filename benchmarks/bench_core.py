@@ -464,10 +464,17 @@ def makers_held(actions: list[dict[str, Any]] | None = None) -> Overrides:
 
 
 def lhs_effects(
-    runner: Runner, draws: list[Overrides], lhs_seeds: int, shared: Overrides, desc: str
+    runner: Runner,
+    draws: list[Overrides],
+    lhs_seeds: int,
+    shared: Overrides,
+    desc: str,
+    rng: np.random.Generator,
+    n_boot: int,
 ) -> list[dict[str, Any]]:
     """Per Latin-hypercube draw: ×3 − ×0 in RMST(52), P(deal by date) and US terms, over
-    ``lhs_seeds`` paired seeds, every arm with the overrides ``shared``."""
+    ``lhs_seeds`` paired seeds, every arm with the overrides ``shared``; the RMST and terms
+    effects with their paired bootstrap 95% CIs (a sign is *detected* when the CI excludes 0)."""
     arms = {}
     for i, ov in enumerate(draws):
         for k in (0, 3):
@@ -477,15 +484,33 @@ def lhs_effects(
     def diff(i: int, stat: str) -> float:
         return level_of(res[f"d{i}_x3"], stat) - level_of(res[f"d{i}_x0"], stat)
 
+    def ci(i: int, stat: str) -> list[float]:
+        e = effect(res[f"d{i}_x0"], res[f"d{i}_x3"], stat, rng, n_boot)
+        return [float(e.low), float(e.high)]
+
     return [
         {
             "draw": ov,
             "rmst_diff": diff(i, "rmst52"),
+            "rmst_ci95": ci(i, "rmst52"),
             "p_by_date_diff": diff(i, "p_deal_by_2020_01_15"),
             "terms_diff": diff(i, "us_terms_fixed_yardstick"),
+            "terms_ci95": ci(i, "us_terms_fixed_yardstick"),
         }
         for i, ov in enumerate(draws)
     ]
+
+
+def detected_signs(effects: list[dict[str, Any]], key: str, up: str, down: str) -> dict[str, int]:
+    """How many draws' paired 95% CIs (``key``: [low, high]) lie above 0 (``up``), straddle
+    it, or lie below it (``down``): the sign table read at the draws' own noise."""
+    lows = np.array([e[key][0] for e in effects])
+    highs = np.array([e[key][1] for e in effects])
+    return {
+        f"CI above 0 ({up})": int((lows > 0).sum()),
+        "CI contains 0 (no effect detected)": int(((lows <= 0) & (highs >= 0)).sum()),
+        f"CI below 0 ({down})": int((highs < 0).sum()),
+    }
 
 
 def section_aid(
@@ -566,7 +591,7 @@ def section_aid(
                 else float(lo + x * (hi - lo))
             )
         draws.append(ov)
-    diffs = lhs_effects(runner, draws, lhs_seeds, CHINA_MODELS["_held"], "aid LHS")
+    diffs = lhs_effects(runner, draws, lhs_seeds, CHINA_MODELS["_held"], "aid LHS", rng, n_boot)
     dr = np.array([d["rmst_diff"] for d in diffs])
     signs = sign_counts(dr, "later under ×3", "earlier under ×3")
     dt = np.array([d["terms_diff"] for d in diffs])
@@ -580,6 +605,8 @@ def section_aid(
         "share_positive": float((dr > 0).mean()),
         "terms_sign_counts": terms_signs,
         "terms_share_positive": float((dt > 0).mean()),
+        "detected_sign_counts": detected_signs(diffs, "rmst_ci95", "later", "earlier"),
+        "terms_detected_sign_counts": detected_signs(diffs, "terms_ci95", "better", "worse"),
     }
     out += [
         "",
@@ -589,13 +616,25 @@ def section_aid(
         "",
         *sign_table(signs, dr, "RMST effect", " weeks"),
         "",
+        "The same draws by their own paired 95% CI (a sign counts only where the CI excludes 0):",
+        "",
+        count_table(data["lhs"]["detected_sign_counts"]),
+        "",
         "Sign of the effect on US terms (fixed yardstick, ×3 − ×0) over the same draws:",
         "",
         *sign_table(terms_signs, dt, "Terms effect", ""),
+        "",
+        count_table(data["lhs"]["terms_detected_sign_counts"]),
     ]
     # the same draws with the makers held to the calendar: the bargaining chain alone
     held = lhs_effects(
-        runner, draws, lhs_seeds, {**CHINA_MODELS["_held"], **makers_held()}, "aid LHS, held"
+        runner,
+        draws,
+        lhs_seeds,
+        {**CHINA_MODELS["_held"], **makers_held()},
+        "aid LHS, held",
+        rng,
+        n_boot,
     )
     hr = np.array([d["rmst_diff"] for d in held])
     ht = np.array([d["terms_diff"] for d in held])
@@ -611,6 +650,8 @@ def section_aid(
         "corr_rmst_free_vs_held": (
             float(np.corrcoef(dr, hr)[0, 1]) if hr.std() > 0 and dr.std() > 0 else None
         ),
+        "detected_sign_counts": detected_signs(held, "rmst_ci95", "later", "earlier"),
+        "terms_detected_sign_counts": detected_signs(held, "terms_ci95", "better", "worse"),
     }
     out += [
         "",
@@ -620,9 +661,13 @@ def section_aid(
         "",
         *sign_table(held_signs, hr, "RMST effect, makers held", " weeks"),
         "",
+        count_table(data["lhs_makers_held"]["detected_sign_counts"]),
+        "",
         "Terms:",
         "",
         *sign_table(held_terms, ht, "Terms effect, makers held", ""),
+        "",
+        count_table(data["lhs_makers_held"]["terms_detected_sign_counts"]),
     ]
     return "\n".join(out), data
 
@@ -634,6 +679,14 @@ def sign_counts(x: np.ndarray, up: str, down: str) -> dict[str, int]:
         "zero": int((x == 0).sum()),
         f"negative ({down})": int((x < 0).sum()),
     }
+
+
+def count_table(counts: dict[str, int]) -> str:
+    """Counts of draws by category, with their shares."""
+    total = max(1, sum(counts.values()))
+    return table(
+        ["draws", "n", "share"], [[k, str(v), fmt(v / total, 2)] for k, v in counts.items()]
+    )
 
 
 def sign_table(signs: dict[str, int], x: np.ndarray, what: str, unit: str) -> list[str]:
@@ -789,6 +842,16 @@ def did_arms(label: str, shared: Overrides | None = None) -> dict[str, Overrides
     return arms
 
 
+def due_week(label: str, shared: Overrides | None = None) -> int:
+    """The week the hike ``label`` is due in arm H's calendar (``shared``'s, else the
+    baseline's)."""
+    actions = (shared or {}).get("calendar.tariff_actions")
+    if actions is None:
+        actions = [a.model_dump() for a in _BASE.calendar.tariff_actions]
+    day = next(a["date"] for a in actions if a["label"] == label)
+    return _BASE.week_of(dt.date.fromisoformat(day) if isinstance(day, str) else day)
+
+
 def tariff_actions_without(*labels: str) -> list[dict[str, Any]]:
     """The baseline's scheduled tariff actions less those named ``labels``."""
     known = {a.label for a in _BASE.calendar.tariff_actions}
@@ -811,7 +874,7 @@ def section_did(
 ) -> tuple[str, dict[str, Any]]:
     """HR of the first-deal hazard before vs after a US hike (``label``), arm H vs arm 0;
     both arms share ``shared`` (e.g. other tariff actions removed, see ``did_arms``)."""
-    due = _BASE.week_of(next(a.date for a in _BASE.calendar.tariff_actions if a.label == label))
+    due = due_week(label, shared)
     arms = did_arms(label, shared)
     res = runner.arms(arms, range(1, n_seeds + 1), desc="deadline DiD")
     rows, data = [], {"seeds": n_seeds, "due_week": due, "window": WINDOW}

@@ -126,6 +126,10 @@ def test_aid_section_runs_and_reports_both_signs(bench):
     assert sum(lhs["sign_counts"].values()) == 2
     assert sum(lhs["terms_sign_counts"].values()) == 2
     assert all("terms_diff" in d for d in lhs["per_draw"])
+    for d in lhs["per_draw"]:  # each draw's paired interval brackets its own estimate
+        lo, hi = d["rmst_ci95"]
+        assert lo <= d["rmst_diff"] <= hi
+    assert sum(lhs["detected_sign_counts"].values()) == 2
     held = data["lhs_makers_held"]  # the same draws with the makers held to the calendar
     assert held["overrides"] == bench.makers_held() and len(held["per_draw"]) == 2
     assert "makers held" in text
@@ -178,3 +182,34 @@ def test_screening_grid_reaches_every_member_of_every_arm(bench, monkeypatch):
         assert grids and all(g == [0.25, 0.5, 0.75] for g in grids)
     monkeypatch.setattr(bench, "COMMON", {})
     assert bench._config({}).teams["us"].members["president"].strategy.params.types[1] == 0.02
+
+
+def test_detected_signs_count_only_intervals_that_exclude_zero(bench):
+    """A draw counts as later/earlier only when its whole CI lies on that side of 0; an
+    interval touching or straddling 0 is "no effect detected"."""
+    draws = [{"ci": [0.1, 2.0]}, {"ci": [-0.06, 0.0]}, {"ci": [-0.2, 0.3]}, {"ci": [-1.0, -0.5]}]
+    counts = bench.detected_signs(draws, "ci", "later", "earlier")
+    assert list(counts.values()) == [1, 2, 1]
+    assert "later" in next(iter(counts)) and "earlier" in list(counts)[-1]
+
+
+def test_deadline_benchmark_moves_only_the_tested_hike(bench):
+    """bench_deadline's calendar: the 15 Oct hike due in the requested week (same weekday),
+    the 15 Dec hikes gone, nothing else changed; ``due_week`` reads arm H's calendar."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_deadline", PATH.with_name("bench_deadline.py")
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    base = {a["label"]: a for a in bench.tariff_actions_without()}
+    for week in (3, 7):
+        acts = mod.hike_due_in(week)
+        by_label = {a["label"]: a for a in acts}
+        assert bench.HIKE_LABEL not in by_label and bench.CN_DEC_LABEL not in by_label
+        moved = by_label[bench.OCT_HIKE_LABEL]
+        assert bench.due_week(bench.OCT_HIKE_LABEL, {"calendar.tariff_actions": acts}) == week
+        assert moved["date"].weekday() == base[bench.OCT_HIKE_LABEL]["date"].weekday()
+        assert {k: v for k, v in moved.items() if k != "date"} == {
+            k: v for k, v in base[bench.OCT_HIKE_LABEL].items() if k != "date"
+        }
+    assert bench.due_week(bench.OCT_HIKE_LABEL) == 5  # the baseline's: 15 Oct 2019
