@@ -681,19 +681,17 @@ def sign_counts(x: np.ndarray, up: str, down: str) -> dict[str, int]:
     }
 
 
-def count_table(counts: dict[str, int]) -> str:
+def count_table(counts: dict[str, int], head: tuple[str, str] = ("draws", "n")) -> str:
     """Counts of draws by category, with their shares."""
     total = max(1, sum(counts.values()))
-    return table(
-        ["draws", "n", "share"], [[k, str(v), fmt(v / total, 2)] for k, v in counts.items()]
-    )
+    rows = [[k, str(v), fmt(v / total, 2)] for k, v in counts.items()]
+    return table([*head, "share"], rows)
 
 
 def sign_table(signs: dict[str, int], x: np.ndarray, what: str, unit: str) -> list[str]:
     """The sign counts as a table (with shares), then the range of the effects ``x``."""
-    rows = [[k, str(v), fmt(v / len(x), 2)] for k, v in signs.items()]
     return [
-        table(["sign", "draws", "share"], rows),
+        count_table(signs, ("sign", "draws")),
         "",
         f"{what} over draws: min {fmt(x.min())}, median {fmt(float(np.median(x)))}, "
         f"max {fmt(x.max())}{unit}.",
@@ -829,9 +827,7 @@ def did_arms(label: str, shared: Overrides | None = None) -> dict[str, Overrides
     ``calendar.tariff_actions`` (default: the baseline's) is arm H's calendar, and arm 0 is the
     same calendar without ``label``, so the arms differ only in the tested hike."""
     shared = {**weekly_principal_rounds(), **(shared or {})}
-    actions = shared.get(
-        "calendar.tariff_actions", [a.model_dump() for a in _BASE.calendar.tariff_actions]
-    )
+    actions = arm_h_actions(shared)
     if not any(a["label"] == label for a in actions):
         raise ValueError(f"the tested hike {label!r} is not in arm H's calendar")
     without = [a for a in actions if a["label"] != label]
@@ -842,13 +838,15 @@ def did_arms(label: str, shared: Overrides | None = None) -> dict[str, Overrides
     return arms
 
 
-def due_week(label: str, shared: Overrides | None = None) -> int:
-    """The week the hike ``label`` is due in arm H's calendar (``shared``'s, else the
-    baseline's)."""
+def arm_h_actions(shared: Overrides | None = None) -> list[dict[str, Any]]:
+    """Arm H's scheduled tariff actions: ``shared``'s, else the baseline's."""
     actions = (shared or {}).get("calendar.tariff_actions")
-    if actions is None:
-        actions = [a.model_dump() for a in _BASE.calendar.tariff_actions]
-    day = next(a["date"] for a in actions if a["label"] == label)
+    return [a.model_dump() for a in _BASE.calendar.tariff_actions] if actions is None else actions
+
+
+def due_week(label: str, shared: Overrides | None = None) -> int:
+    """The week the hike ``label`` is due in arm H's calendar (``arm_h_actions``)."""
+    day = next(a["date"] for a in arm_h_actions(shared) if a["label"] == label)
     return _BASE.week_of(dt.date.fromisoformat(day) if isinstance(day, str) else day)
 
 
@@ -1105,7 +1103,7 @@ def section_did_components(
         base = did_arms(label, {**shared, **extra})
         arms[f"{name}|H"], arms[f"{name}|0"] = base["H_on"], base["0_on"]
     res = runner.arms(arms, range(1, n_seeds + 1), desc="DiD components")
-    due = _BASE.week_of(next(a.date for a in _BASE.calendar.tariff_actions if a.label == label))
+    due = due_week(label)
     rows, data = [], {"seeds": n_seeds, "due_week": due, "label": label, "arms": {}}
     for name in settings:
         cells = [name]
