@@ -156,6 +156,10 @@ class HostageConfig(Strict):
 
     phi0: Unit = 1.0
     phi1: Unit = 0.0
+    # the US pp above the base (in force and scheduled) at which φ̂ reaches φ0 + φ1, fixed so
+    # that scheduling a hike does not rescale the leverage of the pp already in force; None:
+    # the pp in force and scheduled at each decision week
+    max_pp: between(0.1, 100.0) | None = None
     issues: Annotated[list[str], Field(max_length=MAX_NAMED)] = Field(default_factory=list)
 
 

@@ -120,9 +120,9 @@ class HostageTerm:
     phi0: float
     phi1: float
     issues: frozenset[int]
-    us_cut: tuple[np.ndarray, ...]  # per issue and level: US pp a level takes off
-    retained: float  # US pp above the base in force now
-    max_pp: float  # in force plus scheduled
+    us_cut: tuple[np.ndarray, ...]  # per issue and level: US pp a level gives up
+    retained: float  # US pp above the base in force and scheduled now
+    max_pp: float  # the pp at which φ̂ = φ0 + φ1 (config, or retained now)
     # φ̂ already computed for a space (this round's and the next round's values share it)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -154,15 +154,23 @@ def hostage_term(
     cuts = []
     for levels in level_q:
         cut = [
-            terms(st, q, snap.fired, t, cfg.world.soybeans, persistence).rolled_back_pp["us"]
+            _us_pp_given_up(terms(st, q, snap.fired, t, cfg.world.soybeans, persistence), st)
             if touches(q, "us")
             else 0.0
             for q in levels
         ]
         cuts.append(np.array(cut))
-    retained = max(0.0, st["us_tariff_avg"] - t.us_tariff_base)
+    # retained: the US pp above the base in force and scheduled; a deal keeps what it neither
+    # rolls back nor cancels
+    retained = max(0.0, st["us_tariff_avg"] - t.us_tariff_base) + st["us_threat_pp"]
+    max_pp = h.max_pp if h.max_pp is not None else retained
     issues = frozenset(j for j, n in enumerate(space.names) if n in h.issues)
-    return HostageTerm(h.phi0, h.phi1, issues, tuple(cuts), retained, retained + st["us_threat_pp"])
+    return HostageTerm(h.phi0, h.phi1, issues, tuple(cuts), retained, max_pp)
+
+
+def _us_pp_given_up(terms, st: Mapping[str, float]) -> float:
+    """US pp a deal gives up: rolled back from those in force plus scheduled ones cancelled."""
+    return terms.rolled_back_pp["us"] + max(0.0, st["us_threat_pp"] - terms.tariffs["us_threat_pp"])
 
 
 @dataclass(frozen=True)
