@@ -312,6 +312,24 @@ HAND_MUTANTS = (
         ),
     ),
     HandMutant(
+        "v2_hostage_cancelled",
+        "a scheduled US hike a deal cancels is hostage leverage given up, as a rolled-back one is",
+        "sim/projector_value.py",
+        (
+            _lit(
+                'return terms.rolled_back_pp["us"] + max(0.0, st["us_threat_pp"] - '
+                'terms.tariffs["us_threat_pp"])',
+                'return terms.rolled_back_pp["us"]',
+            ),
+        ),
+    ),
+    HandMutant(
+        "v2_hostage_scale",
+        "hostage.max_pp fixes φ̂'s scale, so a newly scheduled hike leaves the leverage in force",
+        "sim/projector_value.py",
+        (_lit("max_pp = h.max_pp if h.max_pp is not None else retained", "max_pp = retained"),),
+    ),
+    HandMutant(
         "v2_rejection_learning",
         "a rejected offer tells the proposer the other side's type is above its gain",
         "agents/screening.py",
