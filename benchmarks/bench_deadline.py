@@ -162,13 +162,16 @@ def tables(data: dict[str, Any]) -> str:
     )
 
 
-def run(seeds: int, weeks: list[int], n_boot: int, workers: int) -> dict[str, Any]:
-    """Every (hostage, due week) setting's DiD (``bench_core.section_did``'s numbers)."""
+def run(
+    seeds: int, weeks: list[int], n_boot: int, workers: int, hostage: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every (hostage, due week) setting's DiD (``bench_core.section_did``'s numbers);
+    ``hostage``: the hostage settings (name → overrides), by default ``HOSTAGE``."""
     runner = bc.Runner(workers, progress=False)
     rng = np.random.default_rng(2019)
     data: dict[str, Any] = {"seeds": seeds, "weeks": weeks, "settings": []}
     try:
-        for h_name, h_over in HOSTAGE.items():
+        for h_name, h_over in (HOSTAGE if hostage is None else hostage).items():
             for week in weeks:
                 shared = {**bc.makers_held(hike_due_in(week)), **h_over}
                 _, d = bc.section_did(
@@ -191,6 +194,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results/core_v2_did_dates.json")
     ap.add_argument("--from-json", default=None, help="print the tables of a saved run; no runs")
+    ap.add_argument(
+        "--hostage-scale",
+        type=float,
+        default=None,
+        help="run only the baseline's hostage value with its scale fixed at this many pp "
+        "(hostage.max_pp): does a fixed scale remove the hike's level effect?",
+    )
     args = ap.parse_args(argv)
     if args.from_json:  # the tables again, from numbers written by an earlier run
         data = json.loads(Path(args.from_json).read_text())
@@ -199,7 +209,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return data
     weeks = [int(w) for w in args.weeks.split(",") if w.strip()]
     t0 = time.perf_counter()
-    data = run(args.seeds, weeks, args.boot, args.workers)
+    hostage = None
+    if args.hostage_scale is not None:
+        name = f"as in the baseline, scale fixed (max_pp = {args.hostage_scale:g})"
+        hostage = {name: {"hostage.max_pp": args.hostage_scale}}
+    data = run(args.seeds, weeks, args.boot, args.workers, hostage)
     data["wall_s"] = time.perf_counter() - t0
     data["args"] = vars(args)
     print(tables(data))
