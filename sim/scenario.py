@@ -9,10 +9,9 @@ import the agents, and its parameters are checked against the class's own model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from tradetalks.agents.strategies import REGISTRY, Strategy
 from tradetalks.sim.config import (
     Config,
     ConfigError,
@@ -21,9 +20,12 @@ from tradetalks.sim.config import (
     load_config,
     problems_from,
 )
-from tradetalks.sim.config_strategies import import_object
+from tradetalks.sim.config_strategies import STRATEGY_PARAMS, import_object
 from tradetalks.sim.history import apply_history
 from tradetalks.sim.shipped import baseline
+
+if TYPE_CHECKING:
+    from tradetalks.agents.strategies import Strategy
 
 DEFAULT_CONFIG = baseline()
 Problems = list[tuple[str, str]]
@@ -31,6 +33,9 @@ Problems = list[tuple[str, str]]
 
 def user_strategy_class(kind: str) -> type[Strategy]:
     """The ``Strategy`` subclass an import path names; ``ValueError`` saying why if none."""
+    # the agents (and numpy) only when a user strategy is named: `validate` starts faster
+    from tradetalks.agents.strategies import Strategy
+
     found = import_object(kind)
     if not (isinstance(found, type) and issubclass(found, Strategy)):
         raise ValueError(f"{kind!r} is not a subclass of tradetalks.agents.strategies.Strategy")
@@ -56,8 +61,9 @@ def _check_user_strategy(path: str, spec: UserStrategySpec) -> Problems:
 def check_strategies(cfg: Config) -> Problems:
     """Problems with the members' strategies that the schema alone cannot see.
 
-    User strategies are imported and their params validated; a built-in kind must have its
-    class registered (the schema's list and the agents' registry agree).
+    User strategies are imported and their params validated. A built-in kind is one the
+    schema lists (``STRATEGY_PARAMS``), each with a registered class: tests/test_strategies.py
+    checks that the two lists agree, so validating a config does not import the agents.
     """
     problems: Problems = []
     for side, team in cfg.teams.items():
@@ -66,7 +72,7 @@ def check_strategies(cfg: Config) -> Problems:
             spec = member.strategy
             if isinstance(spec, UserStrategySpec):
                 problems += _check_user_strategy(path, spec)
-            elif spec.kind not in REGISTRY:
+            elif spec.kind not in STRATEGY_PARAMS:
                 problems.append((f"{path}.kind", f"no strategy class registers {spec.kind!r}"))
     return problems
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import json, logging, sys
@@ -45,3 +48,23 @@ def test_the_patched_logging_names_loggers_and_methods_as_mesa_does():
 def test_importing_mesa_before_tradetalks_still_patches_later_users():
     late = _probe("import mesa.mesa_logging\nimport tradetalks")
     assert late["fast"] and late["model_logger"] == "MESA.mesa.model"
+
+
+def test_validate_and_help_import_neither_mesa_nor_the_agents():
+    """Issue 13's start-up: `tradetalks validate` and `--help` load the schema alone."""
+    code = """
+import json, sys
+from tradetalks.cli import main
+sys.argv = ["tradetalks", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = ("mesa", "numpy", "pandas", "tradetalks.agents", "tradetalks.sim.model")
+print(json.dumps([m for m in heavy if m in sys.modules]))
+"""
+    for args in (["validate", str(ROOT / "configs" / "baseline.toml")], ["--help"]):
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+        )
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == [], args
