@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from browser import (
     CHARTS_FIT_JS,
-    LATEST_OFFER_DOT_JS,
     LAYOUT_PROBLEMS_JS,
+    OFFER_DOTS_JS,
     OVERLAPPING_CHART_JS,
     REMOVE_PROBE_JS,
     WEEK_SELECTOR,
@@ -43,7 +43,7 @@ LOAD_TIMEOUT_MS = 90_000  # first page load: Solara's front end and the first mo
 STEP_TIMEOUT_MS = 20_000
 PLAY_TIMEOUT_MS = 60_000
 STEPS = 3
-BUSY_WEEK = 10  # by then every panel has content (the baseline, seed 1, signs in week 9)
+BUSY_WEEK = 10  # by then every panel has content (the baseline, seed 1, signs in week 7)
 PAINT_MS = 400  # after the week label changes, for the charts to repaint
 SETTLE_MS = 150  # once the charts fit their resized boxes, for the last redraw to land
 SCENARIO = "scenarios/patient_china.toml"  # picked in the scenario selector
@@ -136,14 +136,14 @@ def _check_layout(page, shot: str | None = None) -> None:
 
 
 def _check_offer_tooltip(page) -> None:
-    """Pointing at the latest offer in the timeline names it: week, proposer, terms."""
+    """Pointing at the latest offer in the timeline names it: week, proposer, terms (also
+    where it lies on a reservation line: the lines let the pointer through)."""
     from playwright.sync_api import expect
 
     page.locator("[data-chart=timeline]").scroll_into_view_if_needed()
-    dots = (page.evaluate(LATEST_OFFER_DOT_JS.replace("__COLOUR__", c)) for c in SIDE_COLOURS)
-    dot = next((d for d in dots if d is not None), None)
-    assert dot is not None, "no offer drawn in the timeline"
-    page.mouse.move(*dot)
+    dots = [d for c in SIDE_COLOURS for d in page.evaluate(OFFER_DOTS_JS.replace("__COLOUR__", c))]
+    assert dots, "no offer drawn in the timeline"
+    page.mouse.move(*dots[0])
     tooltip = page.locator("[data-chart=timeline] div", has_text="offer by").last
     expect(tooltip).to_be_visible(timeout=STEP_TIMEOUT_MS)
     assert re.search(r"^Week of \d+ \w+ \d{4}: \w+ round #\d+, offer by", tooltip.inner_text())

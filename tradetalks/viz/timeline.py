@@ -88,6 +88,7 @@ def _reservation(model: TradeTalksModel, side: str) -> dict[str, Any]:
         "lineStyle": {"type": "dashed", "color": colour},
         "itemStyle": {"color": colour},
         "tooltip": {"show": False},
+        "silent": True,  # the pointer passes to an offer drawn on the line (it has a tooltip)
     }
 
 
