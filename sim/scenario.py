@@ -20,7 +20,7 @@ from tradetalks.sim.config import (
     load_config,
     problems_from,
 )
-from tradetalks.sim.config_strategies import STRATEGY_PARAMS, import_object
+from tradetalks.sim.config_strategies import import_object
 from tradetalks.sim.history import apply_history
 from tradetalks.sim.shipped import baseline
 
@@ -62,8 +62,9 @@ def check_strategies(cfg: Config) -> Problems:
     """Problems with the members' strategies that the schema alone cannot see.
 
     User strategies are imported and their params validated. A built-in kind is one the
-    schema lists (``STRATEGY_PARAMS``), each with a registered class: tests/test_strategies.py
-    checks that the two lists agree, so validating a config does not import the agents.
+    schema already accepts (``config_strategies.STRATEGY_PARAMS``), and tests/test_strategies.py
+    checks that every one has a registered class, so validating a config does not import the
+    agents.
     """
     problems: Problems = []
     for side, team in cfg.teams.items():
@@ -72,8 +73,6 @@ def check_strategies(cfg: Config) -> Problems:
             spec = member.strategy
             if isinstance(spec, UserStrategySpec):
                 problems += _check_user_strategy(path, spec)
-            elif spec.kind not in STRATEGY_PARAMS:
-                problems.append((f"{path}.kind", f"no strategy class registers {spec.kind!r}"))
     return problems
 
 

@@ -276,9 +276,7 @@ REMOVE_PROBE_JS = "() => document.querySelector('[data-chart=probe]').remove()"
 
 # The centre (x, y) of the latest offer's dot in the timeline drawn in __COLOUR__ that is not
 # covered by anything else (so pointing there shows its tooltip), or null.
-# the centres of the timeline's offer dots of one colour that are on top where they are drawn,
-# latest first
-OFFER_DOTS_JS = """
+LATEST_OFFER_DOT_JS = """
 () => {
   const chart = document.querySelector('[data-chart=timeline]');
   const dots = [...chart.querySelectorAll('path')].filter(p => {
@@ -286,12 +284,11 @@ OFFER_DOTS_JS = """
     return (p.getAttribute('fill') || '').toLowerCase() === '__COLOUR__' &&
            r.width > 3 && r.width < 14 && r.height > 3 && r.height < 14;
   });
-  const out = [];
   for (const dot of dots.reverse()) {
     const r = dot.getBoundingClientRect();
     const x = r.x + r.width / 2, y = r.y + r.height / 2;
-    if (document.elementFromPoint(x, y) === dot) out.push([x, y]);
+    if (document.elementFromPoint(x, y) === dot) return [x, y];
   }
-  return out;
+  return null;
 }
 """

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from browser import (
     CHARTS_FIT_JS,
+    LATEST_OFFER_DOT_JS,
     LAYOUT_PROBLEMS_JS,
-    OFFER_DOTS_JS,
     OVERLAPPING_CHART_JS,
     REMOVE_PROBE_JS,
     WEEK_SELECTOR,
@@ -141,9 +141,10 @@ def _check_offer_tooltip(page) -> None:
     from playwright.sync_api import expect
 
     page.locator("[data-chart=timeline]").scroll_into_view_if_needed()
-    dots = [d for c in SIDE_COLOURS for d in page.evaluate(OFFER_DOTS_JS.replace("__COLOUR__", c))]
-    assert dots, "no offer drawn in the timeline"
-    page.mouse.move(*dots[0])
+    dots = (page.evaluate(LATEST_OFFER_DOT_JS.replace("__COLOUR__", c)) for c in SIDE_COLOURS)
+    dot = next((d for d in dots if d is not None), None)
+    assert dot is not None, "no offer drawn in the timeline"
+    page.mouse.move(*dot)
     tooltip = page.locator("[data-chart=timeline] div", has_text="offer by").last
     expect(tooltip).to_be_visible(timeout=STEP_TIMEOUT_MS)
     assert re.search(r"^Week of \d+ \w+ \d{4}: \w+ round #\d+, offer by", tooltip.inner_text())
