@@ -1,63 +1,33 @@
-"""US soybean farmers: Mesa agents on a small-world network, updated as one numpy population.
+"""US soybean farmers: one numpy population on a small-world network, with per-farm Mesa
+agents only when something reads them.
 
-Each ``Farmer`` is a Mesa ``CellAgent`` living in a cell of Mesa's ``discrete_space.Network``
-(built from the small world's edge array, agents/small_world.py, only when agents are asked for);
-its state lives in the arrays of a ``FarmerPopulation`` (agents/farm_population.py) so that
-a week's update of income, aid and approval is a handful of vector operations over the
-network's adjacency matrix.
+A week's update of income, aid and approval is a handful of vector operations over the
+network's adjacency matrix (``FarmerPopulation``, agents/farm_population.py). The per-farm
+``Farmer`` agents in Mesa's ``discrete_space.Network`` (agents/farm_agents.py) are built on
+request (the browser app, ``farmer_series``), so a run without them imports neither networkx
+nor Mesa's spaces.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-from mesa.discrete_space import CellAgent, Network
 from tradetalks.agents.farm_population import FarmerPopulation, initial_population
 from tradetalks.sim.config import FarmerConfig
 
 if TYPE_CHECKING:
     from mesa import Model
+    from mesa.discrete_space import Network
+    from tradetalks.agents.farm_agents import Farmer
 
 
-class Farmer(CellAgent):
-    """One soybean farm; a view onto its row of the population arrays."""
+def __getattr__(name: str) -> Any:
+    """``Farmer`` from agents/farm_agents.py, imported on first use (PEP 562)."""
+    if name == "Farmer":
+        from tradetalks.agents.farm_agents import Farmer
 
-    def __init__(self, model: Model, population: FarmerPopulation, index: int, cell) -> None:
-        super().__init__(model)
-        self.population = population
-        self.index = index
-        self.cell = cell
-
-    @property
-    def size(self) -> float:
-        """Farm size (relative acreage)."""
-        return float(self.population.size[self.index])
-
-    @property
-    def soy_share(self) -> float:
-        """Share of the farm's acreage in soybeans."""
-        return float(self.population.soy_share[self.index])
-
-    @property
-    def debt(self) -> float:
-        """Debt-to-asset ratio."""
-        return float(self.population.debt[self.index])
-
-    @property
-    def leaning(self) -> float:
-        """Political leaning (log-odds of approving the President's stance)."""
-        return float(self.population.leaning[self.index])
-
-    @property
-    def approval(self) -> float:
-        """Current approval of the US stance in [0, 1]."""
-        return float(self.population.approval[self.index])
-
-    @property
-    def distress(self) -> float:
-        """Current financial distress in [0, 1]."""
-        return float(self.population.distress[self.index])
+        return Farmer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_farmers(
@@ -68,9 +38,7 @@ def build_farmers(
     edges, population = initial_population(cfg, model.streams.get("farmers"))
     if not agents:
         return None, population, []
-    graph = nx.Graph()
-    graph.add_nodes_from(range(cfg.count))
-    graph.add_edges_from(edges.tolist())
-    network = Network(graph, random=model.random, layout=None)
-    farmers = [Farmer(model, population, i, network[i]) for i in range(cfg.count)]
+    from tradetalks.agents.farm_agents import network_agents
+
+    network, farmers = network_agents(model, population, edges, cfg.count)
     return network, population, farmers

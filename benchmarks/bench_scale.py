@@ -98,12 +98,12 @@ def child(code: str, *args: object) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def wall(cmd: list[str], repeats: int) -> float:
+def wall(cmd: list[str], repeats: int, env: dict[str, str] | None = None) -> float:
     """Median wall seconds of a whole command (interpreter start to exit)."""
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True, env=CHILD_ENV, cwd=ROOT)
+        subprocess.run(cmd, capture_output=True, check=True, env=env or CHILD_ENV, cwd=ROOT)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -178,6 +178,9 @@ def start_up(repeats: int) -> None:
     t = wall([*cli, "run"], repeats)
     line("tradetalks run, cold (wall s)", f"{t:.2f}", f"python -c 'import mesa' {mesa:.2f}",
          t / mesa, "< 1 s")  # fmt: skip
+    eager = wall([*cli, "run"], repeats, {**CHILD_ENV, "TRADETALKS_EAGER_IMPORTS": "1"})
+    line("  the same, Mesa's unused modules eager", f"{eager:.2f}", f"lazy {t:.2f}",
+         eager / t, "(reference: tradetalks/mesa_startup.py)")  # fmt: skip
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
 from scipy.special import ndtri
+from tradetalks.agents import farmers as farms
 from tradetalks.agents.central_banks import PBOC_DRAWS, Fed, PBoC
-from tradetalks.agents.farmers import Farmer, build_farmers
 from tradetalks.agents.negotiators import Team
 from tradetalks.sim import reporters, snapshot
 from tradetalks.sim.chapters import Chapters
@@ -147,7 +147,7 @@ class TradeTalksModel(mesa.Model):
         self.world = initial_world(cfg)
         st = self.world.state
 
-        self.network, self.farmers, self.farmer_agents = build_farmers(
+        self.network, self.farmers, self.farmer_agents = farms.build_farmers(
             self, cfg.world.farmers, agents=farmer_agents
         )
         self.fed = Fed(self, cfg.world.fed, cfg.world.growth, st)
@@ -187,7 +187,9 @@ class TradeTalksModel(mesa.Model):
         """The DataCollector; with ``collect_series`` it records week 0 now and each week last."""
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters.model_reporters(),
-            agenttype_reporters={Farmer: reporters.farmer_reporters()} if farmer_series else None,
+            agenttype_reporters={farms.Farmer: reporters.farmer_reporters()}
+            if farmer_series
+            else None,
         )
         if collect_series:
             self.schedule_recurring(

@@ -4,6 +4,7 @@ the same logger names and DEBUG messages as Mesa's own, at a fraction of the imp
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,94 @@ print(json.dumps([m for m in heavy if m in sys.modules]))
             [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
         )
         assert json.loads(out.stdout.strip().splitlines()[-1]) == [], args
+
+
+LAZY_PROBE = """
+import json, sys
+import tradetalks.sim.model as m
+from tradetalks import mesa_startup as ms
+from tradetalks.sim.shipped import baseline
+from tradetalks.sim.scenario import resolve_config
+model = m.TradeTalksModel(config=resolve_config(baseline()), rng=1)
+model.run_for(4)
+state = {
+    "lazy": sorted(n for n in ms.LAZY if n in sys.modules and ms.is_lazy(sys.modules[n])),
+    "absent": sorted(n for n in ("networkx", "scipy.spatial") if n not in sys.modules),
+}
+import pandas as pd
+frame = model.datacollector.get_model_vars_dataframe()
+from mesa.discrete_space import Network
+state["after_use"] = {
+    "pandas_lazy": ms.is_lazy(sys.modules["pandas"]),
+    "rows": len(frame),
+    "network": Network.__module__,
+    "version": pd.__version__ == __import__("importlib.metadata").metadata.version("pandas"),
+}
+print(json.dumps(state))
+"""
+
+
+def test_a_run_leaves_the_modules_it_does_not_use_unexecuted_until_first_use():
+    """Mesa's spaces and pandas wait for their first use; a week's run never uses them, and
+    networkx and scipy.spatial are never imported. Used afterwards, they work as usual."""
+    out = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, check=True
+    )
+    state = json.loads(out.stdout.strip().splitlines()[-1])
+    assert state["lazy"] == sorted(
+        ["mesa.discrete_space", "mesa.space", "mesa.experimental.continuous_space", "pandas"]
+    )
+    assert state["absent"] == ["networkx", "scipy.spatial"]
+    after = state["after_use"]
+    assert not after["pandas_lazy"] and after["rows"] == 5 and after["version"]
+    assert after["network"] == "mesa.discrete_space.network"
+
+
+def test_per_farm_agents_import_mesa_spaces_on_request():
+    """``farmer_series`` builds the per-farm agents (agents/farm_agents.py) in Mesa's Network."""
+    code = """
+import json
+import os
+import tradetalks.sim.model as m
+from tradetalks.sim.shipped import baseline
+from tradetalks.sim.scenario import resolve_config
+model = m.TradeTalksModel(config=resolve_config(baseline()), rng=1, farmer_series=True)
+model.run_for(1)
+frame = model.datacollector.get_agenttype_vars_dataframe(type(model.farmer_agents[0]))
+print(json.dumps([type(model.network).__name__, len(model.farmer_agents), len(frame) > 0]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    name, count, rows = json.loads(out.stdout.strip().splitlines()[-1])
+    assert name == "Network" and count > 0 and rows
+
+
+def test_eager_imports_on_request():
+    """``TRADETALKS_EAGER_IMPORTS=1`` executes every module on import, as without the hook."""
+    code = "import json, sys, tradetalks.sim.model; print(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "TRADETALKS_EAGER_IMPORTS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {"networkx", "scipy.spatial", "pandas.core.frame"} <= set(loaded)
+
+
+def test_threads_that_touch_a_lazy_module_at_once_all_see_it_executed():
+    """The first use executes the module once, under a lock: no thread sees it half-built."""
+    code = """
+import json, sys, threading
+import tradetalks.sim.model
+from tradetalks import mesa_startup as ms
+pd = sys.modules["pandas"]
+assert ms.is_lazy(pd)
+gate, seen = threading.Barrier(4), []
+def use():
+    gate.wait()
+    seen.append(pd.DataFrame({"a": [1, 2]}).shape)
+threads = [threading.Thread(target=use) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(seen))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[2, 1]] * 4
