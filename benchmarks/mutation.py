@@ -516,6 +516,24 @@ HAND_MUTANTS = (
         "sim/protocol.py",
         (_lit("            return at(self._rows, self._index)", "            return None"),),
     ),
+    HandMutant(
+        "lazy_modules",
+        "the modules a run does not use (Mesa's spaces, pandas) wait for their first use",
+        "tradetalks/mesa_startup.py",
+        (_lit("        if fullname in LAZY and not os.environ.get(EAGER):", "        if False:"),),
+    ),
+    HandMutant(
+        "lazy_module_lock",
+        "a lazy module stays lazy while it executes, so other threads wait until it is whole",
+        "tradetalks/mesa_startup.py",
+        (
+            _lit(
+                '                try:\n                    state["loader"].exec_module(self)',
+                '                object.__setattr__(self, "__class__", types.ModuleType)\n'
+                '                try:\n                    state["loader"].exec_module(self)',
+            ),
+        ),
+    ),
 )
 
 
