@@ -28,6 +28,10 @@ behaviour (``tests/test_strategies.py``):
     depend on it.
 ``time_dependent``
     with everything else fixed, the aspiration never rises as time passes.
+``frontier_offers``
+    offers are never beaten on both its own utility and its opponent model's, and it
+    accepts on its own utility alone: a run of such strategies may keep only those
+    frontiers of a space too large to enumerate (sim/frontier_rows.py).
 
 Sources: Faratin, Sierra & Jennings (1998) for the time-dependent and behaviour-dependent
 (tit-for-tat) tactics; Baarslag et al. (2013) for value/frequency opponent models;
@@ -64,6 +68,10 @@ class Strategy:
             "reciprocal": False,
             "ratification_aware": False,
             "time_dependent": False,
+            # proposes the first outcome maximising the modelled opponent's utility plus
+            # TIE_BREAK·own among those worth the aspiration, accepts on its own utility: its
+            # picks lie on frontiers a run may keep alone (sim/frontier_rows.py)
+            "frontier_offers": False,
         }
     )
     params_model: ClassVar[type[StrategyParams]] = StrategyParams  # no parameters
@@ -214,7 +222,7 @@ class TimeDependent(Strategy):
     name = "time_dependent"
     params_model = sp.TimeDependentParams
     params: sp.TimeDependentParams
-    classifier = _classifier(time_dependent=True)
+    classifier = _classifier(time_dependent=True, frontier_offers=True)
 
     def horizon(self) -> float | None:
         """Weeks over which the strategy concedes fully (None: the run's horizon)."""

@@ -18,6 +18,11 @@ measured in the same run, each the median of ``--repeats`` interleaved runs:
 ``--exact`` also values all 244,140,625 outcomes of the 12-issue space one by one with the
 model's arithmetic (the command's small-space pass, in chunks; about 9 minutes here) and
 checks the command's counts and frontier against them.
+
+Last, ``tradetalks run`` for 52 weeks on the same 12-issue space (on the rows its
+frontier-seeking strategies can pick, sim/frontier_rows.py; issue 13's target: under 1 s)
+against the run on the two-issue space, and a 7-issue cut of it run on both the enumerated
+space and its frontier rows (the same offers, bit for bit).
 """
 
 from __future__ import annotations
@@ -116,10 +121,12 @@ def same(a: Summary, b: Summary) -> bool:
     return pa.shape == pb.shape and np.allclose(pa, pb) and np.allclose(a[1:], b[1:])
 
 
-def timed_command(config: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one ``tradetalks space CONFIG --json`` process."""
+def timed_command(config: Path, *args: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one ``tradetalks ARGS CONFIG`` process (by default
+    ``space CONFIG --json``)."""
     cli = Path(sys.executable).with_name("tradetalks")
-    cmd = ["/usr/bin/time", "-v", str(cli), "space", str(config), "--json"]
+    args = args or ("space", str(config), "--json")
+    cmd = ["/usr/bin/time", "-v", str(cli), *args]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
     wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", res.stderr)
     assert wall is not None, res.stderr
@@ -129,16 +136,24 @@ def timed_command(config: Path) -> tuple[float, float]:
     return int(h or 0) * 3600 + int(m) * 60 + float(sec), int(rss.group(1)) / 1024
 
 
-def command_rows(repeats: int) -> None:
-    """The command on 12 issues x 5 levels against the two-issue space, interleaved."""
+def interleaved(
+    repeats: int, timed: Callable[[Path], tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """Median (wall s, peak MB) of ``timed`` on the 12-issue and the two-issue config, the
+    processes interleaved against the machine's drift."""
     runs: dict[Path, list[tuple[float, float]]] = {TWELVE: [], SMALL: []}
     for _ in range(repeats):
         for config in runs:
-            runs[config].append(timed_command(config))
-    (t12, m12), (t2, m2) = (
+            runs[config].append(timed(config))
+    return [
         (statistics.median(x[0] for x in r), statistics.median(x[1] for x in r))
         for r in runs.values()
-    )
+    ]
+
+
+def command_rows(repeats: int) -> None:
+    """The command on 12 issues x 5 levels against the two-issue space, interleaved."""
+    (t12, m12), (t2, m2) = interleaved(repeats, timed_command)
     print(f"\n.venv/bin/tradetalks space {TWELVE.relative_to(ROOT)}  (/usr/bin/time -v)")
     print(
         f"  12 issues x 5 levels: {t12:.2f} s, {m12:.0f} MB peak RSS (target < {TARGET_S} s, "
@@ -147,6 +162,74 @@ def command_rows(repeats: int) -> None:
     print(
         f"  2 issues (reference): {t2:.2f} s, {m2:.0f} MB; ratio {t12 / t2:.2f}x time, "
         f"{m12 / m2:.2f}x memory"
+    )
+
+
+RUN_TARGET_S = 1.0  # issue 13: a 52-week run on the 12-issue space under 1 s
+RUN_ARGS = ("--set", "run.weeks=52")
+
+
+def run_rows(repeats: int) -> None:
+    """``tradetalks run`` for 52 weeks on 12 issues x 5 levels (on its frontier rows,
+    sim/frontier_rows.py) against the same command on the enumerated two-issue space, each
+    the median of ``repeats`` interleaved processes; then in one process the rows' build and
+    the run's CPU, and a 7-issue cut of the space run on both (the oracle: same offers)."""
+    (t12, m12), (t2, m2) = interleaved(
+        repeats, lambda config: timed_command(config, "run", str(config), *RUN_ARGS)
+    )
+    print(f"\n.venv/bin/tradetalks run {TWELVE.relative_to(ROOT)} {' '.join(RUN_ARGS)}")
+    print(
+        f"  12 issues x 5 levels, 52 weeks: {t12:.2f} s wall, {m12:.0f} MB peak RSS "
+        f"(target < {RUN_TARGET_S} s): {'met' if t12 < RUN_TARGET_S else 'NOT met'}"
+    )
+    print(f"  2 issues, enumerated (reference): {t2:.2f} s, {m2:.0f} MB; ratio {t12 / t2:.2f}x")
+    in_process()
+
+
+def in_process() -> None:
+    """Build the 12-issue frontier rows and run 52 weeks on them (CPU); run a 7-issue cut of
+    the space on the enumerated space and on its rows and compare every offer."""
+    from tradetalks.sim.issues import FrontierRows, outcome_space
+    from tradetalks.sim.model import TradeTalksModel
+    from tradetalks.sim.scenario import resolve_config
+
+    cfg = resolve_config(TWELVE, {"run.weeks": 52})
+    t0 = time.process_time()
+    rows = outcome_space(cfg)
+    t1 = time.process_time()
+    model = TradeTalksModel(config=cfg, rng=1, space=rows, farmer_agents=False)
+    model.run()
+    t2 = time.process_time()
+    deals = model.negotiation.deals
+    print(
+        f"  in one process: {len(rows):,} rows kept of {rows.full_size:,} in "
+        f"{(t1 - t0) * 1e3:.1f} ms CPU; the 52-week run on them {(t2 - t1) * 1e3:.0f} ms CPU "
+        f"(first deal in week {deals[0].week if deals else '-'})"
+    )
+    names = list(cfg.issues)[:7]
+    over: dict[str, Any] = {"issues": {n: cfg.issues[n].model_dump() for n in names}}
+    for side, team in cfg.teams.items():
+        ((role, member),) = team.members.items()
+        w = {n: member.weights.get(n, 0.0) for n in names}
+        over[f"teams.{side}.members.{role}.weights"] = {
+            n: v / sum(w.values()) for n, v in w.items()
+        }
+    cut = resolve_config(cfg, over)
+    traces, cpu, sizes = [], [], []
+    for space in (outcome_space(cut), FrontierRows(cut)):
+        t0 = time.process_time()
+        m = TradeTalksModel(config=cut, rng=1, space=space, farmer_agents=False)
+        m.run()
+        cpu.append(time.process_time() - t0)
+        sizes.append(len(space))
+        sp = m.space
+        traces.append(
+            [(r.week, r.proposer, sp.terms(r.outcome), r.utility) for r in m.negotiation.history]
+        )
+    print(
+        f"  7 issues (78,125 outcomes): enumerated {cpu[0] * 1e3:.0f} ms CPU, frontier rows "
+        f"({sizes[1]} kept) {cpu[1] * 1e3:.0f} ms; {len(traces[0])} offers, the same on both "
+        f"(terms and utilities, bit for bit): {traces[0] == traces[1]}"
     )
 
 
@@ -200,6 +283,7 @@ def main() -> None:
             row += f" {'—':>12} {'—':>7} {'—':>7} {'—':>5}"
         print(row)
     command_rows(args.repeats)
+    run_rows(args.repeats)
     if args.exact:
         exact_check()
 

@@ -534,6 +534,29 @@ HAND_MUTANTS = (
             ),
         ),
     ),
+    HandMutant(
+        "frontier_margin",
+        "a frontier prefix is dropped only when another beats it on both utilities by the margin",
+        "sim/frontier_rows.py",
+        (
+            _lit(
+                "(best_b[np.maximum(reach - 1, 0)] >= b_s + margin)",
+                "(best_b[np.maximum(reach - 1, 0)] >= b_s - margin)",
+            ),
+        ),
+    ),
+    HandMutant(
+        "frontier_objectives",
+        "the frontier rows hold each side's own utility against its model of the other",
+        "sim/frontier_rows.py",
+        (_lit('        (own["us"], model["china"]),\n', ""),),
+    ),
+    HandMutant(
+        "frontier_interim",
+        "a config with interim deals may not run on its frontier rows alone",
+        "sim/config_schema.py",
+        (_lit("    if cfg.protocol.allow_interim:\n", "    if False:\n"),),
+    ),
 )
 
 

@@ -32,7 +32,12 @@ MAX_ISSUES = 20  # the Phase One text has eight chapters; twenty issues leave ro
 MAX_LEVELS = 1001  # a divisible issue (a pie) may be graded in thousandths; more is a typo
 # Rows of the outcome grid, the product of (levels + 1) over negotiable issues: the baseline
 # has 134,400; at 2 million a 52-week run takes about 1.3 GB and a few seconds (measured).
+# Larger spaces run only on their frontier rows (sim/frontier_rows.py, config_schema's
+# ``frontier_problem`` says when).
 MAX_OUTCOMES = 2_000_000
+# A run that picks only frontier outcomes (sim/frontier_rows.py) never enumerates: its bound
+# is the product positions' integer range kept well inside int64 (a typo guard, not memory).
+FRONTIER_MAX_OUTCOMES = 10**15
 MAX_NAMED = 20  # members per team, ratifiers, value tables per issue: more is a typo
 # Percentages and rates
 PERCENT_MAX = 100.0  # tariffs are percentages: above 100% is a typo, not a scenario

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 from tradetalks.sim.config_base import (
+    FRONTIER_MAX_OUTCOMES,
     MAX_ISSUES,
     MAX_NAMED,
     MAX_OUTCOMES,
@@ -24,6 +25,7 @@ from tradetalks.sim.config_base import (
 )
 from tradetalks.sim.config_calendar import CalendarConfig, HistoryConfig, RunConfig
 from tradetalks.sim.config_makers import MakersConfig
+from tradetalks.sim.config_strategies import FRONTIER_KINDS
 from tradetalks.sim.config_talks import (
     ChapterConfig,
     IssueConfig,
@@ -181,12 +183,43 @@ def outcome_grid_size(cfg: Config) -> int:
     return math.prod(len(i.levels) + extra for i in cfg.issues.values() if i.negotiable)
 
 
+def frontier_problem(cfg: Config) -> str | None:
+    """Why a run of ``cfg`` could pick an outcome off the frontiers ``sim/frontier_rows.py``
+    keeps (None: it cannot, so it may run on them).  Every value must be additive and fixed
+    (no core-v2 valuation, hostage, private types or replayed record), nothing may mask
+    outcomes during the run (no interim deals, ratifiers, readiness, agenda dates or
+    legislative levels), and each team must be one member whose strategy declares
+    ``frontier_offers`` (``config_strategies.FRONTIER_KINDS``)."""
+    if cfg.protocol.allow_interim:
+        return "protocol.allow_interim is true (agreed issues mask outcomes)"
+    for key in ("valuation", "hostage", "types", "history"):
+        if getattr(cfg, key) is not None:
+            return f"[{key}] is set (values that are not fixed and additive)"
+    if cfg.ratifiers or cfg.readiness:
+        return "[ratifiers] or [readiness] mask outcomes during the run"
+    for name, issue in cfg.issues.items():
+        if issue.on_agenda_from is not None or any(issue.needs_legislation):
+            return f"issues.{name} has an agenda date or legislative levels"
+    for side, team in cfg.teams.items():
+        if len(team.members) != 1:
+            return f"teams.{side} has {len(team.members)} members (one is needed)"
+        (member,) = team.members.values()
+        if member.strategy.kind not in FRONTIER_KINDS:
+            return (
+                f"teams.{side}'s strategy {member.strategy.kind!r} does not declare "
+                f"frontier offers (kinds that do: {', '.join(FRONTIER_KINDS)})"
+            )
+    return None
+
+
 def _check_size(cfg: Config) -> Problems:
-    """The outcome space and the farmers' graph must fit in memory."""
+    """The outcome space and the farmers' graph must fit in memory: a space larger than can
+    be enumerated only for a run that keeps just its frontiers (``frontier_problem``)."""
     problems: Problems = []
     with unchecked():
         n = outcome_grid_size(cfg)
-        if n > MAX_OUTCOMES:
+        why = frontier_problem(cfg) if n > MAX_OUTCOMES else None
+        if n > MAX_OUTCOMES and (why is not None or n > FRONTIER_MAX_OUTCOMES):
             extra = 1 if cfg.protocol.allow_interim else 0
             sizes = " × ".join(
                 f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable
@@ -196,7 +229,8 @@ def _check_size(cfg: Config) -> Problems:
                     "issues",
                     f"the outcome space would hold {n:,} outcomes ({sizes}); at most "
                     f"{MAX_OUTCOMES:,} can be enumerated: use fewer levels or issues, make an "
-                    "issue non-negotiable, or set protocol.allow_interim = false",
+                    "issue non-negotiable, or set protocol.allow_interim = false"
+                    + (f" (nor can it run on its frontiers alone: {why})" if why else ""),
                 )
             )
     farmers = cfg.world.farmers

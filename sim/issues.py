@@ -20,6 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from tradetalks.sim.config import Config, dump_config
+from tradetalks.sim.config_base import MAX_OUTCOMES
+from tradetalks.sim.config_schema import outcome_grid_size
+from tradetalks.sim.frontier_rows import frontier_levels
 
 OPEN = -1  # marker for an issue a deal leaves open
 MEMBER_CACHE_SIZE = 16  # teams' stacked member utilities kept per space (~4 MB at baseline)
@@ -324,7 +327,12 @@ def space_key(cfg: Config) -> str:
 
 
 def outcome_space(cfg: Config) -> OutcomeSpace:
-    """A new outcome space of a config's issues (callers running many models build it once)."""
+    """A new outcome space of a config's issues (callers running many models build it once).
+
+    A space too large to enumerate (the config validated it: ``config_schema._check_size``)
+    holds only the outcomes its frontier-seeking run can pick (``FrontierRows``)."""
+    if outcome_grid_size(cfg) > MAX_OUTCOMES:
+        return FrontierRows(cfg)
     return OutcomeSpace(
         issues_from_config(cfg),
         cfg.protocol.allow_interim,
@@ -362,3 +370,16 @@ class Rows(OutcomeSpace):
             if table is not None:  # OPEN (−1) reads the 0 appended to the table
                 np.add(out, _with_open(table).take(column), out)
         return out
+
+
+class FrontierRows(Rows):
+    """The outcomes a frontier-seeking run of ``cfg`` can pick (sim/frontier_rows.py), as the
+    space it runs on: rows in enumeration order (``positions`` in the product of
+    ``full_size`` outcomes), values by ``Rows``' code, the config's key."""
+
+    def __init__(self, cfg: Config) -> None:
+        levels, positions, size = frontier_levels(cfg)
+        super().__init__(issues_from_config(cfg), levels)
+        for name, value in (("key", space_key(cfg)), ("positions", read_only(positions))):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "full_size", size)

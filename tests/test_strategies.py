@@ -20,7 +20,9 @@ from tradetalks.agents.strategies import (
     Strategy,
     TimeDependent,
 )
+from tradetalks.sim import frontier_rows
 from tradetalks.sim.config import STRATEGY_PARAMS, ConfigError, StrategyConfig
+from tradetalks.sim.config_strategies import FRONTIER_KINDS
 from tradetalks.sim.issues import Issue, OutcomeSpace
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
@@ -207,6 +209,32 @@ def test_time_dependent_aspiration_never_rises(kind):
     asp = [s.aspiration for s in duel(kind, HARDLINER)]
     assert all(b <= a + 1e-12 for a, b in itertools.pairwise(asp))
     assert asp[-1] < asp[0]
+
+
+def _beaten_on_both(x: int, own: np.ndarray, model: np.ndarray, margin: float) -> bool:
+    return bool(((own >= own[x] + margin) & (model >= model[x] + margin)).any())
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_frontier_offers_are_never_beaten_on_own_and_modelled_utility(kind):
+    """A strategy declaring ``frontier_offers`` never offers an outcome another one beats on
+    both its own utility and its equal-weight model of China's (sim/frontier_rows.py keeps
+    only those outcomes); the random-offer strategy, which does not declare it, does."""
+    model = SPACE.contributions("china") @ np.full(SPACE.n_issues, 1 / SPACE.n_issues)
+    beaten = [
+        _beaten_on_both(x, U["us"], model, frontier_rows.MARGIN)
+        for script in (HARDLINER, CONCEDER)
+        for x in offers(kind, script)
+    ]
+    if REGISTRY[kind].classifier["frontier_offers"]:
+        assert not any(beaten)
+    if kind == "random_acceptable":
+        assert any(beaten), "the check cannot tell a random offer from a frontier one"
+
+
+def test_the_schemas_frontier_kinds_are_those_declaring_frontier_offers():
+    declared = {k for k, cls in REGISTRY.items() if cls.classifier["frontier_offers"]}
+    assert set(FRONTIER_KINDS) == declared
 
 
 # --------------------------------------------------------------------------- behaviour tables

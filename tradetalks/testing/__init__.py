@@ -26,7 +26,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from tradetalks.sim.config import Config, read_raw, validate_raw
-from tradetalks.sim.shipped import baseline
+from tradetalks.sim.shipped import baseline, locate
 
 BASE = baseline()
 TIME_DEPENDENT_KINDS = ("boulware", "linear", "conceder", "time_dependent")
@@ -161,3 +161,45 @@ def offers(space: Any, available: np.ndarray | None = None) -> st.SearchStrategy
 def seeds() -> st.SearchStrategy[int]:
     """Run seeds."""
     return st.integers(0, 2**32 - 1)
+
+
+def frontier_configs(max_issues: int = 5, max_levels: int = 5) -> st.SearchStrategy[Config]:
+    """Valid configs a run may play on its frontiers alone (``config_schema.frontier_problem``
+    is None): the symmetric theory scenario's world with 2..``max_issues`` issues of drawn
+    levels and values, one time-dependent member a side with drawn weights, exponent,
+    patience and walk-away value."""
+    base_raw = read_raw(locate("theory/nash_symmetric"))
+
+    @st.composite
+    def draw(data: st.DrawFn) -> Config:
+        raw = copy.deepcopy(base_raw)
+        names = [f"i{j}" for j in range(data(st.integers(2, max_issues)))]
+        raw["issues"] = {}
+        for name in names:
+            n = data(st.integers(2, max_levels))
+            giver = data(st.sampled_from(["us", "china"]))  # its values fall as it concedes
+            raw["issues"][name] = {
+                "concedes": giver,
+                "levels": [str(k) for k in range(n)],
+                "status_quo": "0",
+                "values": {
+                    s: data(level_values(n, "down" if s == giver else "up"))
+                    for s in ("us", "china")
+                },
+            }
+        raw["run"]["weeks"] = data(st.integers(20, 40))  # the base holds 20 weekly rounds
+        raw["protocol"]["first_mover"] = data(st.sampled_from(["us", "china"]))
+        raw["protocol"]["max_offers_per_round"] = data(st.integers(1, 4))
+        raw["protocol"]["min_issues_in_deal"] = 1
+        for team in raw["teams"].values():
+            team["patience"] = data(st.floats(0.9, 1.0))
+            team["reservation"]["base"] = data(st.floats(0.0, 0.6))
+            (member,) = team["members"].values()
+            member["weights"] = data(simplex(names))
+            member["strategy"] = {
+                "kind": data(st.sampled_from(TIME_DEPENDENT_KINDS)),
+                "params": {"exponent": data(st.floats(0.1, 5.0)), "horizon_weeks": 20},
+            }
+        return validate_raw(raw)
+
+    return draw()
