@@ -286,7 +286,7 @@ class TitForTat(Strategy):
     name = "tit_for_tat"
     params_model = sp.TitForTatParams
     params: sp.TitForTatParams
-    classifier = _classifier(reciprocal=True)
+    classifier = _classifier(reciprocal=True, frontier_offers=True)
 
     def aspiration(self, view: NegotiationView) -> float:
         """Mirror the opponent's concessions."""

@@ -179,7 +179,7 @@ STRATEGY_PARAMS: dict[str, type[StrategyParams]] = {
 # kinds whose classifier declares ``frontier_offers`` (tests/test_strategies.py checks this
 # list against the registry): a run of only these may skip enumerating its outcome space
 # (sim/frontier_rows.py, config_schema.frontier_problem)
-FRONTIER_KINDS = ("time_dependent", "boulware", "linear", "conceder")
+FRONTIER_KINDS = ("time_dependent", "boulware", "linear", "conceder", "tit_for_tat")
 
 
 class StrategySpec(Strict):

@@ -166,8 +166,8 @@ def seeds() -> st.SearchStrategy[int]:
 def frontier_configs(max_issues: int = 5, max_levels: int = 5) -> st.SearchStrategy[Config]:
     """Valid configs a run may play on its frontiers alone (``config_schema.frontier_problem``
     is None): the symmetric theory scenario's world with 2..``max_issues`` issues of drawn
-    levels and values, one time-dependent member a side with drawn weights, exponent,
-    patience and walk-away value."""
+    levels and values, one member a side (time-dependent or tit-for-tat) with drawn weights,
+    parameters, patience and walk-away value."""
     base_raw = read_raw(locate("theory/nash_symmetric"))
 
     @st.composite
@@ -196,10 +196,7 @@ def frontier_configs(max_issues: int = 5, max_levels: int = 5) -> st.SearchStrat
             team["reservation"]["base"] = data(st.floats(0.0, 0.6))
             (member,) = team["members"].values()
             member["weights"] = data(simplex(names))
-            member["strategy"] = {
-                "kind": data(st.sampled_from(TIME_DEPENDENT_KINDS)),
-                "params": {"exponent": data(st.floats(0.1, 5.0)), "horizon_weeks": 20},
-            }
+            member["strategy"] = data(strategy_specs())
         return validate_raw(raw)
 
     return draw()
