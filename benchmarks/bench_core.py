@@ -1255,9 +1255,15 @@ def farmer_sampling(runner: Runner, n_seeds: int, n_seeds_10k: int, n_boot: int)
 
 
 def section_farmers(
-    runner: Runner, n_seeds: int, n_seeds_10k: int, n_boot: int, rng: np.random.Generator
+    runner: Runner,
+    n_seeds: int,
+    n_seeds_10k: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    n_channel: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """1,000 vs 10,000 farmers, and the farm channel (w_E) off vs on.
+    """1,000 vs 10,000 farmers, and the farm channel (w_E) off vs on (``n_channel`` paired
+    seeds, by default ``n_seeds``).
 
     The criterion's 1/√N scaling (core-v2 §2.3 d) is measured by ``farmer_sampling``, with
     policies fixed and common shocks off: in the baseline the spread across seeds of the mean
@@ -1288,9 +1294,10 @@ def section_farmers(
     for st, margin in (("rmst52", 1.0), ("p_deal_by_2020_01_15", 0.05)):
         e = effect(p1, p10, st, rng, n_boot, level=0.90)
         tost[st] = {**eff_json(e), "margin": margin, "equivalent": e.within(margin)}
+    n_channel = n_seeds if n_channel is None else n_channel
     off = runner.arms(
         {"on": {}, "off": {"farm_politics.electoral_weight": 0.0}},
-        range(1, n_seeds + 1),
+        range(1, n_channel + 1),
         desc="farm channel",
     )
     w_on, w_off = weeks_of(off["on"]), weeks_of(off["off"])
@@ -1313,6 +1320,7 @@ def section_farmers(
         "sd_ratio_range": [float(np.nanmin(ratio)), float(np.nanmax(ratio))],
         "tost": tost,
         "channel_off": {
+            "seeds": n_channel,
             "logrank_chi2": chi2,
             "logrank_p": p,
             "rmst_effect_off_minus_on": eff_json(e_off),
@@ -1366,7 +1374,7 @@ def section_farmers(
                     for st, t in tost.items()
                 ],
                 [
-                    "farm channel off (w_E = 0) vs on: log-rank",
+                    f"farm channel off (w_E = 0) vs on ({n_channel} paired seeds): log-rank",
                     f"χ² = {fmt(chi2, 2)}, p = {p:.3g}",
                 ],
                 [
@@ -1819,6 +1827,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--lhs-seeds", type=int, default=60)
     ap.add_argument("--patience-seeds", type=int, default=20)
     ap.add_argument("--farmers10k-seeds", type=int, default=300)
+    ap.add_argument(
+        "--channel-seeds", type=int, default=None, help="farm channel off vs on (default --seeds)"
+    )
     ap.add_argument("--oat-seeds", type=int, default=200)
     ap.add_argument("--morris-r", type=int, default=10)
     ap.add_argument("--morris-seeds", type=int, default=40)
@@ -1867,7 +1878,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "did_single": lambda: section_did_single(runner, args.did_seeds, args.boot, rng),
         "did_components": lambda: section_did_components(runner, args.did_components_seeds, rng),
         "farmers": lambda: section_farmers(
-            runner, args.seeds, args.farmers10k_seeds, args.boot, rng
+            runner, args.seeds, args.farmers10k_seeds, args.boot, rng, args.channel_seeds
         ),
         "ablation": lambda: section_ablation(runner, args.ablation_seeds, args.boot, rng),
         "after_signature": lambda: section_after_signature(

@@ -19,6 +19,13 @@ fits of the same statistics (the ablation) make their distances comparable, whic
 final epsilons, in each fit's own adaptive units, are not.
 
 ``headline`` prints a forecast directory's headline numbers (forecasts/README.md).
+
+``replay`` re-simulates a committed posterior's last-generation particles with their own
+seeds on today's model and counts those whose every statistic comes out as the fit recorded
+it: is the committed fit still a fit of this model, or of an earlier one?
+
+    .venv/bin/python benchmarks/hindcast_checks.py replay configs/calibrations/hindcast.toml \
+        configs/calibrations/hindcast_posterior/particles.parquet
 """
 
 from __future__ import annotations
@@ -232,8 +239,31 @@ def headline(args: argparse.Namespace) -> None:
         print(f"  {col}: " + "; ".join(f"{k} {v:.2f}" for k, v in shares.items()))
 
 
+def replay(args: argparse.Namespace) -> None:
+    """Each last-generation particle of ``args.particles`` simulated again with its own seed:
+    how many reproduce every statistic the fit recorded, and which ones move."""
+    calib = load_calibration(args.file)
+    sim = calib.simulator
+    parts = pd.read_parquet(args.particles)
+    last = parts[parts["generation"] == parts["generation"].max()]
+    moved: dict[str, int] = {}
+    same = 0
+    for _, row in last.iterrows():
+        params = {p.name: float(row[p.path]) for p in calib.spec.parameters}
+        got = sim(params)
+        off = [k for k in sim.stats if abs(got[k] - float(row[f"stat:{k}"])) > 1e-9]
+        same += not off
+        for k in off:
+            moved[k] = moved.get(k, 0) + 1
+            print(f"  moved: {k} {float(row[f'stat:{k}']):g} -> {got[k]:g} at {params}")
+    print(
+        f"{same} of {len(last)} last-generation particles reproduce every statistic on "
+        f"today's model; statistics that moved (particles): {moved or 'none'}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: prior, posterior or headline."""
+    """Command line: prior, posterior, headline or replay."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prior")
@@ -250,8 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("directory")
     p.add_argument("--by", nargs="+", default=[])
     p.add_argument("--quantity", nargs="+", default=[])
+    p = sub.add_parser("replay")
+    p.add_argument("file")
+    p.add_argument("particles")
     args = ap.parse_args(argv)
-    {"prior": prior, "posterior": posterior, "headline": headline}[args.cmd](args)
+    commands = {"prior": prior, "posterior": posterior, "headline": headline, "replay": replay}
+    commands[args.cmd](args)
     return 0
 
 
