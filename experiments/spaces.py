@@ -3,8 +3,10 @@
 ``TradeTalksModel(space=...)`` takes a prebuilt ``OutcomeSpace``; the space also carries the
 teams' cached utility vectors, so sharing it between the runs of a worker saves building
 both every run.  A run's space is the base config's unless its parameters set one of the
-config keys a space is built from (``sim.issues.SPACE_INPUTS``); then a space is built for
-that setting and kept for the runs that share it (the replicates of a sample).
+config keys a space is built from (``sim.issues.space_inputs``: the issues and deal rules,
+and the teams too for a space too large to enumerate, which holds the frontiers of the
+teams' utilities); then a space is built for that setting and kept for the runs that share
+it (the replicates of a sample).
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tradetalks.sim.issues import SPACE_INPUTS, OutcomeSpace, outcome_space
+from tradetalks.sim.issues import SPACE_INPUTS, OutcomeSpace, outcome_space, space_inputs
 from tradetalks.sim.scenario import resolve_config
 
 MAX_VARIED_SPACES = 8  # spaces kept for parameter settings that change the space
 
 
-def shapes_space(path: str) -> bool:
-    """True if the config key ``path`` is (inside) one the outcome space is built from."""
-    return any(path == key or path.startswith(key + ".") for key in SPACE_INPUTS)
+def shapes_space(path: str, inputs: tuple[str, ...] = SPACE_INPUTS) -> bool:
+    """True if the config key ``path`` is (inside) one of ``inputs``, the keys the outcome
+    space is built from."""
+    return any(path == key or path.startswith(key + ".") for key in inputs)
 
 
 class RunSpaces:
@@ -29,13 +32,15 @@ class RunSpaces:
 
     def __init__(self, base_raw: dict[str, Any], base: OutcomeSpace | None = None) -> None:
         self.base_raw = base_raw
-        self.base = outcome_space(resolve_config(base_raw)) if base is None else base
+        cfg = resolve_config(base_raw)
+        self.base = outcome_space(cfg) if base is None else base
+        self.inputs = space_inputs(cfg)
         self._varied: dict[tuple[tuple[str, str], ...], OutcomeSpace] = {}
 
     def for_run(self, overrides: Mapping[str, Any]) -> OutcomeSpace | None:
         """The space of a run with these config overrides; None if it cannot be built (the
         overrides are invalid: the model then reports the problem itself)."""
-        varied = {k: v for k, v in overrides.items() if shapes_space(k)}
+        varied = {k: v for k, v in overrides.items() if shapes_space(k, self.inputs)}
         if not varied:
             return self.base
         key = tuple(sorted((k, repr(v)) for k, v in varied.items()))

@@ -312,13 +312,22 @@ class OutcomeSpace:
 
 # the config keys an outcome space is built from: a run may reuse a space if these agree
 SPACE_INPUTS = ("issues", "protocol.allow_interim", "protocol.min_issues_in_deal")
+# ...and, for a space too large to enumerate, the teams too: its rows are the frontiers of the
+# members' utilities and strategies (``FrontierRows``)
+FRONTIER_INPUTS = ("teams",)
+
+
+def space_inputs(cfg: Config) -> tuple[str, ...]:
+    """The config keys ``cfg``'s outcome space is built from."""
+    frontier = outcome_grid_size(cfg) > MAX_OUTCOMES
+    return SPACE_INPUTS + FRONTIER_INPUTS if frontier else SPACE_INPUTS
 
 
 def space_key(cfg: Config) -> str:
-    """A canonical text of everything ``outcome_space`` reads from ``cfg`` (``SPACE_INPUTS``)."""
+    """A canonical text of everything ``outcome_space`` reads from ``cfg`` (``space_inputs``)."""
     raw = dump_config(cfg)
     parts = {}
-    for path in SPACE_INPUTS:
+    for path in space_inputs(cfg):
         node: Any = raw
         for part in path.split("."):
             node = node[part]

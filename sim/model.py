@@ -111,7 +111,7 @@ class TradeTalksModel(mesa.Model):
         self.horizon = cfg.run.weeks
 
         if space is not None and space.key != space_key(cfg):
-            raise ValueError("the outcome space given was built from other issues or protocol")
+            raise ValueError("the outcome space given was built from another config")
         self.space = outcome_space(cfg) if space is None else space
         self._build_agents(farmer_agents)
         self.talks_signal = 0.0

@@ -178,3 +178,23 @@ def test_the_baseline_cannot_run_on_frontiers_and_small_spaces_stay_enumerated()
     assert type(outcome_space(resolve_config(THEORY))) is OutcomeSpace
     with pytest.raises(ValueError, match="cannot run on its frontiers"):
         FrontierRows(cfg)
+
+
+def test_a_frontier_space_serves_only_the_teams_it_was_built_for():
+    """The rows are the frontiers of the teams' utilities: a space built for other weights is
+    refused by the model, and a sweep varying the teams builds one per setting."""
+    from tradetalks.experiments.spaces import RunSpaces
+    from tradetalks.sim.config import dump_config
+
+    cfg = resolve_config(SPACE_12X5)
+    w = {n: 1 / 12 for n in cfg.issues}
+    other = resolve_config(SPACE_12X5, {"teams.us.members.lead.weights": w})
+    assert space_key(other) != space_key(cfg)
+    with pytest.raises(ValueError, match="another config"):
+        TradeTalksModel(config=other, rng=1, space=outcome_space(cfg))
+    spaces = RunSpaces(dump_config(cfg))
+    varied = spaces.for_run({"teams.us.members.lead.weights": w})
+    assert varied is not spaces.base and varied.key == space_key(other)
+    assert spaces.for_run({"run.weeks": 30}) is spaces.base
+    small = RunSpaces(dump_config(resolve_config(THEORY)))  # enumerated: teams do not shape it
+    assert small.for_run({"teams.us.members.lead.weights": {"a": 0.5, "b": 0.5}}) is small.base

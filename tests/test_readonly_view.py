@@ -315,6 +315,6 @@ def test_plain_converts_numpy_and_read_only_mappings_and_refuses_the_rest() -> N
 
 def test_a_space_built_for_other_issues_is_refused(cfg, space) -> None:
     other = resolve_config(BASELINE, {**SMALL, "protocol.allow_interim": False})
-    with pytest.raises(ValueError, match="other issues or protocol"):
+    with pytest.raises(ValueError, match="another config"):
         TradeTalksModel(config=other, rng=1, space=space)
     TradeTalksModel(config=cfg, rng=1, space=space)  # its own config's space is accepted

@@ -13,14 +13,13 @@ the mechanisms the app charts (``mechanisms.Trace``).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradetalks.sim.config import Config, ConfigError, dump_config
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.config import Config, ConfigError
+from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
 from tradetalks.sim.model import DEFAULT_CONFIG, TradeTalksModel, resolve_config
 from tradetalks.viz.levers import (
     Levers,
@@ -82,15 +81,7 @@ class SpaceBook:
 
     def space_for(self, cfg: Config) -> OutcomeSpace:
         """The space of ``cfg``'s issues and deal rules, built the first time it is asked for."""
-        key = json.dumps(
-            [
-                dump_config(cfg)["issues"],
-                cfg.protocol.allow_interim,
-                cfg.protocol.min_issues_in_deal,
-            ],
-            sort_keys=True,
-            default=str,
-        )
+        key = space_key(cfg)
         space = self._spaces.pop(key, None)
         if space is None:
             space = outcome_space(cfg)
