@@ -29,9 +29,11 @@ behaviour (``tests/test_strategies.py``):
 ``time_dependent``
     with everything else fixed, the aspiration never rises as time passes.
 ``frontier_offers``
-    offers are never beaten on both its own utility and its opponent model's, and it
-    accepts on its own utility alone: a run of such strategies may keep only those
-    frontiers of a space too large to enumerate (sim/frontier_rows.py).
+    not random; offers are never beaten on both its own utility and the equal-weight
+    opponent model's; it accepts on its own utility alone, and its aspiration reads the space
+    only through the best feasible utility and the offers made: a run of such strategies may
+    keep only those frontiers of a space too large to enumerate (sim/frontier_rows.py;
+    DEVELOPERS.md states the contract).
 
 Sources: Faratin, Sierra & Jennings (1998) for the time-dependent and behaviour-dependent
 (tit-for-tat) tactics; Baarslag et al. (2013) for value/frequency opponent models;

@@ -552,6 +552,12 @@ HAND_MUTANTS = (
         (_lit('        (own["us"], model["china"]),\n', ""),),
     ),
     HandMutant(
+        "frontier_teams_key",
+        "a frontier space is keyed by the teams whose utilities its rows are the frontiers of",
+        "sim/issues.py",
+        (_lit('FRONTIER_INPUTS = ("teams",)', "FRONTIER_INPUTS = ()"),),
+    ),
+    HandMutant(
         "frontier_interim",
         "a config with interim deals may not run on its frontier rows alone",
         "sim/config_schema.py",

@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tradetalks.sim.issues import SPACE_INPUTS, OutcomeSpace, outcome_space, space_inputs
+from tradetalks.sim.issues import (
+    FRONTIER_INPUTS,
+    SPACE_INPUTS,
+    OutcomeSpace,
+    outcome_space,
+    space_inputs,
+)
 from tradetalks.sim.scenario import resolve_config
 
 MAX_VARIED_SPACES = 8  # spaces kept for parameter settings that change the space
@@ -34,16 +40,21 @@ class RunSpaces:
         self.base_raw = base_raw
         cfg = resolve_config(base_raw)
         self.base = outcome_space(cfg) if base is None else base
-        self.inputs = space_inputs(cfg)
+        self._frontier = {(): space_inputs(cfg) != SPACE_INPUTS}  # by issue/protocol setting
         self._varied: dict[tuple[tuple[str, str], ...], OutcomeSpace] = {}
 
     def for_run(self, overrides: Mapping[str, Any]) -> OutcomeSpace | None:
         """The space of a run with these config overrides; None if it cannot be built (the
         overrides are invalid: the model then reports the problem itself)."""
-        varied = {k: v for k, v in overrides.items() if shapes_space(k, self.inputs)}
+        varied = {k: v for k, v in overrides.items() if shapes_space(k)}
+        try:  # a space too large to enumerate holds the teams' frontiers: they shape it too
+            if self._is_frontier(varied):
+                varied |= {k: v for k, v in overrides.items() if shapes_space(k, FRONTIER_INPUTS)}
+        except Exception:  # the run fails in the model, which names the problem
+            return None
         if not varied:
             return self.base
-        key = tuple(sorted((k, repr(v)) for k, v in varied.items()))
+        key = _key(varied)
         space = self._varied.get(key)
         if space is None:
             try:
@@ -54,3 +65,28 @@ class RunSpaces:
                 self._varied.pop(next(iter(self._varied)))
             self._varied[key] = space
         return space
+
+    def _is_frontier(self, varied: Mapping[str, Any]) -> bool:
+        """Whether the space of this issue/protocol setting is too large to enumerate (the
+        base's answer unless a key may change the number of outcomes)."""
+        sized = {k: v for k, v in varied.items() if _sizes_space(k)}
+        key = _key(sized)
+        if key not in self._frontier:
+            if len(self._frontier) >= MAX_VARIED_SPACES:
+                self._frontier.pop(next(k for k in self._frontier if k))  # the base's stays
+            cfg = resolve_config(self.base_raw, sized)
+            self._frontier[key] = space_inputs(cfg) != SPACE_INPUTS
+        return self._frontier[key]
+
+
+def _sizes_space(path: str) -> bool:
+    """True if the config key ``path`` may change how many outcomes the space has (levels,
+    negotiable, whole issues, interim deals) rather than only their values."""
+    parts = path.split(".")
+    if parts[0] == "protocol":
+        return path == "protocol.allow_interim"
+    return parts[0] == "issues" and (len(parts) <= 2 or parts[2] in ("levels", "negotiable"))
+
+
+def _key(overrides: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in overrides.items()))

@@ -38,6 +38,10 @@ MAX_OUTCOMES = 2_000_000
 # A run that picks only frontier outcomes (sim/frontier_rows.py) never enumerates: its bound
 # is the product positions' integer range kept well inside int64 (a typo guard, not memory).
 FRONTIER_MAX_OUTCOMES = 10**15
+# The rows such a run may keep: ties make the frontiers large (opposed linear values with
+# equal weights put every outcome on them), and beyond this many a run is refused with the
+# reason; 200,000 rows run at about twice the baseline's 98,000 (assumption: memory, speed).
+FRONTIER_MAX_ROWS = 200_000
 MAX_NAMED = 20  # members per team, ratifiers, value tables per issue: more is a typo
 # Percentages and rates
 PERCENT_MAX = 100.0  # tariffs are percentages: above 100% is a typo, not a scenario

@@ -185,31 +185,36 @@ def outcome_grid_size(cfg: Config) -> int:
 
 def frontier_problem(cfg: Config) -> str | None:
     """Why a run of ``cfg`` could pick an outcome off the frontiers ``sim/frontier_rows.py``
-    keeps (None: it cannot, so it may run on them).  Every value must be additive and fixed
-    (no core-v2 valuation, hostage, private types or replayed record), nothing may mask
-    outcomes during the run (no interim deals, ratifiers, readiness, agenda dates or
-    legislative levels), and each team must be one member whose strategy declares
-    ``frontier_offers`` (``config_strategies.FRONTIER_KINDS``)."""
+    keeps, every reason joined by "; " (None: it cannot, so it may run on them).  Every value
+    must be additive and fixed (no core-v2 valuation, hostage, private types or replayed
+    record), nothing may mask outcomes during the run (no interim deals, ratifiers, readiness,
+    agenda dates or legislative levels), and each team must be one member whose strategy
+    declares ``frontier_offers`` (``config_strategies.FRONTIER_KINDS``)."""
+    why = []
     if cfg.protocol.allow_interim:
-        return "protocol.allow_interim is true (agreed issues mask outcomes)"
-    for key in ("valuation", "hostage", "types", "history"):
-        if getattr(cfg, key) is not None:
-            return f"[{key}] is set (values that are not fixed and additive)"
+        why.append("protocol.allow_interim is true (agreed issues mask outcomes)")
+    why += [
+        f"[{key}] is set (values that are not fixed and additive)"
+        for key in ("valuation", "hostage", "types", "history")
+        if getattr(cfg, key) is not None
+    ]
     if cfg.ratifiers or cfg.readiness:
-        return "[ratifiers] or [readiness] mask outcomes during the run"
-    for name, issue in cfg.issues.items():
-        if issue.on_agenda_from is not None or any(issue.needs_legislation):
-            return f"issues.{name} has an agenda date or legislative levels"
+        why.append("[ratifiers] or [readiness] mask outcomes during the run")
+    why += [
+        f"issues.{name} has an agenda date or legislative levels"
+        for name, issue in cfg.issues.items()
+        if issue.on_agenda_from is not None or any(issue.needs_legislation)
+    ]
     for side, team in cfg.teams.items():
+        kinds = {m.strategy.kind for m in team.members.values()}
         if len(team.members) != 1:
-            return f"teams.{side} has {len(team.members)} members (one is needed)"
-        (member,) = team.members.values()
-        if member.strategy.kind not in FRONTIER_KINDS:
-            return (
-                f"teams.{side}'s strategy {member.strategy.kind!r} does not declare "
-                f"frontier offers (kinds that do: {', '.join(FRONTIER_KINDS)})"
+            why.append(f"teams.{side} has {len(team.members)} members (one is needed)")
+        elif not kinds <= set(FRONTIER_KINDS):
+            why.append(
+                f"teams.{side}'s strategy {kinds.pop()!r} does not declare frontier offers "
+                f"(kinds that do: {', '.join(FRONTIER_KINDS)})"
             )
-    return None
+    return "; ".join(why) or None
 
 
 def _check_size(cfg: Config) -> Problems:
@@ -219,18 +224,23 @@ def _check_size(cfg: Config) -> Problems:
     with unchecked():
         n = outcome_grid_size(cfg)
         why = frontier_problem(cfg) if n > MAX_OUTCOMES else None
-        if n > MAX_OUTCOMES and (why is not None or n > FRONTIER_MAX_OUTCOMES):
+        if n > FRONTIER_MAX_OUTCOMES and why is None:
+            why = (
+                f"it holds more than {FRONTIER_MAX_OUTCOMES:.0e} outcomes, the frontier runs' bound"
+            )
+        if n > MAX_OUTCOMES and why is not None:
             extra = 1 if cfg.protocol.allow_interim else 0
             sizes = " × ".join(
                 f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable
             )
+            advice = ", or set protocol.allow_interim = false" if extra else ""
             problems.append(
                 (
                     "issues",
                     f"the outcome space would hold {n:,} outcomes ({sizes}); at most "
-                    f"{MAX_OUTCOMES:,} can be enumerated: use fewer levels or issues, make an "
-                    "issue non-negotiable, or set protocol.allow_interim = false"
-                    + (f" (nor can it run on its frontiers alone: {why})" if why else ""),
+                    f"{MAX_OUTCOMES:,} can be enumerated (use fewer levels or issues, or make an "
+                    f"issue non-negotiable{advice}), and it cannot run on its frontiers alone: "
+                    f"{why}",
                 )
             )
     farmers = cfg.world.farmers

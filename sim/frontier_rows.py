@@ -11,24 +11,28 @@ China's, China's against its model of the US's, and the true pair (for the Nash 
 the distance to the frontier the summary reports).  They are merged issue by issue
 (a combination beaten on both utilities by ``MARGIN`` is dropped, with every completion
 of it beaten likewise), so memory and time grow with the frontiers and the sum of the
-levels, not their product.  The kept rows stay in enumeration order, so every tie the
-strategies break "lowest index first" falls the same way, and their values are computed by
-the enumerated space's own code (``issues.Rows``).  tests/test_frontier_rows.py runs the
-enumerated space beside it as the oracle: the same offers, deals and weeks.
+levels, not their product, unless values tie (every tied outcome is kept: a space whose
+frontiers outgrow ``FRONTIER_MAX_ROWS`` is refused with the reason).  The kept rows stay in
+enumeration order, so every tie the strategies break "lowest index first" falls the same
+way, and their values are computed by the enumerated space's own code (``issues.Rows``).
+tests/test_frontier_rows.py runs the enumerated space beside it as the oracle: the same
+offers, deals and weeks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from tradetalks.sim.config import Config
+from tradetalks.sim.config_base import FRONTIER_MAX_ROWS, ConfigError
 from tradetalks.sim.config_schema import frontier_problem
 
 OPEN = -1  # an issue left open (sim/issues.OPEN; that module builds on this one)
 # A prefix is dropped only when another prefix beats it by this much on both objectives.
-# Numerical, not a model coefficient: far above the rounding of a sum of a few dozen
-# utilities (about 1e-15), far below any difference a strategy acts on (TOLERANCE 1e-9 is
-# the smallest it compares).
+# Numerical, not a model coefficient.  Exactness needs it far above the rounding of a sum
+# of a few dozen utilities (about 1e-15, so that "beaten by the margin" in these sums is
+# "beaten" in the model's own sums too); a larger margin only keeps more rows.
 MARGIN = 1e-9
+FANOUT = 10  # candidates of one merge step at most FANOUT × FRONTIER_MAX_ROWS (memory)
 
 
 def issue_choices(cfg: Config) -> list[np.ndarray]:
@@ -82,17 +86,34 @@ def _undominated(a: np.ndarray, b: np.ndarray, margin: float) -> np.ndarray:
     return keep
 
 
-def margin_frontier(a_tables: list, b_tables: list, margin: float = MARGIN) -> np.ndarray:
+def _too_many(cap: int, issues: int) -> ConfigError:
+    why = (
+        f"the outcome space is too large to enumerate and its frontiers hold more than {cap:,} "
+        f"outcomes over its first {issues} issues (utilities that tie keep every tied outcome: "
+        "e.g. opposed linear values with equal weights, or issues no side weighs); use fewer "
+        "issues or levels, or values and weights that do not tie (FRONTIER_MAX_ROWS)"
+    )
+    return ConfigError([("issues", why)])
+
+
+def margin_frontier(
+    a_tables: list, b_tables: list, margin: float = MARGIN, cap: int = FRONTIER_MAX_ROWS
+) -> np.ndarray:
     """Product positions (last issue fastest) of every outcome no outcome beats by ``margin``
-    on both additive utilities a and b, found issue by issue (sorted)."""
+    on both additive utilities a and b, found issue by issue (sorted); a ``ConfigError`` when
+    the frontier outgrows ``cap`` rows (ties keep every tied outcome)."""
     pos, a, b = np.zeros(1, np.int64), np.zeros(1), np.zeros(1)
-    for ta, tb in zip(a_tables, b_tables, strict=True):
+    for j, (ta, tb) in enumerate(zip(a_tables, b_tables, strict=True)):
         n = len(ta)
+        if len(pos) * n > FANOUT * cap:
+            raise _too_many(cap, j)
         pos = (pos[:, None] * n + np.arange(n)[None, :]).ravel()
         a = (a[:, None] + np.asarray(ta)[None, :]).ravel()
         b = (b[:, None] + np.asarray(tb)[None, :]).ravel()
         keep = _undominated(a, b, margin)
         pos, a, b = pos[keep], a[keep], b[keep]
+        if len(pos) > cap:
+            raise _too_many(cap, j + 1)
     return np.sort(pos)
 
 

@@ -198,3 +198,60 @@ def test_a_frontier_space_serves_only_the_teams_it_was_built_for():
     assert spaces.for_run({"run.weeks": 30}) is spaces.base
     small = RunSpaces(dump_config(resolve_config(THEORY)))  # enumerated: teams do not shape it
     assert small.for_run({"teams.us.members.lead.weights": {"a": 0.5, "b": 0.5}}) is small.base
+
+
+def test_a_sweep_that_enlarges_the_space_keys_it_by_the_teams_too():
+    """Overrides that take a small base past the enumeration bound and vary the teams get a
+    space per teams setting, each the one its run needs."""
+    from tradetalks.experiments.spaces import RunSpaces
+    from tradetalks.sim.config import dump_config
+
+    big = resolve_config(SPACE_12X5)
+    over = {"issues": dump_config(big)["issues"], "protocol.min_issues_in_deal": 1}
+    for side in ("us", "china"):
+        over[f"teams.{side}.members.lead.weights"] = dict(big.teams[side].members["lead"].weights)
+    spaces = RunSpaces(dump_config(resolve_config(THEORY)))
+    first = spaces.for_run(over)
+    equal = {**over, "teams.us.members.lead.weights": {n: 1 / 12 for n in big.issues}}
+    second = spaces.for_run(equal)
+    assert isinstance(first, FrontierRows) and isinstance(second, FrontierRows)
+    assert first.key == space_key(resolve_config(THEORY, over))
+    assert second.key == space_key(resolve_config(THEORY, equal)) != first.key
+
+
+def _tied(tmp_path: Path) -> Path:
+    """The 12-issue space with opposed linear values and equal weights: every outcome ties
+    on the frontiers, which hold all 244 million."""
+    cfg = resolve_config(SPACE_12X5)
+    lines = [f'extends = "{SPACE_12X5}"']
+    up, down = "[0.0, 0.25, 0.5, 0.75, 1.0]", "[1.0, 0.75, 0.5, 0.25, 0.0]"
+    for name, issue in cfg.issues.items():
+        us, cn = (up, down) if issue.concedes == "china" else (down, up)
+        lines += [f"[issues.{name}.values]", f"us = {us}", f"china = {cn}"]
+    for side in ("us", "china"):
+        lines.append(f"[teams.{side}.members.lead.weights]")
+        lines += [f"{name} = {1 / 12!r}" for name in cfg.issues]
+    path = tmp_path / "tied.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_frontiers_too_large_to_hold_are_refused_naming_why(tmp_path: Path):
+    path = _tied(tmp_path)
+    with pytest.raises(ConfigError, match="frontiers hold more than"):
+        FrontierRows(resolve_config(path))
+    for command in ("validate", "run"):
+        res = subprocess.run(
+            [sys.executable, "-m", "tradetalks", command, str(path)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert res.returncode == 2 and "frontiers hold more than" in res.stderr, command
+    ok = subprocess.run(
+        [sys.executable, "-m", "tradetalks", "validate", str(SPACE_12X5)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "run on the 532 on its frontiers" in ok.stdout

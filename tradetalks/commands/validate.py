@@ -115,5 +115,23 @@ def validate(
     cfg, _ = load_scenario(config, None, None, None)
     typer.echo(
         f"{config}: valid ({len(cfg.issues)} issues, {cfg.run.weeks} weeks, "
-        f"{cfg.world.farmers.count} farmers)"
+        f"{cfg.world.farmers.count} farmers{_frontier_rows(cfg)})"
     )
+
+
+def _frontier_rows(cfg: Any) -> str:
+    """For a space too large to enumerate, the rows its run keeps (the frontiers are merged
+    here, as ``run`` would: a space whose frontiers are too large exits 2 naming why)."""
+    from tradetalks.sim.config_base import MAX_OUTCOMES, ConfigError
+    from tradetalks.sim.config_schema import outcome_grid_size
+
+    if outcome_grid_size(cfg) <= MAX_OUTCOMES:
+        return ""  # enumerated: nothing more to check (and numpy stays unimported)
+    from tradetalks.sim.frontier_rows import frontier_levels
+
+    try:
+        levels, _, size = frontier_levels(cfg)
+    except ConfigError as exc:
+        typer.echo(exc.render(), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return f"; {size:,} outcomes, run on the {len(levels):,} on its frontiers"
