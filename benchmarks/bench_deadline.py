@@ -123,7 +123,12 @@ def tables(data: dict[str, Any]) -> str:
             "deputy round in week 1, then principal rounds every week. HR = [h_H(pre)/h_H(post)]"
             " / [h_0(pre)/h_0(post)] of the first deal; pre = weeks −2..0 with the due week's "
             "round (held before the hike fires), or −3..−1; post = +1..+3; 95% bootstrap CIs "
-            "over seeds; nan where a window has no run at risk or no deal.",
+            "over seeds; nan where a window has no run at risk or no deal."
+            + (
+                f" Every member's screening optimism b = {data['optimism']:g} (baseline 0.25)."
+                if data.get("optimism") is not None
+                else ""
+            ),
             "",
             bc.table(
                 [
@@ -163,17 +168,24 @@ def tables(data: dict[str, Any]) -> str:
 
 
 def run(
-    seeds: int, weeks: list[int], n_boot: int, workers: int, hostage: dict[str, Any] | None = None
+    seeds: int,
+    weeks: list[int],
+    n_boot: int,
+    workers: int,
+    hostage: dict[str, Any] | None = None,
+    optimism: float | None = None,
 ) -> dict[str, Any]:
     """Every (hostage, due week) setting's DiD (``bench_core.section_did``'s numbers);
-    ``hostage``: the hostage settings (name → overrides), by default ``HOSTAGE``."""
+    ``hostage``: the hostage settings (name → overrides), by default ``HOSTAGE``;
+    ``optimism``: every member's screening optimism b (None: the baseline's)."""
     runner = bc.Runner(workers, progress=False)
     rng = np.random.default_rng(2019)
-    data: dict[str, Any] = {"seeds": seeds, "weeks": weeks, "settings": []}
+    data: dict[str, Any] = {"seeds": seeds, "weeks": weeks, "settings": [], "optimism": optimism}
+    extra = {} if optimism is None else bc.members_param("optimism", optimism)
     try:
         for h_name, h_over in (HOSTAGE if hostage is None else hostage).items():
             for week in weeks:
-                shared = {**bc.makers_held(hike_due_in(week)), **h_over}
+                shared = {**bc.makers_held(hike_due_in(week)), **h_over, **extra}
                 _, d = bc.section_did(
                     runner, seeds, n_boot, rng, bc.OCT_HIKE_LABEL, "hike_week_oct", shared
                 )
@@ -201,6 +213,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="run only the baseline's hostage value with its scale fixed at this many pp "
         "(hostage.max_pp): does a fixed scale remove the hike's level effect?",
     )
+    ap.add_argument(
+        "--optimism",
+        type=float,
+        default=None,
+        help="every member's screening optimism b (baseline 0.25): with more, arm 0 signs "
+        "later, so a hike due after the baseline's deal weeks has runs at risk around it",
+    )
     args = ap.parse_args(argv)
     if args.from_json:  # the tables again, from numbers written by an earlier run
         data = json.loads(Path(args.from_json).read_text())
@@ -213,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.hostage_scale is not None:
         name = f"as in the baseline, scale fixed (max_pp = {args.hostage_scale:g})"
         hostage = {name: {"hostage.max_pp": args.hostage_scale}}
-    data = run(args.seeds, weeks, args.boot, args.workers, hostage)
+    data = run(args.seeds, weeks, args.boot, args.workers, hostage, args.optimism)
     data["wall_s"] = time.perf_counter() - t0
     data["args"] = vars(args)
     print(tables(data))
