@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tradetalks.sim.config_schema import enumerable
 from tradetalks.sim.issues import (
     FRONTIER_INPUTS,
     SPACE_INPUTS,
     OutcomeSpace,
     outcome_space,
-    space_inputs,
 )
 from tradetalks.sim.scenario import resolve_config
 
@@ -40,7 +40,7 @@ class RunSpaces:
         self.base_raw = base_raw
         cfg = resolve_config(base_raw)
         self.base = outcome_space(cfg) if base is None else base
-        self._frontier = {(): space_inputs(cfg) != SPACE_INPUTS}  # by issue/protocol setting
+        self._frontier = {(): not enumerable(cfg)}  # by issue/protocol setting
         self._varied: dict[tuple[tuple[str, str], ...], OutcomeSpace] = {}
 
     def for_run(self, overrides: Mapping[str, Any]) -> OutcomeSpace | None:
@@ -74,8 +74,7 @@ class RunSpaces:
         if key not in self._frontier:
             if len(self._frontier) >= MAX_VARIED_SPACES:
                 self._frontier.pop(next(k for k in self._frontier if k))  # the base's stays
-            cfg = resolve_config(self.base_raw, sized)
-            self._frontier[key] = space_inputs(cfg) != SPACE_INPUTS
+            self._frontier[key] = not enumerable(resolve_config(self.base_raw, sized))
         return self._frontier[key]
 
 

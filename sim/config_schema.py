@@ -183,6 +183,12 @@ def outcome_grid_size(cfg: Config) -> int:
     return math.prod(len(i.levels) + extra for i in cfg.issues.values() if i.negotiable)
 
 
+def enumerable(cfg: Config) -> bool:
+    """True if ``cfg``'s outcome space is small enough to enumerate (``MAX_OUTCOMES``); a
+    larger one runs on its frontiers (``frontier_problem``)."""
+    return outcome_grid_size(cfg) <= MAX_OUTCOMES
+
+
 def frontier_problem(cfg: Config) -> str | None:
     """Why a run of ``cfg`` could pick an outcome off the frontiers ``sim/frontier_rows.py``
     keeps, every reason joined by "; " (None: it cannot, so it may run on them).  Every value
@@ -223,12 +229,12 @@ def _check_size(cfg: Config) -> Problems:
     problems: Problems = []
     with unchecked():
         n = outcome_grid_size(cfg)
-        why = frontier_problem(cfg) if n > MAX_OUTCOMES else None
+        why = None if enumerable(cfg) else frontier_problem(cfg)
         if n > FRONTIER_MAX_OUTCOMES and why is None:
             why = (
                 f"it holds more than {FRONTIER_MAX_OUTCOMES:.0e} outcomes, the frontier runs' bound"
             )
-        if n > MAX_OUTCOMES and why is not None:
+        if why is not None:
             extra = 1 if cfg.protocol.allow_interim else 0
             sizes = " × ".join(
                 f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable

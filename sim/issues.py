@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from tradetalks.sim.config import Config, dump_config
-from tradetalks.sim.config_base import MAX_OUTCOMES
-from tradetalks.sim.config_schema import outcome_grid_size
+from tradetalks.sim.config_schema import enumerable
 from tradetalks.sim.frontier_rows import frontier_levels
 
 OPEN = -1  # marker for an issue a deal leaves open
@@ -319,8 +318,7 @@ FRONTIER_INPUTS = ("teams",)
 
 def space_inputs(cfg: Config) -> tuple[str, ...]:
     """The config keys ``cfg``'s outcome space is built from."""
-    frontier = outcome_grid_size(cfg) > MAX_OUTCOMES
-    return SPACE_INPUTS + FRONTIER_INPUTS if frontier else SPACE_INPUTS
+    return SPACE_INPUTS if enumerable(cfg) else SPACE_INPUTS + FRONTIER_INPUTS
 
 
 def space_key(cfg: Config) -> str:
@@ -340,7 +338,7 @@ def outcome_space(cfg: Config) -> OutcomeSpace:
 
     A space too large to enumerate (the config validated it: ``config_schema._check_size``)
     holds only the outcomes its frontier-seeking run can pick (``FrontierRows``)."""
-    if outcome_grid_size(cfg) > MAX_OUTCOMES:
+    if not enumerable(cfg):
         return FrontierRows(cfg)
     return OutcomeSpace(
         issues_from_config(cfg),

@@ -122,10 +122,10 @@ def validate(
 def _frontier_rows(cfg: Any) -> str:
     """For a space too large to enumerate, the rows its run keeps (the frontiers are merged
     here, as ``run`` would: a space whose frontiers are too large exits 2 naming why)."""
-    from tradetalks.sim.config_base import MAX_OUTCOMES, ConfigError
-    from tradetalks.sim.config_schema import outcome_grid_size
+    from tradetalks.sim.config_base import ConfigError
+    from tradetalks.sim.config_schema import enumerable
 
-    if outcome_grid_size(cfg) <= MAX_OUTCOMES:
+    if enumerable(cfg):
         return ""  # enumerated: nothing more to check (and numpy stays unimported)
     from tradetalks.sim.frontier_rows import frontier_levels
 
