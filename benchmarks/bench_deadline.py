@@ -174,14 +174,20 @@ def run(
     workers: int,
     hostage: dict[str, Any] | None = None,
     optimism: float | None = None,
+    type_step: float | None = None,
 ) -> dict[str, Any]:
     """Every (hostage, due week) setting's DiD (``bench_core.section_did``'s numbers);
     ``hostage``: the hostage settings (name → overrides), by default ``HOSTAGE``;
-    ``optimism``: every member's screening optimism b (None: the baseline's)."""
+    ``optimism``, ``type_step``: every member's screening optimism b and type grid step
+    (None: the baseline's)."""
     runner = bc.Runner(workers, progress=False)
     rng = np.random.default_rng(2019)
-    data: dict[str, Any] = {"seeds": seeds, "weeks": weeks, "settings": [], "optimism": optimism}
+    data: dict[str, Any] = {
+        "seeds": seeds, "weeks": weeks, "settings": [], "optimism": optimism, "type_step": type_step
+    }  # fmt: skip
     extra = {} if optimism is None else bc.members_param("optimism", optimism)
+    if type_step is not None:
+        extra.update(bc.members_param("type_step", type_step))
     try:
         for h_name, h_over in (HOSTAGE if hostage is None else hostage).items():
             for week in weeks:
@@ -220,6 +226,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="every member's screening optimism b (baseline 0.25): with more, arm 0 signs "
         "later, so a hike due after the baseline's deal weeks has runs at risk around it",
     )
+    ap.add_argument(
+        "--type-step",
+        type=float,
+        default=None,
+        help="every member's screening type grid step (baseline 0.01): China's week-before "
+        "decision in arm H is sensitive to it (docs/MODEL.md §10; benchmarks/deadline_reading.py)",
+    )
     args = ap.parse_args(argv)
     if args.from_json:  # the tables again, from numbers written by an earlier run
         data = json.loads(Path(args.from_json).read_text())
@@ -232,7 +245,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.hostage_scale is not None:
         name = f"as in the baseline, scale fixed (max_pp = {args.hostage_scale:g})"
         hostage = {name: {"hostage.max_pp": args.hostage_scale}}
-    data = run(args.seeds, weeks, args.boot, args.workers, hostage, args.optimism)
+    data = run(args.seeds, weeks, args.boot, args.workers, hostage, args.optimism, args.type_step)
     data["wall_s"] = time.perf_counter() - t0
     data["args"] = vars(args)
     print(tables(data))

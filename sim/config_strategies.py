@@ -50,7 +50,8 @@ TypeShare = between(0.0, 1.0)
 Tremble = between(0.0, 0.5)
 # signal strengths: μ ∝ μ·exp(±η·γ) over γ ∈ [0, 1]; beyond 50 one signal is a point mass
 SignalStrength = between(0.0, LEARNING_RATE_MAX)
-MAX_TYPES = 101  # a grid in hundredths is already finer than any source
+MAX_TYPES = 1001  # thousandths: no source pins a type finer than hundredths, but a grid-
+# convergence check needs finer ones (docs/MODEL.md §10: 0.004 settles the pre-hike round)
 GAP_WEEKS_MAX = 52  # a decision opportunity at least once a year
 
 

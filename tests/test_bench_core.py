@@ -181,7 +181,7 @@ def test_screening_grid_reaches_every_member_of_every_arm(bench, monkeypatch):
         grids = [m.strategy.params.types for t in cfg.teams.values() for m in t.members.values()]
         assert grids and all(g == [0.25, 0.5, 0.75] for g in grids)
     monkeypatch.setattr(bench, "COMMON", {})
-    assert bench._config({}).teams["us"].members["president"].strategy.params.types[1] == 0.02
+    assert bench._config({}).teams["us"].members["president"].strategy.params.types[1] == 0.008
 
 
 def test_detected_signs_count_only_intervals_that_exclude_zero(bench):

@@ -508,7 +508,7 @@ def test_a_scenario_changing_a_strategy_kind_does_not_inherit_its_parameters(tmp
     president, deputy = (cfg.teams["us"].members[r].strategy for r in ("president", "deputy_ustr"))
     assert president.kind == "tit_for_tat" and president.params.initial == 0.1
     assert deputy.params.optimism == 0.3 != parent.optimism
-    assert deputy.params.types == parent.types and len(parent.types) == 99  # inherited
+    assert deputy.params.types == parent.types and len(parent.types) == 249  # inherited
     assert deputy.params.types != STRATEGY_PARAMS["screening"]().types  # not the default
 
 
@@ -520,7 +520,8 @@ def test_a_type_step_spells_the_screening_grid_and_conflicts_with_other_types():
     assert grid.types == [0.25, 0.5, 0.75]
     assert params.model_validate(grid.model_dump()).types == [0.25, 0.5, 0.75]
     assert len(params(type_step=0.01).types) == 99
+    assert len(params(type_step=0.001).types) == 999  # fine enough for a convergence check
     with pytest.raises(ValueError, match="type_step, not both"):
         params(type_step=0.25, types=[0.5])
     with pytest.raises(ValueError):
-        params(type_step=0.001)  # finer than the grid's size limit
+        params(type_step=0.0005)  # finer than the grid's size limit
