@@ -14,13 +14,14 @@ round of the due week is the last one before the hike: the "due week as pre" haz
 design's text is printed beside it.
 
 Each setting runs with the hostage value as in the baseline and switched off (φ0 = 1,
-φ1 = 0).  The hostage value is a confound here: a pending US hike enters the US's best
-attainable gain (its fulfilment denominator counts scheduled pp) and lowers the US's walk-away
-(the threat's uncertainty), which moves the US's normalised gain g_us(x) that China screens
-on; China then asks for more in arm H in every week, a level shift that is not about the
-deadline (docs/MODEL.md §10).
+φ1 = 0).  Beside the deadline a pending hike has a level effect: it lowers both walk-aways
+(China's more) and so moves the normalised gains each side screens on; on the baseline's
+0.004 grid the US then reads China as more eager and holds out for the round before the hike,
+with irreversibility off too (``deadline_reading.py``; docs/MODEL.md §10).  ``--type-step``
+sets every member's type grid: on the 0.01 grid that round was the grid's (core_v2.md §7).
 
-    .venv/bin/python benchmarks/bench_deadline.py [--seeds 300] [--weeks 3,4,5,6,7,8,9] [--out PATH]
+    .venv/bin/python benchmarks/bench_deadline.py [--seeds 300] [--weeks 3,4,5,6,7,8,9]
+        [--hostage-scale PP] [--optimism B] [--type-step STEP] [--out PATH]
     .venv/bin/python benchmarks/bench_deadline.py --from-json PATH   # the tables again
 
 Prints a markdown table; every number goes to ``--out`` (JSON).  Not a test.
