@@ -129,6 +129,11 @@ def tables(data: dict[str, Any]) -> str:
                 f" Every member's screening optimism b = {data['optimism']:g} (baseline 0.25)."
                 if data.get("optimism") is not None
                 else ""
+            )
+            + (
+                f" Every member's type grid step {data['type_step']:g} (baseline 0.004)."
+                if data.get("type_step") is not None
+                else ""
             ),
             "",
             bc.table(
@@ -231,8 +236,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--type-step",
         type=float,
         default=None,
-        help="every member's screening type grid step (baseline 0.01): China's week-before "
-        "decision in arm H is sensitive to it (docs/MODEL.md §10; benchmarks/deadline_reading.py)",
+        help="every member's screening type grid step (baseline 0.004): the round before the "
+        "hike moved with it at 0.01 (benchmarks/results/core_v2.md §7)",
     )
     args = ap.parse_args(argv)
     if args.from_json:  # the tables again, from numbers written by an earlier run
