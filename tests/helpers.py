@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline.toml"
@@ -28,3 +31,15 @@ TWO_LEVEL = {
     },
     "ratifiers.congress.applies_to": "all",
 }
+
+
+def load_script(relative: str) -> ModuleType:
+    """A script outside the package (``benchmarks/NAME.py``) imported as module ``NAME``,
+    registered in ``sys.modules`` so that its dataclasses and worker functions resolve."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_core.py"
+from helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_core", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_core"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/bench_core.py")
 
 
 def test_identical_arms_give_exactly_zero(bench):
@@ -196,11 +188,7 @@ def test_detected_signs_count_only_intervals_that_exclude_zero(bench):
 def test_deadline_benchmark_moves_only_the_tested_hike(bench):
     """bench_deadline's calendar: the 15 Oct hike due in the requested week (same weekday),
     the 15 Dec hikes gone, nothing else changed; ``due_week`` reads arm H's calendar."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_deadline", PATH.with_name("bench_deadline.py")
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("benchmarks/bench_deadline.py")
     base = {a["label"]: a for a in bench.tariff_actions_without()}
     for week in (3, 7):
         acts = mod.hike_due_in(week)

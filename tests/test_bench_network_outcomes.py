@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pytest
+from helpers import load_script
 from tradetalks.agents import farm_population
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_network_outcomes.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_network_outcomes", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_network_outcomes"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/bench_network_outcomes.py")
 
 
 def test_the_old_arm_draws_networkx_s_graph_on_the_stream_s_integer(bench):

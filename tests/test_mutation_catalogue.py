@@ -4,22 +4,12 @@ mechanism could lose its check without anyone noticing)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, load_script
 
 
 def _catalogue():
-    spec = importlib.util.spec_from_file_location("mutation", ROOT / "benchmarks" / "mutation.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules.setdefault("mutation", module)  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module.HAND_MUTANTS
+    return load_script("benchmarks/mutation.py").HAND_MUTANTS
 
 
 @pytest.mark.parametrize("mutant", _catalogue(), ids=lambda m: m.key)
