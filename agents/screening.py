@@ -46,7 +46,6 @@ UP_SIGNALS = (
 )  # the opponent shows resolve: μ ∝ μ·exp(η_esc·γ)
 DOWN_SIGNALS = ("gesture", "postponement")  # the opponent softens: μ ∝ μ·exp(−η_gw·γ)
 PRUNE_ABOVE = 64  # best_for drops non-contenders first above this many outcomes (speed only)
-COARSE_ABOVE, COARSE_EVERY = 512, 6  # _contenders: above 512 outcomes, every 6th bar first (speed)
 
 
 def best_for(
@@ -84,26 +83,10 @@ def _contenders(own: np.ndarray, opp: np.ndarray, thresholds: np.ndarray) -> np.
 
     An outcome meeting the j lowest thresholds competes, for each of them, with every outcome
     meeting at least as many; if its gain is below the best of those by more than the
-    tolerance it is never the best nor tied with it, so dropping it changes no pick.  Many
-    outcomes: first the same test against every ``COARSE_EVERY``-th threshold only (a lower
-    bound on that best), then the exact one on those kept (the best of each level stays).
+    tolerance it is never the best nor tied with it, so dropping it changes no pick.  One
+    pass: each outcome's level by binary search, the best gain per level, then suffix maxima.
     """
     bars = np.sort(thresholds - TOLERANCE)  # the comparisons best_for makes, sorted
-    if len(own) <= COARSE_ABOVE or np.isnan(bars[-1]):
-        return _levels_test(own, opp, bars)
-    bound = np.full(len(own), -np.inf)  # best gain among those meeting the next coarse bar up
-    for q in range(len(bars), 0, -COARSE_EVERY):  # from the top: bounds only rise
-        below = opp < bars[q - 1]
-        if not below.all():
-            np.copyto(bound, np.max(own[~below]), where=below)
-    maybe = np.flatnonzero(~(own < bound - TOLERANCE) & ~(opp < bars[0]))  # NaN kept
-    keep = np.zeros(len(own), dtype=bool)
-    keep[maybe] = _levels_test(own[maybe], opp[maybe], bars)
-    return keep
-
-
-def _levels_test(own: np.ndarray, opp: np.ndarray, bars: np.ndarray) -> np.ndarray:
-    """``_contenders`` outcome by outcome against sorted ``bars`` (thresholds − tolerance)."""
     level = np.searchsorted(bars, opp, side="right")  # how many thresholds each one meets
     top = np.full(len(bars) + 1, -np.inf)
     np.maximum.at(top, level, own)
