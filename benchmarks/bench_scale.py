@@ -198,7 +198,8 @@ def main() -> None:
     start_up(repeats)
     print(
         "elsewhere: the factored space, 12 issues × 5 levels: benchmarks/bench_space.py;"
-        " the network generator: benchmarks/bench_network.py; sweep throughput and worker"
+        " the network generator: benchmarks/bench_network.py (speed) and"
+        " benchmarks/bench_network_outcomes.py (first deals); sweep throughput and worker"
         " memory against mesa.batch_run: benchmarks/bench_sweep.py"
     )
 
