@@ -558,6 +558,28 @@ HAND_MUTANTS = (
         (_lit('FRONTIER_INPUTS = ("teams",)', "FRONTIER_INPUTS = ()"),),
     ),
     HandMutant(
+        "screening_pruning_level",
+        "the screening offer's pruning keeps only outcomes that meet some threshold",
+        "agents/screening.py",
+        (
+            _lit(
+                "return (level > 0) & (own >= top[level] - TOLERANCE)",
+                "return (level >= 0) & (own >= top[level] - TOLERANCE)",
+            ),
+        ),
+    ),
+    HandMutant(
+        "screening_pruning_ties",
+        "the screening offer's pruning keeps outcomes tied with the best within the tolerance",
+        "agents/screening.py",
+        (
+            _lit(
+                "return (level > 0) & (own >= top[level] - TOLERANCE)",
+                "return (level > 0) & (own >= top[level])",
+            ),
+        ),
+    ),
+    HandMutant(
         "frontier_interim",
         "a config with interim deals may not run on its frontier rows alone",
         "sim/config_schema.py",
