@@ -71,12 +71,10 @@ def _fields(self: Any, side: str, week: int) -> dict[str, Any]:
 
 
 def _span(neg: Any, side: str, values: np.ndarray, r: float) -> float:
-    """M − r as ``side`` reads the other: M the best of ``values`` (over the whole space) on
-    the round's table inside the joint win-set as ``side`` believes it (as ``_v2_fields``)."""
+    """M − r as ``side`` reads the other from ``values`` over the whole space (the rule of
+    ``Negotiation._believed_span``, at the round's outcomes)."""
     seen = values if len(neg._index) == len(neg.space) else values[neg._index]
-    available = neg._local["available"]
-    joint = available & neg._round_winsets[side] & neg._round_believed[protocol.other(side)]
-    return protocol.top_value(seen, joint if joint.any() else available, r) - r
+    return neg._believed_span(side, seen, r)
 
 
 def _run(arm: dict[str, Any], seed: int) -> TradeTalksModel:

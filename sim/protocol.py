@@ -679,16 +679,8 @@ class Negotiation:
             ("own_gain", "own_gain_next", "gap", "opponent_gain_public")
         )
         if nxt is not None:
-            # the joint win-set as this side knows it: its own true one, the other side's at
-            # the public prior thresholds (never the opponent's private draw)
-            available = self._local["available"]
-            joint = available & self._round_winsets[side]
-            joint &= self._round_believed[other(side)]
             seen, r = self._team_values(other(side), "public_values")
-            mask = joint if joint.any() else available
-            # M, the best public value inside the mask (with nothing on the table, over the
-            # round's outcomes: such a view decides nothing, sim/snapshot.meeting_requests)
-            span = top_value(seen, mask, r) - r
+            span = self._believed_span(side, seen, r)
             fields = {
                 "own_gain": self._team_values(side, "gain"),
                 "own_gain_next": nxt,
@@ -697,6 +689,17 @@ class Negotiation:
             }
         self._gains[side] = (key, fields)
         return fields
+
+    def _believed_span(self, side: str, seen: np.ndarray, r: float) -> float:
+        """M − r: the best of the other side's public values ``seen`` (at this round's
+        outcomes) on the table inside the joint win-set as ``side`` knows it: its own true
+        one, the other side's at the public prior thresholds (never the opponent's private
+        draw). With nothing there, over the round's outcomes on the table; with nothing on
+        the table, r (such a view decides nothing, sim/snapshot.meeting_requests)."""
+        available = self._local["available"]
+        joint = available & self._round_winsets[side]
+        joint &= self._round_believed[other(side)]
+        return top_value(seen, joint if joint.any() else available, r) - r
 
     def _view(self, side: str, moment: _Moment, on_table: int | None = None) -> NegotiationView:
         """The read-only view ``side`` gets now; win-sets and best outcome are fixed per round."""
