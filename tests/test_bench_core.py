@@ -201,3 +201,31 @@ def test_deadline_benchmark_moves_only_the_tested_hike(bench):
             k: v for k, v in base[bench.OCT_HIKE_LABEL].items() if k != "date"
         }
     assert bench.due_week(bench.OCT_HIKE_LABEL) == 5  # the baseline's: 15 Oct 2019
+
+
+def test_later_deals_are_read_only_from_runs_taken_to_the_horizon(bench):
+    """The second deal is known only for runs taken to the horizon; a run stopped at its
+    first deal has no second-deal field, so the statistic fails rather than count it never."""
+    runner = bench.Runner(workers=1, progress=False)
+    full = runner.arms({"a": {}}, range(1, 3), full=True)["a"]
+    first = runner.arms({"a": {}}, range(1, 3))["a"]
+    for r in full:
+        assert r["issues_agreed_end"] >= r["n_issues"]
+        assert r["second_deal_week"] is None or r["second_deal_week"] > r["deal_week"]
+    assert 0.0 < bench.level_of(full, "rmst52_second") <= 52.0
+    with pytest.raises(KeyError):
+        bench.level_of(first, "rmst52_second")
+
+
+def test_farmers_section_reports_the_channel_on_both_deals(bench):
+    """The farmers section end to end on a few seeds: the channel's first- and second-deal
+    rows, and the second deal's TOST between 1,000 and 10,000 farmers."""
+    runner = bench.Runner(workers=1, progress=False)
+    text, data = bench.section_farmers(runner, 2, 2, 20, np.random.default_rng(0), 2)
+    assert text.startswith("### 4.")
+    assert set(data["tost"]) == {"rmst52", "p_deal_by_2020_01_15", "rmst52_second"}
+    chan = data["channel_off"]
+    for part in (chan, chan["second_deal"]):
+        assert 0.0 <= part["logrank_p"] <= 1.0
+        assert 0.0 < part["rmst_on"] <= 52.0 and 0.0 < part["rmst_off"] <= 52.0
+    assert chan["second_deal"]["rmst_on"] >= chan["rmst_on"]  # a second deal comes later

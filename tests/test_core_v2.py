@@ -373,3 +373,18 @@ def test_aid_delays_the_deal_only_as_compensation(ref):
         assert abs(np.mean(delays)) < 1.0, delays
     else:
         assert np.mean(delays) >= 2.0 and min(delays) >= 0, delays
+
+
+def test_the_electoral_link_closes_the_last_chapter():
+    """Mechanism (the farm channel, MODEL.md §10): after the first deal the Huawei chapter is
+    left at its status quo; closing it is worth little to the US except through the farms'
+    approval at the election (the value of a deal in force, D), so with w_E = 0 China no longer
+    expects the US to take the closure, nobody asks for the principal round that would sign
+    it, and the second deal comes in fewer runs (the first deal barely moves)."""
+    on, off = [], []
+    for seed in range(1, 9):
+        a, b = run(seed), run(seed, **{"farm_politics.electoral_weight": 0.0})
+        on.append(len(a.negotiation.deals))
+        off.append(len(b.negotiation.deals))
+    assert all(x >= y for x, y in zip(on, off, strict=True)), (on, off)
+    assert sum(on) > sum(off), (on, off)
