@@ -535,7 +535,13 @@ def detected_signs(effects: list[dict[str, Any]], key: str, up: str, down: str) 
 
 
 def section_aid(
-    runner: Runner, n_seeds: int, lhs_draws: int, lhs_seeds: int, n_boot: int, rng: Any
+    runner: Runner,
+    n_seeds: int,
+    lhs_draws: int,
+    lhs_seeds: int,
+    n_boot: int,
+    rng: Any,
+    lhs_held_seeds: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Farm aid ×3 vs ×0, with the electoral link on and cut, and the LHS sign table."""
     seeds = range(1, n_seeds + 1)
@@ -648,10 +654,11 @@ def section_aid(
         count_table(data["lhs"]["terms_detected_sign_counts"]),
     ]
     # the same draws with the makers held to the calendar: the bargaining chain alone
+    held_seeds = lhs_seeds if lhs_held_seeds is None else lhs_held_seeds
     held = lhs_effects(
         runner,
         draws,
-        lhs_seeds,
+        held_seeds,
         {**CHINA_MODELS["_held"], **makers_held()},
         "aid LHS, held",
         rng,
@@ -663,6 +670,7 @@ def section_aid(
     held_terms = sign_counts(ht, "better US terms under ×3", "worse US terms under ×3")
     data["lhs_makers_held"] = {
         "overrides": makers_held(),
+        "seeds_per_draw": held_seeds,
         "per_draw": held,
         "sign_counts": held_signs,
         "share_positive": float((hr > 0).mean()),
@@ -676,9 +684,9 @@ def section_aid(
     }
     out += [
         "",
-        "The same draws and seeds with the tariff makers held to the calendar (announced "
-        "actions fire on their dates, no new action, no answer owed: `makers_held`), so that "
-        "only the bargaining chain of core-v2 §2.1 is left. Timing:",
+        f"The same draws, {held_seeds} paired seeds each, with the tariff makers held to the "
+        "calendar (announced actions fire on their dates, no new action, no answer owed: "
+        "`makers_held`), so that only the bargaining chain of core-v2 §2.1 is left. Timing:",
         "",
         *sign_table(held_signs, hr, "RMST effect, makers held", " weeks"),
         "",
@@ -1467,6 +1475,8 @@ ABLATION_STATS = (
     "p_deal_by_2020_01_15",
     "share_first_deals_ge5_issues",
     "us_gain_at_deal",
+    "rmst52_second",
+    "issues_agreed_end",
 )
 
 
@@ -1475,7 +1485,7 @@ def section_ablation(
 ) -> tuple[str, dict[str, Any]]:
     """Each channel off in turn vs the baseline, paired."""
     arms = {"baseline": {}, **ABLATIONS}
-    res = runner.arms(arms, range(1, n_seeds + 1), desc="ablation")
+    res = runner.arms(arms, range(1, n_seeds + 1), desc="ablation", full=True)  # to week 52
     base = res["baseline"]
     data: dict[str, Any] = {
         "seeds": n_seeds,
@@ -1492,11 +1502,20 @@ def section_ablation(
         "bootstrap CI; * = CI excludes 0)",
         "",
         table(
-            ["channel off", "RMST(52) wk", "P(deal by 2020-01-15)", "share ≥5 issues", "US gain"],
+            [
+                "channel off",
+                "RMST(52) wk",
+                "P(deal by 2020-01-15)",
+                "share ≥5 issues",
+                "US gain",
+                "RMST(52) 2nd deal wk",
+                "issues agreed by wk 52",
+            ],
             rows,
         ),
         "",
-        "Share ≥5 issues is among runs with a first deal; US gain counts 0 without a deal.",
+        "Share ≥5 issues is among runs with a first deal; US gain counts 0 without a deal. The "
+        "runs go to week 52: the last two columns are the second deal and the scope reached.",
     ]
     return "\n".join(out), data
 
@@ -1881,6 +1900,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     ap.add_argument("--lhs-draws", type=int, default=50)
     ap.add_argument("--lhs-seeds", type=int, default=60)
+    ap.add_argument(
+        "--lhs-held-seeds",
+        type=int,
+        default=None,
+        help="seeds a draw for the LHS with the makers held (default --lhs-seeds)",
+    )
     ap.add_argument("--patience-seeds", type=int, default=20)
     ap.add_argument("--farmers10k-seeds", type=int, default=300)
     ap.add_argument(
@@ -1924,7 +1949,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"args": vars(args), "deal_by_week": DEAL_BY_WEEK, "sections": {}}
     calls = {
         "aid": lambda: section_aid(
-            runner, args.seeds, args.lhs_draws, args.lhs_seeds, args.boot, rng
+            runner, args.seeds, args.lhs_draws, args.lhs_seeds, args.boot, rng, args.lhs_held_seeds
         ),
         "patience": lambda: section_patience(runner, args.patience_seeds),
         "did": lambda: section_did(runner, args.did_seeds, args.boot, rng),
