@@ -386,6 +386,7 @@ STATS: dict[str, tuple[Callable[[list[dict[str, Any]]], np.ndarray], Callable[..
     "p_deal_by_2020_01_15": (weeks_of, lambda w: share_by(w, DEAL_BY_WEEK)),
     "p_deal_52": (weeks_of, lambda w: share_by(w, TAU)),
     "rmst52_second": (second_weeks, lambda w: rmst(w, TAU)),
+    "p_second_by_2020_01_15": (second_weeks, lambda w: share_by(w, DEAL_BY_WEEK)),
     "issues_agreed_end": (
         lambda rs: np.array([r["issues_agreed_end"] for r in rs], dtype=float),
         lambda c: float(np.mean(c)),
@@ -408,7 +409,7 @@ STATS: dict[str, tuple[Callable[[list[dict[str, Any]]], np.ndarray], Callable[..
 
 
 # statistics of the deals after the first: only runs taken to the horizon have them
-LATER_DEALS = ("rmst52_second", "issues_agreed_end")
+LATER_DEALS = ("rmst52_second", "p_second_by_2020_01_15", "issues_agreed_end")
 
 
 def effect(
@@ -1340,7 +1341,12 @@ def section_farmers(
     worst = int(np.nanargmax(z))
     p1, p10 = r1[:n], r10[:n]
     tost = {}
-    for st, margin in (("rmst52", 1.0), ("p_deal_by_2020_01_15", 0.05), ("rmst52_second", 1.0)):
+    for st, margin in (
+        ("rmst52", 1.0),
+        ("p_deal_by_2020_01_15", 0.05),
+        ("rmst52_second", 1.0),
+        ("p_second_by_2020_01_15", 0.05),
+    ):
         e = effect(p1, p10, st, rng, n_boot, level=0.90)
         tost[st] = {**eff_json(e), "margin": margin, "equivalent": e.within(margin)}
     n_channel = n_seeds if n_channel is None else n_channel

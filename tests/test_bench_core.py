@@ -223,7 +223,12 @@ def test_farmers_section_reports_the_channel_on_both_deals(bench):
     runner = bench.Runner(workers=1, progress=False)
     text, data = bench.section_farmers(runner, 2, 2, 20, np.random.default_rng(0), 2)
     assert text.startswith("### 4.")
-    assert set(data["tost"]) == {"rmst52", "p_deal_by_2020_01_15", "rmst52_second"}
+    assert set(data["tost"]) == {
+        "rmst52",
+        "p_deal_by_2020_01_15",
+        "rmst52_second",
+        "p_second_by_2020_01_15",
+    }
     chan = data["channel_off"]
     for part in (chan, chan["second_deal"]):
         assert 0.0 <= part["logrank_p"] <= 1.0
