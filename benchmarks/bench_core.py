@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
+from scipy.stats import binomtest, qmc
 from tradetalks.experiments.paired import (
     PairedEffect,
     logrank,
@@ -1292,15 +1292,26 @@ def _off_vs_on(
     n_boot: int,
 ) -> tuple[dict[str, Any], PairedEffect]:
     """Arm "off" against arm "on": the log-rank test on ``weeks`` and the paired RMST effect
-    ``stat`` with both levels (the farm channel's first and second deals)."""
-    chi2, p = logrank(weeks(arms["on"]), weeks(arms["off"]))
+    ``stat`` with both levels (the farm channel's first and second deals); the paired
+    McNemar count of seeds with a deal by week 52 in one arm only, and every seed's week."""
+    w_on, w_off = weeks(arms["on"]), weeks(arms["off"])
+    chi2, p = logrank(w_on, w_off)
     e = effect(arms["on"], arms["off"], stat, rng, n_boot)
     levels = {"rmst_on": level_of(arms["on"], stat), "rmst_off": level_of(arms["off"], stat)}
+    d_on, d_off = w_on <= TAU, w_off <= TAU
+    only_on, only_off = int((d_on & ~d_off).sum()), int((d_off & ~d_on).sum())
+    mcnemar = binomtest(only_on, only_on + only_off).pvalue if only_on + only_off else 1.0
     return {
         "logrank_chi2": chi2,
         "logrank_p": p,
         "rmst_effect_off_minus_on": eff_json(e),
         **levels,
+        "share_by_52": {"on": float(d_on.mean()), "off": float(d_off.mean())},
+        "by_52_in_one_arm_only": {"on": only_on, "off": only_off, "mcnemar_exact_p": mcnemar},
+        "weeks": {
+            k: [None if math.isinf(x) else int(x) for x in w]
+            for k, w in (("on", w_on), ("off", w_off))
+        },
     }, e
 
 
@@ -1387,6 +1398,7 @@ def section_farmers(
             },
         },
     }
+    by52, one = second["share_by_52"], second["by_52_in_one_arm_only"]
     out = [
         f"### 4. Farmer count (1,000: {n_seeds} seeds; 10,000: {n_seeds_10k} seeds; "
         f"TOST on the first {n} paired seeds)",
@@ -1454,7 +1466,13 @@ def section_farmers(
                     f"{abs(e_off2.estimate) >= 1.0}",
                 ],
                 [
-                    "farm channel off − on: issues agreed by week 52, 95% CI",
+                    "farm channel: a second deal by week 52 (share on / off; seeds with one in "
+                    "one arm only, exact McNemar p)",
+                    f"{fmt(by52['on'], 2)} / {fmt(by52['off'], 2)}; on only {one['on']}, off "
+                    f"only {one['off']}, p = {one['mcnemar_exact_p']:.3g}",
+                ],
+                [
+                    "farm channel off − on: issues agreed by week 52 (unravelling off), 95% CI",
                     f"{fmt_eff(e_scope)} (on {fmt(level_of(off['on'], 'issues_agreed_end'), 2)})",
                 ],
             ],
@@ -1928,7 +1946,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--screening-grid",
         type=float,
         default=None,
-        help="every arm: the screening types in steps of this (e.g. 0.05; baseline 0.01)",
+        help="every arm: the screening types in steps of this (e.g. 0.05; baseline 0.004)",
     )
     ap.add_argument("--out", default=None, help="JSON path (default by the sections run)")
     ap.add_argument("--no-progress", action="store_true")

