@@ -337,17 +337,20 @@ def _bar(total: int, desc: str) -> Any:
 
 
 # ------------------------------------------------------------------------ statistics
+def _weeks(rows: list[dict[str, Any]], key: str) -> np.ndarray:
+    """The runs' weeks under ``key``, inf where None (no such deal); a KeyError if absent."""
+    return np.array([math.inf if r[key] is None else r[key] for r in rows])
+
+
 def weeks_of(rows: list[dict[str, Any]]) -> np.ndarray:
     """First-deal weeks, inf without a deal."""
-    return np.array([math.inf if r["deal_week"] is None else r["deal_week"] for r in rows])
+    return _weeks(rows, "deal_week")
 
 
 def second_weeks(rows: list[dict[str, Any]]) -> np.ndarray:
     """Second-deal weeks, inf without one (rows of runs taken to the horizon: ``series`` or
     ``full``; a KeyError for runs stopped at their first deal, whose later deals are unknown)."""
-    return np.array(
-        [math.inf if r["second_deal_week"] is None else r["second_deal_week"] for r in rows]
-    )
+    return _weeks(rows, "second_deal_week")
 
 
 def gain_us(rows: list[dict[str, Any]]) -> np.ndarray:
