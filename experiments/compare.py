@@ -14,17 +14,25 @@ drops out of the pairs.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from tradetalks.experiments import outcomes as oc
 from tradetalks.experiments.backends import LocalBackend, default_workers
-from tradetalks.experiments.paired import PairedEffect, first_deal_weeks, logrank
+from tradetalks.experiments.compare_stats import (  # noqa: F401 - the statistics, re-exported
+    LEVEL,
+    _f,
+    _p,
+    _yes_no,
+    km_curve,
+    mcnemar,
+    mean_stats,
+    paired_effect,
+    share_stats,
+)
+from tradetalks.experiments.paired import first_deal_weeks, logrank
 from tradetalks.experiments.progress import Progress
 from tradetalks.experiments.runner import auto_batch_size
 from tradetalks.experiments.runtime import DEFAULT_MODEL, limit_blas
@@ -33,14 +41,11 @@ from tradetalks.experiments.worker import Context, Run, Task, run_spaces, run_ta
 from tradetalks.sim.config import Config, dump_config
 from tradetalks.sim.issues import OutcomeSpace, outcome_space
 from tradetalks.sim.model import TradeTalksModel
-from tradetalks.sim.summary import deal_date
 
-LEVEL = 0.95  # every interval
-N_RESAMPLES = 2000  # bootstrap resamples
-BOOTSTRAP_SEED = 15  # fixed: the same runs give the same intervals
 MAX_SEEDS = 100_000  # more runs than this per arm is a typo, not a study
 LEFT_OPEN = "left open"  # an issue no deal covered by the end
 SUMMARY_PATHS = ("deal", "deal_week", "deal_date", "full_deal", "weeks", "start_date")
+LATER_PATHS = ("second_deal_week", "n_issues")  # the deals after the first (derived outcomes)
 INDICATOR_GROUPS = ("final", "dollars")  # summary sections compared indicator by indicator
 Run_ = dict[str, Any]  # a run summary (or the part of it this module reads)
 Levels = Mapping[str, Sequence[str]]  # issue -> its level labels, least to most conceded
@@ -116,7 +121,7 @@ class ArmRuns:
 def kept_paths(summary: Mapping[str, Any], issues: Sequence[str]) -> list[str]:
     """What a run keeps of its summary: deal and timing, terms and every indicator."""
     groups = [p for p in oc.known_paths(summary) if p.split(".")[0] in INDICATOR_GROUPS]
-    return [*SUMMARY_PATHS, *(f"{oc.TERMS_PREFIX}{i}" for i in issues), *groups]
+    return [*SUMMARY_PATHS, *LATER_PATHS, *(f"{oc.TERMS_PREFIX}{i}" for i in issues), *groups]
 
 
 def _nest(values: Mapping[str, Any]) -> Run_:
@@ -200,103 +205,6 @@ def run_arms(
             bar.close()
 
 
-# ---------------------------------------------------------------------------- statistics
-def _f(x: float) -> float | None:
-    """A JSON number: rounded, None when undefined."""
-    return None if x is None or not math.isfinite(x) else round(float(x), 6)
-
-
-def _p(p: float) -> float:
-    """A p-value to three significant digits (small ones stay visible)."""
-    return float(f"{p:.3g}")
-
-
-def _bootstrap(x: np.ndarray) -> tuple[float, float]:
-    """BCa interval of the mean (percentile if BCa is undefined); a point if x is constant."""
-    if len(x) == 0:
-        return math.nan, math.nan
-    if np.ptp(x) == 0:
-        return float(x[0]), float(x[0])
-    kw = {"n_resamples": N_RESAMPLES, "confidence_level": LEVEL}
-    for method in ("BCa", "percentile"):
-        rng = np.random.default_rng(BOOTSTRAP_SEED)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ci = stats.bootstrap((x,), np.mean, method=method, rng=rng, **kw).confidence_interval
-        if math.isfinite(ci.low) and math.isfinite(ci.high):
-            break
-    return float(ci.low), float(ci.high)
-
-
-def mean_stats(x: np.ndarray) -> dict[str, float | None]:
-    """Mean with its bootstrap interval."""
-    low, high = _bootstrap(np.asarray(x, float))
-    return {"mean": _f(float(np.mean(x))) if len(x) else None, "low": _f(low), "high": _f(high)}
-
-
-def share_stats(hits: np.ndarray) -> dict[str, Any]:
-    """A share with its exact (Clopper–Pearson) interval."""
-    k, n = int(np.sum(hits)), len(hits)
-    if n == 0:
-        return {"count": 0, "n": 0, "share": None, "low": None, "high": None}
-    ci = stats.binomtest(k, n).proportion_ci(LEVEL, method="exact")
-    return {"count": k, "n": n, "share": _f(k / n), "low": _f(ci.low), "high": _f(ci.high)}
-
-
-def paired_effect(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
-    """Mean of the paired differences b − a with the bootstrap interval (resampling seeds)."""
-    d = np.asarray(b, float) - np.asarray(a, float)
-    low, high = _bootstrap(d)
-    eff = PairedEffect(float(d.mean()) if len(d) else math.nan, low, high, LEVEL, len(d))
-    return {**{k: _f(v) for k, v in asdict(eff).items()}, "n": len(d), "excludes_0": eff.excludes()}
-
-
-def _yes_no(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
-    return {**paired_effect(a, b), "mcnemar": mcnemar(a, b)}
-
-
-def mcnemar(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
-    """Exact McNemar test of paired yes/no outcomes: discordant pairs and two-sided p."""
-    only_b, only_a = int(np.sum(b & ~a)), int(np.sum(a & ~b))
-    n = only_a + only_b
-    p = 1.0 if n == 0 else stats.binomtest(only_b, n, 0.5).pvalue
-    return {"only_a": only_a, "only_b": only_b, "p": _p(p)}
-
-
-def km_curve(weeks: np.ndarray, horizon: int, start: dt.date) -> dict[str, Any]:
-    """Kaplan–Meier estimate of P(first deal by week t), no deal censored at ``horizon``.
-
-    Censoring happens only at the end of the run, so before it the curve is the share of
-    runs with a deal; where the log-log interval is undefined (shares of 0 or 1) the exact
-    binomial interval of that share fills it in.
-    """
-    t = np.asarray(weeks, float)
-    n, done = len(t), t[np.isfinite(t)]
-    points: list[tuple[float, float, float, float]] = [(0.0, 0.0, 0.0, 0.0)]
-    if len(done):
-        data = stats.CensoredData(uncensored=done, right=np.full(n - len(done), float(horizon)))
-        cdf = stats.ecdf(data).cdf
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ci = cdf.confidence_interval(LEVEL, method="log-log")
-        lows, highs = ci.low.probabilities, ci.high.probabilities
-        for w, p, lo, hi in zip(cdf.quantiles, cdf.probabilities, lows, highs, strict=True):
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                exact = share_stats(np.arange(n) < round(p * n))
-                lo, hi = exact["low"], exact["high"]
-            points.append((float(w), float(p), float(lo), float(hi)))
-    median = next((w for w, p, _, _ in points if p >= 0.5), None)
-    return {
-        "week": [int(w) for w, *_ in points],
-        "date": [deal_date(start, int(w)) if w else start.isoformat() for w, *_ in points],
-        "p_deal": [_f(p) for _, p, _, _ in points],
-        "low": [_f(lo) for *_, lo, _ in points],
-        "high": [_f(hi) for *_, hi in points],
-        "median_week": None if median is None else int(median),
-        "median_date": None if median is None else deal_date(start, int(median)),
-    }
-
-
 # ---------------------------------------------------------------------------- analysis
 def horizon_of(runs: Sequence[Run_], by: Horizon | None) -> tuple[dt.date, int, Horizon]:
     """The start date and weeks every run shares, and ``by`` (None: the runs' last day)."""
@@ -331,6 +239,30 @@ def terms_shares(runs: Sequence[Run_], levels: Levels) -> dict[str, Any]:
     return out
 
 
+def later_deals(runs: Sequence[Run_], weeks: int) -> dict[str, Any]:
+    """The deals after the first: a second deal by the end, its RMST counted from the start
+    (no second deal scores the horizon), and the issues settled by the end."""
+    t2 = first_deal_weeks([r["second_deal_week"] for r in runs])
+    return {
+        "second_deal_by_end": share_stats(np.isfinite(t2)),
+        "rmst_second_weeks": mean_stats(np.minimum(t2, weeks)),
+        "issues_settled": mean_stats(np.array([r["n_issues"] for r in runs], float)),
+    }
+
+
+def _later_difference(ra: Sequence[Run_], rb: Sequence[Run_], weeks: int) -> dict[str, Any]:
+    """Paired B − A on the deals after the first, with the log-rank test of their timing."""
+    ta, tb = (first_deal_weeks([r["second_deal_week"] for r in rs]) for rs in (ra, rb))
+    chi2, p = logrank(ta, tb)
+    na, nb = (np.array([r["n_issues"] for r in rs], float) for rs in (ra, rb))
+    return {
+        "second_deal_by_end": _yes_no(np.isfinite(ta), np.isfinite(tb)),
+        "rmst_second_weeks": paired_effect(np.minimum(ta, weeks), np.minimum(tb, weeks)),
+        "logrank_second": {"chi2": _f(chi2), "p": _p(p)},
+        "issues_settled": paired_effect(na, nb),
+    }
+
+
 def analyse_arm(runs: Sequence[Run_], by: Horizon | None, levels: Levels) -> dict[str, Any]:
     """One arm's distribution over its runs: deal by a date, time to deal, terms, indicators."""
     start, weeks, by = horizon_of(runs, by)
@@ -341,6 +273,7 @@ def analyse_arm(runs: Sequence[Run_], by: Horizon | None, levels: Levels) -> dic
         "deal_by_end": share_stats(np.isfinite(t)),
         "rmst_weeks": mean_stats(np.minimum(t, weeks)),
         "time_to_deal": km_curve(t, weeks, start),
+        **later_deals(runs, weeks),
         "terms": terms_shares(runs, levels),
         "indicators": {k: mean_stats(v) for k, v in indicators(runs).items()},
     }
@@ -388,6 +321,7 @@ def compare_arms(a: ArmRuns, b: ArmRuns, by: Horizon | None, levels: Levels) -> 
         "deal_by_end": _yes_no(np.isfinite(ta), np.isfinite(tb)),
         "rmst_weeks": paired_effect(np.minimum(ta, weeks), np.minimum(tb, weeks)),
         "logrank": {"chi2": _f(chi2), "p": _p(p)},
+        **_later_difference(ra, rb, weeks),
         "indicators": {k: paired_effect(ia[k], ib[k]) for k in ia if k in ib},
     }
     return {

@@ -68,6 +68,7 @@ OUTCOMES: dict[str, str] = {
     "full_deal": "every issue settled [share of runs]",
     "n_issues": "issues settled by the end [count]",
     "n_deals": "agreements signed [count]",
+    "second_deal_week": "week of the second deal [week]",
     "utility_us": "US utility at the last deal, or of no deal [utility]",
     "utility_china": "China's utility at the last deal, or of no deal [utility]",
     "reservation_us": "US reservation value [utility]",

@@ -16,11 +16,13 @@ import pyarrow as pa
 DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "n_issues": lambda s: len(s["issues_covered"]),  # issues settled by the end
     "n_deals": lambda s: len(s["deals"]),  # agreements signed (interim and full)
+    # the week of the second agreement (null with fewer than two): the chapters left open
+    "second_deal_week": lambda s: s["deals"][1]["week"] if len(s["deals"]) > 1 else None,
 }
 
 # Outcomes that may be null in a probe run but are integers when present (a null probe
 # value of any other outcome, e.g. nash_product, makes a float column).
-NULLABLE_INTEGERS = frozenset({"deal_week"})
+NULLABLE_INTEGERS = frozenset({"deal_week", "second_deal_week"})
 
 TERMS_PREFIX = "terms."  # terms.<issue>: the agreed level's label, null while open
 

@@ -20,6 +20,7 @@ import pytest
 from helpers import BASELINE
 from scipy import stats
 from tradetalks.experiments import compare as cmp
+from tradetalks.experiments import outcomes as oc
 from tradetalks.sim.scenario import resolve_config
 from typer.testing import CliRunner
 
@@ -42,10 +43,12 @@ def one_json(res) -> dict:
     return json.loads(lines[0])
 
 
-def fake_run(deal_week, weeks=6, approval=0.5, terms=None) -> dict:
+def fake_run(deal_week, weeks=6, approval=0.5, terms=None, second=None) -> dict:
     return {
         "deal": deal_week is not None,
         "deal_week": deal_week,
+        "second_deal_week": second,
+        "n_issues": len(terms or {}),
         "weeks": weeks,
         "start_date": START,
         "terms": terms or {},
@@ -185,6 +188,31 @@ def test_failed_runs_drop_their_seed_from_the_pairs():
     b.runs.clear()
     with pytest.raises(cmp.InputError, match="no seed finished in both arms; first error: Model"):
         cmp.compare_arms(a, b, None, {})
+
+
+def test_later_deals_are_timed_from_the_start_and_censored_at_the_horizon():
+    a = cmp.ArmRuns(runs={
+        1: fake_run(2, second=3, terms={"x": "1", "y": "1"}),
+        2: fake_run(2, second=None, terms={"x": "1"}),
+        3: fake_run(4, second=5, terms={"x": "1", "y": "1"}),
+    })  # fmt: skip
+    b = cmp.ArmRuns(runs={s: fake_run(r["deal_week"], terms={"x": "1"}) for s, r in a.runs.items()})
+    got = cmp.analyse_arm(list(a.runs.values()), None, {})
+    assert got["second_deal_by_end"]["count"] == 2 and got["second_deal_by_end"]["n"] == 3
+    assert got["rmst_second_weeks"]["mean"] == pytest.approx((3 + 6 + 5) / 3, abs=1e-6)
+    assert got["issues_settled"]["mean"] == pytest.approx(5 / 3, abs=1e-6)
+    diff = cmp.compare_arms(a, b, None, {})["difference"]
+    assert diff["second_deal_by_end"]["mcnemar"] == {"only_a": 2, "only_b": 0, "p": 0.5}
+    assert diff["rmst_second_weeks"]["estimate"] == pytest.approx((3 + 1) / 3, abs=1e-6)
+    assert diff["issues_settled"]["estimate"] == pytest.approx(-2 / 3, abs=1e-6)
+    assert diff["rmst_weeks"]["estimate"] == 0  # the first deals are the same
+    assert 0 < diff["logrank_second"]["p"] < 1
+
+
+def test_the_second_deal_week_is_read_off_the_deals_signed():
+    assert oc.extract({"deals": [{"week": 7}, {"week": 17}]}, "second_deal_week") == 17
+    assert oc.extract({"deals": [{"week": 7}]}, "second_deal_week") is None
+    assert oc.extract({"deals": []}, "second_deal_week") is None
 
 
 # ------------------------------------------------------------------------- command line
@@ -327,3 +355,18 @@ def test_worker_processes_give_the_same_answer_as_one():
     serial = one_json(cli(*args, "--workers", "1"))
     pooled = one_json(cli(*args, "--workers", "2"))
     assert serial == pooled
+
+
+def test_cutting_the_electoral_link_leaves_the_last_chapter_open():
+    """The README's what-if: without the farms' approval at the election the US gains next to
+    nothing from closing the chapter the first deal left open (Huawei), so fewer runs sign a
+    second deal; the first deal is where it was (docs/MODEL.md §10)."""
+    out = one_json(cli(
+        "compare", "--set-b", "farm_politics.electoral_weight=0", "--seeds", "24",
+        "--weeks", "22", "--set", "world.farmers.count=120", "--workers", "1", "--json",
+    ))  # fmt: skip
+    diff = out["difference"]
+    assert diff["second_deal_by_end"]["high"] < 0 and diff["issues_settled"]["high"] < 0
+    assert diff["rmst_second_weeks"]["low"] > 0
+    assert diff["second_deal_by_end"]["mcnemar"]["only_b"] == 0
+    assert abs(diff["rmst_weeks"]["estimate"]) < 0.5

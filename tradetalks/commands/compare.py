@@ -283,6 +283,12 @@ def _timing_rows(result: dict[str, Any], arms: list[dict[str, Any]]) -> list[tup
             *(_ci(a["rmst_weeks"], 1) for a in arms),
         ),
         ("Median first deal (Kaplan–Meier)", *(_median(a) for a in arms)),
+        ("P(a second deal by the end)", *(_share(a["second_deal_by_end"]) for a in arms)),
+        (
+            "RMST, weeks to a second deal (from the start)",
+            *(_ci(a["rmst_second_weeks"], 1) for a in arms),
+        ),
+        ("Issues settled by the end", *(_ci(a["issues_settled"], 2) for a in arms)),
     ]
 
 
@@ -319,6 +325,10 @@ def render_compare(result: dict[str, Any]) -> str:
         _eff(diff["deal_by_end"]) + f"  McNemar {_pv(diff['deal_by_end']['mcnemar']['p'])}",
         _eff(diff["rmst_weeks"], 1),
         f"log-rank {_pv(diff['logrank']['p'])}",
+        _eff(diff["second_deal_by_end"])
+        + f"  McNemar {_pv(diff['second_deal_by_end']['mcnemar']['p'])}",
+        _eff(diff["rmst_second_weeks"], 1) + f"  log-rank {_pv(diff['logrank_second']['p'])}",
+        _eff(diff["issues_settled"]),
     ]
     timing: list[Line] = [("", "A", "B", "B − A (95% CI)")]
     timing += [(*row, d) for row, d in zip(_timing_rows(result, arms), extra, strict=True)]
