@@ -19,7 +19,7 @@ a snapshot of the working tree into a workspace with a true src layout::
 
     WORK/src/tradetalks/{__init__.py, cli.py, ..., sim/, agents/, experiments/, configs/}
     WORK/tests/      (the test-suite; its conftest gains a guard, below)
-    WORK/configs/    (the tests find the shipped configs at ROOT/configs)
+    WORK/configs/, docs/, benchmarks/  (what the tests read at ROOT: configs, doc tables, scripts)
     WORK/pyproject.toml  ([tool.mutmut] and [tool.pytest.ini_options])
 
 and runs ``mutmut run`` there; mutmut puts ``mutants/src`` first on ``sys.path``, so the tests
@@ -64,6 +64,8 @@ PACKAGE_DIRS = {
     "experiments": "tradetalks/experiments",
     "configs": "tradetalks/configs",
 }
+# the shipped configs, the docs whose tables tests check, the benchmark configs and scripts
+DATA_DIRS = ("configs", "docs", "benchmarks")
 DEFAULT_MODULES = (
     "sim/protocol.py",
     "sim/payoffs.py",
@@ -601,7 +603,8 @@ def snapshot(work: Path, tests: list[str]) -> dict[str, str]:
     for folder, target in PACKAGE_DIRS.items():
         shutil.copytree(ROOT / folder, work / "src" / target, ignore=_ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=_ignore)
-    shutil.copytree(ROOT / "configs", work / "configs", ignore=_ignore)
+    for folder in DATA_DIRS:  # what the tests read beside the code
+        shutil.copytree(ROOT / folder, work / folder, ignore=_ignore)
     conftest = work / "tests" / "conftest.py"
     text = conftest.read_text()
     if "from pathlib import Path" not in text:
@@ -655,7 +658,7 @@ def write_pyproject(work: Path, modules: list[str], tests: list[str], mutmut: bo
             "[tool.mutmut]",
             'source_paths = ["src"]',
             f"only_mutate = {_toml_list([src_path(m) for m in modules])}",
-            'also_copy = ["configs"]',
+            f"also_copy = {_toml_list(DATA_DIRS)}",
             f"pytest_add_cli_args = {_toml_list(PYTEST_ARGS)}",
             f"pytest_add_cli_args_test_selection = {_toml_list(tests)}",
             f"do_not_mutate_patterns = {_toml_list(DO_NOT_MUTATE_PATTERNS)}",

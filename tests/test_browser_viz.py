@@ -39,7 +39,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "out" / "browser"
-LOAD_TIMEOUT_MS = 90_000  # first page load: Solara's front end and the first model
+LOAD_TIMEOUT_MS = 90_000  # first page load; screenshots too (the 30 s default timed out in CI)
 STEP_TIMEOUT_MS = 20_000
 PLAY_TIMEOUT_MS = 60_000
 STEPS = 3
@@ -132,7 +132,7 @@ def _check_layout(page, shot: str | None = None) -> None:
         problems = page.evaluate(LAYOUT_PROBLEMS_JS)
         assert problems == [], f"layout at {width}×{height}: {problems}"
         if shot:
-            page.screenshot(path=SHOTS / f"{shot}-{width}x{height}.png")
+            page.screenshot(path=SHOTS / f"{shot}-{width}x{height}.png", timeout=LOAD_TIMEOUT_MS)
 
 
 def _check_offer_tooltip(page) -> None:

@@ -29,6 +29,7 @@ from tradetalks.sim.maker_rule import (
     audience_cost,
     p_escalate,
     p_fire,
+    pick_int,
     threat_size,
 )
 
@@ -385,3 +386,16 @@ def test_farm_targets_hit_soybean_exports_and_no_targeting_changes_nothing():
         scen, rng=1, overrides={"makers.china.targeting": None}, collect_series=False
     ).run()
     assert off == base
+
+
+@settings(max_examples=40, deadline=None)
+@given(lo=st.integers(-20, 20), width=st.integers(0, 12))
+def test_a_drawn_integer_is_uniform_on_its_closed_range(lo, width):
+    """Lead times and postponements: one uniform u in [0, 1) gives each integer of [lo, hi]
+    on an equal share of u (the cell of u it falls in), the last one up to u → 1."""
+    hi = lo + width
+    n = width + 1
+    cells = (np.arange(n * 7) + 0.5) / (n * 7)  # seven points inside each cell
+    got = np.array([pick_int([lo, hi], float(u)) for u in cells])
+    assert np.array_equal(np.bincount(got - lo, minlength=n), np.full(n, 7))
+    assert pick_int([lo, hi], 0.0) == lo and pick_int([lo, hi], math.nextafter(1.0, 0)) == hi

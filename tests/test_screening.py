@@ -558,3 +558,62 @@ def test_a_prior_that_underflows_rules_types_out_without_a_warning():
         )
         model.run()
     assert model.steps == 12
+
+
+# ------------------------------------------------------- guards the mutation run found open
+def test_an_observation_every_type_rules_out_is_ignored():
+    """Without trembles (ε = 0, the step-by-step replay) a rejection of the offer that gives
+    China its best gain says its type is above every type on the grid: Bayes' rule would
+    leave no mass, so the record is ignored and the next one still counts."""
+    strat = ScreeningStrategy(sigma0=0.2, epsilon=0.0, drift=1.0)
+    top = int(np.argmax(OPP))
+    _, prior = strat.belief(v2_view())
+    _, after = strat.belief(v2_view(history=[offer("us", top)]))
+    assert np.all(np.isfinite(after)) and np.allclose(after, prior)
+    informative = offer("china", X_MID)
+    _, one = strat.belief(v2_view(history=[informative]))
+    _, both = strat.belief(v2_view(history=[offer("us", top), informative]))
+    assert np.allclose(one, both) and not np.allclose(one, prior)
+
+
+def test_a_drift_between_disjoint_beliefs_falls_back_to_the_prior():
+    """μ^λ·μ_0^(1−λ) is zero everywhere when μ and μ_0 share no type: the prior is restored
+    (a guard: Bayes' rule keeps μ inside μ_0's support, so runs never reach it)."""
+    strat = ScreeningStrategy(sigma0=0.2, drift=0.5)
+    mu, mu0 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.5, 0.5])
+    out = strat._drift(mu, mu0, 2)
+    assert np.array_equal(out, mu0) and out is not mu0
+    assert strat._drift(mu, mu0, 0) is mu  # no week passed: nothing drifts
+
+
+@pytest.mark.parametrize("path", ["belief", "replay"])
+def test_a_rejected_offer_at_exactly_the_reservation_value_binds_and_informs(path):
+    """An offer worth exactly the proposer's reservation value binds it (it is not a pass),
+    so its rejection moves the belief up, on both forms of the belief."""
+    strat = ScreeningStrategy(sigma0=0.3)
+    at_r = dataclasses.replace(offer("us", X_MID), reservation={"us": OWN[X_MID], "china": 0.0})
+    below = dataclasses.replace(at_r, reservation={"us": OWN[X_MID] + 1e-6, "china": 0.0})
+    mean = {}
+    for name, rec in (("prior", None), ("at_r", at_r), ("pass", below)):
+        grid, mu = getattr(strat, path)(v2_view(history=[] if rec is None else [rec]))
+        mean[name] = float(grid @ mu)
+    assert mean["at_r"] > mean["prior"] + 1e-3
+    assert mean["pass"] == pytest.approx(mean["prior"], abs=1e-12)  # a pass says nothing
+
+
+@pytest.mark.parametrize("own_type", [None, 0.3, 0.8])
+@pytest.mark.parametrize("history", [(), ("us",), ("china",)])
+def test_the_aspiration_is_the_bar_that_accepts_applies(own_type, history):
+    """``aspiration`` (the acceptance bar on the V scale: max(r, W, r + type·(M − r))) is the
+    threshold ``accepts`` applies: an outcome is accepted iff its value reaches it."""
+    strat = ScreeningStrategy(sigma0=0.2)
+    records = [offer(p, X_MID) for p in history]
+    view = dataclasses.replace(v2_view(history=records, week=3), own_type=own_type)
+    bar = strat.aspiration(view)
+    assert bar >= view.reservation
+    clear = np.flatnonzero(np.abs(OWN - bar) > 1e-6)  # off the boundary
+    accepted = np.array([strat.accepts(view, int(y)) for y in clear])
+    assert np.array_equal(accepted, OWN[clear] >= bar)
+    assert accepted.any() and not accepted.all()
+    if own_type is not None:
+        assert bar >= view.reservation + own_type * OWN.max() - 1e-9
