@@ -19,7 +19,7 @@ from test_mechanism_guards import legislative, ratifier_margins, side_margin
 from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import load_config
 from tradetalks.sim.config_talks import ChapterConfig
-from tradetalks.sim.issues import outcome_space
+from tradetalks.sim.issues import Issue, OutcomeSpace, outcome_space
 from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import Negotiation
 
@@ -349,3 +349,90 @@ def test_deals_lie_inside_the_true_winsets_of_their_type(z, congress, aware):
         sides = tuple(s for s in SIDES if legislative(cfg, row, NAMES, s)[0])
         assert deal.legislatures == sides
         assert deal.agreement_type == ("legislative" if sides else "executive")
+
+
+# ====================================================== guards the mutation run found open
+def test_deputies_work_a_chapter_only_once_it_is_on_the_agenda():
+    """A deputy round raises the readiness of negotiable issues on the agenda at its date and
+    not yet agreed; an issue whose agenda date is still ahead keeps its readiness."""
+    agenda = {"huawei": dt.date(2019, 5, 16)}
+    rates = {n: ChapterConfig(start=0.0, rate=0.25) for n in ("huawei", "ip_tech", "currency")}
+    ch = Chapters(SPACE, readiness=rates, agenda=agenda, start_date=dt.date(2019, 1, 7))
+    j = {n: NAMES.index(n) for n in rates}
+    ch.advance(dt.date(2019, 3, 1), {j["currency"]: 0})  # currency agreed: no work on it
+    r = ch.readiness_by_issue()
+    assert (r["huawei"], r["ip_tech"], r["currency"]) == (0.0, 0.25, 0.0)
+    ch.advance(dt.date(2019, 6, 1), {})
+    r = ch.readiness_by_issue()
+    assert (r["huawei"], r["ip_tech"]) == (0.25, 0.5)
+
+
+def test_chapters_from_a_config_date_their_weeks_from_its_start():
+    base = load_config(BASELINE, SMALL)
+    ch = Chapters.from_config(base, outcome_space(base))
+    assert ch.date_of(1) == base.run.start_date
+    assert ch.date_of(3) == base.run.start_date + dt.timedelta(weeks=2)
+
+
+def _tiny_space():
+    def issue(name, n, concedes):
+        return Issue(name, tuple(map(str, range(n))), 0, concedes, True, {"us": np.zeros(n)}, {})
+
+    return OutcomeSpace(
+        [issue("a", 2, "both"), issue("b", 3, "us"), issue("c", 2, "china")], allow_interim=True
+    )
+
+
+def test_an_agreement_needs_a_legislature_for_any_level_its_side_concedes_that_needs_one():
+    """Levels conceded by a side (or by both) that need a statute make the outcome
+    legislative for that side, whichever issue they are on."""
+    space = _tiny_space()
+    laws = {"a": [False, True], "b": [False, False, True], "c": [False, True]}
+    ch = Chapters(space, legislation=laws)
+    lv, cov = space.levels, space.covered
+    a, b, c = (cov[:, j] & (lv[:, j] == k) for j, k in ((0, 1), (1, 2), (2, 1)))
+    assert np.array_equal(ch.legislative("us"), a | b) and (a & ~b).any() and (b & ~a).any()
+    assert np.array_equal(ch.legislative("china"), a | c)
+
+
+def test_congress_pressure_follows_its_bodies_and_their_support_when_asked_again():
+    """The pressure array is kept while the bodies, thresholds and bases are the same; a new
+    base (an indicator moved) or another body recomputes it: Σ weight·deficit on executive
+    agreements, every time equal to a fresh computation."""
+    chapters = Chapters.from_config(CFG, SPACE)
+    indexed = CFG.ratifiers["congress"].model_copy(update={"base_indicator": "farm_approval"})
+    senate = indexed.model_copy(update={"threshold": 0.7, "pressure_weight": 0.3})
+    congress = Ratifier("congress", indexed, SPACE)
+    both = [congress, Ratifier("senate", senate, SPACE)]
+    executive = ~chapters.legislative("us")
+
+    def fresh(bodies, ind):
+        return sum(r.cfg.pressure_weight * r.deficit(ind) * executive for r in bodies)
+
+    for bodies, approval in (([congress], 0.4), ([congress], 0.2), (both, 0.2), (both, 0.4)):
+        ind = {"farm_approval": approval}
+        got = congress_pressure(SPACE, bodies, chapters, ind)
+        np.testing.assert_allclose(got, fresh(bodies, ind), atol=1e-12)
+        assert got.max() > 0
+    assert congress_pressure(SPACE, both, chapters, ind) is got  # unchanged: the kept array
+
+
+@pytest.mark.parametrize("believed", [False, True])
+def test_a_rounds_winset_is_the_winset_at_its_outcomes(believed):
+    """``winset_at`` (the outcomes of a round) is ``winset`` read there, for every body of a
+    side, with the true or the believed (public prior mean) thresholds."""
+    chapters = Chapters.from_config(CFG, SPACE)
+    indexed = CFG.ratifiers["leadership"].model_copy(update={"base_indicator": "farm_approval"})
+    second = indexed.model_copy(update={"threshold": 0.5, "weights": {"us_tariffs": 1.0}})
+    bodies = [Ratifier("leadership", indexed, SPACE), Ratifier("standing", second, SPACE)]
+    for i, rat in enumerate(bodies):
+        rat.draw_private(np.random.default_rng(i))
+    index = np.sort(np.random.default_rng(5).choice(len(SPACE), 400, replace=False))
+    ind = {"farm_approval": 0.5}
+    whole = chapters.winset("china", bodies, ind, believed=believed)
+    at = chapters.winset_at("china", bodies, ind, index, believed=believed)
+    assert np.array_equal(at, whole[index])
+    each = [r.winset(ind, believed=believed)[index] for r in bodies]
+    assert np.array_equal(at, each[0] & each[1]) and (each[0] != each[1]).any()
+    other = chapters.winset("china", bodies, ind, believed=not believed)
+    assert not np.array_equal(whole, other)  # the private draws differ from the means

@@ -30,6 +30,7 @@ from tradetalks.sim.maker_rule import (
     p_escalate,
     p_fire,
     pick_int,
+    recency,
     threat_size,
 )
 
@@ -251,6 +252,36 @@ def test_each_mechanism_moves_the_decision_and_vanishes_when_zeroed(name):
     assert on(cfg) > off(cfg) + 0.01  # the baseline's coefficient acts
     zeroed = cfg_with(cfg, **{name: 0.0})
     assert on(zeroed) == pytest.approx(off(zeroed), abs=1e-12)
+
+
+# the escalation decision reads the same cost and reply terms as the due decision
+ESCALATION = {
+    "cost_weight": (lambda c: _esc(c, own_cost=0.0), lambda c: _esc(c, own_cost=-0.3)),
+    "reaction_weight": (lambda c: _esc(c, weeks_since_opp_escalation=0.0), lambda c: _esc(c)),
+    "reciprocity_weight": (lambda c: _esc(c), lambda c: _esc(c, weeks_since_opp_gesture=0.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESCALATION))
+def test_escalation_reads_its_cost_and_the_opponents_last_moves(name):
+    """A cheaper escalation, a recent escalation by the other side and no recent gesture from
+    it each make a new action likelier, and stop mattering when the coefficient is 0."""
+    on, off = ESCALATION[name]
+    assert on(US) > off(US) + 1e-3
+    zeroed = cfg_with(US, **{name: 0.0})
+    assert on(zeroed) == pytest.approx(off(zeroed), abs=1e-12)
+
+
+def test_sizes_recency_and_certain_actions_are_as_stated():
+    """S = |tariff pp| + w_soy·|soy pp|; recency is 1 for a move this week (or a date in the
+    future) and 0 for none; an action that cannot be postponed fires with probability 1."""
+    w = US.soy_size_weight
+    assert w > 0
+    assert threat_size(US, -5.0, 10.0) == pytest.approx(5.0 + w * 10.0)
+    assert threat_size(US, 5.0) == pytest.approx(5.0)
+    assert recency(0.0, 4.0) == 1.0 and recency(-3.0, 4.0) == 1.0
+    assert recency(math.inf, 4.0) == 0.0 and recency(4.0, 4.0) == pytest.approx(math.exp(-1))
+    assert p_fire(cfg_with(US, fire_bias=-10.0), SIZE, FRESH, postponable=False) == 1.0
 
 
 # --------------------------------------------------------------------------- invariants
