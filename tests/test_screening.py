@@ -617,3 +617,110 @@ def test_the_aspiration_is_the_bar_that_accepts_applies(own_type, history):
     assert accepted.any() and not accepted.all()
     if own_type is not None:
         assert bar >= view.reservation + own_type * OWN.max() - 1e-9
+
+
+def test_a_record_of_this_week_counts_in_full():
+    """The drift discounts a record by λ^(weeks since): none for one made this week, so with
+    λ = ½ the belief after it equals the belief without any drift."""
+    rec = offer("us", X_MID, week=3)
+    half = ScreeningStrategy(sigma0=0.3, drift=0.5).belief(v2_view(history=[rec], week=3))
+    full = ScreeningStrategy(sigma0=0.3, drift=1.0).belief(v2_view(history=[rec], week=3))
+    assert np.allclose(half[1], full[1], rtol=1e-12, atol=1e-15)
+    later = ScreeningStrategy(sigma0=0.3, drift=0.5).belief(v2_view(history=[rec], week=4))
+    assert not np.allclose(later[1], full[1])
+
+
+def _next_round_view(own_type=None):
+    """Next round's gains rank outcomes the other way round from today's."""
+    view = v2_view(week=2)
+    nxt = read_only(np.where(OWN > 0, 0.5 * (1.0 - OWN), 0.0))
+    return dataclasses.replace(view, own_gain_next=nxt, own_type=own_type)
+
+
+@pytest.mark.parametrize("own_type", [None, 0.6])
+def test_the_offer_uses_todays_gains_and_the_bar_next_rounds(own_type):
+    """``propose`` maximises P·G(x, t) on today's gains (and today's shares for the own type);
+    ``bar`` reads the gains of t + Δ: with next round's ranking reversed they part ways."""
+    strat = ScreeningStrategy(sigma0=0.2)
+    view = _next_round_view(own_type)
+    grid, mu = strat.belief(view)
+    x_now, _ = strat.plan(view, grid, mu)
+    x_next, v_next = strat.plan(view, grid, mu, next_round=True)
+    assert strat.propose(view) == x_now != x_next
+    assert strat.bar(view) == pytest.approx(view.patience**GAP * v_next)
+    if own_type is not None:
+        t = strat.tables(view)
+        assert t.own_share[x_now] >= own_type - TOL and t.own_share_next[x_next] >= own_type - TOL
+        assert t.own_share_next[x_now] < own_type  # today's pick fails next round's type
+        nxt = view.own_gain_next
+        np.testing.assert_allclose(t.own_share_next, nxt / nxt.max(), atol=1e-12)
+
+
+def test_the_gap_to_the_next_round_is_the_views_when_it_has_one():
+    strat = ScreeningStrategy(sigma0=0.2, gap_weeks=9)
+    view = v2_view()
+    grid, mu = strat.belief(view)
+    _, v = strat.plan(view, grid, mu, next_round=True)
+    assert strat.bar(view) == pytest.approx(0.995**GAP * v)  # the view's gap, not 9 weeks
+    legacy = dataclasses.replace(view, gap=None)
+    assert ScreeningStrategy(sigma0=0.2, gap_weeks=9).bar(legacy) == pytest.approx(0.995**9 * v)
+    bare = dataclasses.replace(view, own_gain_next=None)  # next round as today
+    assert ScreeningStrategy(sigma0=0.2).tables(bare).own_next is bare.own_gain
+
+
+def test_with_nothing_to_gain_the_side_passes_and_takes_exactly_its_reservation():
+    """When no outcome gains anything (every G ≤ 0) the offer is a pass, its own best
+    outcome; an outcome worth exactly r is acceptable when nothing better is in prospect."""
+    strat = ScreeningStrategy(sigma0=0.2)
+    flat = read_only(np.minimum(OWN - OWN.max(), 0.0))  # G ≤ 0 everywhere, 0 at the top
+    view = dataclasses.replace(v2_view(), own_gain=flat, own_gain_next=flat)
+    best = int(np.argmax(flat))
+    assert strat.propose(view) == best
+    assert strat.accepts(view, best) and not strat.accepts(view, int(np.argmin(flat)))
+
+
+def test_an_empty_joint_winset_falls_back_to_the_outcomes_on_the_table():
+    """With no outcome in both believed win-sets the strategy still reasons over everything
+    on the table (and says so in its tables)."""
+    strat = ScreeningStrategy(sigma0=0.2)
+    nowhere = read_only(np.zeros(len(OWN), dtype=bool))
+    view = dataclasses.replace(v2_view(), opponent_winset=nowhere)
+    t = strat.tables(view)
+    assert t.mask.all()
+    assert 0 <= strat.propose(view) < len(OWN)
+
+
+def test_a_legacy_view_scores_gains_on_utility_and_the_opponent_on_its_modelled_span():
+    """Without core-v2 gains the own gain is V − r and the opponent's is its modelled
+    utility scaled to [0, 1] over the offer set."""
+    strat = ScreeningStrategy(sigma0=0.2)
+    kw = {"time": 0.0, "horizon": 52, "reservation": 0.3, "patience": 0.995}
+    opp_u = strat.opponent_utility(make_view(SPACE, "us", OWN + 0.3, (), **kw))
+    believed = opp_u >= 0.2  # China's believed win-set: the offer set starts above 0
+    view = make_view(SPACE, "us", OWN + 0.3, (), opponent_winset=believed, **kw)
+    t = strat.tables(view)
+    np.testing.assert_allclose(t.own, OWN, atol=1e-12)
+    low, high = opp_u[believed].min(), opp_u[believed].max()
+    assert low >= 0.2
+    np.testing.assert_allclose(t.opp, (opp_u - low) / (high - low), atol=1e-12)
+    assert t.opp[believed].min() == 0.0 and t.opp[believed].max() == pytest.approx(1.0)
+    span = OWN[believed].max()
+    np.testing.assert_allclose(t.own_share, OWN / span, atol=1e-12)
+
+
+def test_the_pruning_keeps_an_outcome_exactly_at_the_lowest_bar():
+    """``best_for`` counts an outcome with g_o exactly at a threshold (less the tolerance)
+    as meeting it, and the pruning before it must too."""
+    from tradetalks.agents.strategies import TOLERANCE
+
+    thresholds = np.array([0.2, 0.5, 0.8])
+    rng = np.random.default_rng(0)
+    n = PRUNE_ABOVE + 40
+    opp = rng.uniform(0.0, 0.15, n)  # below every threshold
+    opp[:10] = rng.uniform(0.85, 1.0, 10)  # these meet all, with low gains
+    own = rng.uniform(0.0, 0.1, n)
+    opp[17], own[17] = thresholds[0] - TOLERANCE, 0.9  # exactly at the lowest bar, best gain
+    mask = np.ones(n, dtype=bool)
+    picks = best_for(own, opp, thresholds, mask)
+    assert picks[0] == 17
+    assert best_for(own, opp, float(thresholds[0]), mask) == 17
