@@ -724,3 +724,29 @@ def test_the_pruning_keeps_an_outcome_exactly_at_the_lowest_bar():
     picks = best_for(own, opp, thresholds, mask)
     assert picks[0] == 17
     assert best_for(own, opp, float(thresholds[0]), mask) == 17
+
+
+@pytest.mark.parametrize("history", [(), ("us",), ("china",)])
+def test_a_side_asks_to_meet_when_its_offer_gains_and_is_likely_enough_taken(history):
+    """``wants_meeting``: the screening offer x_k* gains something and the belief that the
+    other side takes it, P(γ_o ≤ γ_k*) = value / G(x_k*), reaches ``pi_min`` (inclusive)."""
+    records = [offer(p, X_MID) for p in history]
+    view = v2_view(history=records, week=2)
+    probe = ScreeningStrategy(sigma0=0.2)
+    grid, mu = probe.belief(view)
+    x, value = probe.plan(view, grid, mu)
+    p_taken = value / float(OWN[x])
+    assert 0.05 < p_taken < 0.95 and value > 0
+    for pi_min, wants in ((p_taken - 0.01, True), (p_taken, True), (p_taken + 0.01, False)):
+        assert ScreeningStrategy(sigma0=0.2, pi_min=pi_min).wants_meeting(view) is wants
+    flat = read_only(np.minimum(OWN - OWN.max(), 0.0))  # nothing to gain
+    nothing = dataclasses.replace(view, own_gain=flat, own_gain_next=flat)
+    assert not ScreeningStrategy(sigma0=0.2, pi_min=0.0).wants_meeting(nothing)
+
+
+def test_without_a_record_the_belief_is_the_prior_whatever_the_opponents_gains():
+    strat = ScreeningStrategy(sigma0=0.2)
+    _, prior = strat.prior(v2_view())
+    for opp in (OPP, read_only(1.0 - OPP), read_only(np.full_like(OPP, 0.5))):
+        view = dataclasses.replace(v2_view(week=5), opponent_gain_public=opp)
+        assert np.allclose(ScreeningStrategy(sigma0=0.2).belief(view)[1], prior, atol=1e-15)
