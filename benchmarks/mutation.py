@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/mutation.py --hand # the hand-made mechanism mutants of issue 9
 
 Options: ``--modules sim/protocol.py ...`` (repository paths; default ``DEFAULT_MODULES``, the
-mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``),
+mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``), ``--preset
+core_v2`` (core v2's decision modules with their unit tests),
 ``--max-children N`` (parallel mutants; default the CPU count), ``--workdir DIR``
 (default /tmp/tradetalks-mutation, rebuilt on each run), ``--report-only`` (score an
 existing workspace again).  The score is killed / all mutants per module, a timeout counting
@@ -73,6 +74,24 @@ DEFAULT_MODULES = (
     "agents/central_banks.py",
     "agents/farm_population.py",
 )
+# core v2's decision modules (issue 11) with the unit tests that reach them, fast enough for a
+# run of about 15 minutes on 2 cores: ``--preset core_v2`` (benchmarks/results/mutation_core_v2.md)
+PRESETS = {
+    "core_v2": (
+        ("agents/screening.py", "sim/chapters.py", "sim/meetings.py", "sim/maker_rule.py"),
+        (
+            "tests/test_screening.py",
+            "tests/test_chapters.py",
+            "tests/test_meetings.py",
+            "tests/test_makers.py",
+            "tests/test_tariff_desk.py",
+            "tests/test_mechanism_guards.py",
+            "tests/test_theory.py",
+            "tests/test_strategies.py",
+            "tests/test_readonly_view.py",
+        ),
+    ),
+}
 # the mechanism tests; left out: the sweep runner, CLI, install, viz, browser and style tests
 # (subprocesses, clusters, ruff) — they test no mechanism and import the installed package
 DEFAULT_TESTS = (
@@ -807,8 +826,11 @@ def main() -> None:
     """Build the workspace, run mutmut (or the hand mutants) and print the score."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/tradetalks-mutation"))
-    ap.add_argument("--modules", nargs="+", default=list(DEFAULT_MODULES), metavar="PATH")
-    ap.add_argument("--tests", nargs="+", default=list(DEFAULT_TESTS), metavar="PATH")
+    ap.add_argument("--modules", nargs="+", default=None, metavar="PATH")
+    ap.add_argument("--tests", nargs="+", default=None, metavar="PATH")
+    ap.add_argument(
+        "--preset", choices=sorted(PRESETS), help="a named set of modules and tests (core_v2)"
+    )
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--hand", action="store_true", help="run the hand-made mechanism mutants")
     ap.add_argument(
@@ -822,6 +844,9 @@ def main() -> None:
         "--report-only", action="store_true", help="score an existing workspace, do not run"
     )
     args = ap.parse_args()
+    modules, tests = PRESETS[args.preset] if args.preset else (DEFAULT_MODULES, DEFAULT_TESTS)
+    args.modules = list(args.modules or modules)  # an explicit list overrides the preset's
+    args.tests = list(args.tests or tests)
     work = args.workdir.resolve()
     for m in args.modules:
         if not (ROOT / m).is_file():
