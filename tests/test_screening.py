@@ -601,22 +601,30 @@ def test_a_rejected_offer_at_exactly_the_reservation_value_binds_and_informs(pat
     assert mean["pass"] == pytest.approx(mean["prior"], abs=1e-12)  # a pass says nothing
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.5])
 @pytest.mark.parametrize("own_type", [None, 0.3, 0.8])
 @pytest.mark.parametrize("history", [(), ("us",), ("china",)])
-def test_the_aspiration_is_the_bar_that_accepts_applies(own_type, history):
+def test_the_aspiration_is_the_bar_that_accepts_applies(own_type, history, scale):
     """``aspiration`` (the acceptance bar on the V scale: max(r, W, r + type·(M − r))) is the
     threshold ``accepts`` applies: an outcome is accepted iff its value reaches it."""
     strat = ScreeningStrategy(sigma0=0.2)
     records = [offer(p, X_MID) for p in history]
-    view = dataclasses.replace(v2_view(history=records, week=3), own_type=own_type)
+    own = read_only(scale * OWN)  # M − r = scale
+    view = dataclasses.replace(
+        v2_view(history=records, week=3),
+        own_type=own_type,
+        own_utility=own,
+        own_gain=own,
+        own_gain_next=own,
+    )
     bar = strat.aspiration(view)
     assert bar >= view.reservation
-    clear = np.flatnonzero(np.abs(OWN - bar) > 1e-6)  # off the boundary
+    clear = np.flatnonzero(np.abs(own - bar) > 1e-6)  # off the boundary
     accepted = np.array([strat.accepts(view, int(y)) for y in clear])
-    assert np.array_equal(accepted, OWN[clear] >= bar)
+    assert np.array_equal(accepted, own[clear] >= bar)
     assert accepted.any() and not accepted.all()
     if own_type is not None:
-        assert bar >= view.reservation + own_type * OWN.max() - 1e-9
+        assert bar >= view.reservation + own_type * scale - 1e-9
 
 
 def test_a_record_of_this_week_counts_in_full():
@@ -706,6 +714,8 @@ def test_a_legacy_view_scores_gains_on_utility_and_the_opponent_on_its_modelled_
     assert t.opp[believed].min() == 0.0 and t.opp[believed].max() == pytest.approx(1.0)
     span = OWN[believed].max()
     np.testing.assert_allclose(t.own_share, OWN / span, atol=1e-12)
+    typed = dataclasses.replace(view, own_type=0.5)  # next round's shares: today's
+    assert math.isfinite(strat.bar(typed)) and strat.accepts(typed, int(np.argmax(OWN)))
 
 
 def test_the_pruning_keeps_an_outcome_exactly_at_the_lowest_bar():
