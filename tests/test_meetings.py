@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tradetalks.sim.config_calendar import MeetingsConfig
 from tradetalks.sim.meetings import MeetingPlanner
@@ -55,6 +55,8 @@ def test_deputies_meet_every_few_weeks():
     since=st.integers(-1, 6),  # week + lead − last principal, around the spacing of 3
     pending=st.one_of(st.none(), st.integers(1, 70)),
 )
+@example(enabled=True, week=10, since=3, pending=None)  # exactly spaced: open
+@example(enabled=True, week=10, since=2, pending=None)  # a week short: closed
 def test_open_for_says_whether_a_request_now_could_set_a_round(enabled, week, since, pending):
     """``open_for`` (read before the sides weigh a request, sim/snapshot.meeting_requests) is
     exactly plan's condition: a request by both sides now sets a principal round iff it is

@@ -760,3 +760,15 @@ def test_without_a_record_the_belief_is_the_prior_whatever_the_opponents_gains()
     for opp in (OPP, read_only(1.0 - OPP), read_only(np.full_like(OPP, 0.5))):
         view = dataclasses.replace(v2_view(week=5), opponent_gain_public=opp)
         assert np.allclose(ScreeningStrategy(sigma0=0.2).belief(view)[1], prior, atol=1e-15)
+
+
+def test_types_the_prior_rules_out_stay_ruled_out():
+    """σ0 = 0.005 underflows the prior to 0 far from its mean: those types have log μ = −inf,
+    so no record or drift gives them mass."""
+    strat = ScreeningStrategy(sigma0=0.005, drift=0.5)
+    _, mu0 = strat.prior(v2_view())
+    out = mu0 == 0
+    assert out.sum() >= 2 and (~out).sum() >= 2
+    for view in (v2_view(), v2_view(history=[offer("us", X_MID)], week=4)):
+        _, mu = strat.belief(view)
+        assert np.all(mu[out] == 0) and mu.sum() == pytest.approx(1.0)
