@@ -436,3 +436,6 @@ def test_a_rounds_winset_is_the_winset_at_its_outcomes(believed):
     assert np.array_equal(at, each[0] & each[1]) and (each[0] != each[1]).any()
     other = chapters.winset("china", bodies, ind, believed=not believed)
     assert not np.array_equal(whole, other)  # the private draws differ from the means
+    if not believed:  # by default the true (drawn) thresholds: the mechanism's, sim/start.py's
+        assert np.array_equal(chapters.winset("china", bodies, ind), whole)
+        assert np.array_equal(chapters.winset_at("china", bodies, ind, index), at)
