@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest, qmc
+from scipy.stats import qmc
+from tradetalks.experiments.compare_stats import mcnemar
 from tradetalks.experiments.paired import (
     PairedEffect,
     logrank,
@@ -1302,15 +1303,18 @@ def _off_vs_on(
     e = effect(arms["on"], arms["off"], stat, rng, n_boot)
     levels = {"rmst_on": level_of(arms["on"], stat), "rmst_off": level_of(arms["off"], stat)}
     d_on, d_off = w_on <= TAU, w_off <= TAU
-    only_on, only_off = int((d_on & ~d_off).sum()), int((d_off & ~d_on).sum())
-    mcnemar = binomtest(only_on, only_on + only_off).pvalue if only_on + only_off else 1.0
+    paired = mcnemar(d_on, d_off)  # only_a: a deal by week 52 with the channel on only
     return {
         "logrank_chi2": chi2,
         "logrank_p": p,
         "rmst_effect_off_minus_on": eff_json(e),
         **levels,
         "share_by_52": {"on": float(d_on.mean()), "off": float(d_off.mean())},
-        "by_52_in_one_arm_only": {"on": only_on, "off": only_off, "mcnemar_exact_p": mcnemar},
+        "by_52_in_one_arm_only": {
+            "on": paired["only_a"],
+            "off": paired["only_b"],
+            "mcnemar_exact_p": paired["p"],
+        },
         "weeks": {
             k: [None if math.isinf(x) else int(x) for x in w]
             for k, w in (("on", w_on), ("off", w_off))

@@ -239,22 +239,27 @@ def terms_shares(runs: Sequence[Run_], levels: Levels) -> dict[str, Any]:
     return out
 
 
+def _later(runs: Sequence[Run_]) -> tuple[np.ndarray, np.ndarray]:
+    """Second-deal weeks (inf without one) and the issues settled by the end, per run."""
+    weeks = first_deal_weeks([r["second_deal_week"] for r in runs])
+    return weeks, np.array([r["n_issues"] for r in runs], float)
+
+
 def later_deals(runs: Sequence[Run_], weeks: int) -> dict[str, Any]:
     """The deals after the first: a second deal by the end, its RMST counted from the start
     (no second deal scores the horizon), and the issues settled by the end."""
-    t2 = first_deal_weeks([r["second_deal_week"] for r in runs])
+    t2, settled = _later(runs)
     return {
         "second_deal_by_end": share_stats(np.isfinite(t2)),
         "rmst_second_weeks": mean_stats(np.minimum(t2, weeks)),
-        "issues_settled": mean_stats(np.array([r["n_issues"] for r in runs], float)),
+        "issues_settled": mean_stats(settled),
     }
 
 
 def _later_difference(ra: Sequence[Run_], rb: Sequence[Run_], weeks: int) -> dict[str, Any]:
     """Paired B − A on the deals after the first, with the log-rank test of their timing."""
-    ta, tb = (first_deal_weeks([r["second_deal_week"] for r in rs]) for rs in (ra, rb))
+    (ta, na), (tb, nb) = _later(ra), _later(rb)
     chi2, p = logrank(ta, tb)
-    na, nb = (np.array([r["n_issues"] for r in rs], float) for rs in (ra, rb))
     return {
         "second_deal_by_end": _yes_no(np.isfinite(ta), np.isfinite(tb)),
         "rmst_second_weeks": paired_effect(np.minimum(ta, weeks), np.minimum(tb, weeks)),
