@@ -6,7 +6,8 @@
 
 Options: ``--modules sim/protocol.py ...`` (repository paths; default ``DEFAULT_MODULES``, the
 mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``), ``--preset
-core_v2`` (core v2's decision modules with their unit tests),
+core_v2`` (core v2's decision modules with their unit tests; ``core_v2_values``: the makers
+agent and the projector's value terms),
 ``--max-children N`` (parallel mutants; default the CPU count), ``--workdir DIR``
 (default /tmp/tradetalks-mutation, rebuilt on each run), ``--report-only`` (score an
 existing workspace again).  The score is killed / all mutants per module, a timeout counting
@@ -89,6 +90,22 @@ PRESETS = {
             "tests/test_theory.py",
             "tests/test_strategies.py",
             "tests/test_readonly_view.py",
+        ),
+    ),
+    # the makers agent and the projector's value terms (about 10 minutes)
+    "core_v2_values": (
+        ("agents/makers.py", "sim/projector_value.py"),
+        (
+            "tests/test_makers.py",
+            "tests/test_maker_agent.py",
+            "tests/test_tariff_desk.py",
+            "tests/test_hostage.py",
+            "tests/test_dispute_anticipation.py",
+            "tests/test_projector.py",
+            "tests/test_projector_value.py",
+            "tests/test_mechanism_guards.py",
+            "tests/test_implementation.py",
+            "tests/test_monitoring.py",
         ),
     ),
 }
@@ -829,7 +846,9 @@ def main() -> None:
     ap.add_argument("--modules", nargs="+", default=None, metavar="PATH")
     ap.add_argument("--tests", nargs="+", default=None, metavar="PATH")
     ap.add_argument(
-        "--preset", choices=sorted(PRESETS), help="a named set of modules and tests (core_v2)"
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a named set of modules and tests (core_v2, core_v2_values)",
     )
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--hand", action="store_true", help="run the hand-made mechanism mutants")
