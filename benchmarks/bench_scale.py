@@ -1,13 +1,17 @@
 """Benchmark: the figures of issue 13 (population scale, start-up, run cost), each beside the
 reference it is judged against, measured in the same invocation.
 
-    .venv/bin/python benchmarks/bench_scale.py [--farmers 300000] [--repeats 5] [--quick]
+    .venv/bin/python benchmarks/bench_scale.py [--farmers 300000] [--repeats 5] [--quick] [--all]
+    .venv/bin/python benchmarks/bench_scale.py --budget 20    # where a warm run's time goes
 
 Prints one line per figure: what was measured, the value, the reference measured here, their
 ratio and the issue's target. CPU times are process CPU (``time.process_time``) so that other
 load on the machine inflates them less than wall times; start-up figures are wall times of
 whole processes (what a user waits for). Peak memory is the child process's maximum resident
-set (``ru_maxrss``). The other figures of issue 13 have their own scripts, named at the end.
+set (``ru_maxrss``). The other figures of issue 13 have their own scripts (``OTHERS``), named at
+the end; ``--all`` runs each of them after these figures and prints its output under the
+command that reproduces it, each with its own reference measured in the same run (about 10
+minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -183,23 +189,136 @@ def start_up(repeats: int) -> None:
          eager / t, "(reference: tradetalks/mesa_startup.py)")  # fmt: skip
 
 
+# where a warm run's time goes (--budget): (label, module, attribute path), timed by wrapping
+# each in place; nested entries are counted inside their callers too
+BUDGET = (
+    ("the whole run", "tradetalks.sim.model", "TradeTalksModel.run"),
+    ("building the model (its first projection included)", "tradetalks.sim.model",
+     "TradeTalksModel.__init__"),
+    ("projections (sim/projector.py)", "tradetalks.sim.projector", "Projector.project"),
+    ("  their paths, simulated (projector_paths.simulate)", "tradetalks.sim.projector_paths",
+     "simulate"),
+    ("  of which the farm groups' weekly loop", "tradetalks.sim.projector_paths", "farm_approval"),
+    ("negotiation rounds (Negotiation.run_round)", "tradetalks.sim.protocol",
+     "Negotiation.run_round"),
+    ("  the screening belief (inside rounds and previews)", "tradetalks.agents.screening",
+     "ScreeningStrategy.belief"),
+    ("  the screening offer search (best_for)", "tradetalks.agents.screening", "best_for"),
+    ("  views built for strategies", "tradetalks.sim.protocol", "Negotiation._view"),
+    ("meeting requests: previews of a round", "tradetalks.sim.protocol", "Negotiation.preview"),
+)  # fmt: skip
+
+
+def budget(runs: int) -> None:
+    """Wall time per warm baseline run (lean, as a sweep runs it) by part, and calls per run."""
+    import importlib
+    from collections import Counter, defaultdict
+
+    from tradetalks.experiments.runtime import limit_blas
+    from tradetalks.sim.issues import outcome_space
+    from tradetalks.sim.model import TradeTalksModel
+    from tradetalks.sim.scenario import resolve_config
+    from tradetalks.sim.shipped import baseline
+
+    limit_blas()
+    spent: defaultdict[str, float] = defaultdict(float)
+    calls: Counter[str] = Counter()
+
+    def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t0
+                calls[label] += 1
+
+        return wrapper
+
+    for label, module, path in BUDGET:
+        *owners, name = path.split(".")
+        owner: object = importlib.import_module(module)
+        for part in owners:
+            owner = getattr(owner, part)
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    cfg = resolve_config(baseline())
+    space = outcome_space(cfg)
+
+    def run(seed: int) -> None:
+        model = TradeTalksModel(
+            config=cfg, rng=seed, space=space, collect_series=False, farmer_agents=False
+        )
+        model.run()
+
+    run(0)  # warm
+    spent.clear()
+    calls.clear()
+    t0 = time.perf_counter()
+    for seed in range(1, runs + 1):
+        run(seed)
+    total = (time.perf_counter() - t0) / runs
+    print(f"\nwhere a warm baseline run's time goes ({runs} seeds, wall ms per run, the timing "
+          f"wrappers included: {total * 1e3:.1f} ms a run)")  # fmt: skip
+    for label, _, _ in BUDGET:
+        per_call = spent[label] / max(calls[label], 1) * 1e3
+        print(f"  {label:<52} {spent[label] / runs * 1e3:7.1f} ms  {calls[label] / runs:7.1f} "
+              f"calls  {per_call:7.3f} ms a call")  # fmt: skip
+
+
+# issue 13's other figures: (what, the script and its arguments; --quick: shorter arguments)
+OTHERS = (
+    ("the factored space (12 issues x 5 levels) and a run on it, against the enumerated space",
+     ["benchmarks/bench_space.py", "--repeats", "3"],
+     ["benchmarks/bench_space.py", "--repeats", "1"]),
+    ("the farm network generator against networkx (speed)",
+     ["benchmarks/bench_network.py"], ["benchmarks/bench_network.py", "--quick"]),
+    ("first deals on the new farm network against networkx's (200 seeds, two-sample tests)",
+     ["benchmarks/bench_network_outcomes.py", "--seeds", "200"],
+     ["benchmarks/bench_network_outcomes.py", "--seeds", "40"]),
+    ("sweep throughput and worker memory against mesa.batch_run (the same runs)",
+     ["benchmarks/bench_sweep.py", "--runs", "500", "--repeats", "3"],
+     ["benchmarks/bench_sweep.py", "--runs", "100", "--repeats", "1"]),
+)  # fmt: skip
+
+
+def others(quick: bool) -> None:
+    """Run the other scripts of issue 13, each output under the command that reproduces it."""
+    for what, full, short in OTHERS:
+        cmd = short if quick else full
+        print(f"\n── {what}\n$ .venv/bin/python {' '.join(cmd)}", flush=True)
+        out = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, cwd=ROOT)
+        print(out.stdout.rstrip(), flush=True)
+        if out.returncode != 0:
+            print(f"(failed with exit code {out.returncode}: {out.stderr.strip()[-400:]})")
+
+
 def main() -> None:
     """Print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--farmers", type=int, default=300_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="30,000 farmers and 3 repeats")
+    ap.add_argument("--all", action="store_true", help="also run issue 13's other benchmarks")
+    ap.add_argument(
+        "--budget", type=int, metavar="RUNS", help="only: where a warm run's time goes, by part"
+    )
     args = ap.parse_args()
+    if args.budget:
+        budget(args.budget)
+        return
     n, repeats = (30_000, 3) if args.quick else (args.farmers, args.repeats)
     print(f"issue 13 figures, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     population(n, repeats)
     warm_run(repeats)
     start_up(repeats)
+    if args.all:
+        others(args.quick)
+        return
     print(
-        "elsewhere: the factored space, 12 issues × 5 levels: benchmarks/bench_space.py;"
-        " the network generator: benchmarks/bench_network.py (speed) and"
-        " benchmarks/bench_network_outcomes.py (first deals); sweep throughput and worker"
+        "elsewhere (--all runs them): the factored space, 12 issues × 5 levels:"
+        " benchmarks/bench_space.py; the network generator: benchmarks/bench_network.py (speed)"
+        " and benchmarks/bench_network_outcomes.py (first deals); sweep throughput and worker"
         " memory against mesa.batch_run: benchmarks/bench_sweep.py"
     )
 
