@@ -394,3 +394,432 @@ def test_the_first_order_filter_is_scipys_lfilter_step_for_step(n, w, b, c, z0, 
     x = np.random.default_rng(seed).normal(size=(n, w))
     ref = lfilter([b], [1.0, -c], x, axis=1, zi=np.full((n, 1), z0))[0]
     assert np.array_equal(first_order_filter(b, c, x, z0), ref)
+
+
+# ------------------------------------------------------------------ the valuation's formulas
+def _formula(val, side: str, space: OutcomeSpace, next_round: bool) -> np.ndarray:
+    """V_s(x) written out outcome by outcome: r + D·1[covers an issue] + Σ_i g_i(x_i), the US's
+    gains on hostage issues times φ̂(x), + the joint issues' interactions, − the dispute cost."""
+    r = (val.r_next if next_round else val.r)[side]
+    d = (val.any_deal_next if next_round else val.any_deal)[side]
+    gains = (val.gains_next if next_round else val.gains)[side]
+    pairs = (val.pairs_next if next_round else val.pairs).get(side, ())
+    held = val.hostage.issues if (val.hostage is not None and side == "us") else frozenset()
+    phi = val.hostage.phi(space) if held else None
+    cost = val.disputes.cost(side, space, next_round) if val.disputes is not None else None
+    out = []
+    for x, levels in enumerate(space.levels.tolist()):
+        covered = [j for j, lv in enumerate(levels) if lv != OPEN]
+        own = sum(gains[j][levels[j]] for j in covered if j not in held)
+        hostage = sum(gains[j][levels[j]] for j in covered if j in held)
+        v = r + (d if covered else 0.0) + own + (phi[x] * hostage if held else 0.0)
+        for j, k, table in pairs:
+            if levels[j] != OPEN and levels[k] != OPEN:
+                v += table[levels[j], levels[k]]
+        out.append(v - (cost[x] if cost is not None else 0.0))
+    return np.array(out)
+
+
+def _hand_valuation(with_pairs: bool) -> tuple:
+    """A valuation with every term set by hand on a small space, now and next round apart."""
+    from tradetalks.sim.issues import Issue
+    from tradetalks.sim.projector import Valuation
+    from tradetalks.sim.projector_value import DisputeTerm, HostageTerm
+
+    def issue(name: str, n: int) -> Issue:
+        return Issue(name, tuple(map(str, range(n))), 0, "us", True, {"us": np.zeros(n)}, {})
+
+    space = OutcomeSpace(
+        [issue("a", 3), issue("b", 2), issue("c", 3)], allow_interim=True, min_issues=0
+    )
+    rng = np.random.default_rng(5)
+
+    def per_issue() -> dict:
+        return {s: tuple(rng.normal(0, 1, n) for n in (3, 2, 3)) for s in ("us", "china")}
+
+    pairs = {s: ((0, 2, rng.normal(0, 1, (3, 3))),) for s in ("us", "china")}
+    pairs_next = {s: ((0, 2, rng.normal(0, 1, (3, 3))),) for s in ("us", "china")}
+    hostage = HostageTerm(
+        0.3, 0.6, frozenset({1}), (np.array([0.0, 4.0, 9.0]), np.zeros(2), np.zeros(3)), 10.0, 10.0
+    )
+    disputes = DisputeTerm(
+        ag=2,
+        commits=np.array([False, True, True]),
+        rate0=(0.5, 0.6),
+        rate=((None, None, np.array([0.0, 0.1, -0.2])), (np.array([0.0, 0.1, 0.0]), None, None)),
+        reviews=(3, 2),
+        loss={s: (rng.normal(0, 1, 3), rng.normal(0, 1, 3)) for s in ("us", "china")},
+        rule=(0.8, 1.2, -0.2, 1.5, 0.3, 0.9),
+    )
+    val = Valuation(
+        week=1, gap=3, r={"us": 0.1, "china": -0.2}, r_next={"us": 0.05, "china": -0.1},
+        flow_no_deal={}, any_deal={"us": 0.3, "china": 0.4},
+        gains=per_issue(), gains_next=per_issue(), any_deal_next={"us": -0.1, "china": 0.2},
+        paths={}, action_effect={}, lumps={}, hostage=hostage,
+        pairs=pairs if with_pairs else {}, pairs_next=pairs_next if with_pairs else {},
+        disputes=disputes,
+    )  # fmt: skip
+    return val, space
+
+
+@pytest.mark.parametrize("with_pairs", [True, False])
+@pytest.mark.parametrize("next_round", [False, True])
+@pytest.mark.parametrize("side", ["us", "china"])
+def test_a_valuations_utility_is_its_formula(side, next_round, with_pairs):
+    """V_s(x) on every outcome of a hand-made valuation equals the formula written out, for
+    this round and the next (each with its own r, D, gains and interactions); φ̂ scales the
+    US's hostage-issue gains only; G = V − r of the same round."""
+    val, space = _hand_valuation(with_pairs)
+    got = val.utility(side, space, next_round=next_round)
+    np.testing.assert_allclose(got, _formula(val, side, space, next_round), atol=1e-12)
+    assert val.utility(side, space, next_round=next_round) is got  # computed once per space
+    r = (val.r_next if next_round else val.r)[side]
+    np.testing.assert_allclose(val.gain(side, space, next_round=next_round), got - r, atol=1e-15)
+    if not next_round:
+        np.testing.assert_allclose(val.gain(side, space), got - r, atol=1e-15)
+
+
+def test_a_space_whose_outcomes_all_cover_an_issue_adds_d_everywhere():
+    val, space = _hand_valuation(True)
+    rows = space.rows(np.flatnonzero(space.covered.any(axis=1)))
+    assert rows.all_cover
+    full = val.utility("china", space)
+    np.testing.assert_allclose(val.utility("china", rows), full[space.covered.any(axis=1)])
+
+
+def test_conceding_under_fire_costs_the_conceded_value_times_the_decayed_factor():
+    """With the opponent's hike just fired (under_fire 0), each level's gain falls by
+    under_fire_cost · 2^(−start/half-life)·… · the intrinsic value it concedes (the factor
+    from ``under_fire_factor``), and the lump carries it; without the cost nothing moves."""
+    from tradetalks.sim.projector_value import under_fire_factor
+
+    snap = snapshot(under_fire=0.0, no_actions=True)
+    off_cfg = load_config(BASELINE, {"irreversibility.under_fire_cost": 0.0})
+    on, off = Projector(BASE, SPACE), Projector(off_cfg, SPACE)
+    v_on, v_off = on.project(snap), off.project(snap)
+    base = on._base_levels(snap)
+    cost = BASE.irreversibility.under_fire_cost
+    assert cost > 0
+    moved = 0
+    for side in ("us", "china"):
+        uf = under_fire_factor(0.0, snap.pending, side, 0, BASE.irreversibility)
+        for j, conceded in enumerate(on._conceded(side, base)):
+            want = -cost * uf * conceded
+            np.testing.assert_allclose(v_on.gains[side][j] - v_off.gains[side][j], want, atol=1e-12)
+            moved += int(np.count_nonzero(conceded))
+    assert moved > 0  # some levels concede value
+
+
+def test_elections_are_counted_in_whole_weeks_from_the_snapshot_inside_the_horizon():
+    proj = Projector(BASE, SPACE)
+    dates = proj.fp.election_dates
+    assert dates
+    first = dates[0]
+    for days_before in (0, 6, 7, 13, 14):
+        snap = snapshot()
+        snap = Snapshot(**{**snap.__dict__, "date": first - dt.timedelta(days=days_before)})
+        weeks = days_before // 7
+        got = proj._elections(snap, weeks + 1)
+        assert got[:1] == [weeks]
+        assert weeks not in proj._elections(snap, weeks)  # the horizon's own week is outside
+    late = Snapshot(**{**SNAP.__dict__, "date": first + dt.timedelta(days=1)})
+    assert all(k >= 0 for k in proj._elections(late, 500))
+
+
+def test_scheduled_aid_lands_in_its_week_of_the_horizon_scaled_by_the_soybean_share():
+    proj = Projector(BASE, SPACE)
+    share = BASE.world.farmers.aid_soy_share
+    snap = Snapshot(**{**SNAP.__dict__, "aid": ((0, 2.0), (3, 1.0), (3, 0.5), (10_000, 9.0))})
+    ctx = proj._context(snap, 4)
+    assert ctx.horizon == proj.val.horizon_weeks + 4 and len(ctx.aid_weeks) == ctx.horizon + 1
+    want = np.zeros(ctx.horizon + 1)
+    want[0], want[3] = 2.0 * share, 1.5 * share
+    np.testing.assert_allclose(ctx.aid_weeks, want)
+    assert ctx.talks == SNAP.farm.talks_signal  # without the snapshot's own signal: the farms'
+    signalled = Snapshot(**{**SNAP.__dict__, "talks_signal": 0.37})
+    assert proj._context(signalled, 4).talks == 0.37
+
+
+@pytest.mark.parametrize("side", ["us", "china"])
+def test_a_paths_value_discounts_its_flows_and_lumps_as_the_formula_says(side):
+    """Per path: V(t) = Σ_{k<H} (1 − δ)δ^k·c_k + δ^H·c_H + Σ_{k<H} δ^k·lump_k, and V(t + Δ) the
+    same from week Δ; the US's lump on an election day is w_E·(approval − reference); δ is the
+    snapshot's patience when it carries one."""
+    from tradetalks.sim import projector_paths as pp
+    from tradetalks.sim.projector_value import Batch
+
+    proj, gap = Projector(BASE, SPACE), 3
+    snap = Snapshot(**{**SNAP.__dict__, "patience": {"us": 0.985, "china": 0.99}})
+    ctx = proj._context(snap, gap)
+    batch = Batch(snap.pending)
+    batch.plan(None, {}, False, exact=True)  # the no-deal paths: no rollback lumps
+    elections = proj._elections(snap, ctx.horizon)
+    assert elections  # the 2020 election lies inside the horizon
+    sim = pp.simulate(batch.specs, ctx, max(elections))
+    sc = proj._score(sim, snap, side, gap, elections)
+    delta, horizon = snap.patience[side], sc["flow"].shape[1] - 1
+    assert sc["delta"] == delta
+    lump = np.zeros_like(sc["flow"])
+    if side == "us":
+        fp = proj.fp
+        assert fp.electoral_weight > 0
+        for k in elections:
+            lump[:, k] = fp.electoral_weight * (sim["approval"][:, k] - fp.approval_reference)
+    np.testing.assert_allclose(sc["lump"], lump, atol=1e-15)
+    assert np.any(lump != 0) == (side == "us")
+    for name, start in (("now", 0), ("next", gap)):
+        want = []
+        for flow, lp in zip(sc["flow"], lump, strict=True):
+            n = horizon - start
+            v = sum((1 - delta) * delta**k * flow[start + k] for k in range(n))
+            v += delta**n * flow[horizon] + sum(delta**k * lp[start + k] for k in range(n))
+            want.append(v)
+        np.testing.assert_allclose(sc[name], want, rtol=1e-10, atol=1e-12)
+
+
+def test_chinas_model_of_us_values_assumes_its_own_aid_scale_only_when_told_to():
+    from tradetalks.sim.projector import observer_projector
+
+    assert observer_projector(BASE, SPACE) is None  # no observed scale: the US's own values
+    fp = BASE.farm_politics
+    same = BASE.model_copy(update={"farm_politics": fp.model_copy(
+        update={"observed_aid_scale": fp.aid_scale})})  # fmt: skip
+    assert observer_projector(same, SPACE) is None
+    seen = fp.aid_scale + 1.5
+    other = BASE.model_copy(update={"farm_politics": fp.model_copy(
+        update={"observed_aid_scale": seen})})  # fmt: skip
+    obs = observer_projector(other, SPACE)
+    assert obs is not None and obs.space is SPACE
+    assert obs.cfg.farm_politics.aid_scale == seen
+    assert obs.cfg.farm_politics.electoral_weight == fp.electoral_weight
+    assert observer_projector(BASE.model_copy(update={"farm_politics": None}), SPACE) is None
+
+
+@pytest.mark.parametrize("start", [0, 5])
+@pytest.mark.parametrize("side", ["us", "china"])
+def test_per_issue_gains_lumps_and_interactions_are_their_formulas(side, start):
+    """From scored paths (here random numbers) and plans: an issue level's projected gain is
+    its plan's value + c0 − r, its gain that + its intrinsic change + the under-fire lump
+    (−cost·uf·conceded), its lump the under-fire part + −rollback of its path; an agreed issue
+    keeps only its intrinsic change; a pair's interaction is the joint plan's projected gain
+    less the two issues' own; D is the any-deal plan's value + c0 − r. The round at t + Δ
+    reads the "next" values and the under-fire factor at Δ."""
+    from tradetalks.sim.projector_value import Plan, under_fire_factor
+
+    proj = Projector(BASE, SPACE)
+    ja, jb, agreed = 0, 2, 5  # 6 and 4 levels: the table is not square
+    proj.pairs = [(ja, jb), (ja, agreed)]
+    name = SPACE.issues[agreed].name
+    snap = Snapshot(**{**snapshot(under_fire=0.0).__dict__, "agreed": {name: 1}})
+    rng = np.random.default_rng(11)
+    plans, n = {"any": Plan(0)}, 1
+    for j, issue in enumerate(SPACE.issues):
+        for lv in range(issue.n_levels):
+            if j != agreed and lv != issue.status_quo:
+                plans[(j, lv)], n = Plan(n), n + 1
+    for lv in range(SPACE.issues[ja].n_levels):
+        for lu in range(SPACE.issues[jb].n_levels):
+            if (ja, lv) in plans and (jb, lu) in plans:
+                plans[(ja, jb, lv, lu)], n = Plan(n), n + 1
+    sc = {"now": rng.normal(0, 1, n), "next": rng.normal(0, 1, n), "rollback": rng.normal(0, 1, n)}
+    v, r = sc["next" if start else "now"], 0.123
+    p = np.array([a.p_fire for a in snap.pending])  # plans without parts: p is not read
+    d, gains, lumps, pairs = proj._gains(side, snap, plans, sc, np.zeros(len(p)), p, r, start)
+    base = proj._base_levels(snap)
+    assert base[agreed] == 1
+    c0, intrinsic = proj._intrinsic(side, base)
+    uf = under_fire_factor(0.0, snap.pending, side, start, BASE.irreversibility)
+    if start and side == "china":  # the US hike due in week 4 comes before a deal in week 5
+        assert uf != under_fire_factor(0.0, snap.pending, "us", start, BASE.irreversibility)
+    cost = BASE.irreversibility.under_fire_cost
+    assert d == pytest.approx(v[0] + c0 - r, rel=1e-12)
+    projected = []
+    for j, issue in enumerate(SPACE.issues):
+        own = np.array([
+            v[plans[(j, lv)].base] + c0 - r if (j, lv) in plans else 0.0
+            for lv in range(issue.n_levels)
+        ])  # fmt: skip
+        back = np.array([
+            -sc["rollback"][plans[(j, lv)].base] if (j, lv) in plans else 0.0
+            for lv in range(issue.n_levels)
+        ])  # fmt: skip
+        fire = -cost * uf * np.maximum(0.0, -intrinsic[j])
+        if j == agreed:
+            own, back, fire = np.zeros_like(own), np.zeros_like(own), np.zeros_like(own)
+        projected.append(own)
+        np.testing.assert_allclose(gains[j], own + intrinsic[j] + fire, atol=1e-12)
+        np.testing.assert_allclose(lumps[j], fire + back, atol=1e-12)
+    assert any(np.any(np.maximum(0.0, -intrinsic[j]) > 0) for j in range(len(SPACE.issues)))
+    (j, k, table), (_, _, with_agreed) = pairs
+    assert (j, k) == (ja, jb) and not np.any(with_agreed)
+    for lv in range(table.shape[0]):
+        for lu in range(table.shape[1]):
+            plan = plans.get((ja, jb, lv, lu))
+            want = (
+                0.0
+                if plan is None
+                else v[plan.base] + c0 - r - projected[ja][lv] - projected[jb][lu]
+            )
+            assert table[lv, lu] == pytest.approx(want, abs=1e-12)
+    assert np.any(table != 0)
+
+
+def test_bellman_holds_with_an_election_inside_the_first_gap():
+    """ū carries the lumps of the weeks before t + Δ: with the election two weeks ahead (the
+    US's electoral lump inside the first gap) r(t) = (1 − δ^Δ)·ū + δ^Δ·r(t + Δ) still holds."""
+    proj = Projector(BASE, SPACE)
+    election = proj.fp.election_dates[0]
+    snap = Snapshot(**{**SNAP.__dict__, "date": election - dt.timedelta(weeks=2)})
+    gap = 4
+    assert 2 in proj._elections(snap, gap)
+    val = proj.project(snap, gap=gap)
+    for side in ("us", "china"):
+        d = BASE.teams[side].patience ** gap
+        bellman = (1 - d) * val.flow_no_deal[side] + d * val.r_next[side]
+        assert val.r[side] == pytest.approx(bellman, abs=1e-9)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_deal_plans_cover_each_world_changing_level_and_each_pair_of_them(exact):
+    """Plans: "any" (a deal in force, any_deal), one per level of an issue not agreed whose
+    terms change the world (not its base level), and one per pair of such levels of issues
+    valued jointly (none for a pair with an agreed issue); all start at ``start`` and pass
+    ``exact`` on (exact: every announced action on its own path)."""
+    from tradetalks.sim.projector_value import Batch
+
+    proj = Projector(BASE, SPACE)
+    agreed = 5
+    proj.pairs = [(0, 2), (0, agreed)]
+    snap = Snapshot(**{**SNAP.__dict__, "agreed": {SPACE.issues[agreed].name: 1}})
+    batch = Batch(snap.pending)
+    plans = proj._deal_plans(batch, snap, 3, exact=exact)
+    base = proj._base_levels(snap)
+    singles = {
+        (j, lv)
+        for j, issue in enumerate(SPACE.issues)
+        for lv in range(issue.n_levels)
+        if j != agreed and proj._needs_path(j, lv, base[j])
+    }
+    pairs = {(0, 2, lv, lu) for (j, lv) in singles if j == 0 for (k, lu) in singles if k == 2}
+    assert singles and pairs
+    assert set(plans) == {"any"} | singles | pairs
+    assert all(k[0] != agreed for k in singles) and (agreed, 1) not in plans
+    for key, plan in plans.items():
+        spec = batch.specs[plan.base]
+        assert spec.deal_week == 3 and spec.any_deal == (key == "any")
+        if exact:
+            assert all(kind == "path" for _, kind, _ in plan.parts)
+    if not exact:
+        kinds = {kind for plan in plans.values() for _, kind, _ in plan.parts}
+        assert kinds - {"path"}  # first order: some actions counted without their own path
+    first = min(pairs)  # a pair's path carries both levels' terms
+    joint = dict(batch.specs[plans[first].base].quantities)
+    assert joint == {**proj.level_q[0][first[2]], **proj.level_q[2][first[3]]}
+
+
+def test_a_joint_path_fires_exactly_the_actions_it_is_given():
+    """``joint_path`` (the consistency checks' no-deal path): an action in ``fires`` raises its
+    side's tariff by its pp from its week on, one left out changes nothing."""
+    proj = Projector(BASE, SPACE)
+    snap = snapshot()
+    first = snap.pending[0]
+    assert first.side == "us" and first.tariff_pp > 0
+    weeks = first.weeks_ahead + 6
+    none = proj.joint_path(snap, frozenset(), weeks)
+    one = proj.joint_path(snap, frozenset({0}), weeks)
+    horizon = proj.val.horizon_weeks + proj.val.round_gap_weeks
+    assert none["us_tau"].shape == (1, horizon + 1)
+    step = one["us_tau"][0] - none["us_tau"][0]
+    k = first.weeks_ahead
+    np.testing.assert_allclose(step[:k], 0.0)
+    np.testing.assert_allclose(step[k:weeks], first.tariff_pp)  # row k: after week k's events
+    assert none["approval"].shape[1] == weeks + 1  # the farm chain up to ``weeks``
+
+
+@pytest.mark.parametrize("patience", [0.99, 1.0])
+def test_the_no_deal_flow_over_the_first_gap_is_its_formula(patience):
+    """ū = (Σ_{k<Δ} (1 − δ)δ^k·c_k + Σ_{k<Δ} δ^k·lump_k)/(1 − δ^Δ) + c0 on the no-deal mix of
+    paths; with δ = 1 the plain mean of the flows + the lumps spread over Δ + c0. The election
+    two weeks ahead puts a US lump inside the gap."""
+    from tradetalks.sim import projector_paths as pp
+    from tradetalks.sim.projector_value import Batch
+
+    proj, gap = Projector(BASE, SPACE), 4
+    election = proj.fp.election_dates[0]
+    snap = Snapshot(**{
+        **snapshot(p_fire=0.4).__dict__, "date": election - dt.timedelta(weeks=2),
+        "patience": {"us": patience, "china": patience},
+    })  # fmt: skip
+    val = proj.project(snap, gap=gap)
+    ctx = proj._context(snap, gap)
+    batch = Batch(snap.pending)
+    nd = batch.plan(None, {}, False, exact=True)
+    elections = proj._elections(snap, ctx.horizon)
+    sim = pp.simulate(batch.specs, ctx, max(elections))
+    p = np.array([a.p_fire for a in snap.pending])
+    for side in ("us", "china"):
+        sc = proj._score(sim, snap, side, gap, elections)
+        flow, lump = nd.mix(sc["flow"], p)[:gap], nd.mix(sc["lump"], p)[:gap]
+        c0 = proj._intrinsic(side, proj._base_levels(snap))[0]
+        if patience < 1:
+            k = np.arange(gap)
+            want = (flow @ ((1 - patience) * patience**k) + lump @ patience**k) / (
+                1 - patience**gap
+            ) + c0
+        else:
+            want = flow.mean() + lump.sum() / gap + c0
+        assert val.flow_no_deal[side] == pytest.approx(want, rel=1e-9, abs=1e-12)
+        assert (np.any(lump != 0)) == (side == "us")
+
+
+def test_lumps_on_the_first_and_last_weeks_of_the_window_are_discounted_like_the_others():
+    """An election one week ahead, and one in the window's last week (H − 1): each lump
+    enters V(t) at δ^k; the terminal week H carries only the flow."""
+    from tradetalks.sim import projector_paths as pp
+    from tradetalks.sim.projector_value import Batch
+
+    proj, gap = Projector(BASE, SPACE), 3
+    election = proj.fp.election_dates[0]
+    horizon = proj.val.horizon_weeks + gap
+    delta = BASE.teams["us"].patience
+    fp = proj.fp
+    for k in (1, horizon - 1):
+        snap = Snapshot(**{**SNAP.__dict__, "date": election - dt.timedelta(weeks=k)})
+        ctx = proj._context(snap, gap)
+        batch = Batch(snap.pending)
+        batch.plan(None, {}, False, exact=True)
+        elections = proj._elections(snap, ctx.horizon)
+        assert k in elections
+        sim = pp.simulate(batch.specs, ctx, max(elections))
+        sc = proj._score(sim, snap, "us", gap, elections)
+        w = (1 - delta) * delta ** np.arange(horizon + 1)
+        w[-1] = delta**horizon
+        lump = np.zeros_like(sc["flow"])
+        for e in elections:
+            lump[:, e] = fp.electoral_weight * (sim["approval"][:, e] - fp.approval_reference)
+        disc = delta ** np.arange(horizon + 1)
+        disc[-1] = 0.0
+        np.testing.assert_allclose(sc["now"], sc["flow"] @ w + lump @ disc, rtol=1e-12)
+
+
+def test_aid_due_in_the_horizons_last_week_is_counted():
+    proj = Projector(BASE, SPACE)
+    ctx = proj._context(SNAP, 4)
+    snap = Snapshot(**{**SNAP.__dict__, "aid": ((ctx.horizon, 1.0), (ctx.horizon + 1, 5.0))})
+    aid = proj._context(snap, 4).aid_weeks
+    assert aid[-1] == pytest.approx(BASE.world.farmers.aid_soy_share) and aid[:-1].sum() == 0
+
+
+def test_a_projection_carries_its_week_and_the_next_rounds_interactions():
+    from tradetalks.sim.scenario import resolve_config
+    from tradetalks.sim.shipped import locate
+
+    cfg = resolve_config(locate("scenarios/implementation"))
+    assert cfg.valuation.joint_issues
+    space = outcome_space(cfg)
+    val = Projector(cfg, space).project(snapshot(cfg))
+    assert val.week == 1
+    for side in ("us", "china"):
+        assert len(val.pairs_next[side]) == len(val.pairs[side]) == len(cfg.valuation.joint_issues)
+    ((_, _, now),), ((_, _, nxt),) = val.pairs["us"], val.pairs_next["us"]
+    assert np.any(nxt != 0) and not np.array_equal(now, nxt)  # its own, read at t + Δ
