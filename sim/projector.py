@@ -212,7 +212,7 @@ class Projector:
         weeks = max([*elections, farm_weeks or 0])
         sim = pp.simulate(batch.specs, ctx, weeks)
         scored = {s: self._score(sim, snap, s, gap, elections) for s in SIDES}
-        return self._assemble(snap, gap, batch, nd, now, nxt, sim, scored, rem)
+        return self._assemble(snap, gap, nd, now, nxt, sim, scored, rem)
 
     def _score(self, sim, snap, side, gap, elections) -> dict[str, np.ndarray]:
         """Per path: V at t and at t+Δ (flows and lumps), and the weekly flows and lumps."""
@@ -288,7 +288,7 @@ class Projector:
         d = plans["any"].value(v, eff, p) + c0 - r
         return d, gains, lumps, pairs
 
-    def _assemble(self, snap, gap, batch, nd, now, nxt, sim, scored, rem=None) -> Valuation:
+    def _assemble(self, snap, gap, nd, now, nxt, sim, scored, rem=None) -> Valuation:
         """Combine the scored paths into r, ū, D and the gains, per side."""
         p = np.array([a.p_fire for a in snap.pending])
         base = self._base_levels(snap)

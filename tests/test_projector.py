@@ -689,7 +689,7 @@ def test_deal_plans_cover_each_world_changing_level_and_each_pair_of_them(exact)
 
     proj = Projector(BASE, SPACE)
     agreed = 5
-    proj.pairs = [(0, 2), (0, agreed)]
+    proj.pairs = [(0, agreed), (0, 2)]  # the pair with the agreed issue first: skipped, not the end
     snap = Snapshot(**{**SNAP.__dict__, "agreed": {SPACE.issues[agreed].name: 1}})
     batch = Batch(snap.pending)
     plans = proj._deal_plans(batch, snap, 3, exact=exact)
@@ -736,18 +736,19 @@ def test_a_joint_path_fires_exactly_the_actions_it_is_given():
     assert none["approval"].shape[1] == weeks + 1  # the farm chain up to ``weeks``
 
 
+@pytest.mark.parametrize("gap", [1, 4])
 @pytest.mark.parametrize("patience", [0.99, 1.0])
-def test_the_no_deal_flow_over_the_first_gap_is_its_formula(patience):
+def test_the_no_deal_flow_over_the_first_gap_is_its_formula(patience, gap):
     """ū = (Σ_{k<Δ} (1 − δ)δ^k·c_k + Σ_{k<Δ} δ^k·lump_k)/(1 − δ^Δ) + c0 on the no-deal mix of
     paths; with δ = 1 the plain mean of the flows + the lumps spread over Δ + c0. The election
-    two weeks ahead puts a US lump inside the gap."""
+    in the gap's last week puts a US lump inside it."""
     from tradetalks.sim import projector_paths as pp
     from tradetalks.sim.projector_value import Batch
 
-    proj, gap = Projector(BASE, SPACE), 4
+    proj = Projector(BASE, SPACE)
     election = proj.fp.election_dates[0]
     snap = Snapshot(**{
-        **snapshot(p_fire=0.4).__dict__, "date": election - dt.timedelta(weeks=2),
+        **snapshot(p_fire=0.4).__dict__, "date": election - dt.timedelta(weeks=gap - 1),
         "patience": {"us": patience, "china": patience},
     })  # fmt: skip
     val = proj.project(snap, gap=gap)
