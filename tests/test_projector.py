@@ -824,3 +824,45 @@ def test_a_projection_carries_its_week_and_the_next_rounds_interactions():
         assert len(val.pairs_next[side]) == len(val.pairs[side]) == len(cfg.valuation.joint_issues)
     ((_, _, now),), ((_, _, nxt),) = val.pairs["us"], val.pairs_next["us"]
     assert np.any(nxt != 0) and not np.array_equal(now, nxt)  # its own, read at t + Δ
+
+
+def test_exact_values_add_each_levels_intrinsic_change_and_under_fire_cost_to_its_joint_path():
+    """``exact_values`` (the additive form's check): with nothing announced, a signed deal
+    covering no issue is worth r + D; an agreed issue's level counts nothing (the row with it
+    open is worth the same); under fire each level's conceded value costs −cost·uf·conceded
+    on top of the path; ``gap`` defaults to ``valuation.round_gap_weeks``."""
+    from tradetalks.sim.projector_value import under_fire_factor
+
+    empty = np.full(len(SPACE.issues), OPEN)
+    quiet = snapshot(no_actions=True)
+    proj = Projector(BASE, SPACE)
+    val = proj.project(quiet)
+    got = proj.exact_values(quiet, empty)
+    for side in ("us", "china"):
+        assert got[side][0] == pytest.approx(val.r[side] + val.any_deal[side], abs=1e-12)
+    rows = SPACE.levels[np.random.default_rng(2).choice(len(SPACE), 12, replace=False)]
+    agreed = 3
+    name = SPACE.issues[agreed].name
+    fixed = Snapshot(**{**snapshot(under_fire=0.0).__dict__, "agreed": {name: 1}})
+    opened = rows.copy()
+    opened[:, agreed] = OPEN
+    a, b = proj.exact_values(fixed, rows), proj.exact_values(fixed, opened)
+    gap = BASE.valuation.round_gap_weeks
+    explicit = proj.exact_values(fixed, rows, gap=gap)
+    off = Projector(load_config(BASELINE, {"irreversibility.under_fire_cost": 0.0}), SPACE)
+    plain = off.exact_values(fixed, rows)
+    base = proj._base_levels(fixed)
+    cost = BASE.irreversibility.under_fire_cost
+    for side in ("us", "china"):
+        np.testing.assert_allclose(a[side], b[side], rtol=1e-12)
+        np.testing.assert_array_equal(a[side], explicit[side])
+        uf = under_fire_factor(0.0, fixed.pending, side, 0, BASE.irreversibility)
+        conceded = proj._conceded(side, base)
+        want = [
+            -cost
+            * uf
+            * sum(conceded[j][lv] for j, lv in enumerate(row) if lv != OPEN and j != agreed)
+            for row in rows
+        ]
+        np.testing.assert_allclose(a[side] - plain[side], want, atol=1e-12)
+    assert any(np.any(w != 0) for w in want)
