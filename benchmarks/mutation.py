@@ -7,7 +7,8 @@
 Options: ``--modules sim/protocol.py ...`` (repository paths; default ``DEFAULT_MODULES``, the
 mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``), ``--preset
 core_v2`` (core v2's decision modules with their unit tests; ``core_v2_values``: the makers
-agent and the projector's value terms; ``core_v2_projector``: the projector),
+agent and the projector's value terms; ``core_v2_projector``: the projector;
+``core_v2_paths``: its paths),
 ``--max-children N`` (parallel mutants; default the CPU count), ``--workdir DIR``
 (default /tmp/tradetalks-mutation, rebuilt on each run), ``--report-only`` (score an
 existing workspace again).  The score is killed / all mutants per module, a timeout counting
@@ -121,6 +122,22 @@ PRESETS = {
             "tests/test_stimulus.py",
             "tests/test_round_views.py",
             "tests/test_cpu_second_round.py",
+        ),
+    ),
+    # the projector's paths: events, markets, uncertainty, growth, the farm chain (about 7 min)
+    "core_v2_paths": (
+        ("sim/projector_paths.py",),
+        (
+            "tests/test_projector_paths.py",
+            "tests/test_projector.py",
+            "tests/test_projector_value.py",
+            "tests/test_projector_loops.py",
+            "tests/test_hostage.py",
+            "tests/test_dispute_anticipation.py",
+            "tests/test_stimulus.py",
+            "tests/test_implementation.py",
+            "tests/test_cpu_second_round.py",
+            "tests/test_mechanism_guards.py",
         ),
     ),
 }
@@ -863,7 +880,7 @@ def main() -> None:
     ap.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        help="a named set of modules and tests (core_v2, core_v2_values, core_v2_projector)",
+        help="a named set of modules and tests: " + ", ".join(PRESETS),
     )
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--hand", action="store_true", help="run the hand-made mechanism mutants")

@@ -1,0 +1,193 @@
+"""The projector's paths event by event (sim/projector_paths.py), each against the world's
+own rule or its formula written out: a tariff action on a path's scalar state is
+``World.escalate``; a deal's terms, the events' effects on uncertainty and the talks signal,
+and the consequences the teams value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import BASELINE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_projector import SNAP, snapshot
+from tradetalks.sim import projector_paths as pp
+from tradetalks.sim.config import load_config
+from tradetalks.sim.dynamics import deal_terms
+from tradetalks.sim.issues import outcome_space
+from tradetalks.sim.projector import Projector
+from tradetalks.sim.start import initial_world
+
+BASE = load_config(BASELINE)
+CEILING = BASE.world.trade.tariff_ceiling
+pps = st.floats(-40.0, 40.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    side=st.sampled_from(["us", "china"]),
+    tariff=pps,
+    soy=pps,
+    start=st.tuples(st.floats(0.0, 60.0), st.floats(0.0, 60.0), st.floats(0.0, 60.0)),
+    threat=st.floats(0.0, 30.0),
+    fired=st.tuples(st.floats(0.0, 30.0), st.floats(0.0, 30.0), st.floats(0.0, 30.0)),
+)
+def test_an_action_on_a_path_is_the_worlds_escalation(side, tariff, soy, start, threat, fired):
+    """Tariffs clipped to [0, ceiling], the firing side's threat spent by the pp it fires
+    (never below 0), and the pp fired counted per side: the same as ``World.escalate``."""
+    world = initial_world(BASE)
+    w = world.state
+    w.us_tariff_avg, w.cn_tariff_avg, w.soy_tariff = start
+    w.us_threat_pp = w.cn_threat_pp = threat
+    world.fired.update(zip(("us", "china", "china_soy"), fired, strict=True))
+    s = {
+        "us_tariff_avg": start[0], "cn_tariff_avg": start[1], "soy_tariff": start[2],
+        "us_threat_pp": threat, "cn_threat_pp": threat,
+        "fired_us": fired[0], "fired_china": fired[1], "fired_china_soy": fired[2],
+    }  # fmt: skip
+    pp._escalate(s, side, tariff, soy, CEILING)
+    world.escalate(side, tariff, soy)
+    assert s["us_tariff_avg"] == w.us_tariff_avg and s["cn_tariff_avg"] == w.cn_tariff_avg
+    assert s["soy_tariff"] == w.soy_tariff
+    assert s["us_threat_pp"] == w.us_threat_pp and s["cn_threat_pp"] == w.cn_threat_pp
+    for key in ("us", "china", "china_soy"):
+        assert s[f"fired_{key}"] == pytest.approx(world.fired[key], abs=1e-12)
+
+
+def _ctx(cfg=BASE, snap=SNAP, gap: int = 4) -> pp.Context:
+    return Projector(cfg, outcome_space(cfg))._context(snap, gap)
+
+
+def test_a_deal_on_a_path_puts_its_terms_in_force():
+    """``deal_terms`` on the path's state with the pp fired so far and the retaliation's
+    persistence; a purchase commitment dated at the deal's week; the Huawei status; the
+    manipulator label lifted from a lift of 1."""
+    seen = []
+
+    def terms(s, q, fired, trade, soybeans, persistence):
+        seen.append((dict(fired), persistence))
+        return deal_terms(s, q, fired, trade, soybeans, persistence)
+
+    ctx = _ctx()
+    ctx.terms = terms
+    s = pp._start_state(ctx)
+    s.update(fired_us=3.0, fired_china=2.0, fired_china_soy=1.0, manipulator=1.0)
+    q = {"ag_extra_bn": 40.0, "huawei_status": 0.75, "lift_label": 1.0}
+    spec = pp.PathSpec(deal_week=5, quantities=q, any_deal=True)
+    rolled = pp._apply_deal(s, spec, ctx, 5)
+    assert seen == [
+        ({"us": 3.0, "china": 2.0, "china_soy": 1.0}, BASE.irreversibility.retaliation_persistence)
+    ]
+    assert (s["ag_commitment_bn"], s["ag_commitment_week"]) == (40.0, ctx.week + 5)
+    assert s["huawei_status"] == 0.75 and s["manipulator"] == 0.0
+    assert {"us", "china"} <= set(rolled)
+    kept = pp._start_state(ctx)
+    kept["manipulator"] = 1.0
+    pp._apply_deal(kept, pp.PathSpec(deal_week=2, quantities={"lift_label": 0.5}), ctx, 2)
+    assert (
+        kept["manipulator"] == 1.0
+        and kept["huawei_status"] == pp._start_state(ctx)["huawei_status"]
+    )
+    no_irr = load_config(BASELINE).model_copy(update={"irreversibility": None})
+    ctx2 = _ctx(no_irr)
+    ctx2.terms = terms
+    pp._apply_deal(pp._start_state(ctx2), spec, ctx2, 5)
+    assert seen[-1][1] == 0.0  # without irreversibility, no persistence
+
+
+def test_events_move_uncertainty_and_the_talks_signal_in_their_week():
+    """A deal in week k multiplies that week's uncertainty by 1 − relief and adds the deal's
+    talks signal; an action firing adds the escalation jump and its signal (a deal and an
+    action in the same week add up); a remedial tariff unravels the deal from its week."""
+    snap = snapshot(p_fire=1.0)
+    ctx = _ctx(snap=snap)
+    a = next(j for j, x in enumerate(ctx.actions) if x.weeks_ahead > 1)
+    week = ctx.actions[a].weeks_ahead
+    g, u = BASE.world.gestures, BASE.world.uncertainty
+    specs = [
+        pp.PathSpec(),
+        pp.PathSpec(frozenset({a})),
+        pp.PathSpec(deal_week=week, any_deal=True),
+        pp.PathSpec(frozenset({a}), deal_week=week - 1, any_deal=True, quantities={}),
+        pp.PathSpec(unravel=(week + 3, 7.5), deal_week=1, any_deal=True),
+    ]
+    ev = pp.event_arrays(specs, ctx)
+    assert not ev["unc_add"][0].any() and not ev["talks_add"][0].any()
+    assert np.all(ev["unc_mult"][0] == 1.0)
+    assert ev["unc_add"][1, week] == u.escalation_jump
+    assert ev["talks_add"][1, week] == g.talks_signal_escalation
+    assert ev["unc_mult"][2, week] == pytest.approx(1.0 - u.deal_relief)
+    assert ev["talks_add"][2, week] == g.talks_signal_deal
+    assert ev["deal"][2, week] == 1.0 and ev["deal"][2, week - 1] == 0.0
+    assert ev["deal_week"].tolist() == [-1, -1, week, week - 1, 1]
+    # the deal does not cancel this action (no terms): it fires after the deal
+    assert ev["talks_add"][3, week - 1] == g.talks_signal_deal
+    assert ev["unc_add"][3, week] == u.escalation_jump
+    # the remedial tariff: the deal ends, the US tariff rises by its pp, a jump and a signal
+    k = week + 3
+    assert ev["deal"][4, k - 1] == 1.0 and ev["deal"][4, k] == 0.0
+    assert ev["us_tau"][4, k] - ev["us_tau"][4, k - 1] == pytest.approx(7.5)
+    assert ev["unc_add"][4, k] == u.escalation_jump
+    assert ev["talks_add"][4, k] == g.talks_signal_escalation
+    both = pp.event_arrays([pp.PathSpec(frozenset({a}), deal_week=week, any_deal=True)], ctx)
+    assert both["talks_add"][0, week] == pytest.approx(
+        g.talks_signal_deal + g.talks_signal_escalation
+    )
+
+
+def test_the_consequences_the_teams_value_are_their_formulas():
+    ctx = _ctx()
+    sim = pp.simulate([pp.PathSpec(), pp.PathSpec(deal_week=2, any_deal=True)], ctx, 10)
+    c = pp.consequences(sim, BASE)
+    t, g = BASE.world.trade, BASE.world.growth
+    np.testing.assert_allclose(
+        c["importer_cost_bn"], (sim["us_tau"] - t.us_tariff_base) / 100 * sim["us_imports"]
+    )
+    np.testing.assert_allclose(c["us_export_loss_bn"], t.cn_imports_base_bn - sim["cn_imports"])
+    np.testing.assert_allclose(c["export_loss_bn"], t.us_imports_base_bn - sim["us_imports"])
+    np.testing.assert_allclose(c["us_growth_gap_pp"], g.us_potential - sim["us_growth"])
+    np.testing.assert_allclose(c["cn_growth_gap_pp"], g.cn_potential - sim["cn_growth"])
+    np.testing.assert_array_equal(c["uncertainty"], sim["uncertainty"])
+    np.testing.assert_array_equal(c["manipulator_label"], sim["manip"])
+    np.testing.assert_allclose(c["huawei_restriction"], 1.0 - sim["huawei"])
+    assert np.any(c["huawei_restriction"] != 0) or np.any(c["importer_cost_bn"] != 0)
+
+
+def test_goodwill_purchases_decay_on_every_path_and_add_to_exports():
+    """Goodwill purchases in the snapshot add G·(1 − decay)^k to week k's soybean exports
+    (the world's rule: decayed each week before the exports are counted)."""
+    ctx = _ctx()
+    specs = [pp.PathSpec(), pp.PathSpec(deal_week=2, any_deal=True)]
+    ev = pp.event_arrays(specs, ctx)
+    plain = pp._markets(ev, ctx)
+    ctx.state = {**ctx.state, "goodwill_purchases_bn": 3.0}
+    gift = pp._markets(ev, ctx)
+    decay = BASE.world.soybeans.goodwill_decay
+    assert 0 < decay < 1
+    k = np.arange(1, ev["us_tau"].shape[1])
+    for row in gift["soy_exports"][:, 1:] - plain["soy_exports"][:, 1:]:
+        np.testing.assert_allclose(row, 3.0 * (1 - decay) ** k)
+
+
+def test_aid_that_follows_the_retaliation_pays_the_share_still_standing():
+    """Each tranche × clip((soybean tariff − MFN)/retaliation pp, 0, 1) on the path, paid in
+    its week and cumulated from the farms' aid so far; without soybean tariffs per path, every
+    tranche in full."""
+    ctx = _ctx()
+    ctx.aid_weeks = np.zeros_like(ctx.aid_weeks)
+    ctx.aid_weeks[[1, 3]] = (2.0, 1.0)
+    mfn = BASE.world.soybeans.soy_tariff_mfn
+    ref = BASE.farm_politics.aid_follows_retaliation_pp
+    assert ref
+    weeks = 6
+    soy = np.array([[mfn + ref] * 8, [mfn + ref / 2] * 8, [mfn] * 8], dtype=float)
+    got = pp.paid_aid(soy, ctx, weeks)
+    share = np.clip((soy[:, :weeks] - mfn) / ref, 0.0, 1.0)
+    due = ctx.aid_weeks[:weeks] * share
+    want = ctx.farm.soy_aid_bn + np.concatenate([np.zeros((3, 1)), np.cumsum(due, axis=1)], axis=1)
+    np.testing.assert_allclose(got, want)
+    assert got[0, -1] - ctx.farm.soy_aid_bn == pytest.approx(3.0)
+    assert got[1, -1] - ctx.farm.soy_aid_bn == pytest.approx(1.5)
+    assert got[2, -1] == ctx.farm.soy_aid_bn
+    full = pp.paid_aid(None, ctx, weeks)
+    assert full[-1] - ctx.farm.soy_aid_bn == pytest.approx(3.0)
