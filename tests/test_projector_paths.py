@@ -191,3 +191,74 @@ def test_aid_that_follows_the_retaliation_pays_the_share_still_standing():
     assert got[2, -1] == ctx.farm.soy_aid_bn
     full = pp.paid_aid(None, ctx, weeks)
     assert full[-1] - ctx.farm.soy_aid_bn == pytest.approx(3.0)
+
+
+def test_soybean_exports_on_a_path_follow_the_tariff_the_lost_market_and_commitments():
+    """Market exports at each step read last week's soybean tariff and the share of the
+    market kept, which shrinks by the hysteresis rate in every week the tariff stands above
+    MFN (not at MFN); a commitment adds its purchases on the ramp from the week it was
+    signed (no goodwill, no delivery rule in the baseline)."""
+    from tradetalks.sim import dynamics as dyn
+
+    ctx = _ctx()
+    s, rate = BASE.world.soybeans, BASE.irreversibility.soy_hysteresis
+    assert rate > 0 and BASE.implementation is None
+    ctx.state = {**ctx.state, "goodwill_purchases_bn": 0.0, "soy_market_lost": 0.1}
+    ev = pp.event_arrays([pp.PathSpec(), pp.PathSpec(deal_week=3, any_deal=True)], ctx)
+    width = ev["soy_tau"].shape[1]
+    ev["soy_tau"][0] = s.soy_tariff_mfn + 25.0
+    ev["soy_tau"][1] = s.soy_tariff_mfn  # at MFN: nothing more lost
+    ev["commit"][1, 5:], ev["cweek"][1, 5:] = 30.0, ctx.week + 5
+    got = pp._markets(ev, ctx)["soy_exports"]
+    k = np.arange(1, width)
+    tau = ev["soy_tau"][:, :-1]
+    kept = 0.9 * np.cumprod(1.0 - rate * (tau > s.soy_tariff_mfn), axis=1)
+    market = dyn.soy_market_exports(tau, 1.0 - kept, s)
+    since = ctx.week + k - ev["cweek"][1, :-1]
+    bought = np.where(
+        ev["commit"][1, :-1] > 0,
+        dyn.committed_soy_bn(ev["commit"][1, :-1], dyn.purchase_ramp(since, s), s),
+        0.0,
+    )
+    np.testing.assert_allclose(got[0, 1:], market[0])
+    np.testing.assert_allclose(got[1, 1:], market[1] + bought)
+    assert bought[6] > 0 and bought[4] == 0  # step 6 reads week 5's commitment
+
+
+def test_the_farm_chain_reads_the_aid_each_paths_retaliation_leaves_standing():
+    """With aid following the retaliation, a path whose deal waives China's soybean tariff
+    pays less aid, so the farms' approval on it is stepped with that path's aid."""
+    ctx = _ctx()
+    cn_levels = BASE.issues["cn_tariffs"]
+    waive = cn_levels.levels.index("waive farm tariffs")
+    q = {k: float(v[waive]) for k, v in cn_levels.quantities.items()}
+    specs = [pp.PathSpec(), pp.PathSpec(deal_week=1, quantities=q, any_deal=True)]
+    sim = pp.simulate(specs, ctx, 30)
+    assert sim["soy_tau"][1, 5] < sim["soy_tau"][0, 5]
+    per_path, _ = pp.farm_approval(sim["price"], sim["talks_add"], ctx, 30, sim["soy_tau"])
+    flat, _ = pp.farm_approval(sim["price"], sim["talks_add"], ctx, 30, None)
+    np.testing.assert_array_equal(sim["approval"], per_path)
+    assert not np.array_equal(per_path, flat)
+
+
+def test_the_farm_targets_read_last_weeks_talks_signal_decayed_once_more():
+    """Each step's approval target reads the talks signal after last week's events, decayed
+    at the step's start: approval_target(leaning, welfare, (1 − decay)·talks, f)."""
+    from tradetalks.sim import dynamics as dyn
+
+    ctx = _ctx()
+    f, farm = BASE.world.farmers, ctx.farm
+    w = 8
+    ratio = np.full((3, w), 0.9)
+    ratio[2, 1] = 0.7  # path 2 is path 0 but for the first step's price: its own targets
+    talks_add = np.zeros((3, w))
+    talks_add[1, 2] = 0.5
+    aid = pp.paid_aid(None, ctx, w - 1)
+    got = pp._approval_targets(ratio, talks_add, aid, ctx)
+    talks = (1 - f.talks_signal_decay) * pp._talks_after(talks_add[:, : w - 1], ctx)
+    share = dyn.aid_income_share(aid[1:, None, None], farm.soy_share, f, farm.soy_mean)
+    welfare = dyn.farm_welfare(farm.soy_share, ratio[:, 1:].T[:, :, None], share)
+    want = dyn.approval_target(farm.leaning, welfare, talks[:, :, None], f)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert not np.allclose(got[:, 0], got[:, 1])  # the two paths' signals differ
+    assert not np.allclose(got[0, 0], got[0, 2]) and np.array_equal(got[1:, 0], got[1:, 2])
