@@ -13,6 +13,7 @@ import mesa
 import numpy as np
 import pytest
 from helpers import BASELINE
+from test_makers import cfg_with
 from tradetalks.agents.makers import (
     DUE_DRAWS,
     WEEK_DRAWS,
@@ -59,10 +60,6 @@ class Script:
 
     def take(self, week: int) -> np.ndarray:
         return self.block
-
-
-def cfg_with(cfg: MakerConfig, **kw: object) -> MakerConfig:
-    return MakerConfig.model_validate({**cfg.model_dump(), **kw})
 
 
 def scripted(cfg: MakerConfig, block: list[float], side: str = "us") -> TariffMaker:

@@ -422,12 +422,9 @@ def _formula(val, side: str, space: OutcomeSpace, next_round: bool) -> np.ndarra
 
 def _hand_valuation(with_pairs: bool) -> tuple:
     """A valuation with every term set by hand on a small space, now and next round apart."""
-    from tradetalks.sim.issues import Issue
+    from test_projector_value import issue
     from tradetalks.sim.projector import Valuation
     from tradetalks.sim.projector_value import DisputeTerm, HostageTerm
-
-    def issue(name: str, n: int) -> Issue:
-        return Issue(name, tuple(map(str, range(n))), 0, "us", True, {"us": np.zeros(n)}, {})
 
     space = OutcomeSpace(
         [issue("a", 3), issue("b", 2), issue("c", 3)], allow_interim=True, min_issues=0
@@ -540,22 +537,28 @@ def test_scheduled_aid_lands_in_its_week_of_the_horizon_scaled_by_the_soybean_sh
     assert proj._context(signalled, 4).talks == 0.37
 
 
+def _no_deal_paths(proj: Projector, snap: Snapshot, gap: int) -> tuple:
+    """The no-deal plan's paths alone (no rollback lumps), simulated to the last election in
+    the window: (plan, elections, sim)."""
+    from tradetalks.sim import projector_paths as pp
+    from tradetalks.sim.projector_value import Batch
+
+    ctx = proj._context(snap, gap)
+    batch = Batch(snap.pending)
+    nd = batch.plan(None, {}, False, exact=True)
+    elections = proj._elections(snap, ctx.horizon)
+    return nd, elections, pp.simulate(batch.specs, ctx, max(elections, default=0))
+
+
 @pytest.mark.parametrize("side", ["us", "china"])
 def test_a_paths_value_discounts_its_flows_and_lumps_as_the_formula_says(side):
     """Per path: V(t) = Σ_{k<H} (1 − δ)δ^k·c_k + δ^H·c_H + Σ_{k<H} δ^k·lump_k, and V(t + Δ) the
     same from week Δ; the US's lump on an election day is w_E·(approval − reference); δ is the
     snapshot's patience when it carries one."""
-    from tradetalks.sim import projector_paths as pp
-    from tradetalks.sim.projector_value import Batch
-
     proj, gap = Projector(BASE, SPACE), 3
     snap = Snapshot(**{**SNAP.__dict__, "patience": {"us": 0.985, "china": 0.99}})
-    ctx = proj._context(snap, gap)
-    batch = Batch(snap.pending)
-    batch.plan(None, {}, False, exact=True)  # the no-deal paths: no rollback lumps
-    elections = proj._elections(snap, ctx.horizon)
+    _, elections, sim = _no_deal_paths(proj, snap, gap)
     assert elections  # the 2020 election lies inside the horizon
-    sim = pp.simulate(batch.specs, ctx, max(elections))
     sc = proj._score(sim, snap, side, gap, elections)
     delta, horizon = snap.patience[side], sc["flow"].shape[1] - 1
     assert sc["delta"] == delta
@@ -742,8 +745,6 @@ def test_the_no_deal_flow_over_the_first_gap_is_its_formula(patience, gap):
     """ū = (Σ_{k<Δ} (1 − δ)δ^k·c_k + Σ_{k<Δ} δ^k·lump_k)/(1 − δ^Δ) + c0 on the no-deal mix of
     paths; with δ = 1 the plain mean of the flows + the lumps spread over Δ + c0. The election
     in the gap's last week puts a US lump inside it."""
-    from tradetalks.sim import projector_paths as pp
-    from tradetalks.sim.projector_value import Batch
 
     proj = Projector(BASE, SPACE)
     election = proj.fp.election_dates[0]
@@ -752,11 +753,7 @@ def test_the_no_deal_flow_over_the_first_gap_is_its_formula(patience, gap):
         "patience": {"us": patience, "china": patience},
     })  # fmt: skip
     val = proj.project(snap, gap=gap)
-    ctx = proj._context(snap, gap)
-    batch = Batch(snap.pending)
-    nd = batch.plan(None, {}, False, exact=True)
-    elections = proj._elections(snap, ctx.horizon)
-    sim = pp.simulate(batch.specs, ctx, max(elections))
+    nd, elections, sim = _no_deal_paths(proj, snap, gap)
     p = np.array([a.p_fire for a in snap.pending])
     for side in ("us", "china"):
         sc = proj._score(sim, snap, side, gap, elections)
@@ -776,8 +773,6 @@ def test_the_no_deal_flow_over_the_first_gap_is_its_formula(patience, gap):
 def test_lumps_on_the_first_and_last_weeks_of_the_window_are_discounted_like_the_others():
     """An election one week ahead, and one in the window's last week (H − 1): each lump
     enters V(t) at δ^k; the terminal week H carries only the flow."""
-    from tradetalks.sim import projector_paths as pp
-    from tradetalks.sim.projector_value import Batch
 
     proj, gap = Projector(BASE, SPACE), 3
     election = proj.fp.election_dates[0]
@@ -786,12 +781,8 @@ def test_lumps_on_the_first_and_last_weeks_of_the_window_are_discounted_like_the
     fp = proj.fp
     for k in (1, horizon - 1):
         snap = Snapshot(**{**SNAP.__dict__, "date": election - dt.timedelta(weeks=k)})
-        ctx = proj._context(snap, gap)
-        batch = Batch(snap.pending)
-        batch.plan(None, {}, False, exact=True)
-        elections = proj._elections(snap, ctx.horizon)
+        _, elections, sim = _no_deal_paths(proj, snap, gap)
         assert k in elections
-        sim = pp.simulate(batch.specs, ctx, max(elections))
         sc = proj._score(sim, snap, "us", gap, elections)
         w = (1 - delta) * delta ** np.arange(horizon + 1)
         w[-1] = delta**horizon

@@ -84,10 +84,12 @@ def test_which_deal_terms_cancel_a_sides_scheduled_actions(side, p):
     assert not cancels({f"{other}_cancel_scheduled": 1.0, f"{other}_tariff_avg": 1.0}, side)
 
 
-def _space() -> OutcomeSpace:
-    def issue(name: str, n: int) -> Issue:
-        return Issue(name, tuple(map(str, range(n))), 0, "us", True, {"us": np.zeros(n)}, {})
+def issue(name: str, n: int) -> Issue:
+    """An issue of ``n`` levels valued 0 (the terms under test bring their own tables)."""
+    return Issue(name, tuple(map(str, range(n))), 0, "us", True, {"us": np.zeros(n)}, {})
 
+
+def _space() -> OutcomeSpace:
     return OutcomeSpace([issue("tariffs", 3), issue("huawei", 2)], allow_interim=True)
 
 
@@ -194,9 +196,6 @@ IMP = ENFORCED.implementation
 
 
 def _ag_space() -> OutcomeSpace:
-    def issue(name: str, n: int) -> Issue:
-        return Issue(name, tuple(map(str, range(n))), 0, "us", True, {"us": np.zeros(n)}, {})
-
     return OutcomeSpace([issue("tariffs", 3), issue("purchases", 3)], allow_interim=True)
 
 
