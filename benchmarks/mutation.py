@@ -109,6 +109,11 @@ PRESETS = {
             "tests/test_monitoring.py",
         ),
     ),
+    # core v2's values on the factored space (issue 13)
+    "factored_v2": (
+        ("sim/factored_v2.py",),
+        ("tests/test_factored_v2.py", "tests/test_space_command.py"),
+    ),
     # the projector: walk-away and deal values on one scale (about 6 minutes)
     "core_v2_projector": (
         ("sim/projector.py",),

@@ -169,6 +169,8 @@ class FactoredSpace:
         pos = np.asarray(position, dtype=np.int64)
         if self.outcomes == self.size or len(pos) == 0:
             return pos
+        if self.min_issues == 1:  # only the point leaving every issue open, position 0
+            return pos - 1
         rest = [_coverage(self.choices[j + 1 :]) for j in range(len(self.choices))]
         digits = np.column_stack(np.unravel_index(pos, [len(c) for c in self.choices]))
         out = []

@@ -423,7 +423,6 @@ def _formula(val, side: str, space: OutcomeSpace, next_round: bool) -> np.ndarra
 def _hand_valuation(with_pairs: bool) -> tuple:
     """A valuation with every term set by hand on a small space, now and next round apart."""
     from test_projector_value import issue
-    from tradetalks.sim.projector import Valuation
     from tradetalks.sim.projector_value import DisputeTerm, HostageTerm
 
     space = OutcomeSpace(
@@ -448,15 +447,24 @@ def _hand_valuation(with_pairs: bool) -> tuple:
         loss={s: (rng.normal(0, 1, 3), rng.normal(0, 1, 3)) for s in ("us", "china")},
         rule=(0.8, 1.2, -0.2, 1.5, 0.3, 0.9),
     )
-    val = Valuation(
-        week=1, gap=3, r={"us": 0.1, "china": -0.2}, r_next={"us": 0.05, "china": -0.1},
-        flow_no_deal={}, any_deal={"us": 0.3, "china": 0.4},
-        gains=per_issue(), gains_next=per_issue(), any_deal_next={"us": -0.1, "china": 0.2},
-        paths={}, action_effect={}, lumps={}, hostage=hostage,
+    val = valuation_of(
+        per_issue(), per_issue(), hostage=hostage, disputes=disputes,
         pairs=pairs if with_pairs else {}, pairs_next=pairs_next if with_pairs else {},
-        disputes=disputes,
     )  # fmt: skip
     return val, space
+
+
+def valuation_of(gains, gains_next, **terms):
+    """A hand-made valuation: fixed r and D (this round and next, all four apart) around the
+    given per-issue gains and any further terms (``hostage``, ``pairs``, ``disputes``...)."""
+    from tradetalks.sim.projector import Valuation
+
+    return Valuation(
+        week=1, gap=3, r={"us": 0.1, "china": -0.2}, r_next={"us": 0.05, "china": -0.1},
+        flow_no_deal={}, any_deal={"us": 0.3, "china": 0.4},
+        gains=gains, gains_next=gains_next, any_deal_next={"us": -0.1, "china": 0.2},
+        paths={}, action_effect={}, lumps={}, **terms,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("with_pairs", [True, False])

@@ -222,20 +222,28 @@ def _utilities(w0: Week0) -> list[tuple[np.ndarray, ...]]:
             value = lambda j, i, lv, w=w, s=side: w[j] * _values(i, s, lv)  # noqa: E731
             out.append(_column(w0, value, open_at_status_quo=True))
         else:
-            held = v.hostage.issues if side == "us" and v.hostage is not None else frozenset()
-            g = v.gains[side]
-            out.append(_column(w0, lambda j, i, lv, g=g, h=held: 0.0 if j in h else g[j][lv]))
+            out.append(_parts(w0, side).additive)
     return out
+
+
+def _parts(w0: Week0, side: str) -> Any:
+    """Core v2: ``side``'s value at week 0 split for the merge (``sim.factored_v2.parts``)."""
+    from tradetalks.sim.factored_v2 import Term, parts
+
+    return parts(Term(w0.valuation, side), choices_of(w0.cfg, w0.issues))
 
 
 def _not_additive(w0: Week0, bodies: list[Ratifier]) -> tuple[list, list]:
     """Sums the US's value rises with (the hostage issues' gains) and grouping sums (retained
-    tariffs, each side's legislative levels, the levels of jointly valued issues)."""
-    v, monotone, grouping = w0.valuation, [], []
-    if v is not None and v.hostage is not None and v.hostage.issues:
-        h, g, cut = v.hostage.issues, v.gains["us"], v.hostage.us_cut
-        monotone.append(_column(w0, lambda j, i, lv: g[j][lv] if j in h else 0.0))
-        grouping.append(_column(w0, lambda j, i, lv: cut[j][lv]))
+    tariffs, the levels of jointly valued issues, the delivery rate and purchases level of
+    the dispute term: ``sim.factored_v2.parts``; each side's legislative levels)."""
+    from tradetalks.sim.factored_v2 import distinct
+
+    monotone, grouping = [], []
+    if w0.valuation is not None:
+        split = [_parts(w0, side) for side in SIDES]
+        monotone += [m for p in split for m in p.monotone]
+        grouping += distinct([g for p in split for g in p.grouping])
     for side in sorted({b.side for b in bodies if b.cfg.applies_to == "legislative"}):
         flags = {n: ic.needs_legislation or () for n, ic in w0.cfg.issues.items()}
         grouping.append(
@@ -246,10 +254,6 @@ def _not_additive(w0: Week0, bodies: list[Ratifier]) -> tuple[list, list]:
                 ),
             )
         )
-    for side in SIDES:
-        for pair in v.pairs.get(side, ()) if v is not None else ():
-            for m in pair[:2]:
-                grouping.append(_column(w0, lambda j, i, lv, m=m: lv + 1.0 if j == m else 0.0))
     return monotone, grouping
 
 

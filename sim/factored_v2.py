@@ -1,0 +1,347 @@
+"""Core v2's values on the factored space (issue 13): the frontier of two sides' V_s and the
+screening offer search, without enumerating the product of the issues' levels.
+
+A core-v2 value is not additive (sim/projector.py, ``Valuation.utility``):
+
+    V_s(x) = r + D·1[x covers an issue] + Σ_{i∉H} g_i(x_i) + φ̂(Σ_i c_i(x_i))·Σ_{i∈H} g_i(x_i)
+             + Σ_pairs t_jk(x_j, x_k) − P(Σ_i f_i(x_i), x_ag)·L(x_ag)
+
+(H the hostage issues, c the US pp a level gives up, t the jointly valued issues'
+interactions, f the delivery rate and L the loss of a deal that unravels).  Only a few
+issues are *coupled* — read by φ̂'s cut, H, a pair, f or the purchases level (``parts``
+names them per term as monotone and grouping sums; ``coupled_issues`` collects them) — and
+every other issue enters each value additively.  So ``candidates`` combines the coupled
+issues first, values each combination exactly by the valuation's own code with the other
+issues open, and treats the combinations as one more issue whose contribution is that
+value: everything is then additive, and the combinations and the free issues merge as
+``FactoredSpace`` merges two additive utilities (a combination of the first j issues
+dominated in both values is dominated in every completion).  The candidates left are valued
+exactly on ``Rows``, so the frontier over them is the frontier over the whole space, and the
+screening strategy's pick (``agents.screening.best_for``, run on ``Candidates``' values) is
+its pick on the whole space for every threshold.  The enumerated space stays the test oracle
+(tests/test_factored_v2.py).
+
+One difference is by design: the merge compares values at ``analysis.UTILITY_DECIMALS``
+decimals, the screening search within ``TOLERANCE`` (1e-9), so two outcomes whose own values
+differ by less than 1e-9 but more than 1e-12 (and the opponent's not at all) are a tie to the
+search and not to the merge, which keeps only the better one.
+
+Time and memory grow with the number of combinations of the coupled issues (the baseline:
+the US tariffs, purchases and IP, 245 combinations) times the frontier, plus the sum of the
+free issues' levels; with every issue coupled this degrades to enumeration, never to a
+wrong answer.  ``tradetalks space`` splits core-v2 values with ``parts`` too, carrying the
+sums through its own merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tradetalks.sim.analysis import pareto_mask, tidy
+from tradetalks.sim.factored import FactoredSpace
+from tradetalks.sim.issues import OPEN, Issue, OutcomeSpace, Rows, read_only
+
+
+@dataclass(frozen=True)
+class Term:
+    """One value column: ``valuation``'s V_side, this round or at the next opportunity."""
+
+    valuation: Any  # sim.projector.Valuation
+    side: str
+    next_round: bool = False
+
+    def values(self, space: OutcomeSpace) -> np.ndarray:
+        """V_side at every outcome of ``space`` (exact: the valuation's own code)."""
+        return self.valuation.utility(self.side, space, next_round=self.next_round)
+
+    def any_deal(self) -> float:
+        """D_side: what signing any deal adds (of this term's round)."""
+        v = self.valuation
+        return float((v.any_deal_next if self.next_round else v.any_deal)[self.side])
+
+    def walk_away(self) -> float:
+        """r_side: the value of the outcome covering no issue (every other term is 0 there)."""
+        return float((self.valuation.r_next if self.next_round else self.valuation.r)[self.side])
+
+
+@dataclass(frozen=True)
+class Product:
+    """The product of the issues' choices an outcome space enumerates (or would): each
+    issue's choices in enumeration order (``OPEN`` first), the fewest issues an outcome
+    covers and, for an enumerated space, which product positions it keeps (to map positions
+    to its indices at once)."""
+
+    issues: tuple[Issue, ...]
+    choices: tuple[np.ndarray, ...]
+    min_issues: int
+    kept: slice | np.ndarray | None = None  # OutcomeSpace._keep; None: not enumerated
+
+    @classmethod
+    def of(cls, space: OutcomeSpace) -> Product:
+        """The product an enumerated space was cut from."""
+        fewest = int(space.covered.sum(axis=1).min()) if len(space) else 0
+        return cls(space.issues, tuple(np.asarray(c) for c in space._choices), fewest, space._keep)
+
+    @classmethod
+    def build(cls, issues: Sequence[Issue], allow_interim: bool, min_issues: int) -> Product:
+        """The product ``OutcomeSpace(issues, allow_interim, min_issues)`` would enumerate,
+        without enumerating it."""
+        choices = tuple(
+            np.array(
+                [OPEN] if not i.negotiable else [OPEN] * allow_interim + list(range(i.n_levels))
+            )
+            for i in issues
+        )
+        return cls(tuple(issues), choices, min_issues)
+
+    def index_of(self, position: np.ndarray) -> np.ndarray:
+        """Each product position's index among the outcomes (enumeration order)."""
+        pos = np.asarray(position, dtype=np.int64)
+        if isinstance(self.kept, slice):
+            return pos - (self.kept.start or 0)
+        if self.kept is not None:
+            return np.searchsorted(self.kept, pos).astype(np.int64)
+        names = tuple(i.name for i in self.issues)
+        return FactoredSpace(names, self.choices, ((), ()), self.min_issues).index_of(pos)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A term split for the factored space: per issue and choice, its additive part, the
+    sums it is monotone in and the sums that must be equal for points to be compared."""
+
+    additive: tuple[np.ndarray, ...]
+    monotone: tuple[tuple[np.ndarray, ...], ...]
+    grouping: tuple[tuple[np.ndarray, ...], ...]
+
+
+def _per_choice(table: np.ndarray | None, choices: np.ndarray) -> np.ndarray:
+    """A per-level table at each choice (0 for ``OPEN`` and for no table), as ``additive``
+    reads it."""
+    if table is None:
+        return np.zeros(len(choices))
+    t = np.asarray(table, dtype=float)
+    return np.where(choices == OPEN, 0.0, t[np.maximum(choices, 0)])
+
+
+def _codes(j: int, k: int, choices: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """A grouping sum that takes one value per pair of choices of issues j and k."""
+    out = [np.zeros(len(c)) for c in choices]
+    out[j] = np.arange(len(choices[j]), dtype=float) * len(choices[k])
+    out[k] = np.arange(len(choices[k]), dtype=float)
+    return tuple(out)
+
+
+def parts(term: Term, choices: Sequence[np.ndarray]) -> Parts:
+    """``term``'s value split per issue and choice (constants r and D left out): its
+    additive part (the US's hostage issues out), the sums it rises with (the hostage gains,
+    φ̂ ≥ 0) and the sums points must share to be compared (φ̂'s cut, each jointly valued
+    pair's levels, the delivery rate and the purchases level of the dispute term)."""
+    v, side, nxt = term.valuation, term.side, term.next_round
+    gains = (v.gains_next if nxt else v.gains)[side]
+    hostage = v.hostage if side == "us" else None
+    held = hostage.issues if hostage is not None else frozenset()
+    n = len(choices)
+    additive = tuple(_per_choice(None if j in held else gains[j], choices[j]) for j in range(n))
+    monotone: list[tuple[np.ndarray, ...]] = []
+    grouping: list[tuple[np.ndarray, ...]] = []
+    if held:
+        monotone.append(
+            tuple(_per_choice(gains[j] if j in held else None, choices[j]) for j in range(n))
+        )
+        grouping.append(tuple(_per_choice(hostage.us_cut[j], choices[j]) for j in range(n)))
+    for j, k, _ in (v.pairs_next if nxt else v.pairs).get(side, ()):
+        grouping.append(_codes(j, k, choices))
+    d = v.disputes
+    if d is not None:
+        grouping.append(tuple(_per_choice(d.rate[nxt][j], choices[j]) for j in range(n)))
+        ag = [np.zeros(len(c)) for c in choices]
+        ag[d.ag] = np.arange(len(choices[d.ag]), dtype=float)
+        grouping.append(tuple(ag))
+    return Parts(additive, tuple(monotone), tuple(grouping))
+
+
+def distinct(columns: Sequence[tuple[np.ndarray, ...]]) -> tuple[tuple[np.ndarray, ...], ...]:
+    """The columns less repeats (two terms of one valuation share their grouping sums) and
+    less columns that are zero everywhere (they group nothing)."""
+    out: list[tuple[np.ndarray, ...]] = []
+    for col in columns:
+        if not any(np.any(c) for c in col):
+            continue
+        if any(all(np.array_equal(a, b) for a, b in zip(col, o, strict=True)) for o in out):
+            continue
+        out.append(col)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Outcomes that may be on a frontier or picked by an offer search (enumerated indices,
+    ascending) and every term's exact value there."""
+
+    index: np.ndarray
+    values: tuple[np.ndarray, ...]
+    examined: int  # combinations of the coupled issues the merges started from
+
+
+def _narrowed(
+    product: Product, agreed: Mapping[int, int] | None, keep: Sequence[np.ndarray] | None
+) -> tuple[list[np.ndarray], int]:
+    """Per issue, the choices allowed, and the fewest issues an outcome must cover:
+    ``agreed`` issues fixed at their levels with one more covered issue, as
+    ``OutcomeSpace.consistent_with`` asks."""
+    choices = product.choices
+    kept = [np.ones(len(c), dtype=bool) for c in choices]
+    if keep is not None:
+        kept = [np.asarray(k, dtype=bool).copy() for k in keep]
+    fewest = product.min_issues
+    if agreed:
+        for j, level in agreed.items():
+            kept[j] &= choices[j] == level
+        fewest = max(fewest, len(agreed) + 1)
+    return kept, fewest
+
+
+def coupled_issues(split: Sequence[Parts]) -> list[int]:
+    """The issues some term's monotone or grouping sum reads: the ones to combine first."""
+    n = len(split[0].additive)
+    cols = [col for p in split for col in (*p.monotone, *p.grouping)]
+    return [j for j in range(n) if any(np.any(col[j]) for col in cols)]
+
+
+def candidates(
+    space: OutcomeSpace | Product,
+    terms: Sequence[Term],
+    *,
+    agreed: Mapping[int, int] | None = None,
+    keep: Sequence[np.ndarray] | None = None,
+    constraints: Sequence[tuple[np.ndarray, ...]] = (),
+    thresholds: Sequence[float] = (),
+) -> Candidates:
+    """Every outcome no other outcome beats in all ``terms`` at once (weakly, with one term
+    strictly), among those ``agreed``, ``keep`` and the ``constraints`` allow (per issue and
+    choice, with ``thresholds``: a ratifying body's support), with the terms' exact values:
+    a superset of the frontier of the first two and of every offer search over them.
+
+    The coupled issues (``coupled_issues``) are combined first, each combination valued by
+    the terms' own code with the other issues open; what remains is additive, so the
+    combinations and the free issues merge as ``FactoredSpace`` merges (one merge per number
+    of coupled issues a combination covers, so the free issues' coverage is counted)."""
+    if len(terms) < 2:
+        raise ValueError("candidates need two terms (the frontier's two utilities)")
+    product = space if isinstance(space, Product) else Product.of(space)
+    choices, n = product.choices, len(product.choices)
+    kept, fewest = _narrowed(product, agreed, keep)
+    if not all(k.any() for k in kept):  # an issue with no choice left: no outcome
+        empty = read_only(np.zeros(0))
+        return Candidates(read_only(np.zeros(0, np.int64)), tuple(empty for _ in terms), 0)
+    split = [parts(t, choices) for t in terms]
+    coupled = coupled_issues(split)
+    free = [j for j in range(n) if j not in coupled]
+    combos = _combinations([choices[j][kept[j]] for j in coupled])
+    rows = np.full((len(combos), n), OPEN, dtype=np.int64)
+    rows[:, coupled] = combos
+    # each term's coupled part: V at the combination, free issues open, less r + D
+    explicit = Rows(product.issues, rows)
+    part = [t.values(explicit) - t.walk_away() - t.any_deal() for t in terms]
+    con = [_at(col, coupled, combos, choices) for col in constraints]
+    covers = (combos != OPEN).sum(axis=1)
+    found: list[np.ndarray] = []
+    for t in np.unique(covers).tolist():
+        need = max(fewest - t, 1 if t == 0 else 0)  # the empty outcome is added by hand
+        if need > len(free):
+            continue
+        sel = np.flatnonzero(covers == t)
+        columns = [
+            (v[sel], *(p.additive[j] for j in free)) for v, p in zip(part, split, strict=True)
+        ]
+        fs = FactoredSpace(
+            ("coupled", *(product.issues[j].name for j in free)),
+            (np.full(len(sel), OPEN), *(choices[j] for j in free)),
+            (columns[0], columns[1]),
+            need,
+            tuple(
+                (c[sel], *(col[j] for j in free)) for c, col in zip(con, constraints, strict=True)
+            ),
+            tuple(thresholds),
+            tuple(columns[2:]),  # further terms: sums an offer must also give
+        )
+        sums, position, levels = fs.candidates([np.ones(len(sel), bool), *(kept[j] for j in free)])
+        k = len(constraints)
+        if k:
+            meets = (tidy(sums[:, 2 : 2 + k]) >= tidy(np.asarray(thresholds))).all(axis=1)
+            position, levels = position[meets], levels[meets]
+        out = np.full((len(position), n), OPEN, dtype=np.int64)
+        out[:, coupled] = combos[sel][position // max(fs.size // len(sel), 1)]
+        out[:, free] = levels.reshape(len(position), n - len(coupled) + 1)[:, 1:]
+        found.append(out)
+    if _empty_allowed(choices, kept, agreed, fewest, constraints, thresholds):
+        found.append(np.full((1, n), OPEN, dtype=np.int64))
+    levels = np.concatenate(found) if found else np.zeros((0, n), np.int64)
+    digits = [np.searchsorted(choices[j], levels[:, j]) for j in range(n)]
+    position = (
+        np.ravel_multi_index(digits, [len(c) for c in choices])
+        if len(levels)
+        else np.zeros(0, np.int64)
+    )
+    index = product.index_of(position)
+    order = np.argsort(index, kind="stable")
+    index, levels = index[order], levels[order]
+    values = tuple(t.values(Rows(product.issues, levels)).copy() for t in terms)
+    if len(levels) and (levels[0] == OPEN).all():  # Rows count D everywhere; no deal is r
+        for t, v in zip(terms, values, strict=True):
+            v[0] = t.walk_away()
+    return Candidates(read_only(index), tuple(read_only(v) for v in values), len(combos))
+
+
+def _combinations(allowed: Sequence[np.ndarray]) -> np.ndarray:
+    """Every combination of the allowed choices (last fastest), one row each."""
+    if not allowed:
+        return np.zeros((1, 0), dtype=np.int64)
+    mesh = np.meshgrid(*allowed, indexing="ij")
+    return np.stack(mesh, axis=-1).reshape(-1, len(allowed)).astype(np.int64)
+
+
+def _at(
+    col: tuple[np.ndarray, ...],
+    issues: Sequence[int],
+    combos: np.ndarray,
+    choices: Sequence[np.ndarray],
+) -> np.ndarray:
+    """A per-issue, per-choice column summed over ``issues`` at each combination."""
+    out = np.zeros(len(combos))
+    for k, j in enumerate(issues):
+        out += np.asarray(col[j])[np.searchsorted(choices[j], combos[:, k])]
+    return out
+
+
+def _empty_allowed(
+    choices: Sequence[np.ndarray],
+    keep: Sequence[np.ndarray],
+    agreed: Mapping[int, int] | None,
+    fewest: int,
+    constraints: Sequence[tuple[np.ndarray, ...]],
+    thresholds: Sequence[float],
+) -> bool:
+    """True if the outcome covering no issue is allowed here (no issue need be covered,
+    nothing agreed, every issue may be left open, every constraint met by it)."""
+    if agreed or fewest > 0:
+        return False
+    if not all(k[c == OPEN].any() for k, c in zip(keep, choices, strict=True)):
+        return False
+    at_open = [
+        sum(float(col[j][choices[j] == OPEN][0]) for j in range(len(choices)))
+        for col in constraints
+    ]
+    return bool((tidy(np.asarray(at_open)) >= tidy(np.asarray(thresholds))).all())
+
+
+def frontier(space: OutcomeSpace | Product, us: Term, china: Term, **narrow: Any) -> np.ndarray:
+    """Enumerated indices (ascending) of the Pareto frontier of the two terms' exact values,
+    as ``analysis.pareto_mask`` finds it on the enumerated space (``narrow``: as
+    ``candidates``)."""
+    c = candidates(space, (us, china), **narrow)
+    return read_only(c.index[pareto_mask(c.values[0], c.values[1])])
