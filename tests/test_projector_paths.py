@@ -262,3 +262,207 @@ def test_the_farm_targets_read_last_weeks_talks_signal_decayed_once_more():
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert not np.allclose(got[:, 0], got[:, 1])  # the two paths' signals differ
     assert not np.allclose(got[0, 0], got[0, 2]) and np.array_equal(got[1:, 0], got[1:, 2])
+
+
+def _stimulus_by_hand(x: np.ndarray, cfg, week: int, rrr0: float, y0: float):
+    """``_stimulus`` written out path by path and week by week from its docstring."""
+    c, g = cfg.world.pboc, cfg.world.growth
+    steps, n = x.shape
+    out, path = np.empty((steps, n)), np.empty((n, steps + 1))
+    for p in range(n):
+        rrr, y = rrr0, y0
+        path[p, 0] = rrr
+        for k in range(1, steps + 1):
+            for cut in cfg.calendar.rrr_cuts:
+                known = cut.announced is None or cfg.week_of(cut.announced) <= max(week, 1)
+                if known and cfg.week_of(cut.date) - week == k:
+                    rrr = max(0.0, rrr - cut.cut_pp * cut.coverage)
+            target = x[k - 1, p] + g.cn_rrr_effect * (rrr0 - rrr)
+            y = g.adjustment * target + (1 - g.adjustment) * y
+            if any(cfg.week_of(d) - week == k for d in cfg.calendar.pboc_meetings):
+                short = (g.cn_potential - y) / g.shortfall_scale
+                if short >= c.rrr_trigger_shortfall and rrr - c.rrr_cut >= c.rrr_floor:
+                    rrr -= c.rrr_cut
+            out[k - 1, p], path[p, k] = y, rrr
+    return out, path
+
+
+def _pboc_cfg(cuts=(), meetings=(), growth=None, **pboc):
+    from test_stimulus import ON
+
+    cal = ON.calendar.model_copy(update={"rrr_cuts": list(cuts), "pboc_meetings": list(meetings)})
+    world = ON.world.model_copy(
+        update={
+            "pboc": ON.world.pboc.model_copy(update=pboc),
+            "growth": ON.world.growth.model_copy(update=growth or {}),
+        }
+    )
+    return ON.model_copy(update={"calendar": cal, "world": world})
+
+
+def _on_week(cfg, week: int):
+    import datetime as dt
+
+    date = cfg.run.start_date + dt.timedelta(weeks=week - 1)
+    assert cfg.week_of(date) == week
+    return date
+
+
+STEPS = 10
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.lists(st.floats(4.0, 7.0), min_size=2 * STEPS, max_size=2 * STEPS),
+    cut_pp=st.sampled_from([0.5, 3.0, 5.0]),
+    pile=st.integers(1, 4),  # cuts in the first week: four of 5 pp take 13.5 below 0
+    late=st.booleans(),
+)
+def test_dated_cuts_enter_inside_the_window_once_announced(x, cut_pp, pile, late):
+    """Dated cuts at the snapshot's week (already in its RRR), its first and last projected
+    weeks and one week past the window: only those inside enter, once announced by the
+    snapshot's week (announced that very week counts), the RRR never below 0; a meeting's
+    cut as the rule says."""
+    from test_stimulus import SNAP as PSNAP
+    from tradetalks.sim.config_calendar import RrrCut
+
+    week = PSNAP.week
+    base = _pboc_cfg()
+    cuts = []
+    for k in (0, *[1] * pile, STEPS, STEPS + 1):
+        announced = _on_week(base, week + 1) if late and k == STEPS else _on_week(base, week)
+        cuts.append(RrrCut(date=_on_week(base, week + k), cut_pp=cut_pp, announced=announced))
+    meetings = [_on_week(base, week + 3), _on_week(base, week + 6)]
+    cfg = _pboc_cfg(cuts, meetings)
+    ctx = Projector(cfg, outcome_space(cfg))._context(PSNAP, 4)
+    arr = np.array(x).reshape(STEPS, 2)
+    got = pp._stimulus(arr, ctx)
+    want = _stimulus_by_hand(arr, cfg, week, float(ctx.state["rrr"]), float(ctx.state["cn_growth"]))
+    np.testing.assert_allclose(got[0], want[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=0, atol=1e-12)
+    first = want[1][:, 1]
+    rrr0 = float(ctx.state["rrr"])
+    after = rrr0
+    for _ in range(pile):
+        after = max(0.0, after - cut_pp)
+    assert np.all(first == after)  # week 1's cuts only, never below 0
+    assert (after == 0.0) == (pile * cut_pp > rrr0)
+
+
+def test_a_meeting_cuts_at_the_trigger_exactly_and_never_below_the_floor():
+    """Growth following its target at once (adjustment 1, no RRR effect): a shortfall equal
+    to the trigger cuts, one a hair below does not; a cut that would end exactly on the floor
+    is made, the next one is not."""
+    from test_stimulus import SNAP as PSNAP
+
+    week, base = PSNAP.week, _pboc_cfg()
+    growth = {"adjustment": 1.0, "cn_rrr_effect": 0.0, "cn_potential": 6.0, "shortfall_scale": 1.0}
+    rrr0 = float(PSNAP.state["rrr"])
+    cfg = _pboc_cfg(
+        meetings=[_on_week(base, week + 2), _on_week(base, week + 4)],
+        growth=growth,
+        rrr_trigger_shortfall=0.5,
+        rrr_cut=0.5,
+        rrr_floor=rrr0 - 0.5,
+    )
+    ctx = Projector(cfg, outcome_space(cfg))._context(PSNAP, 4)
+    x = np.tile([5.5, np.nextafter(5.5, 6.0)], (6, 1))  # shortfall 0.5 exactly, and a hair less
+    _, rrr = pp._stimulus(x, ctx)
+    assert rrr[0, 2] == rrr0 - 0.5 and rrr[1, 2] == rrr0  # cut at the trigger, not below it
+    assert rrr[0, 4] == rrr0 - 0.5  # the floor: no second cut
+    want = _stimulus_by_hand(x, cfg, week, rrr0, float(ctx.state["cn_growth"]))[1]
+    np.testing.assert_array_equal(rrr, want)
+
+
+@pytest.mark.parametrize("relations", [0.0, 0.06])
+def test_the_delivery_rule_on_a_path_reads_the_price_before_purchases_goodwill_included(
+    relations,
+):
+    """With an implementation section the share delivered is ``fulfilment_rate`` of the
+    price of market exports plus goodwill purchases (before the committed ones), last week's
+    tariff burden and, with a relations weight, the talks signal after last week's events; a
+    commitment below $1bn still buys; week 0 is the snapshot's own state."""
+    from tradetalks.sim import dynamics as dyn
+    from tradetalks.sim.scenario import resolve_config
+    from tradetalks.sim.shipped import locate
+
+    cfg = resolve_config(locate("scenarios/implementation"))
+    imp = cfg.implementation.model_copy(update={"relations_weight": relations})
+    cfg = cfg.model_copy(update={"implementation": imp})
+    ctx = Projector(cfg, outcome_space(cfg))._context(snapshot(cfg), 4)
+    ctx.state = {**ctx.state, "goodwill_purchases_bn": 2.0}
+    w, s = cfg.world, cfg.world.soybeans
+    ev = pp.event_arrays([pp.PathSpec(), pp.PathSpec(deal_week=3, any_deal=True)], ctx)
+    ev["commit"][1, 3:], ev["cweek"][1, 3:] = 0.5, ctx.week + 3
+    ev["talks_add"][1, 2] = 0.5
+    got = pp._markets(ev, ctx)
+    width = ev["soy_tau"].shape[1]
+    k = np.arange(1, width)
+    tau = ev["soy_tau"][:, :-1]
+    kept = (1.0 - ctx.state["soy_market_lost"]) * np.cumprod(
+        1.0 - cfg.irreversibility.soy_hysteresis * (tau > s.soy_tariff_mfn), axis=1
+    )
+    market = dyn.soy_market_exports(tau, 1.0 - kept, s)
+    goodwill = 2.0 * (1 - s.goodwill_decay) ** k
+    before = dyn.soybean_price(market + goodwill, s) / s.price_normal
+    burden = dyn.tariff_burden(ev["us_tau"][:, :-1], w.trade.us_tariff_base, w.trade.tariff_ceiling)
+    talks = pp._talks_after(ev["talks_add"][:, :-1], ctx).T if relations else 0.0
+    rate = dyn.fulfilment_rate(before, burden, dyn.soy_demand(w), imp, talks)
+    since = ctx.week + k - ev["cweek"][:, :-1]
+    due = np.where(
+        ev["commit"][:, :-1] > 0,
+        dyn.committed_soy_bn(ev["commit"][:, :-1], dyn.purchase_ramp(since, s), s),
+        0.0,
+    )
+    assert due[1, 5] > 0 and due[0].sum() == 0  # $0.5bn a year is bought
+    exports = market + due * rate + goodwill
+    np.testing.assert_allclose(got["ag_rate"], rate, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got["soy_exports"][:, 1:], exports, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got["price"][:, 1:], dyn.soybean_price(exports, s), atol=1e-12)
+    assert (got["ag_rate"][0] != got["ag_rate"][1]).any() == bool(relations)  # talks count
+    for key, state in (
+        ("soy_exports", "soybean_exports_bn"), ("price", "soybean_price"),
+        ("us_imports", "us_imports_bn"), ("cn_imports", "cn_imports_bn"),
+    ):  # fmt: skip
+        assert np.all(got[key][:, 0] == ctx.state[state]), key
+
+
+def test_without_an_irreversibility_section_no_market_is_lost_on_a_path():
+    """No ``[irreversibility]``: the share of the soybean market kept stays the snapshot's,
+    whatever the tariff."""
+    from tradetalks.sim import dynamics as dyn
+
+    cfg = BASE.model_copy(update={"irreversibility": None})
+    ctx = Projector(cfg, outcome_space(cfg))._context(SNAP, 4)
+    ctx.state = {**ctx.state, "goodwill_purchases_bn": 0.0, "soy_market_lost": 0.1}
+    ev = pp.event_arrays([pp.PathSpec()], ctx)
+    ev["soy_tau"][0] = cfg.world.soybeans.soy_tariff_mfn + 25.0
+    got = pp._markets(ev, ctx)["soy_exports"]
+    tau = ev["soy_tau"][:, :-1]
+    want = dyn.soy_market_exports(tau, np.full(tau.shape, 0.1), cfg.world.soybeans)
+    np.testing.assert_allclose(got[:, 1:], want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("per_path_aid", [False, True])
+def test_paths_share_farm_targets_only_when_prices_talks_and_aid_all_agree(per_path_aid):
+    """Targets computed for all paths at once (each distinct path once) equal each path's
+    own, when paths differ only in the last talks signal the targets read, or only in the
+    first or the last week's aid paid on the path."""
+    ctx = _ctx()
+    w, n = 8, 5
+    ratio = np.full((n, w), 0.9)
+    talks_add = np.zeros((n, w))
+    talks_add[1, w - 2] = 0.5  # the last column a target reads
+    ratio[4, w - 1] = 0.7  # the last step's price
+    aid = pp.paid_aid(None, ctx, w - 1)
+    if per_path_aid:
+        aid = np.tile(aid + 0.2, (n, 1))
+        aid[2, 1] += 0.5  # the first week's aid a target reads
+        aid[3, w - 1] += 0.5  # and the last
+    got = pp._approval_targets(ratio, talks_add, aid, ctx)
+    for p in range(n):
+        one = aid[p : p + 1] if per_path_aid else aid
+        alone = pp._approval_targets(ratio[p : p + 1], talks_add[p : p + 1], one, ctx)
+        np.testing.assert_array_equal(got[:, p], alone[:, 0])
+    distinct = {got[:, p].tobytes() for p in range(n)}
+    assert len(distinct) == (5 if per_path_aid else 3)
