@@ -437,7 +437,9 @@ def test_without_an_irreversibility_section_no_market_is_lost_on_a_path():
     ctx.state = {**ctx.state, "goodwill_purchases_bn": 0.0, "soy_market_lost": 0.1}
     ev = pp.event_arrays([pp.PathSpec()], ctx)
     ev["soy_tau"][0] = cfg.world.soybeans.soy_tariff_mfn + 25.0
-    got = pp._markets(ev, ctx)["soy_exports"]
+    markets = pp._markets(ev, ctx)
+    assert "ag_rate" not in markets  # no delivery rule without an implementation section
+    got = markets["soy_exports"]
     tau = ev["soy_tau"][:, :-1]
     want = dyn.soy_market_exports(tau, np.full(tau.shape, 0.1), cfg.world.soybeans)
     np.testing.assert_allclose(got[:, 1:], want, rtol=0, atol=1e-12)
