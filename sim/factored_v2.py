@@ -7,30 +7,24 @@ A core-v2 value is not additive (sim/projector.py, ``Valuation.utility``):
              + Σ_pairs t_jk(x_j, x_k) − P(Σ_i f_i(x_i), x_ag)·L(x_ag)
 
 (H the hostage issues, c the US pp a level gives up, t the jointly valued issues'
-interactions, f the delivery rate and L the loss of a deal that unravels).  Only a few
-issues are *coupled* — read by φ̂'s cut, H, a pair, f or the purchases level (``parts``
-names them per term as monotone and grouping sums; ``coupled_issues`` collects them) — and
-every other issue enters each value additively.  So ``candidates`` combines the coupled
-issues first, values each combination exactly by the valuation's own code with the other
-issues open, and treats the combinations as one more issue whose contribution is that
-value: everything is then additive, and the combinations and the free issues merge as
-``FactoredSpace`` merges two additive utilities (a combination of the first j issues
-dominated in both values is dominated in every completion).  The candidates left are valued
-exactly on ``Rows``, so the frontier over them is the frontier over the whole space, and the
-screening strategy's pick (``agents.screening.best_for``, run on ``Candidates``' values) is
-its pick on the whole space for every threshold.  The enumerated space stays the test oracle
-(tests/test_factored_v2.py).
+interactions, f the delivery rate, L the loss of a deal that unravels).  Only a few issues
+are *coupled* — read by φ̂'s cut, H, a pair, f or the purchases level (``parts``,
+``coupled_issues``); every other issue enters each value additively.  ``candidates``
+combines the coupled issues first, values each combination by the valuation's own code with
+the other issues open, and merges the combinations, as one more issue, with the free issues
+as ``FactoredSpace`` merges two additive utilities (a partial combination dominated in both
+values is dominated in every completion).  The candidates are valued exactly on ``Rows``, so
+their frontier is the whole space's, and the screening strategy's pick
+(``agents.screening.best_for`` on ``Candidates``' values) is its pick on the whole space for
+every threshold, the enumerated space being the test oracle (tests/test_factored_v2.py).
+By design the merge compares values at ``analysis.UTILITY_DECIMALS`` decimals and the search
+within ``TOLERANCE`` (1e-9): own values apart by less than 1e-9 but more than 1e-12 (the
+opponent's equal) are a tie to the search, not to the merge, which keeps the better one.
 
-One difference is by design: the merge compares values at ``analysis.UTILITY_DECIMALS``
-decimals, the screening search within ``TOLERANCE`` (1e-9), so two outcomes whose own values
-differ by less than 1e-9 but more than 1e-12 (and the opponent's not at all) are a tie to the
-search and not to the merge, which keeps only the better one.
-
-Time and memory grow with the number of combinations of the coupled issues (the baseline:
-the US tariffs, purchases and IP, 245 combinations) times the frontier, plus the sum of the
-free issues' levels; with every issue coupled this degrades to enumeration, never to a
-wrong answer.  ``tradetalks space`` splits core-v2 values with ``parts`` too, carrying the
-sums through its own merge.
+Time and memory grow with the combinations of the coupled issues (the baseline's US tariffs,
+purchases and IP: 245) times the frontier, plus the sum of the free issues' levels; with every
+issue coupled this degrades to enumeration, never to a wrong answer.  ``tradetalks space``
+splits core-v2 values with ``parts`` too.
 """
 
 from __future__ import annotations
@@ -41,7 +35,7 @@ from typing import Any
 
 import numpy as np
 from tradetalks.sim.analysis import pareto_mask, tidy
-from tradetalks.sim.factored import FactoredSpace
+from tradetalks.sim.factored import FactoredSpace, Frontier, ordered
 from tradetalks.sim.issues import OPEN, Issue, OutcomeSpace, Rows, read_only
 
 
@@ -233,60 +227,109 @@ def candidates(
     if len(terms) < 2:
         raise ValueError("candidates need two terms (the frontier's two utilities)")
     product = space if isinstance(space, Product) else Product.of(space)
-    choices, n = product.choices, len(product.choices)
+    n = len(product.choices)
     kept, fewest = _narrowed(product, agreed, keep)
     if not all(k.any() for k in kept):  # an issue with no choice left: no outcome
         empty = read_only(np.zeros(0))
         return Candidates(read_only(np.zeros(0, np.int64)), tuple(empty for _ in terms), 0)
-    split = [parts(t, choices) for t in terms]
-    coupled = coupled_issues(split)
-    free = [j for j in range(n) if j not in coupled]
-    combos = _combinations([choices[j][kept[j]] for j in coupled])
-    rows = np.full((len(combos), n), OPEN, dtype=np.int64)
-    rows[:, coupled] = combos
-    # each term's coupled part: V at the combination, free issues open, less r + D
-    explicit = Rows(product.issues, rows)
-    part = [t.values(explicit) - t.walk_away() - t.any_deal() for t in terms]
-    con = [_at(col, coupled, combos, choices) for col in constraints]
-    covers = (combos != OPEN).sum(axis=1)
+    block = _Coupled.of(product, terms, kept, constraints)
     found: list[np.ndarray] = []
-    for t in np.unique(covers).tolist():
+    for t in np.unique(block.covers).tolist():
         need = max(fewest - t, 1 if t == 0 else 0)  # the empty outcome is added by hand
-        if need > len(free):
-            continue
-        sel = np.flatnonzero(covers == t)
+        if need <= len(block.free):
+            found.append(block.merge(t, need, constraints, thresholds))
+    if _empty_allowed(product.choices, kept, agreed, fewest, constraints, thresholds):
+        found.append(np.full((1, n), OPEN, dtype=np.int64))
+    levels = np.concatenate(found) if found else np.zeros((0, n), np.int64)
+    return _finish(product, terms, levels, len(block.combos))
+
+
+@dataclass(frozen=True)
+class _Coupled:
+    """The combinations of the coupled issues and what the merges read: each term's value
+    of each combination (less r + D) and its parts, each constraint's sum over it."""
+
+    product: Product
+    kept: list[np.ndarray]
+    coupled: list[int]
+    free: list[int]
+    combos: np.ndarray  # (combinations, coupled issues) levels
+    covers: np.ndarray  # coupled issues each combination covers
+    part: list[np.ndarray]  # per term
+    split: list[Parts]  # per term
+    con: list[np.ndarray]  # per constraint
+
+    @classmethod
+    def of(
+        cls,
+        product: Product,
+        terms: Sequence[Term],
+        kept: list[np.ndarray],
+        constraints: Sequence[tuple[np.ndarray, ...]],
+    ) -> _Coupled:
+        """Combine the coupled issues' allowed choices and value each combination exactly,
+        the other issues open."""
+        choices, n = product.choices, len(product.choices)
+        split = [parts(t, choices) for t in terms]
+        coupled = coupled_issues(split)
+        combos = _combinations([choices[j][kept[j]] for j in coupled])
+        rows = np.full((len(combos), n), OPEN, dtype=np.int64)
+        rows[:, coupled] = combos
+        explicit = Rows(product.issues, rows)
+        part = [t.values(explicit) - t.walk_away() - t.any_deal() for t in terms]
+        con = [_at(col, coupled, combos, choices) for col in constraints]
+        free = [j for j in range(n) if j not in coupled]
+        covers = (combos != OPEN).sum(axis=1)
+        return cls(product, kept, coupled, free, combos, covers, part, split, con)
+
+    def merge(
+        self,
+        t: int,
+        need: int,
+        constraints: Sequence[tuple[np.ndarray, ...]],
+        thresholds: Sequence[float],
+    ) -> np.ndarray:
+        """The candidates (rows of levels) among combinations covering ``t`` coupled issues
+        completed by free issues covering at least ``need``: one ``FactoredSpace`` merge with
+        the combinations as its first issue."""
+        choices, free, n = self.product.choices, self.free, len(self.product.choices)
+        sel = np.flatnonzero(self.covers == t)
         columns = [
-            (v[sel], *(p.additive[j] for j in free)) for v, p in zip(part, split, strict=True)
+            (v[sel], *(p.additive[j] for j in free))
+            for v, p in zip(self.part, self.split, strict=True)
+        ]
+        cons = [
+            (c[sel], *(col[j] for j in free)) for c, col in zip(self.con, constraints, strict=True)
         ]
         fs = FactoredSpace(
-            ("coupled", *(product.issues[j].name for j in free)),
+            ("coupled", *(self.product.issues[j].name for j in free)),
             (np.full(len(sel), OPEN), *(choices[j] for j in free)),
             (columns[0], columns[1]),
             need,
-            tuple(
-                (c[sel], *(col[j] for j in free)) for c, col in zip(con, constraints, strict=True)
-            ),
+            tuple(cons),
             tuple(thresholds),
             tuple(columns[2:]),  # further terms: sums an offer must also give
         )
-        sums, position, levels = fs.candidates([np.ones(len(sel), bool), *(kept[j] for j in free)])
+        keep = [np.ones(len(sel), bool), *(self.kept[j] for j in free)]
+        sums, position, levels = fs.candidates(keep)
         k = len(constraints)
         if k:
             meets = (tidy(sums[:, 2 : 2 + k]) >= tidy(np.asarray(thresholds))).all(axis=1)
             position, levels = position[meets], levels[meets]
         out = np.full((len(position), n), OPEN, dtype=np.int64)
-        out[:, coupled] = combos[sel][position // max(fs.size // len(sel), 1)]
-        out[:, free] = levels.reshape(len(position), n - len(coupled) + 1)[:, 1:]
-        found.append(out)
-    if _empty_allowed(choices, kept, agreed, fewest, constraints, thresholds):
-        found.append(np.full((1, n), OPEN, dtype=np.int64))
-    levels = np.concatenate(found) if found else np.zeros((0, n), np.int64)
-    digits = [np.searchsorted(choices[j], levels[:, j]) for j in range(n)]
-    position = (
-        np.ravel_multi_index(digits, [len(c) for c in choices])
-        if len(levels)
-        else np.zeros(0, np.int64)
-    )
+        out[:, self.coupled] = self.combos[sel][position // max(fs.size // len(sel), 1)]
+        out[:, free] = levels.reshape(len(position), len(free) + 1)[:, 1:]
+        return out
+
+
+def _finish(
+    product: Product, terms: Sequence[Term], levels: np.ndarray, examined: int
+) -> Candidates:
+    """Candidates as enumerated indices, ascending, with every term's exact value."""
+    n = len(product.choices)
+    digits = [np.searchsorted(product.choices[j], levels[:, j]) for j in range(n)]
+    radix = [len(c) for c in product.choices]
+    position = np.ravel_multi_index(digits, radix) if len(levels) else np.zeros(0, np.int64)
     index = product.index_of(position)
     order = np.argsort(index, kind="stable")
     index, levels = index[order], levels[order]
@@ -294,7 +337,7 @@ def candidates(
     if len(levels) and (levels[0] == OPEN).all():  # Rows count D everywhere; no deal is r
         for t, v in zip(terms, values, strict=True):
             v[0] = t.walk_away()
-    return Candidates(read_only(index), tuple(read_only(v) for v in values), len(combos))
+    return Candidates(read_only(index), tuple(read_only(v) for v in values), examined)
 
 
 def _combinations(allowed: Sequence[np.ndarray]) -> np.ndarray:
@@ -337,6 +380,16 @@ def _empty_allowed(
         for col in constraints
     ]
     return bool((tidy(np.asarray(at_open)) >= tidy(np.asarray(thresholds))).all())
+
+
+def front(space: OutcomeSpace | Product, us: Term, china: Term, **narrow: Any) -> Frontier:
+    """The frontier of the two terms' exact values as a ``factored.Frontier`` (its
+    ``position`` holds enumerated indices, in the same order as product positions), for
+    ``factored.nash``, ``kalai`` and ``welfare``."""
+    c = candidates(space, (us, china), **narrow)
+    best = pareto_mask(c.values[0], c.values[1])
+    levels = np.zeros((int(best.sum()), 0), dtype=np.int64)  # not needed by the points
+    return ordered(c.values[0][best], c.values[1][best], c.index[best], levels)
 
 
 def frontier(space: OutcomeSpace | Product, us: Term, china: Term, **narrow: Any) -> np.ndarray:

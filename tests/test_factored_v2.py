@@ -302,3 +302,28 @@ def test_a_product_with_an_issue_off_the_table_counts_it_open():
     enumerated = OutcomeSpace(issues, allow_interim=True, min_issues=1)
     for got, want in zip(product.choices, enumerated._choices, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(valuations(), st.floats(-0.5, 1.0), st.floats(-0.5, 1.0), st.booleans())
+def test_the_bargaining_points_of_exact_values_are_the_enumerated_points(drawn, r1, r2, nxt):
+    """Nash, Kalai–Smorodinsky and maximum-welfare points of (V_us, V_china) from the
+    factored frontier (``factored.nash`` ...) are the enumerated ones (``analysis``), this
+    round's values or the next round's."""
+    from tradetalks.sim import analysis as an
+    from tradetalks.sim import factored as fa
+
+    space, val = drawn
+    us, china = f2.Term(val, "us", nxt), f2.Term(val, "china", nxt)
+    u1, u2 = us.values(space), china.values(space)
+    front = f2.front(space, us, china)
+    r = (r1, r2)
+    for point, oracle in (
+        (fa.nash, an.nash_point),
+        (fa.kalai, an.kalai_point),
+        (fa.welfare, an.welfare_point),
+    ):
+        row, expected = point(front, r), oracle(u1, u2, r)
+        assert (row is None) == (expected is None)
+        if row is not None:
+            assert front.position[row] == expected, point.__name__
