@@ -62,7 +62,12 @@ def test_the_bargaining_points_are_the_enumerated_points(case, r1, r2):
     u1, u2, factored = _both(space, w_us, w_cn)
     front = factored.frontier()
     idx = _index_of(space, front)
-    r = (r1, r2)
+    assert_same_points(front, idx, u1, u2, (r1, r2))
+
+
+def assert_same_points(front: fa.Frontier, index: np.ndarray, u1, u2, r) -> None:
+    """Nash, Kalai–Smorodinsky and maximum-welfare rows of ``front`` (``index``: each row's
+    enumerated index) are the points ``analysis`` finds over all of ``u1``, ``u2``."""
     for point, oracle in (
         (fa.nash, an.nash_point),
         (fa.kalai, an.kalai_point),
@@ -71,7 +76,7 @@ def test_the_bargaining_points_are_the_enumerated_points(case, r1, r2):
         row, expected = point(front, r), oracle(u1, u2, r)
         assert (row is None) == (expected is None)
         if row is not None:
-            assert idx[row] == expected, point.__name__
+            assert index[row] == expected, point.__name__
 
 
 @settings(max_examples=80, deadline=None)

@@ -310,20 +310,9 @@ def test_the_bargaining_points_of_exact_values_are_the_enumerated_points(drawn, 
     """Nash, Kalai–Smorodinsky and maximum-welfare points of (V_us, V_china) from the
     factored frontier (``factored.nash`` ...) are the enumerated ones (``analysis``), this
     round's values or the next round's."""
-    from tradetalks.sim import analysis as an
-    from tradetalks.sim import factored as fa
+    from test_factored import assert_same_points
 
     space, val = drawn
     us, china = f2.Term(val, "us", nxt), f2.Term(val, "china", nxt)
-    u1, u2 = us.values(space), china.values(space)
     front = f2.front(space, us, china)
-    r = (r1, r2)
-    for point, oracle in (
-        (fa.nash, an.nash_point),
-        (fa.kalai, an.kalai_point),
-        (fa.welfare, an.welfare_point),
-    ):
-        row, expected = point(front, r), oracle(u1, u2, r)
-        assert (row is None) == (expected is None)
-        if row is not None:
-            assert front.position[row] == expected, point.__name__
+    assert_same_points(front, front.position, us.values(space), china.values(space), (r1, r2))
