@@ -76,7 +76,8 @@ class Product:
     @classmethod
     def of(cls, space: OutcomeSpace) -> Product:
         """The product an enumerated space was cut from."""
-        fewest = int(space.covered.sum(axis=1).min()) if len(space) else 0
+        # an empty space: more issues asked for than there are (nothing can be covered so)
+        fewest = int(space.covered.sum(axis=1).min()) if len(space) else len(space.issues) + 1
         return cls(space.issues, tuple(np.asarray(c) for c in space._choices), fewest, space._keep)
 
     @classmethod
@@ -121,11 +122,18 @@ def _per_choice(table: np.ndarray | None, choices: np.ndarray) -> np.ndarray:
     return np.where(choices == OPEN, 0.0, t[np.maximum(choices, 0)])
 
 
-def _codes(j: int, k: int, choices: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """A grouping sum that takes one value per pair of choices of issues j and k."""
-    out = [np.zeros(len(c)) for c in choices]
-    out[j] = np.arange(len(choices[j]), dtype=float) * len(choices[k])
-    out[k] = np.arange(len(choices[k]), dtype=float)
+def _code(c: np.ndarray) -> np.ndarray:
+    """A choice's code: 0 for ``OPEN``, 1 + its position otherwise (an issue whose only
+    choice is a level still reads as coupled)."""
+    return np.where(c == OPEN, 0.0, np.arange(1, len(c) + 1, dtype=float))
+
+
+def _codes(issues: Sequence[int], choices: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """A grouping sum that takes one value per combination of choices of ``issues``."""
+    out, scale = [np.zeros(len(c)) for c in choices], 1.0
+    for j in reversed(issues):
+        out[j] = _code(choices[j]) * scale
+        scale *= len(choices[j]) + 1
     return tuple(out)
 
 
@@ -148,27 +156,12 @@ def parts(term: Term, choices: Sequence[np.ndarray]) -> Parts:
         )
         grouping.append(tuple(_per_choice(hostage.us_cut[j], choices[j]) for j in range(n)))
     for j, k, _ in (v.pairs_next if nxt else v.pairs).get(side, ()):
-        grouping.append(_codes(j, k, choices))
+        grouping.append(_codes((j, k), choices))
     d = v.disputes
     if d is not None:
         grouping.append(tuple(_per_choice(d.rate[nxt][j], choices[j]) for j in range(n)))
-        ag = [np.zeros(len(c)) for c in choices]
-        ag[d.ag] = np.arange(len(choices[d.ag]), dtype=float)
-        grouping.append(tuple(ag))
+        grouping.append(_codes((d.ag,), choices))
     return Parts(additive, tuple(monotone), tuple(grouping))
-
-
-def distinct(columns: Sequence[tuple[np.ndarray, ...]]) -> tuple[tuple[np.ndarray, ...], ...]:
-    """The columns less repeats (two terms of one valuation share their grouping sums) and
-    less columns that are zero everywhere (they group nothing)."""
-    out: list[tuple[np.ndarray, ...]] = []
-    for col in columns:
-        if not any(np.any(c) for c in col):
-            continue
-        if any(all(np.array_equal(a, b) for a, b in zip(col, o, strict=True)) for o in out):
-            continue
-        out.append(col)
-    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -218,7 +211,10 @@ def candidates(
     """Every outcome no other outcome beats in all ``terms`` at once (weakly, with one term
     strictly), among those ``agreed``, ``keep`` and the ``constraints`` allow (per issue and
     choice, with ``thresholds``: a ratifying body's support), with the terms' exact values:
-    a superset of the frontier of the first two and of every offer search over them.
+    a superset of the frontier of the first two and of every offer search over them.  A
+    constraint is met when its sum, rounded to 12 decimals, reaches its threshold so rounded
+    (as ``FactoredSpace.frontier`` compares); positions are int64, so products up to 2^53
+    points map to indices exactly.
 
     The coupled issues (``coupled_issues``) are combined first, each combination valued by
     the terms' own code with the other issues open; what remains is additive, so the

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from test_factored import assert_same_points
 from test_projector import SNAP, SPACE, VAL, snapshot, valuation_of
 from test_projector_value import issue
 from tradetalks.agents.screening import best_for as enumerated_best_for
@@ -37,10 +38,11 @@ def valuations(draw):
     """A small space and a valuation with any of the non-additive terms, drawn."""
     sizes = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
     n = len(sizes)
-    space = OutcomeSpace(
+    interim = draw(st.booleans())
+    space = OutcomeSpace(  # may be empty (more issues asked for than there are)
         [issue(f"i{j}", m) for j, m in enumerate(sizes)],
-        allow_interim=True,
-        min_issues=draw(st.integers(0, 1)),
+        allow_interim=interim,
+        min_issues=draw(st.integers(0, 2)) if interim else draw(st.sampled_from([0, 1, 5])),
     )
     coarse = draw(st.booleans())
 
@@ -129,7 +131,7 @@ def test_screening_offers_on_the_candidates_are_the_enumerated_offers(drawn, sid
     picks = enumerated_best_for(
         c.values[0] - r_own, (c.values[1] - r_opp) / span, thresholds, np.ones(len(c.index), bool)
     )
-    np.testing.assert_array_equal(np.where(picks >= 0, c.index[picks], -1), full)
+    np.testing.assert_array_equal([c.index[p] if p >= 0 else -1 for p in picks], full)
 
 
 @settings(max_examples=80, deadline=None)
@@ -145,7 +147,8 @@ def test_agreed_issues_kept_choices_and_constraints_narrow_as_the_enumerated_mas
     agreed = {}
     if data.draw(st.booleans()):
         j = data.draw(st.integers(0, n - 1))
-        agreed = {j: data.draw(st.integers(0, len(choices[j]) - 2))}  # a level, not OPEN
+        levels = choices[j][choices[j] >= 0].tolist()  # a level, not OPEN
+        agreed = {j: data.draw(st.sampled_from(levels))} if levels else {}
     open_kept = data.draw(st.booleans())  # else leaving an issue open may be ruled out too
     keep = [
         np.array(data.draw(st.lists(st.booleans(), min_size=len(c), max_size=len(c))))
@@ -175,7 +178,7 @@ def test_agreed_issues_kept_choices_and_constraints_narrow_as_the_enumerated_mas
         space, (us, china), agreed=agreed, keep=keep, constraints=(support,), thresholds=(theta,)
     )
     assert set(c.index.tolist()) <= set(np.flatnonzero(mask).tolist())
-    if not space.covered[0].any():  # the outcome covering nothing is a candidate iff allowed
+    if len(space) and not space.covered[0].any():  # the outcome covering nothing: iff allowed
         assert (0 in c.index) == bool(mask[0])
 
 
@@ -285,13 +288,6 @@ def test_with_three_terms_every_outcome_left_out_is_beaten_in_all_three(drawn, d
         assert (kept >= everything[x]).all(axis=1).any(), x
 
 
-def test_distinct_drops_repeated_and_empty_columns_in_order():
-    a, b = (np.array([0.0, 1.0]), np.array([2.0])), (np.array([1.0, 0.0]), np.array([0.0]))
-    zero = (np.zeros(2), np.zeros(1))
-    got = f2.distinct([zero, a, a, zero, b, a, b])
-    assert len(got) == 2 and got[0] is a and got[1] is b
-
-
 def test_a_product_with_an_issue_off_the_table_counts_it_open():
     """``Product.build`` leaves an issue that is not negotiable open, as the space does."""
     from tradetalks.sim.issues import Issue
@@ -310,9 +306,30 @@ def test_the_bargaining_points_of_exact_values_are_the_enumerated_points(drawn, 
     """Nash, Kalai–Smorodinsky and maximum-welfare points of (V_us, V_china) from the
     factored frontier (``factored.nash`` ...) are the enumerated ones (``analysis``), this
     round's values or the next round's."""
-    from test_factored import assert_same_points
-
     space, val = drawn
     us, china = f2.Term(val, "us", nxt), f2.Term(val, "china", nxt)
     front = f2.front(space, us, china)
     assert_same_points(front, front.position, us.values(space), china.values(space), (r1, r2))
+
+
+def test_an_issue_with_a_single_level_still_couples_its_pair():
+    """Interim deals off, issue a has one level: its pair with b still reads it (a code of 0
+    for its only choice would leave it free and drop the pair's 5 from the frontier)."""
+    space = OutcomeSpace([issue("a", 1), issue("b", 3)], allow_interim=False, min_issues=1)
+    g = {
+        "us": (np.zeros(1), np.array([0.0, 1.0, 0.0])),
+        "china": (np.zeros(1), np.array([2.0, 1.0, 0.0])),
+    }
+    val = valuation_of(g, g, pairs={s: ((0, 1, np.array([[0.0, 0.0, 5.0]])),) for s in SIDES})
+    us, china = f2.Term(val, "us"), f2.Term(val, "china")
+    np.testing.assert_array_equal(f2.frontier(space, us, china), [2])
+    assert f2.coupled_issues([f2.parts(us, space._choices)]) == [0, 1]
+
+
+def test_a_space_with_no_outcome_has_no_candidates():
+    empty = OutcomeSpace([issue("a", 2), issue("b", 2)], allow_interim=True, min_issues=3)
+    gains = {s: (np.zeros(2), np.zeros(2)) for s in SIDES}
+    val = valuation_of(gains, gains)
+    assert len(empty) == 0
+    c = f2.candidates(empty, (f2.Term(val, "us"), f2.Term(val, "china")))
+    assert len(c.index) == 0

@@ -125,3 +125,10 @@ def test_twelve_issues_of_five_levels_without_enumerating(monkeypatch):
     assert report["individually_rational"] == 127_752_193
     assert report["nash"]["index"] in [p["index"] for p in report["frontier"]]
     assert len(report["nash"]["terms"]) == 12
+
+
+def test_distinct_drops_repeated_and_empty_columns_in_order():
+    a, b = (np.array([0.0, 1.0]), np.array([2.0])), (np.array([1.0, 0.0]), np.array([0.0]))
+    zero = (np.zeros(2), np.zeros(1))
+    got = sp.distinct([zero, a, a, zero, b, a, b])
+    assert len(got) == 2 and got[0] is a and got[1] is b

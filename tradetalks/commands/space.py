@@ -233,12 +233,25 @@ def _parts(w0: Week0, side: str) -> Any:
     return parts(Term(w0.valuation, side), choices_of(w0.cfg, w0.issues))
 
 
+def distinct(columns: list[tuple[np.ndarray, ...]]) -> tuple[tuple[np.ndarray, ...], ...]:
+    """The columns less repeats (two terms of one valuation share their grouping sums) and
+    less columns that are zero everywhere (they group nothing)."""
+    import numpy as np
+
+    out: list[tuple[np.ndarray, ...]] = []
+    for col in columns:
+        if not any(np.any(c) for c in col):
+            continue
+        if any(all(np.array_equal(a, b) for a, b in zip(col, o, strict=True)) for o in out):
+            continue
+        out.append(col)
+    return tuple(out)
+
+
 def _not_additive(w0: Week0, bodies: list[Ratifier]) -> tuple[list, list]:
     """Sums the US's value rises with (the hostage issues' gains) and grouping sums (retained
     tariffs, the levels of jointly valued issues, the delivery rate and purchases level of
     the dispute term: ``sim.factored_v2.parts``; each side's legislative levels)."""
-    from tradetalks.sim.factored_v2 import distinct
-
     monotone, grouping = [], []
     if w0.valuation is not None:
         split = [_parts(w0, side) for side in SIDES]
