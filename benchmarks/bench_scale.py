@@ -10,7 +10,7 @@ load on the machine inflates them less than wall times; start-up figures are wal
 whole processes (what a user waits for). Peak memory is the child process's maximum resident
 set (``ru_maxrss``). The other figures of issue 13 have their own scripts (``OTHERS``), named at
 the end; ``--all`` runs each of them after these figures and prints its output under the
-command that reproduces it, each with its own reference measured in the same run (about 10
+command that reproduces it, each with its own reference measured in the same run (about 14
 minutes on 2 cores).
 """
 
@@ -273,6 +273,9 @@ OTHERS = (
     ("core v2's frontier and offer search on the factored space (7 and 12 issues)",
      ["benchmarks/bench_factored_v2.py", "--repeats", "5"],
      ["benchmarks/bench_factored_v2.py", "--repeats", "1"]),
+    ("core-v2 rounds on the factored path against the enumerated one (same decisions, CPU)",
+     ["benchmarks/bench_factored_rounds.py", "--seeds", "50"],
+     ["benchmarks/bench_factored_rounds.py", "--seeds", "2"]),
     ("the farm network generator against networkx (speed)",
      ["benchmarks/bench_network.py"], ["benchmarks/bench_network.py", "--quick"]),
     ("first deals on the new farm network against networkx's (200 seeds, two-sample tests)",

@@ -17,14 +17,11 @@ values is dominated in every completion).  The candidates are valued exactly on 
 their frontier is the whole space's, and the screening strategy's pick
 (``agents.screening.best_for`` on ``Candidates``' values) is its pick on the whole space for
 every threshold, the enumerated space being the test oracle (tests/test_factored_v2.py).
-By design the merge compares values at ``analysis.UTILITY_DECIMALS`` decimals and the search
-within ``TOLERANCE`` (1e-9): own values apart by less than 1e-9 but more than 1e-12 (the
-opponent's equal) are a tie to the search, not to the merge, which keeps the better one.
-
-Time and memory grow with the combinations of the coupled issues (the baseline's US tariffs,
-purchases and IP: 245) times the frontier, plus the sum of the free issues' levels; with every
-issue coupled this degrades to enumeration, never to a wrong answer.  ``tradetalks space``
-splits core-v2 values with ``parts`` too.
+The merge compares values at ``analysis.UTILITY_DECIMALS`` decimals, the search within
+``TOLERANCE`` (values 1e-12..1e-9 apart tie for the search; the merge keeps the better).
+Cost grows with the coupled issues' combinations (baseline: 245) times the frontier plus the
+sum of the free issues' levels; all issues coupled degrades to enumeration, never a wrong
+answer.  ``tradetalks space`` splits core-v2 values with ``parts`` too.
 """
 
 from __future__ import annotations
@@ -207,19 +204,18 @@ def candidates(
     keep: Sequence[np.ndarray] | None = None,
     constraints: Sequence[tuple[np.ndarray, ...]] = (),
     thresholds: Sequence[float] = (),
+    monotone: Sequence[tuple[np.ndarray, ...]] = (),
 ) -> Candidates:
     """Every outcome no other outcome beats in all ``terms`` at once (weakly, with one term
     strictly), among those ``agreed``, ``keep`` and the ``constraints`` allow (per issue and
     choice, with ``thresholds``: a ratifying body's support), with the terms' exact values:
-    a superset of the frontier of the first two and of every offer search over them.  A
-    constraint is met when its sum, rounded to 12 decimals, reaches its threshold so rounded
-    (as ``FactoredSpace.frontier`` compares); positions are int64, so products up to 2^53
-    points map to indices exactly.
-
-    The coupled issues (``coupled_issues``) are combined first, each combination valued by
-    the terms' own code with the other issues open; what remains is additive, so the
-    combinations and the free issues merge as ``FactoredSpace`` merges (one merge per number
-    of coupled issues a combination covers, so the free issues' coverage is counted)."""
+    a superset of the frontier of the first two and of every offer search over them, also
+    when a term's value rises in further sums (``monotone``).  A constraint is met when its
+    sum reaches its threshold at 12 decimals (as ``FactoredSpace.frontier``); int64
+    positions map products up to 2^53 points exactly.  Coupled issues are combined first,
+    each combination valued by the terms' code with the others open; the rest is additive,
+    so combinations and free issues merge as ``FactoredSpace`` merges (one per number of
+    coupled issues covered, so the free issues' coverage is counted)."""
     if len(terms) < 2:
         raise ValueError("candidates need two terms (the frontier's two utilities)")
     product = space if isinstance(space, Product) else Product.of(space)
@@ -228,12 +224,12 @@ def candidates(
     if not all(k.any() for k in kept):  # an issue with no choice left: no outcome
         empty = read_only(np.zeros(0))
         return Candidates(read_only(np.zeros(0, np.int64)), tuple(empty for _ in terms), 0)
-    block = _Coupled.of(product, terms, kept, constraints)
+    block = _Coupled.of(product, terms, kept, constraints, monotone)
     found: list[np.ndarray] = []
     for t in np.unique(block.covers).tolist():
         need = max(fewest - t, 1 if t == 0 else 0)  # the empty outcome is added by hand
         if need <= len(block.free):
-            found.append(block.merge(t, need, constraints, thresholds))
+            found.append(block.merge(t, need, constraints, thresholds, monotone))
     if _empty_allowed(product.choices, kept, agreed, fewest, constraints, thresholds):
         found.append(np.full((1, n), OPEN, dtype=np.int64))
     levels = np.concatenate(found) if found else np.zeros((0, n), np.int64)
@@ -254,6 +250,7 @@ class _Coupled:
     part: list[np.ndarray]  # per term
     split: list[Parts]  # per term
     con: list[np.ndarray]  # per constraint
+    rises: list[np.ndarray]  # per monotone sum
 
     @classmethod
     def of(
@@ -262,6 +259,7 @@ class _Coupled:
         terms: Sequence[Term],
         kept: list[np.ndarray],
         constraints: Sequence[tuple[np.ndarray, ...]],
+        monotone: Sequence[tuple[np.ndarray, ...]] = (),
     ) -> _Coupled:
         """Combine the coupled issues' allowed choices and value each combination exactly,
         the other issues open."""
@@ -274,9 +272,10 @@ class _Coupled:
         explicit = Rows(product.issues, rows)
         part = [t.values(explicit) - t.walk_away() - t.any_deal() for t in terms]
         con = [_at(col, coupled, combos, choices) for col in constraints]
+        rises = [_at(col, coupled, combos, choices) for col in monotone]
         free = [j for j in range(n) if j not in coupled]
         covers = (combos != OPEN).sum(axis=1)
-        return cls(product, kept, coupled, free, combos, covers, part, split, con)
+        return cls(product, kept, coupled, free, combos, covers, part, split, con, rises)
 
     def merge(
         self,
@@ -284,6 +283,7 @@ class _Coupled:
         need: int,
         constraints: Sequence[tuple[np.ndarray, ...]],
         thresholds: Sequence[float],
+        monotone: Sequence[tuple[np.ndarray, ...]] = (),
     ) -> np.ndarray:
         """The candidates (rows of levels) among combinations covering ``t`` coupled issues
         completed by free issues covering at least ``need``: one ``FactoredSpace`` merge with
@@ -294,17 +294,19 @@ class _Coupled:
             (v[sel], *(p.additive[j] for j in free))
             for v, p in zip(self.part, self.split, strict=True)
         ]
-        cons = [
-            (c[sel], *(col[j] for j in free)) for c, col in zip(self.con, constraints, strict=True)
-        ]
+
+        def over(block: list[np.ndarray], cols: Sequence[tuple[np.ndarray, ...]]) -> list:
+            return [(c[sel], *(col[j] for j in free)) for c, col in zip(block, cols, strict=True)]
+
         fs = FactoredSpace(
             ("coupled", *(self.product.issues[j].name for j in free)),
             (np.full(len(sel), OPEN), *(choices[j] for j in free)),
             (columns[0], columns[1]),
             need,
-            tuple(cons),
+            tuple(over(self.con, constraints)),
             tuple(thresholds),
-            tuple(columns[2:]),  # further terms: sums an offer must also give
+            # further terms (sums an offer must also give) and sums the values rise in
+            (*columns[2:], *over(self.rises, monotone)),
         )
         keep = [np.ones(len(sel), bool), *(self.kept[j] for j in free)]
         sums, position, levels = fs.candidates(keep)

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
+from tradetalks.sim import factored_rounds
 from tradetalks.sim.analysis import deal_metrics, tidy
 from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import ProtocolConfig
@@ -383,6 +384,9 @@ class Negotiation:
         self._view_history: tuple[np.ndarray, list[OfferRecord]] = (self._index, [])
         # arrays over the space gathered at a round's outcomes, kept while both are the same
         self._gathered: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # rounds cover the outcomes their decisions can reach, found issue by issue
+        # (sim/factored_rounds.py), not every available one; the same decisions either way
+        self.factored = False
 
     # ------------------------------------------------------------------ read-only access
     @property
@@ -495,7 +499,7 @@ class Negotiation:
         self._signable = self.chapters.signable(date)
         self._available = read_only(self._table & self._signable)
         self._indicators = indicators
-        self._index = self._round_index(level)
+        self._index = self._round_index(level, date)
         full = len(self._index) == len(self.space)
         available = self._available if full else read_only(self._available[self._index])
         self._local = {"available": available}
@@ -505,7 +509,7 @@ class Negotiation:
         self.phase = f"{level} talks"
         return first
 
-    def _round_index(self, level: str) -> np.ndarray:
+    def _round_index(self, level: str, date: dt.date | None = None) -> np.ndarray:
         """The outcomes this round's views cover: those available, those in the history and a
         settled text, ascending (the previous round's array when they are the same); every
         outcome unless both sides' strategies at ``level`` take such views
@@ -519,6 +523,11 @@ class Negotiation:
         extra = [r.outcome for r in self.history]
         if self.settled_text is not None:
             extra.append(self.settled_text)
+        if self.factored:  # the outcomes the round's decisions can reach (sim/factored_rounds)
+            index = self._factored_index(date, extra)
+            if index is not None:
+                last = self._view_history[0]
+                return last if np.array_equal(last, index) else read_only(index)
         covered = self._available
         if extra and not covered[extra].all():
             covered = covered.copy()
@@ -526,6 +535,16 @@ class Negotiation:
         index = np.flatnonzero(covered)
         last = self._view_history[0]
         return last if np.array_equal(last, index) else read_only(index)
+
+    def _factored_index(self, date: dt.date | None, extra: list[int]) -> np.ndarray | None:
+        """``factored_rounds.round_outcomes`` for this round (None where it does not apply)."""
+        table = self.space.consistent_with(self.agreed) if self.agreed else None
+        if table is not None and not np.array_equal(table, self._table):
+            return None  # a state the agreed levels do not describe: cover what is available
+        return factored_rounds.round_outcomes(
+            self.space, self.teams, self.ratifiers, self.chapters, self._indicators,
+            self.agreed, date, extra,
+        )  # fmt: skip
 
     @property
     def _rows(self) -> OutcomeSpace:

@@ -333,3 +333,47 @@ def test_a_space_with_no_outcome_has_no_candidates():
     assert len(empty) == 0
     c = f2.candidates(empty, (f2.Term(val, "us"), f2.Term(val, "china")))
     assert len(c.index) == 0
+
+
+def _with_cost(space, val, support, weight=1.0, threshold=0.0):
+    """V_us less a pressure lump weight·max(0, threshold − support(x)) (Congress's, on
+    executive deals), and the support per outcome."""
+    choices = space._choices
+    s = sum(
+        np.asarray(col)[np.searchsorted(choices[j], space.levels[:, j])]
+        for j, col in enumerate(support)
+    )
+    return val.utility("us", space) - weight * np.maximum(0.0, threshold - s)
+
+
+def test_a_value_falling_with_a_sum_below_a_threshold_needs_that_sum_in_the_merge():
+    """The US's value less a lump that grows as Congress's support falls: the candidates
+    keep the outcome with less additive value but more support (the frontier's point) only
+    when the support rides along (``monotone``)."""
+    space = OutcomeSpace([issue("a", 2), issue("b", 2)], allow_interim=True, min_issues=1)
+    us = (np.array([0.0, 1.0]), np.array([0.0, 0.5]))
+    flat = (np.zeros(2), np.zeros(2))
+    val = valuation_of({"us": us, "china": flat}, {"us": us, "china": flat})
+    support = (np.array([0.0, 0.0, -5.0]), np.zeros(3))  # per choice: open, level 0, level 1
+    total = _with_cost(space, val, support)
+    best = int(np.argmax(total))
+    terms = (f2.Term(val, "us"), f2.Term(val, "china"))
+    assert best in f2.candidates(space, terms, monotone=[support]).index
+    assert best not in f2.candidates(space, terms).index
+
+
+@settings(max_examples=60, deadline=None)
+@given(valuations(), st.data())
+def test_with_a_sum_riding_along_the_frontier_of_the_lowered_value_is_found(drawn, data):
+    """For any support per issue and choice, the frontier of (V_us − lump, V_china) over
+    the candidates with the support riding along is the enumerated frontier."""
+    space, val = drawn
+    support = tuple(
+        np.array(data.draw(st.lists(st.integers(-2, 2), min_size=len(c), max_size=len(c))), float)
+        for c in space._choices
+    )
+    terms = (f2.Term(val, "us"), f2.Term(val, "china"))
+    total, china = _with_cost(space, val, support, 0.3, 0.5), val.utility("china", space)
+    c = f2.candidates(space, terms, monotone=[support])
+    got = c.index[pareto_mask(total[c.index], china[c.index])]
+    np.testing.assert_array_equal(got, np.flatnonzero(pareto_mask(total, china)))

@@ -1,0 +1,107 @@
+"""A core-v2 round's outcomes from the factored space (issue 13; docs/design/factored-rounds.md).
+
+The screening strategy and the mechanism read argmax-type functions over a round's outcomes:
+``best_for`` (own gain, this round or the next, against the opponent's public normalised
+gain), the top of a side's values and of the other side's public values, and the values of
+outcomes already offered.  So the round may cover, instead of every available outcome, the
+union over both sides of ``factored_v2.candidates`` for (own now, opponent public) and
+(own next, opponent public) — separately, since a merge of three values drops outcomes tied
+in two — over three masks: available ∩ own true win-set ∩ the other's believed win-set (the
+offer set), available ∩ own true win-set (``_best``), and available alone (the strategies'
+fallback) — plus the history and a settled text.  What can be signed is per issue (agreed
+levels, chapters ready and on the agenda), each ratifying body a linear constraint, and
+Congress's pressure on executive deals a sum the US's value rises in.
+
+``round_outcomes`` returns None (the mechanism then covers every available outcome) where
+this does not hold: a team without a core-v2 valuation, or a body voting only on
+legislation while some outcome needs its side's legislation (the deal type is then not a
+sum).  This is a first step: the model still enumerates its space, so the choice between
+the two is the model's (``Negotiation.factored``); the rounds' decisions are the same on
+both (tests/test_factored_rounds.py, the enumerated rounds being the oracle).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from tradetalks.sim.factored_v2 import Product, Term, candidates
+from tradetalks.sim.issues import OPEN, OutcomeSpace
+
+SIDES = ("us", "china")
+LEGISLATIVE = "legislative"
+
+
+def _support(rat: Any, product: Product) -> tuple[np.ndarray, ...]:
+    """A body's support above its base, per issue and choice: sensitivity · w_j ·
+    (v_j(level) − v_j(status quo)), an open issue at its status quo."""
+    w = rat.space.weight_vector(rat.cfg.weights)
+    out = []
+    for j, (issue, c) in enumerate(zip(product.issues, product.choices, strict=True)):
+        vals = issue.values.get(rat.cfg.values)
+        vals = np.zeros(issue.n_levels) if vals is None else np.asarray(vals, dtype=float)
+        level = np.where(c == OPEN, issue.status_quo, c)
+        out.append(rat.cfg.sensitivity * w[j] * (vals[level] - vals[issue.status_quo]))
+    return tuple(out)
+
+
+def _keep(product: Product, ready: np.ndarray) -> list[np.ndarray]:
+    """Per issue, the choices a signable outcome may take: only ``OPEN`` where the chapter
+    is not ready or not on the agenda."""
+    return [
+        c == OPEN if not ok else np.ones(len(c), bool)
+        for c, ok in zip(product.choices, ready, strict=True)
+    ]
+
+
+def round_outcomes(
+    space: OutcomeSpace,
+    teams: Mapping[str, Any],
+    ratifiers: Sequence[Any],
+    chapters: Any,
+    indicators: Mapping[str, float],
+    agreed: Mapping[int, int],
+    date: dt.date | None,
+    extra: Sequence[int],
+) -> np.ndarray | None:
+    """The round's outcomes (enumerated indices, ascending), or None where the factored
+    search does not apply (module docstring).  ``extra``: outcomes offered or settled."""
+    if any(getattr(t, "valuation", None) is None for t in teams.values()):
+        return None
+    for rat in ratifiers:
+        if rat.cfg.applies_to == LEGISLATIVE and chapters.legislative(rat.side).any():
+            return None
+    product = Product.of(space)
+    keep = _keep(product, chapters.ready(date))
+    found = [np.asarray(list(extra), dtype=np.int64)]
+    for side in SIDES:
+        other = "china" if side == "us" else "us"
+        own_team, opp_team = teams[side], teams[other]
+        opp = Term(opp_team.observed, other)
+        true_, believed, rises = [], [], []
+        for rat in ratifiers:
+            col = _support(rat, product)
+            if rat.cfg.applies_to == LEGISLATIVE:  # votes on no outcome here: presses
+                if rat.side == "us" and rat.cfg.pressure_weight:
+                    rises.append(col)
+                continue
+            if rat.side == side:
+                true_.append((col, rat.threshold - rat.base(indicators)))
+            else:
+                believed.append((col, rat.threshold_for(True) - rat.base(indicators)))
+        masks = (true_ + believed, true_, [])
+        for own in (Term(own_team.valuation, side), Term(own_team.valuation, side, True)):
+            for bodies in masks:
+                c = candidates(
+                    product,
+                    (own, opp),
+                    agreed=agreed,
+                    keep=keep,
+                    constraints=[col for col, _ in bodies],
+                    thresholds=[t for _, t in bodies],
+                    monotone=rises,
+                )
+                found.append(c.index)
+    return np.unique(np.concatenate(found))
