@@ -120,6 +120,7 @@ class ScreeningStrategy(Strategy):
     params_model = sp.ScreeningParams
     params: sp.ScreeningParams
     classifier = _classifier(uses_opponent_model=True, ratification_aware=True)
+    factored_rounds = True  # best_for, _best, the fallback: argmaxes factored_rounds keeps
 
     # ------------------------------------------------------------------ prior
     def prior_mean(self, view: NegotiationView) -> float:

@@ -81,6 +81,10 @@ class Strategy:
     # ``view.outcomes``, NegotiationView): this code indexes only the view's own arrays. A
     # subclass indexing arrays of its own over the whole space sets False (whole-space views).
     round_positions: ClassVar[bool] = True
+    # The round may cover only the factored search's candidates (sim/factored_rounds.py):
+    # true where every decision is an argmax over the round's outcomes of the values that
+    # search keeps (core v2's screening strategy); a subclass reading anything else sets False.
+    factored_rounds: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

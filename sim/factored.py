@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from tradetalks.sim.analysis import pareto_mask, tidy
+from tradetalks.sim.analysis import UTILITY_DECIMALS, pareto_mask, tidy
 from tradetalks.sim.issues import OPEN, OutcomeSpace
 
 
@@ -216,8 +216,9 @@ def _prune(vals: np.ndarray, width: int) -> np.ndarray:
     """Mask of the rows no row with equal grouping sums (the columns from ``width`` on)
     dominates in the first ``width`` columns (``_nondominated``; two columns: the frontier)."""
     varying = [0, 1, *(c for c in range(2, width) if (vals[:, c] != vals[:1, c]).any())]
-    vals, width = np.column_stack([vals[:, varying], vals[:, width:]]), len(varying)
-    inner = (lambda v: pareto_mask(v[:, 0], v[:, 1])) if width == 2 else _nondominated
+    if len(varying) < width:
+        vals, width = np.column_stack([vals[:, varying], vals[:, width:]]), len(varying)
+    inner = (lambda v: _front(v[:, 0], v[:, 1])) if width == 2 else _nondominated
     if vals.shape[1] == width:
         return inner(vals)
     _, group = np.unique(tidy(vals[:, width:]), axis=0, return_inverse=True)
@@ -229,28 +230,61 @@ def _prune(vals: np.ndarray, width: int) -> np.ndarray:
 
 
 BOUND_SLACK = 1e-9  # constraint bounds within this of a threshold decide nothing (rounding)
+# partial sums closer than this may round to one value at UTILITY_DECIMALS once completed
+# (two grid steps: rounding, plus the sums' own float error): no strict dominance
+MERGE_BAND = 2 * 10.0**-UTILITY_DECIMALS
 NONDOMINATED_CHUNK = 256  # points compared at once in ``_nondominated`` (memory, not results)
 
 
+def _front(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
+    """Mask of the points no other point dominates in a merge: at least as large in both
+    utilities and larger by more than ``MERGE_BAND`` in one.  A point better only within
+    the band may tie once completed (rounded at ``UTILITY_DECIMALS``), so both stay; the
+    final frontier (``pareto_mask`` on exact values) decides.  O(n log n): for each point,
+    the largest u2 among points with u1 ≥ its own, and among points with u1 beyond the band."""
+    order = np.argsort(-u1, kind="stable")
+    a, best = u1[order], np.maximum.accumulate(u2[order])
+    at_least = np.searchsorted(-a, -u1, side="right") - 1  # last point with u1 ≥ this one's
+    beyond = np.searchsorted(-a, -(u1 + MERGE_BAND), side="left") - 1  # u1 > this + band
+    ge_best = best[at_least]
+    gt_best = np.where(beyond >= 0, best[np.maximum(beyond, 0)], -np.inf)
+    return ~((ge_best > u2 + MERGE_BAND) | (gt_best >= u2))
+
+
+def _dominated(block: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Mask of ``block``'s rows some row of ``other`` dominates: at least as large in every
+    column and larger by more than ``MERGE_BAND`` in a utility (``_front``'s rule; column by
+    column, as numpy reduces a short last axis slowly)."""
+    ge = np.ones((len(block), len(other)), dtype=bool)
+    for c in range(block.shape[1]):
+        ge &= other[None, :, c] >= block[:, None, c]
+    gt = (other[None, :, 0] > block[:, None, 0] + MERGE_BAND) | (
+        other[None, :, 1] > block[:, None, 1] + MERGE_BAND
+    )
+    return (ge & gt).any(axis=1)
+
+
 def _nondominated(vals: np.ndarray) -> np.ndarray:
-    """Mask of the rows no other row dominates: at least as large in every column and
-    strictly larger in a utility (the first two columns).  A row equal in both utilities
-    is kept whatever its constraint sums, since the oracle keeps equal utility pairs alike.
+    """Mask of the rows no other row dominates (``_dominated``): at least as large in every
+    column and larger beyond ``MERGE_BAND`` in a utility (the first two columns).  A row
+    equal in both utilities is kept whatever its constraint sums, as the oracle keeps equal
+    utility pairs alike.  Nothing is rounded: a row whose constraint or monotone sum is below
+    another's, even by a rounding error (a body's support of -1e-17 against 3e-13), never
+    dominates it, since the model's own comparison may put a threshold between the two.
     Rows sorted in decreasing lexicographic order can be dominated only by earlier rows, so
     each chunk is compared with the rows kept so far and with itself."""
-    v = tidy(vals)
+    v = np.asarray(vals, dtype=float)
+    if len(v) <= NONDOMINATED_CHUNK:  # one chunk: every pair at once, no order needed
+        return ~_dominated(v, v)
     order = np.lexsort(tuple(-v[:, i] for i in reversed(range(v.shape[1]))))
     s = v[order]
     keep = np.zeros(len(s), dtype=bool)
     kept = s[:0]
     for start in range(0, len(s), NONDOMINATED_CHUNK):
         block = s[start : start + NONDOMINATED_CHUNK]
-        dominated = np.zeros(len(block), dtype=bool)
-        for other in (kept, block):
-            if len(other):
-                ge = (other[None, :, :] >= block[:, None, :]).all(axis=2)
-                gt = (other[None, :, :2] > block[:, None, :2]).any(axis=2)
-                dominated |= (ge & gt).any(axis=1)
+        dominated = _dominated(block, block)
+        if len(kept):
+            dominated |= _dominated(block, kept)
         keep[start : start + len(block)] = ~dominated
         kept = np.concatenate([kept, block[~dominated]])
     out = np.zeros(len(s), dtype=bool)

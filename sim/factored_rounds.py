@@ -8,16 +8,21 @@ union over both sides of ``factored_v2.candidates`` for (own now, opponent publi
 (own next, opponent public) — separately, since a merge of three values drops outcomes tied
 in two — over three masks: available ∩ own true win-set ∩ the other's believed win-set (the
 offer set), available ∩ own true win-set (``_best``), and available alone (the strategies'
-fallback) — plus the history and a settled text.  What can be signed is per issue (agreed
-levels, chapters ready and on the agenda), each ratifying body a linear constraint, and
-Congress's pressure on executive deals a sum the US's value rises in.
+fallback) — plus the history and a settled text; a mask as long as the one before it is
+the same mask, searched once.  What can be signed is per issue (agreed levels, chapters ready
+and on the agenda), each ratifying body a linear constraint, and Congress's pressure on
+executive deals a sum the US's value rises in.
 
 ``round_outcomes`` returns None (the mechanism then covers every available outcome) where
 this does not hold: a team without a core-v2 valuation, or a body voting only on
 legislation while some outcome needs its side's legislation (the deal type is then not a
-sum).  This is a first step: the model still enumerates its space, so the choice between
-the two is the model's (``Negotiation.factored``); the rounds' decisions are the same on
-both (tests/test_factored_rounds.py, the enumerated rounds being the oracle).
+sum).  The mechanism asks only when both sides' strategies declare ``factored_rounds``
+(agents/strategies.py).  This is a first step: the model still enumerates its space, so the
+choice between the two is the model's (``Negotiation.factored``).  The tests check, with the
+enumerated rounds as the oracle, that every frontier those decisions read lies in the
+round's outcomes and that runs make the same offers; one gap is known: the offer search
+ties values 1e-12..1e-9 apart and takes the lowest index, which may be an outcome the merge
+dropped for a value 1e-12 lower (sim/factored_v2.py) — no run measured has met it.
 """
 
 from __future__ import annotations
@@ -91,7 +96,10 @@ def round_outcomes(
                 true_.append((col, rat.threshold - rat.base(indicators)))
             else:
                 believed.append((col, rat.threshold_for(True) - rat.base(indicators)))
-        masks = (true_ + believed, true_, [])
+        masks: list[list] = []  # nested: a mask as long as the one before is the same
+        for bodies in (true_ + believed, true_, []):
+            if not masks or len(bodies) != len(masks[-1]):
+                masks.append(bodies)
         for own in (Term(own_team.valuation, side), Term(own_team.valuation, side, True)):
             for bodies in masks:
                 c = candidates(

@@ -513,7 +513,9 @@ class Negotiation:
         """The outcomes this round's views cover: those available, those in the history and a
         settled text, ascending (the previous round's array when they are the same); every
         outcome unless both sides' strategies at ``level`` take such views
-        (``round_positions``, agents/strategies.py)."""
+        (``round_positions``, agents/strategies.py).  With ``factored`` on and both sides'
+        strategies declaring ``factored_rounds``: the factored search's outcomes instead of
+        every available one (sim/factored_rounds.py)."""
         if not all(
             getattr(t.strategy_for(level), "round_positions", False) for t in self.teams.values()
         ):
@@ -523,7 +525,9 @@ class Negotiation:
         extra = [r.outcome for r in self.history]
         if self.settled_text is not None:
             extra.append(self.settled_text)
-        if self.factored:  # the outcomes the round's decisions can reach (sim/factored_rounds)
+        if self.factored and all(  # the outcomes the decisions can reach (sim/factored_rounds)
+            getattr(t.strategy_for(level), "factored_rounds", False) for t in self.teams.values()
+        ):
             index = self._factored_index(date, extra)
             if index is not None:
                 last = self._view_history[0]
@@ -538,8 +542,7 @@ class Negotiation:
 
     def _factored_index(self, date: dt.date | None, extra: list[int]) -> np.ndarray | None:
         """``factored_rounds.round_outcomes`` for this round (None where it does not apply)."""
-        table = self.space.consistent_with(self.agreed) if self.agreed else None
-        if table is not None and not np.array_equal(table, self._table):
+        if not np.array_equal(self.space.consistent_with(self.agreed), self._table):
             return None  # a state the agreed levels do not describe: cover what is available
         return factored_rounds.round_outcomes(
             self.space, self.teams, self.ratifiers, self.chapters, self._indicators,

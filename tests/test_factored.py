@@ -218,3 +218,47 @@ def test_monotone_and_grouping_sums_keep_every_frontier_point(case, seed):
     rows = factored.index_of(pos)
     best = an.pareto_mask(u1[rows], u2[rows])
     assert sorted(rows[best].tolist()) == sorted(an.pareto_frontier(u1, u2).tolist())
+
+
+def _brute_dominated(vals: np.ndarray) -> np.ndarray:
+    """The merge's dominance written out pair by pair: another row at least as large in
+    every column and larger by more than the band in a utility."""
+    n, band = len(vals), fa.MERGE_BAND
+    out = np.zeros(n, dtype=bool)
+    for i in range(n):
+        for j in range(n):
+            ge = (vals[j] >= vals[i]).all()
+            gt = vals[j, 0] > vals[i, 0] + band or vals[j, 1] > vals[i, 1] + band
+            out[i] |= bool(ge and gt)
+    return out
+
+
+# values on a coarse grid plus offsets inside and beyond the band, so ties, near-ties and
+# clear dominance all occur
+_near = st.builds(
+    lambda k, off: k / 4 + off,
+    st.integers(-3, 3),
+    st.sampled_from([0.0, 5e-13, -5e-13, 1.5e-12, 3e-12, -3e-12]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 3), st.data())
+def test_the_merges_pruning_is_dominance_beyond_the_rounding_band(extra, data):
+    """``_front`` (two utilities, O(n log n)) and ``_nondominated`` (with constraint columns,
+    in chunks) keep exactly the rows no other row dominates beyond ``MERGE_BAND``."""
+    n = data.draw(st.integers(1, 40))
+    vals = np.array(data.draw(st.lists(st.lists(_near, min_size=2 + extra, max_size=2 + extra),
+                                       min_size=n, max_size=n)))  # fmt: skip
+    np.testing.assert_array_equal(fa._nondominated(vals), ~_brute_dominated(vals))
+    two = vals[:, :2]
+    np.testing.assert_array_equal(fa._front(two[:, 0], two[:, 1]), ~_brute_dominated(two))
+
+
+def test_nondominated_in_chunks_is_nondominated_at_once(monkeypatch):
+    """More rows than a chunk: the sorted, chunked comparison keeps what one comparison of
+    every pair keeps."""
+    rng = np.random.default_rng(5)
+    vals = np.round(rng.normal(size=(300, 3)), 1)  # many ties
+    monkeypatch.setattr(fa, "NONDOMINATED_CHUNK", 64)
+    np.testing.assert_array_equal(fa._nondominated(vals), ~_brute_dominated(vals))

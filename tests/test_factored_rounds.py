@@ -5,25 +5,74 @@ disputes; the factored search is used, and it stands aside where it does not app
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import numpy as np
 import pytest
 from helpers import BASELINE
 from tradetalks.sim import factored_rounds as fr
+from tradetalks.sim.analysis import pareto_mask
+from tradetalks.sim.issues import OPEN
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import locate
+
+
+def _frontiers_missed(
+    space, teams, ratifiers, chapters, indicators, agreed, date, got, extra=()
+) -> list:
+    """The enumerated oracle of one round: for each side, own gain now and next round against
+    the other's public value, the Pareto frontier within each mask (available ∩ own win-set ∩
+    the other's believed win-set; available ∩ own win-set; available) must lie in ``got``,
+    and ``got`` in what is available or offered (``extra``).  Returns the (side, term, mask)
+    whose frontier does not, and "outside" for outcomes that cannot be signed."""
+    available = space.consistent_with(agreed) & chapters.signable(date)
+    inside = np.zeros(len(space), dtype=bool)
+    inside[got] = True
+    allowed = available.copy()
+    allowed[list(extra)] = True
+    missed = ["outside"] if (inside & ~allowed).any() else []
+    for side, other in (("us", "china"), ("china", "us")):
+        own_ws = chapters.winset(side, ratifiers, indicators)
+        believed = chapters.winset(other, ratifiers, indicators, believed=True)
+        opp = teams[other].public_values()[0]
+        masks = {
+            "offer set": available & own_ws & believed,
+            "own win-set": available & own_ws,
+            "available": available,
+        }
+        for term, own in (("now", teams[side].gain()), ("next", teams[side].gain_next())):
+            for name, mask in masks.items():
+                if (pareto_mask(own, opp, mask) & ~inside).any():
+                    missed.append((side, term, name))
+    return missed
+
+
+def _checked(calls: list, missed: list):
+    """``round_outcomes`` that records whether it answered and checks each answer against
+    the enumerated frontiers (``_frontiers_missed``)."""
+    original = fr.round_outcomes
+
+    def checked(space, teams, ratifiers, chapters, indicators, agreed, date, extra):
+        got = original(space, teams, ratifiers, chapters, indicators, agreed, date, extra)
+        calls.append(got is not None)
+        if got is not None:
+            missed.extend(
+                _frontiers_missed(
+                    space, teams, ratifiers, chapters, indicators, agreed, date, got, extra
+                )
+            )
+        return got
+
+    return checked
 
 
 def _run(cfg, seed: int, factored: bool) -> tuple[str, list[tuple]]:
     model = TradeTalksModel(cfg, rng=seed, collect_series=False)
     model.negotiation.factored = factored
     summary = model.run()
-    offers = [
-        (r.week, r.round_no, r.proposer, r.outcome, r.accepted, r.utility["us"], r.utility["china"])
-        for r in model.negotiation.history
-    ]
-    return json.dumps(summary, sort_keys=True, default=str), offers
+    return json.dumps(summary, sort_keys=True, default=str), _offers(model)
 
 
 @pytest.mark.slow
@@ -39,23 +88,54 @@ def _run(cfg, seed: int, factored: bool) -> tuple[str, list[tuple]]:
 )
 def test_factored_rounds_make_the_enumerated_rounds_decisions(config, seed, monkeypatch):
     """Every offer (week, round, proposer, outcome, acceptance, both values) and the run's
-    summary are the same; the factored search answered every round (none fell back)."""
+    summary are the same; the factored search answered every round (none fell back), each
+    time holding every enumerated frontier its decisions read."""
     cfg = resolve_config(config if config is BASELINE else locate(config))
-    answered = []
-    original = fr.round_outcomes
-
-    def counted(*args, **kwargs):
-        out = original(*args, **kwargs)
-        answered.append(out is not None)
-        return out
-
-    monkeypatch.setattr(fr, "round_outcomes", counted)
+    answered, missed = [], []
+    monkeypatch.setattr(fr, "round_outcomes", _checked(answered, missed))
     enumerated = _run(cfg, seed, factored=False)
     assert not answered
     factored = _run(cfg, seed, factored=True)
     assert answered and all(answered)
+    assert not missed
     assert factored[1] == enumerated[1]
     assert factored[0] == enumerated[0]
+
+
+FIRST_WEEKS = 4  # the baseline's first weeks: 24 offers, about 0.7 s on the factored path
+
+
+def _offers(model: TradeTalksModel) -> list[tuple]:
+    return [
+        (r.week, r.round_no, r.proposer, r.outcome, r.accepted, r.utility["us"], r.utility["china"])
+        for r in model.negotiation.history
+    ]
+
+
+def _first_weeks(cfg, monkeypatch) -> tuple[list, list, list]:
+    """The offers of the first weeks on the enumerated and the factored path, whether each
+    ``round_outcomes`` call answered, and the frontiers its answers missed (``_checked``)."""
+    answered, missed = [], []
+    monkeypatch.setattr(fr, "round_outcomes", _checked(answered, missed))
+    histories = []
+    for factored in (False, True):
+        model = TradeTalksModel(cfg, rng=1, collect_series=False)
+        model.negotiation.factored = factored
+        for _ in range(FIRST_WEEKS):
+            model.step()
+        histories.append(_offers(model))
+    return histories, answered, missed
+
+
+def test_the_first_weeks_offers_are_the_enumerated_rounds_offers(monkeypatch):
+    """The fast check of the slow test above (run by the mutation preset): the baseline's
+    first weeks make the same offers on both paths, every round answered by the factored
+    search, each answer holding every frontier its decisions read."""
+    histories, answered, missed = _first_weeks(BASELINE, monkeypatch)
+    assert len(histories[0]) > 2 * FIRST_WEEKS
+    assert histories[1] == histories[0]
+    assert answered and all(answered)
+    assert not missed
 
 
 def test_the_round_covers_fewer_outcomes_than_are_available():
@@ -120,7 +200,7 @@ def test_without_a_narrowing_the_factored_rounds_decide_otherwise(left_out, monk
 
 def test_agreed_levels_narrow_the_round_to_outcomes_that_keep_them():
     """With an issue agreed at a level, every outcome the round adds beyond the history keeps
-    that level; left out, the round holds outcomes at other levels of it."""
+    that level; left out, the round holds outcomes that settle it at another level."""
     model = TradeTalksModel(BASELINE, rng=1, collect_series=False)
     neg, space = model.negotiation, model.space
     while model.running and not neg.history:
@@ -137,4 +217,73 @@ def test_agreed_levels_narrow_the_round_to_outcomes_that_keep_them():
         return space.levels[got, j]
 
     assert (covered({j: level}) == level).all()
-    assert (covered({}) != level).any()
+    free = covered({})
+    assert ((free != level) & (free != OPEN)).any()
+
+
+# China modelling the US's values under another aid scale than the true one (core-v2 §2.1)
+OTHER_MODEL = {"farm_politics.aid_scale": 3.0, "farm_politics.observed_aid_scale": 1.0}
+# Huawei's chapter not on the agenda until after the first round (its date in the record is
+# May 2019): its levels cannot be signed there
+LATE_AGENDA = {"issues.huawei.on_agenda_from": dt.date(2019, 12, 1)}
+
+
+@pytest.mark.parametrize(
+    ("shift", "overrides"),
+    [(-0.1, {}), (-0.03, {}), (0.03, {}), (0.1, {}), (0.1, OTHER_MODEL), (-0.03, OTHER_MODEL),
+     (0.03, LATE_AGENDA)],
+)  # fmt: skip
+def test_every_frontier_a_round_reads_is_covered_whatever_the_private_threshold(shift, overrides):
+    """China's leadership's true threshold away from the public mean the US holds: each
+    side's offer set, own win-set and available outcomes keep their frontiers in the round's
+    outcomes (true and believed win-sets kept apart), also where China's model of the US's
+    values is not the US's own, and the win-sets bind (the offer set's frontier is not the
+    available outcomes')."""
+    model = TradeTalksModel(BASELINE, rng=1, overrides=overrides, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:
+        model.step()
+    leadership = next(r for r in neg.ratifiers if r.side == "china")
+    leadership.threshold = leadership.cfg.threshold + shift
+    args = (model.space, neg.teams, neg.ratifiers, neg.chapters, model.indicators())
+    got = fr.round_outcomes(*args, neg.agreed, model.date, [])
+    assert got is not None
+    assert _frontiers_missed(*args, neg.agreed, model.date, got) == []
+    space, chapters = model.space, neg.chapters
+    available = space.consistent_with(neg.agreed) & chapters.signable(model.date)
+    own_ws = chapters.winset("china", neg.ratifiers, model.indicators())
+    u, v = neg.teams["china"].gain(), neg.teams["us"].public_values()[0]
+    assert (pareto_mask(u, v, available & own_ws) != pareto_mask(u, v, available)).any()
+
+
+def test_a_round_where_next_rounds_values_reorder_outcomes_keeps_their_frontiers():
+    """At week 7 of the implementation scenario (seed 3) the frontier of the US's gain at the
+    next opportunity is not that of its gain now (checked here); the round's outcomes hold
+    both."""
+    model = TradeTalksModel(resolve_config(locate("scenarios/implementation")), rng=3)
+    neg = model.negotiation
+    for _ in range(7):
+        model.step()
+    args = (model.space, neg.teams, neg.ratifiers, neg.chapters, model.indicators())
+    got = fr.round_outcomes(*args, neg.agreed, model.date, [])
+    assert got is not None
+    assert _frontiers_missed(*args, neg.agreed, model.date, got) == []
+    available = model.space.consistent_with(neg.agreed) & neg.chapters.signable(model.date)
+    us, opp = neg.teams["us"], neg.teams["china"].public_values()[0]
+    now = pareto_mask(us.gain(), opp, available)
+    assert (pareto_mask(us.gain_next(), opp, available) & ~now).any()
+
+
+def test_strategies_that_read_more_than_the_factored_values_keep_every_available_outcome(
+    monkeypatch,
+):
+    """The conceder reads other functions of the round's outcomes than the argmaxes the
+    factored search keeps (its offers differ from week 1 on the factored outcomes): with it
+    at the principals' table the mechanism does not ask the factored search, and the offers
+    are those of the enumerated rounds."""
+    members = [("us", r) for r in ("president", "ustr", "treasury", "deputy_ustr")]
+    members += [("china", r) for r in ("vice_premier", "deputy")]
+    over = {f"teams.{s}.members.{r}.strategy": {"kind": "conceder"} for s, r in members}
+    histories, answered, _ = _first_weeks(resolve_config(BASELINE, over), monkeypatch)
+    assert histories[0] and histories[1] == histories[0]
+    assert not answered

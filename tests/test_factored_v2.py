@@ -377,3 +377,25 @@ def test_with_a_sum_riding_along_the_frontier_of_the_lowered_value_is_found(draw
     c = f2.candidates(space, terms, monotone=[support])
     got = c.index[pareto_mask(total[c.index], china[c.index])]
     np.testing.assert_array_equal(got, np.flatnonzero(pareto_mask(total, china)))
+
+
+def test_gains_a_rounding_step_apart_keep_both_outcomes_that_tie_once_completed():
+    """Found by hypothesis: China's gain on one issue is 5e-13, under the 12-decimal grid.
+    Partial sums that round apart can tie once completed, so the merge must not let the
+    larger prune the smaller: the frontier keeps both tied outcomes, as the enumeration does."""
+    sizes = (1, 2, 2, 3)
+    space = OutcomeSpace([issue(f"i{j}", m) for j, m in enumerate(sizes)], allow_interim=False)
+    zeros = tuple(np.zeros(m) for m in sizes)
+    china = (np.zeros(1), np.zeros(2), np.array([0.0, 5e-13]), np.array([0.0, 0.0, 0.04097352]))
+    val = valuation_of(
+        {"us": zeros, "china": china},
+        {"us": zeros, "china": zeros},
+        pairs={
+            "us": ((0, 1, np.zeros((1, 2))),),
+            "china": ((0, 1, np.array([[0.0, 0.01652764]])),),
+        },
+    )
+    us_term, china_term = f2.Term(val, "us"), f2.Term(val, "china")
+    expected = _oracle_frontier(space, us_term, china_term)
+    assert len(expected) == 2
+    np.testing.assert_array_equal(f2.frontier(space, us_term, china_term), expected)
