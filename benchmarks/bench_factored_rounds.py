@@ -45,19 +45,19 @@ def _run(cfg, seed: int, factored: bool):
 
 def _compare(path: Path, seeds, sizes: list[tuple[int, int]]) -> tuple[int, int, float, float]:
     """(seeds, seeds that differ, enumerated CPU, factored CPU) on one config."""
-    from tradetalks.sim import factored_rounds as fr
+    from tradetalks.sim.protocol import Negotiation
     from tradetalks.sim.scenario import resolve_config
 
     cfg = resolve_config(path)
-    original = fr.round_outcomes
+    original = Negotiation._factored_index
 
-    def measured(space, teams, ratifiers, chapters, indicators, agreed, date, extra):
-        out = original(space, teams, ratifiers, chapters, indicators, agreed, date, extra)
+    def measured(self, date, extra):
+        out = original(self, date, extra)
         if out is not None:
-            sizes.append((len(out), int(chapters.signable(date).sum())))
+            sizes.append((len(out), int(self.available.sum())))
         return out
 
-    fr.round_outcomes = measured
+    Negotiation._factored_index = measured
     differ, t_enum, t_fact = 0, 0.0, 0.0
     try:
         for seed in seeds:
@@ -68,7 +68,7 @@ def _compare(path: Path, seeds, sizes: list[tuple[int, int]]) -> tuple[int, int,
                 differ += 1
                 print(f"  {path.name} seed {seed}: the paths differ", flush=True)
     finally:
-        fr.round_outcomes = original
+        Negotiation._factored_index = original
     return len(seeds), differ, t_enum, t_fact
 
 

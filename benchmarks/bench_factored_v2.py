@@ -13,6 +13,10 @@ issue 13), against enumeration where enumeration is possible.
    peak traced memory.
 3. With ``--check`` added issues (default 2: 9 issues, 3,527,999 outcomes), the frontier from
    a product never enumerated against the enumerated space's.
+4. A core-v2 round's outcomes (``factored_rounds.round_outcomes``: both sides, this round and
+   the next, the offer set, own win-set and available outcomes) on part 2's product, with the
+   baseline's bodies and every chapter ready, against the same on the baseline's 7 issues
+   at its first round: time and outcomes covered.
 
     .venv/bin/python benchmarks/bench_factored_v2.py [--repeats 3] [--extra 5] [--check 2]
 """
@@ -161,8 +165,48 @@ def checked(extra: int) -> None:
     )
 
 
+class _AllReady:
+    """Chapters as ``round_outcomes`` reads them, every one ready and none legislative: the
+    model's ``Chapters`` holds masks over an enumerated space, which part 4 has not."""
+
+    def __init__(self, n_issues: int) -> None:
+        self.n_issues = n_issues
+
+    def ready(self, date) -> np.ndarray:
+        return np.ones(self.n_issues, dtype=bool)
+
+    def legislative(self, side: str) -> np.ndarray:
+        return np.zeros(1, dtype=bool)
+
+
+def round_at_scale(repeats: int, extra: int) -> None:
+    """Part 4: a core-v2 round's outcomes on a product of 7 + ``extra`` issues."""
+    from types import SimpleNamespace
+
+    from tradetalks.sim import factored_rounds as fr
+    from tradetalks.sim.model import TradeTalksModel
+    from tradetalks.sim.scenario import resolve_config
+    from tradetalks.sim.shipped import locate
+
+    model = TradeTalksModel(resolve_config(locate("baseline")), rng=1, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:
+        model.step()
+    args = (neg.ratifiers, neg.chapters, model.indicators(), {}, model.date, [])
+    t7, got7 = _best_of(repeats, lambda: fr.round_outcomes(model.space, neg.teams, *args))
+    product, val = _extended(extra)
+    teams = {s: SimpleNamespace(valuation=val, observed=val) for s in ("us", "china")}
+    wide = (neg.ratifiers, _AllReady(len(product.issues)), model.indicators(), {}, None, [])
+    t12, got12 = _best_of(repeats, lambda: fr.round_outcomes(product, teams, *wide))
+    print(
+        f"4. a round's outcomes: {len(model.space.issues)} issues (the baseline's first round) "
+        f"{len(got7)} outcomes in {t7 * 1e3:.0f} ms; {len(product.issues)} issues (week 0's "
+        f"values, every chapter ready) {len(got12)} outcomes in {t12 * 1e3:.0f} ms"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print both parts."""
+    """Print the four parts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--extra", type=int, default=5, help="issues added in part 2")
@@ -171,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     shipped(args.repeats)
     extended(args.repeats, args.extra)
     checked(args.check)
+    round_at_scale(args.repeats, args.extra)
     return 0
 
 

@@ -41,14 +41,15 @@ LEGISLATIVE = "legislative"
 
 def _support(rat: Any, product: Product) -> tuple[np.ndarray, ...]:
     """A body's support above its base, per issue and choice: sensitivity · w_j ·
-    (v_j(level) − v_j(status quo)), an open issue at its status quo."""
-    w = rat.space.weight_vector(rat.cfg.weights)
+    (v_j(level) − v_j(status quo)), an open issue at its status quo (issues the body's
+    weights do not name weigh 0, as ``OutcomeSpace.weight_vector`` has it)."""
     out = []
-    for j, (issue, c) in enumerate(zip(product.issues, product.choices, strict=True)):
+    for issue, c in zip(product.issues, product.choices, strict=True):
+        w = rat.cfg.weights.get(issue.name, 0.0)
         vals = issue.values.get(rat.cfg.values)
         vals = np.zeros(issue.n_levels) if vals is None else np.asarray(vals, dtype=float)
         level = np.where(c == OPEN, issue.status_quo, c)
-        out.append(rat.cfg.sensitivity * w[j] * (vals[level] - vals[issue.status_quo]))
+        out.append(rat.cfg.sensitivity * w * (vals[level] - vals[issue.status_quo]))
     return tuple(out)
 
 
@@ -62,7 +63,7 @@ def _keep(product: Product, ready: np.ndarray) -> list[np.ndarray]:
 
 
 def round_outcomes(
-    space: OutcomeSpace,
+    space: OutcomeSpace | Product,
     teams: Mapping[str, Any],
     ratifiers: Sequence[Any],
     chapters: Any,
@@ -72,13 +73,15 @@ def round_outcomes(
     extra: Sequence[int],
 ) -> np.ndarray | None:
     """The round's outcomes (enumerated indices, ascending), or None where the factored
-    search does not apply (module docstring).  ``extra``: outcomes offered or settled."""
+    search does not apply (module docstring).  ``extra``: outcomes offered or settled.
+    ``space`` may be a ``Product`` never enumerated (indices then count the outcomes it
+    would enumerate)."""
     if any(getattr(t, "valuation", None) is None for t in teams.values()):
         return None
     for rat in ratifiers:
         if rat.cfg.applies_to == LEGISLATIVE and chapters.legislative(rat.side).any():
             return None
-    product = Product.of(space)
+    product = space if isinstance(space, Product) else Product.of(space)
     keep = _keep(product, chapters.ready(date))
     found = [np.asarray(list(extra), dtype=np.int64)]
     for side in SIDES:

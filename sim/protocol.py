@@ -306,6 +306,7 @@ def _public_values(team: TeamLike) -> tuple[np.ndarray, float]:
 
 RELABEL_AT_ONCE = 8  # _history_view: this many new records searched at once (speed only)
 DOMINANCE_BINS = 64  # _undominated: bins of the US's utility (speed only: any number ≥ 1)
+FACTORED_STATES = 8  # round states whose factored outcomes are kept (memory, not results)
 
 
 class ProtocolError(RuntimeError):
@@ -387,6 +388,9 @@ class Negotiation:
         # rounds cover the outcomes their decisions can reach, found issue by issue
         # (sim/factored_rounds.py), not every available one; the same decisions either way
         self.factored = False
+        # the factored outcomes of recent round states: a week's previews and its round share
+        # one (state → (the valuations it was found for, outcomes without the history))
+        self._factored_seen: dict[tuple, tuple[tuple, np.ndarray | None]] = {}
 
     # ------------------------------------------------------------------ read-only access
     @property
@@ -541,13 +545,27 @@ class Negotiation:
         return last if np.array_equal(last, index) else read_only(index)
 
     def _factored_index(self, date: dt.date | None, extra: list[int]) -> np.ndarray | None:
-        """``factored_rounds.round_outcomes`` for this round (None where it does not apply)."""
+        """``factored_rounds.round_outcomes`` for this round (None where it does not apply),
+        found once per round state: the valuations, each body's margins, the ready chapters
+        and the agreed levels are all it reads besides the history, added here."""
         if not np.array_equal(self.space.consistent_with(self.agreed), self._table):
             return None  # a state the agreed levels do not describe: cover what is available
-        return factored_rounds.round_outcomes(
-            self.space, self.teams, self.ratifiers, self.chapters, self._indicators,
-            self.agreed, date, extra,
-        )  # fmt: skip
+        ind = self._indicators
+        margins = tuple(
+            (r.threshold - r.base(ind), r.threshold_for(True) - r.base(ind)) for r in self.ratifiers
+        )
+        state = (margins, self.chapters.ready(date).tobytes(), tuple(sorted(self.agreed.items())))
+        values = tuple(v for t in self.teams.values() for v in (t.valuation, t.observed))
+        seen = self._factored_seen.get(state)
+        if seen is None or any(a is not b for a, b in zip(seen[0], values, strict=True)):
+            found = factored_rounds.round_outcomes(
+                self.space, self.teams, self.ratifiers, self.chapters, ind, self.agreed, date, []
+            )
+            if len(self._factored_seen) >= FACTORED_STATES:
+                del self._factored_seen[next(iter(self._factored_seen))]  # the oldest
+            seen = self._factored_seen[state] = (values, found)
+        found = seen[1]
+        return found if found is None or not extra else np.union1d(found, extra)
 
     @property
     def _rows(self) -> OutcomeSpace:

@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from helpers import BASELINE
 from tradetalks.sim import factored_rounds as fr
+from tradetalks.sim import snapshot
 from tradetalks.sim.analysis import pareto_mask
+from tradetalks.sim.factored_v2 import Product
 from tradetalks.sim.issues import OPEN
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.protocol import Negotiation
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import locate
 
@@ -50,19 +53,17 @@ def _frontiers_missed(
 
 
 def _checked(calls: list, missed: list):
-    """``round_outcomes`` that records whether it answered and checks each answer against
-    the enumerated frontiers (``_frontiers_missed``)."""
-    original = fr.round_outcomes
+    """``Negotiation._factored_index`` that records whether it answered and checks each
+    answer (searched or kept from an earlier round state) against the enumerated frontiers
+    (``_frontiers_missed``)."""
+    original = Negotiation._factored_index
 
-    def checked(space, teams, ratifiers, chapters, indicators, agreed, date, extra):
-        got = original(space, teams, ratifiers, chapters, indicators, agreed, date, extra)
+    def checked(self, date, extra):
+        got = original(self, date, extra)
         calls.append(got is not None)
         if got is not None:
-            missed.extend(
-                _frontiers_missed(
-                    space, teams, ratifiers, chapters, indicators, agreed, date, got, extra
-                )
-            )
+            state = (self.space, self.teams, self.ratifiers, self.chapters, self._indicators)
+            missed.extend(_frontiers_missed(*state, self.agreed, date, got, extra))
         return got
 
     return checked
@@ -92,7 +93,7 @@ def test_factored_rounds_make_the_enumerated_rounds_decisions(config, seed, monk
     time holding every enumerated frontier its decisions read."""
     cfg = resolve_config(config if config is BASELINE else locate(config))
     answered, missed = [], []
-    monkeypatch.setattr(fr, "round_outcomes", _checked(answered, missed))
+    monkeypatch.setattr(Negotiation, "_factored_index", _checked(answered, missed))
     enumerated = _run(cfg, seed, factored=False)
     assert not answered
     factored = _run(cfg, seed, factored=True)
@@ -116,7 +117,7 @@ def _first_weeks(cfg, monkeypatch) -> tuple[list, list, list]:
     """The offers of the first weeks on the enumerated and the factored path, whether each
     ``round_outcomes`` call answered, and the frontiers its answers missed (``_checked``)."""
     answered, missed = [], []
-    monkeypatch.setattr(fr, "round_outcomes", _checked(answered, missed))
+    monkeypatch.setattr(Negotiation, "_factored_index", _checked(answered, missed))
     histories = []
     for factored in (False, True):
         model = TradeTalksModel(cfg, rng=1, collect_series=False)
@@ -287,3 +288,63 @@ def test_strategies_that_read_more_than_the_factored_values_keep_every_available
     histories, answered, _ = _first_weeks(resolve_config(BASELINE, over), monkeypatch)
     assert histories[0] and histories[1] == histories[0]
     assert not answered
+
+
+def test_a_round_state_is_searched_once_and_again_when_anything_it_reads_changes(monkeypatch):
+    """The mechanism keeps the factored outcomes of recent round states (a week's previews
+    and its round share one): asked again in the same state it does not search, and it
+    searches again when a body's threshold, the ready chapters, the valuations or the agreed
+    levels change; the history is added to what it keeps."""
+    model = TradeTalksModel(BASELINE, rng=1, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:
+        model.step()
+    searches = []
+    original = fr.round_outcomes
+
+    def counted(*args):
+        searches.append(args[5:7])
+        return original(*args)
+
+    monkeypatch.setattr(fr, "round_outcomes", counted)
+    date = model.date
+    first = neg._factored_index(date, [])
+    assert len(searches) == 1
+    offered = [r.outcome for r in neg.history]
+    again = neg._factored_index(date, offered)
+    assert len(searches) == 1
+    np.testing.assert_array_equal(again, np.union1d(first, offered))
+
+    leadership = next(r for r in neg.ratifiers if r.side == "china")
+    leadership.threshold += 0.01
+    neg._factored_index(date, [])
+    assert len(searches) == 2
+    before = neg.chapters.ready(date)
+    while (neg.chapters.ready(date) == before).all():  # deputies' work readies a chapter
+        neg.chapters.advance(date, neg.agreed)
+    neg._factored_index(date, [])
+    assert len(searches) == 3
+    snapshot.refresh(model)  # this week's valuations again, as new objects
+    neg._factored_index(date, [])
+    assert len(searches) == 4
+    j = next(j for j, issue in enumerate(model.space.issues) if issue.negotiable)
+    neg.agreed = {j: 0}
+    neg._table = model.space.consistent_with(neg.agreed)
+    neg._factored_index(date, [])
+    assert len(searches) == 5 and searches[-1][0] == {j: 0}
+
+
+def test_a_product_never_enumerated_gives_the_enumerated_spaces_round():
+    """The round's outcomes found on the product of the issues' choices (no outcome space
+    built) are the enumerated space's, as indices of the outcomes it would enumerate."""
+    model = TradeTalksModel(BASELINE, rng=1, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:
+        model.step()
+    protocol = model.config.protocol
+    product = Product.build(model.space.issues, protocol.allow_interim, protocol.min_issues_in_deal)
+    assert product.kept is None
+    args = (neg.teams, neg.ratifiers, neg.chapters, model.indicators(), {}, model.date, [])
+    on_space = fr.round_outcomes(model.space, *args)
+    assert on_space is not None and len(on_space)
+    np.testing.assert_array_equal(fr.round_outcomes(product, *args), on_space)
