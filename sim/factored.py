@@ -48,6 +48,19 @@ class Frontier:
 
 
 @dataclass(frozen=True)
+class Fold:
+    """A monotone sum's final effect on a utility, u_term −= weight·max(0, level − sum) (a
+    pressure that stops once the sum reaches ``level``): applied in the merge once no later
+    issue moves the sum, after which the sum is no longer compared (the frontier of many
+    sums is far larger than that of two utilities)."""
+
+    column: int  # which monotone sum
+    term: int  # 0: u1, 1: u2
+    weight: float
+    level: float
+
+
+@dataclass(frozen=True)
 class FactoredSpace:
     """Each issue's choices, both sides' contribution at each choice and, optionally, linear
     constraints Σ_j c_kj(x_j) ≥ θ_k (a domestic body's support against its threshold).
@@ -65,6 +78,7 @@ class FactoredSpace:
     thresholds: tuple[float, ...] = ()
     monotone: tuple[tuple[np.ndarray, ...], ...] = ()  # column → issue → per choice
     grouping: tuple[tuple[np.ndarray, ...], ...] = ()  # column → issue → per choice
+    folds: tuple[Fold, ...] = ()  # monotone sums whose effect on a utility is known
 
     @property
     def size(self) -> int:
@@ -110,11 +124,13 @@ class FactoredSpace:
         A partial combination is pruned only when another one covering as many issues (up to
         ``min_issues``) with equal grouping sums is at least as good in both utilities, every
         constraint and every monotone sum, and strictly better in a utility: swapping it in
-        then breaks no constraint and lowers neither final utility."""
+        then breaks no constraint and lowers neither final utility.  A folded monotone sum
+        (``folds``) is added to its utility once final, and compares nothing after."""
         keep = keep or [np.ones(len(c), dtype=bool) for c in self.choices]
         cap, width = max(self.min_issues, 0), 2 + len(self.constraints) + len(self.monotone)
         low, high = self._rest_bounds(keep)
         columns = (*self.tables, *self.constraints, *self.monotone, *self.grouping)
+        final = self._final_issue(keep)
         fronts = {0: (np.zeros((1, len(columns))), np.zeros(1, np.int64), np.zeros((1, 0)))}
         for j, c in enumerate(self.choices):
             cols = np.column_stack([col[j] for col in columns])
@@ -135,6 +151,13 @@ class FactoredSpace:
             fronts = {}
             for count, parts in merged.items():
                 vals, pos, lev = (np.concatenate(x) for x in zip(*parts, strict=True))
+                for fold, last in zip(self.folds, final, strict=True):
+                    if last == j:  # no later issue moves the sum: its effect is known
+                        col = 2 + len(self.constraints) + fold.column
+                        vals[:, fold.term] -= fold.weight * np.maximum(
+                            0.0, fold.level - vals[:, col]
+                        )
+                        vals[:, col] = 0.0
                 cons = vals[:, 2 : 2 + len(self.constraints)]
                 thr = np.asarray(self.thresholds, dtype=float)
                 alive = (cons + high[j] >= thr - BOUND_SLACK).all(axis=1)
@@ -146,6 +169,15 @@ class FactoredSpace:
             return np.zeros((0, len(columns))), np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
         vals, pos, lev = fronts[cap]
         return vals, pos, lev.astype(np.int64)
+
+    def _final_issue(self, keep: Sequence[np.ndarray]) -> list[int]:
+        """Per fold, the last issue whose allowed choices move its sum (0 if none does)."""
+        out = []
+        for fold in self.folds:
+            col = self.monotone[fold.column]
+            moving = [j for j, k in enumerate(keep) if np.any(np.asarray(col[j])[k] != 0)]
+            out.append(max(moving, default=0))
+        return out
 
     def _rest_bounds(self, keep: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per issue j: the smallest and largest sum of each constraint over issues after j."""

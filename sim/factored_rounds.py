@@ -11,7 +11,9 @@ offer set), available ∩ own true win-set (``_best``), and available alone (the
 fallback) — plus the history and a settled text; a mask as long as the one before it is
 the same mask, searched once.  What can be signed is per issue (agreed levels, chapters ready
 and on the agenda), each ratifying body a linear constraint, and Congress's pressure on
-executive deals a sum the US's value rises in.
+executive deals a sum the US's value rises in, folded into it as the pressure it is once no
+later issue moves that sum (``factored.Fold``: at 12 issues a round then searches 0.1 s, not
+20 s).
 
 ``round_outcomes`` returns None (the mechanism then covers every available outcome) where
 this does not hold: a team without a core-v2 valuation, or a body voting only on
@@ -32,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from tradetalks.sim.factored import Fold
 from tradetalks.sim.factored_v2 import Product, Term, candidates
 from tradetalks.sim.issues import OPEN, OutcomeSpace
 
@@ -88,11 +91,14 @@ def round_outcomes(
         other = "china" if side == "us" else "us"
         own_team, opp_team = teams[side], teams[other]
         opp = Term(opp_team.observed, other)
-        true_, believed, rises = [], [], []
+        true_, believed, rises, folds = [], [], [], []
         for rat in ratifiers:
             col = _support(rat, product)
-            if rat.cfg.applies_to == LEGISLATIVE:  # votes on no outcome here: presses
-                if rat.side == "us" and rat.cfg.pressure_weight:
+            if rat.cfg.applies_to == LEGISLATIVE:  # votes on no outcome here: presses the US
+                if rat.side == "us" and rat.cfg.pressure_weight:  # (chapters.congress_pressure)
+                    level = rat.threshold - rat.base(indicators)
+                    term = 0 if side == "us" else 1  # own value, or the opponent's
+                    folds.append(Fold(len(rises), term, rat.cfg.pressure_weight, level))
                     rises.append(col)
                 continue
             if rat.side == side:
@@ -113,6 +119,7 @@ def round_outcomes(
                     constraints=[col for col, _ in bodies],
                     thresholds=[t for _, t in bodies],
                     monotone=rises,
+                    folds=folds,
                 )
                 found.append(c.index)
     return np.unique(np.concatenate(found))

@@ -17,22 +17,22 @@ values is dominated in every completion).  The candidates are valued exactly on 
 their frontier is the whole space's, and the screening strategy's pick
 (``agents.screening.best_for`` on ``Candidates``' values) is its pick on the whole space for
 every threshold, the enumerated space being the test oracle (tests/test_factored_v2.py).
-The merge compares values at ``analysis.UTILITY_DECIMALS`` decimals, the search within
-``TOLERANCE`` (values 1e-12..1e-9 apart tie for the search; the merge keeps the better).
-Cost grows with the coupled issues' combinations (baseline: 245) times the frontier plus the
-sum of the free issues' levels; all issues coupled degrades to enumeration, never a wrong
-answer.  ``tradetalks space`` splits core-v2 values with ``parts`` too.
+The merge prunes only beyond ``factored.MERGE_BAND`` (2e-12), the search ties within
+``TOLERANCE`` (values 2e-12..1e-9 apart tie for the search, not the merge).  Cost grows
+with the coupled issues' combinations (baseline: 245) times the frontier plus the sum of the
+free issues' levels; all issues coupled degrades to enumeration, never a wrong answer.
+``tradetalks space`` splits core-v2 values with ``parts`` too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from tradetalks.sim.analysis import pareto_mask, tidy
-from tradetalks.sim.factored import FactoredSpace, Frontier, ordered
+from tradetalks.sim.factored import FactoredSpace, Fold, Frontier, ordered
 from tradetalks.sim.issues import OPEN, Issue, OutcomeSpace, Rows, read_only
 
 
@@ -205,17 +205,18 @@ def candidates(
     constraints: Sequence[tuple[np.ndarray, ...]] = (),
     thresholds: Sequence[float] = (),
     monotone: Sequence[tuple[np.ndarray, ...]] = (),
+    folds: Sequence[Fold] = (),
 ) -> Candidates:
     """Every outcome no other outcome beats in all ``terms`` at once (weakly, with one term
     strictly), among those ``agreed``, ``keep`` and the ``constraints`` allow (per issue and
-    choice, with ``thresholds``: a ratifying body's support), with the terms' exact values:
-    a superset of the frontier of the first two and of every offer search over them, also
-    when a term's value rises in further sums (``monotone``).  A constraint is met when its
-    sum reaches its threshold at 12 decimals (as ``FactoredSpace.frontier``); int64
-    positions map products up to 2^53 points exactly.  Coupled issues are combined first,
-    each combination valued by the terms' code with the others open; the rest is additive,
-    so combinations and free issues merge as ``FactoredSpace`` merges (one per number of
-    coupled issues covered, so the free issues' coverage is counted)."""
+    choice, with ``thresholds``: a body's support), with the terms' exact values: a superset
+    of the frontier of the first two and of every offer search over them, also when a term
+    rises in further sums (``monotone``; ``folds``: a known pressure, ``factored.Fold``).  A
+    constraint is met when its sum reaches its threshold at 12 decimals; int64 positions map
+    products up to 2^53 points exactly.  Coupled issues are combined first, each combination
+    valued by the terms' code with the others open; the rest is additive, so combinations
+    and free issues merge as ``FactoredSpace`` merges (one per number of coupled issues
+    covered, so the free issues' coverage is counted)."""
     if len(terms) < 2:
         raise ValueError("candidates need two terms (the frontier's two utilities)")
     product = space if isinstance(space, Product) else Product.of(space)
@@ -229,7 +230,7 @@ def candidates(
     for t in np.unique(block.covers).tolist():
         need = max(fewest - t, 1 if t == 0 else 0)  # the empty outcome is added by hand
         if need <= len(block.free):
-            found.append(block.merge(t, need, constraints, thresholds, monotone))
+            found.append(block.merge(t, need, constraints, thresholds, monotone, folds))
     if _empty_allowed(product.choices, kept, agreed, fewest, constraints, thresholds):
         found.append(np.full((1, n), OPEN, dtype=np.int64))
     levels = np.concatenate(found) if found else np.zeros((0, n), np.int64)
@@ -284,6 +285,7 @@ class _Coupled:
         constraints: Sequence[tuple[np.ndarray, ...]],
         thresholds: Sequence[float],
         monotone: Sequence[tuple[np.ndarray, ...]] = (),
+        folds: Sequence[Fold] = (),
     ) -> np.ndarray:
         """The candidates (rows of levels) among combinations covering ``t`` coupled issues
         completed by free issues covering at least ``need``: one ``FactoredSpace`` merge with
@@ -305,8 +307,8 @@ class _Coupled:
             need,
             tuple(over(self.con, constraints)),
             tuple(thresholds),
-            # further terms (sums an offer must also give) and sums the values rise in
-            (*columns[2:], *over(self.rises, monotone)),
+            (*columns[2:], *over(self.rises, monotone)),  # further terms, rising sums
+            folds=tuple(replace(f, column=f.column + len(columns) - 2) for f in folds),
         )
         keep = [np.ones(len(sel), bool), *(self.kept[j] for j in free)]
         sums, position, levels = fs.candidates(keep)

@@ -262,3 +262,56 @@ def test_nondominated_in_chunks_is_nondominated_at_once(monkeypatch):
     vals = np.round(rng.normal(size=(300, 3)), 1)  # many ties
     monkeypatch.setattr(fa, "NONDOMINATED_CHUNK", 64)
     np.testing.assert_array_equal(fa._nondominated(vals), ~_brute_dominated(vals))
+
+
+@settings(max_examples=60, deadline=None)
+@given(spaces_and_weights(), st.integers(0, 2**31 - 1), st.integers(0, 1))
+def test_a_folded_pressure_keeps_every_frontier_point(case, seed, term):
+    """A utility less a pressure weight·max(0, level − S) on a sum S: with S folded into that
+    utility once final (``Fold``), the candidates still hold the enumerated frontier of the
+    utilities with the pressure, for either utility it presses; and the fold never keeps
+    more candidates than comparing S all the way."""
+    space, w_us, w_cn = case
+    rng = np.random.default_rng(seed)
+    moving = int(rng.integers(0, space.n_issues + 1))  # the sum is final after these issues
+    support = [rng.random(i.n_levels) * 0.3 * (j < moving) for j, i in enumerate(space.issues)]
+    level, weight = float(rng.random()) * 0.5, 0.2 + float(rng.random())
+    u = [space.utility("us", w_us), space.utility("china", w_cn)]
+    u[term] = u[term] - weight * np.maximum(0.0, level - space.additive(support))
+    base = fa.FactoredSpace.from_space(space, (w_us, w_cn), TABLES)
+    col = tuple(np.append(t, 0.0)[np.where(c == OPEN, -1, c)]
+                for t, c in zip(support, base.choices, strict=True))  # fmt: skip
+    compared = replace(base, monotone=(col,))
+    folded = replace(compared, folds=(fa.Fold(0, term, weight, level),))
+    _, pos, _ = folded.candidates()
+    rows = folded.index_of(pos)
+    best = an.pareto_mask(u[0][rows], u[1][rows])
+    assert sorted(rows[best].tolist()) == sorted(an.pareto_frontier(u[0], u[1]).tolist())
+    assert len(pos) <= len(compared.candidates()[1])
+
+
+def test_a_fold_with_the_wrong_sign_or_utility_loses_frontier_points():
+    """The mechanism: folding the pressure into the other utility, or adding it, changes the
+    frontier the merge finds from the enumerated one (the sum moves only on the first three
+    issues, so the later merges compare folded utilities; a seed where it shows)."""
+    space = outcome_space(load_config(BASELINE))
+    n = space.n_issues
+    rng = np.random.default_rng(3)
+    w_us, w_cn = rng.random(n), rng.random(n)
+    support = [rng.random(i.n_levels) * 0.3 * (j < 3) for j, i in enumerate(space.issues)]
+    level, weight = 0.6, 1.0
+    u = [space.utility("us", w_us), space.utility("china", w_cn)]
+    u[0] = u[0] - weight * np.maximum(0.0, level - space.additive(support))
+    truth = sorted(an.pareto_frontier(u[0], u[1]).tolist())
+    base = fa.FactoredSpace.from_space(space, (w_us, w_cn), TABLES)
+    col = tuple(np.append(t, 0.0)[np.where(c == OPEN, -1, c)]
+                for t, c in zip(support, base.choices, strict=True))  # fmt: skip
+
+    def frontier(fold: fa.Fold) -> list[int]:
+        _, pos, _ = replace(base, monotone=(col,), folds=(fold,)).candidates()
+        rows = base.index_of(pos)
+        return sorted(rows[an.pareto_mask(u[0][rows], u[1][rows])].tolist())
+
+    assert frontier(fa.Fold(0, 0, weight, level)) == truth
+    assert frontier(fa.Fold(0, 1, weight, level)) != truth
+    assert frontier(fa.Fold(0, 0, -weight, level)) != truth

@@ -348,3 +348,19 @@ def test_a_product_never_enumerated_gives_the_enumerated_spaces_round():
     on_space = fr.round_outcomes(model.space, *args)
     assert on_space is not None and len(on_space)
     np.testing.assert_array_equal(fr.round_outcomes(product, *args), on_space)
+
+
+def test_congress_pressure_folded_once_final_narrows_the_round(monkeypatch):
+    """Folding Congress's pressure into the US's values once no later issue moves its
+    support (``factored.Fold``) keeps fewer outcomes than comparing the support all the way
+    (the frontiers either way: the tests above)."""
+    model = TradeTalksModel(BASELINE, rng=1, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:
+        model.step()
+    args = (model.space, neg.teams, neg.ratifiers, neg.chapters, model.indicators(), {})
+    folded = fr.round_outcomes(*args, model.date, [])
+    original = fr.candidates
+    monkeypatch.setattr(fr, "candidates", lambda p, t, **kw: original(p, t, **{**kw, "folds": []}))
+    compared = fr.round_outcomes(*args, model.date, [])
+    assert set(folded.tolist()) < set(compared.tolist())
