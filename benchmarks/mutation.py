@@ -8,7 +8,8 @@ Options: ``--modules sim/protocol.py ...`` (repository paths; default ``DEFAULT_
 mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``), ``--preset
 core_v2`` (core v2's decision modules with their unit tests; ``core_v2_values``: the makers
 agent and the projector's value terms; ``core_v2_projector``: the projector;
-``core_v2_paths``: its paths; ``factored_v2``, ``factored_rounds``: the factored space),
+``core_v2_paths``: its paths; ``factored``, ``factored_v2``, ``factored_rounds``: the
+factored space),
 ``--max-children N`` (parallel mutants; default the CPU count), ``--workdir DIR``
 (default /tmp/tradetalks-mutation, rebuilt on each run), ``--report-only`` (score an
 existing workspace again).  The score is killed / all mutants per module, a timeout counting
@@ -113,6 +114,16 @@ PRESETS = {
     "factored_v2": (
         ("sim/factored_v2.py",),
         ("tests/test_factored_v2.py", "tests/test_space_command.py"),
+    ),
+    # the factored space's merge: pruning, folds, counts and indices (issue 13)
+    "factored": (
+        ("sim/factored.py",),
+        (
+            "tests/test_factored.py",
+            "tests/test_factored_v2.py",
+            "tests/test_space_command.py",
+            "tests/test_frontier_rows.py",
+        ),
     ),
     # core-v2 rounds on the factored path (issue 13; its fast identity test)
     "factored_rounds": (("sim/factored_rounds.py",), ("tests/test_factored_rounds.py",)),

@@ -288,6 +288,23 @@ def test_a_folded_pressure_keeps_every_frontier_point(case, seed, term):
     best = an.pareto_mask(u[0][rows], u[1][rows])
     assert sorted(rows[best].tolist()) == sorted(an.pareto_frontier(u[0], u[1]).tolist())
     assert len(pos) <= len(compared.candidates()[1])
+    # behind a constraint and another rising sum, the fold finds its own column
+    support_of = [rng.random(i.n_levels) for i in space.issues]  # a body's, per level
+    con = tuple(np.append(t, 0.0)[np.where(c == OPEN, -1, c)]
+                for t, c in zip(support_of, base.choices, strict=True))  # fmt: skip
+    threshold = float(rng.random()) * space.n_issues / 2
+    other = tuple(np.abs(c) for c in con)
+    both = replace(
+        base.with_constraints([con], [threshold]),
+        monotone=(other, col),
+        folds=(fa.Fold(1, term, weight, level),),
+    )
+    sums, pos, _ = both.candidates()
+    meets = an.tidy(sums[:, 2]) >= an.tidy(np.float64(threshold))
+    rows = both.index_of(pos[meets])
+    best = an.pareto_mask(u[0][rows], u[1][rows])
+    mask = an.tidy(space.additive(support_of)) >= an.tidy(np.float64(threshold))
+    assert sorted(rows[best].tolist()) == sorted(an.pareto_frontier(u[0], u[1], mask).tolist())
 
 
 def test_a_fold_with_the_wrong_sign_or_utility_loses_frontier_points():
