@@ -12,8 +12,8 @@ fallback) — plus the history and a settled text; a mask as long as the one bef
 the same mask, searched once.  What can be signed is per issue (agreed levels, chapters ready
 and on the agenda), each ratifying body a linear constraint, and Congress's pressure on
 executive deals a sum the US's value rises in, folded into it as the pressure it is once no
-later issue moves that sum (``factored.Fold``: at 12 issues a round then searches 0.1 s, not
-20 s).
+later issue moves that sum (``factored.Fold``: at 12 issues a round then searches 0.24 s, not
+19 s).
 
 ``round_outcomes`` returns None (the mechanism then covers every available outcome) where
 this does not hold: a team without a core-v2 valuation, or a body voting only on
@@ -23,8 +23,8 @@ sum).  The mechanism asks only when both sides' strategies declare ``factored_ro
 choice between the two is the model's (``Negotiation.factored``).  The tests check, with the
 enumerated rounds as the oracle, that every frontier those decisions read lies in the
 round's outcomes and that runs make the same offers; one gap is known: the offer search
-ties values 1e-12..1e-9 apart and takes the lowest index, which may be an outcome the merge
-dropped for a value 1e-12 lower (sim/factored_v2.py) — no run measured has met it.
+ties values 2e-12..1e-9 apart and takes the lowest index, which may be an outcome the merge
+dropped for a value slightly lower (sim/factored_v2.py) — no run measured has met it.
 """
 
 from __future__ import annotations
@@ -86,14 +86,14 @@ def round_outcomes(
             return None
     product = space if isinstance(space, Product) else Product.of(space)
     keep = _keep(product, chapters.ready(date))
+    support = [_support(rat, product) for rat in ratifiers]  # the same for both sides
     found = [np.asarray(list(extra), dtype=np.int64)]
     for side in SIDES:
         other = "china" if side == "us" else "us"
         own_team, opp_team = teams[side], teams[other]
         opp = Term(opp_team.observed, other)
         true_, believed, rises, folds = [], [], [], []
-        for rat in ratifiers:
-            col = _support(rat, product)
+        for rat, col in zip(ratifiers, support, strict=True):
             if rat.cfg.applies_to == LEGISLATIVE:  # votes on no outcome here: presses the US
                 if rat.side == "us" and rat.cfg.pressure_weight:  # (chapters.congress_pressure)
                     level = rat.threshold - rat.base(indicators)
