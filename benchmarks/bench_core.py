@@ -58,10 +58,11 @@ from tradetalks.experiments.paired import (
     rmst,
     share_by,
 )
-from tradetalks.sim.issues import outcome_space, space_key
+from tradetalks.sim.issues import space_key
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import baseline
+from tradetalks.sim.spaces import outcome_space
 
 BASELINE = baseline()
 TAU = 52.0  # RMST horizon, weeks

@@ -50,7 +50,7 @@ runs(lambda s: TradeTalksModel(config=cfg, rng=s, collect_series=False, farmer_a
 NEW = (
     TIMING
     + """
-from tradetalks.sim.issues import outcome_space
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import baseline

@@ -41,9 +41,9 @@ SEED = 12  # numpy seed of the added issues' tables
 
 def _week0(name: str):
     """(the enumerated space, week 0's valuation) of a shipped config, seed from its file."""
-    from tradetalks.sim.issues import outcome_space
     from tradetalks.sim.scenario import resolve_config
     from tradetalks.sim.shipped import locate
+    from tradetalks.sim.spaces import outcome_space
 
     from tradetalks.commands import space as sp
 

@@ -13,10 +13,10 @@ import argparse
 import collections
 import statistics
 
-from tradetalks.sim.issues import outcome_space
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import baseline, locate
+from tradetalks.sim.spaces import outcome_space
 
 
 def main() -> None:

@@ -14,11 +14,12 @@ import argparse
 import statistics
 import time
 
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import baseline
 from tradetalks.sim.shipped import locate as shipped_config
+from tradetalks.sim.spaces import outcome_space
 
 BASELINE = baseline()
 

@@ -38,10 +38,10 @@ from scipy import stats
 from tradetalks.agents import farm_population
 from tradetalks.experiments import paired
 from tradetalks.experiments.runtime import limit_blas
-from tradetalks.sim.issues import outcome_space
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import baseline
+from tradetalks.sim.spaces import outcome_space
 
 ARMS = ("numpy", "networkx")  # the shipped generator first, then the one it replaced
 TAU = 52  # RMST horizon, weeks: the baseline's run

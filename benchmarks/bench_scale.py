@@ -148,10 +148,10 @@ def population(n: int, repeats: int) -> None:
 
 def warm_run(repeats: int) -> None:
     """CPU of a warm baseline run as a sweep runs it, beside the first version's model."""
-    from tradetalks.sim.issues import outcome_space
     from tradetalks.sim.model import TradeTalksModel
     from tradetalks.sim.scenario import resolve_config
     from tradetalks.sim.shipped import baseline, locate
+    from tradetalks.sim.spaces import outcome_space
 
     cfgs = {"v2": resolve_config(baseline()), "v1": resolve_config(locate("legacy/clock_v1"))}
     kw = {k: {"space": outcome_space(c), "collect_series": False, "farmer_agents": False}
@@ -215,10 +215,10 @@ def budget(runs: int) -> None:
     from collections import Counter, defaultdict
 
     from tradetalks.experiments.runtime import limit_blas
-    from tradetalks.sim.issues import outcome_space
     from tradetalks.sim.model import TradeTalksModel
     from tradetalks.sim.scenario import resolve_config
     from tradetalks.sim.shipped import baseline
+    from tradetalks.sim.spaces import outcome_space
 
     limit_blas()
     spent: defaultdict[str, float] = defaultdict(float)

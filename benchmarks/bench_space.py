@@ -189,9 +189,10 @@ def run_rows(repeats: int) -> None:
 def in_process() -> None:
     """Build the 12-issue frontier rows and run 52 weeks on them (CPU); run a 7-issue cut of
     the space on the enumerated space and on its rows and compare every offer."""
-    from tradetalks.sim.issues import FrontierRows, outcome_space
+    from tradetalks.sim.issues import FrontierRows
     from tradetalks.sim.model import TradeTalksModel
     from tradetalks.sim.scenario import resolve_config
+    from tradetalks.sim.spaces import outcome_space
 
     cfg = resolve_config(TWELVE, {"run.weeks": 52})
     t0 = time.process_time()

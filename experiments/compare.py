@@ -39,8 +39,9 @@ from tradetalks.experiments.runtime import DEFAULT_MODEL, limit_blas
 from tradetalks.experiments.seeds import SEED_BITS
 from tradetalks.experiments.worker import Context, Run, Task, run_spaces, run_task
 from tradetalks.sim.config import Config, dump_config
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.spaces import outcome_space
 
 MAX_SEEDS = 100_000  # more runs than this per arm is a typo, not a study
 LEFT_OPEN = "left open"  # an issue no deal covered by the end

@@ -17,7 +17,8 @@ from tradetalks.experiments.runtime import accepted_options, limit_blas
 from tradetalks.experiments.seeds import run_seed
 from tradetalks.experiments.sweepspec import SweepSpec
 from tradetalks.sim.config import Config, dump_config
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import OutcomeSpace
+from tradetalks.sim.spaces import outcome_space
 
 Problems = list[tuple[str, str]]
 PROBE_SAMPLE = 0  # the probe runs with the seed of run (sample 0, replicate 0)

@@ -15,13 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tradetalks.sim.config_schema import enumerable
-from tradetalks.sim.issues import (
-    FRONTIER_INPUTS,
-    SPACE_INPUTS,
-    OutcomeSpace,
-    outcome_space,
-)
+from tradetalks.sim.issues import FRONTIER_INPUTS, SPACE_INPUTS, OutcomeSpace
 from tradetalks.sim.scenario import resolve_config
+from tradetalks.sim.spaces import outcome_space
 
 MAX_VARIED_SPACES = 8  # spaces kept for parameter settings that change the space
 
@@ -40,7 +36,7 @@ class RunSpaces:
         self.base_raw = base_raw
         cfg = resolve_config(base_raw)
         self.base = outcome_space(cfg) if base is None else base
-        self._frontier = {(): not enumerable(cfg)}  # by issue/protocol setting
+        self._frontier = {(): _frontier_rows(cfg)}  # by issue/protocol setting
         self._varied: dict[tuple[tuple[str, str], ...], OutcomeSpace] = {}
 
     def for_run(self, overrides: Mapping[str, Any]) -> OutcomeSpace | None:
@@ -74,8 +70,14 @@ class RunSpaces:
         if key not in self._frontier:
             if len(self._frontier) >= MAX_VARIED_SPACES:
                 self._frontier.pop(next(k for k in self._frontier if k))  # the base's stays
-            self._frontier[key] = not enumerable(resolve_config(self.base_raw, sized))
+            self._frontier[key] = _frontier_rows(resolve_config(self.base_raw, sized))
         return self._frontier[key]
+
+
+def _frontier_rows(cfg: Any) -> bool:
+    """True if ``cfg``'s space is its teams' frontiers (too large to enumerate, no core-v2
+    valuation: a core-v2 space never enumerated depends on the issues alone)."""
+    return not enumerable(cfg) and cfg.valuation is None
 
 
 def _sizes_space(path: str) -> bool:

@@ -304,8 +304,9 @@ def issue_concessions(space: OutcomeSpace, x: int) -> dict[str, dict[str, Any]]:
     change (negative for the side that conceded on it).
     """
     out: dict[str, dict[str, Any]] = {}
+    row = space.row(x)
     for j, issue in enumerate(space.issues):
-        lvl = int(space.levels[x, j])
+        lvl = int(row[j])
         if lvl < 0:
             continue
         sq = issue.status_quo

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from tradetalks.sim.config import Config
 from tradetalks.sim.config_talks import ChapterConfig
-from tradetalks.sim.issues import OutcomeSpace, read_only
+from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
+from tradetalks.sim.lazy_space import IssueUnion, LazySpace, is_lazy
 from tradetalks.sim.payoffs import Ratifier
 
 SIDES = ("us", "china")
@@ -47,7 +50,7 @@ class Chapters:
         self._rate = np.array([readiness[n].rate if n in readiness else 0.0 for n in space.names])
         self._agenda = tuple(agenda.get(n) for n in space.names)
         self._legislative = {s: _legislative_mask(space, legislation, s) for s in SIDES}
-        self._signable: tuple[bytes, np.ndarray] | None = None  # the last mask, by blocked set
+        self._signable: tuple[bytes, Any] | None = None  # the last mask, by blocked set
         self._pressure: dict[str, tuple[list, np.ndarray]] = {}  # congress_pressure's last, by side
 
     @classmethod
@@ -91,11 +94,15 @@ class Chapters:
         blocked = ~self.ready(date)
         key = blocked.tobytes()
         if self._signable is None or self._signable[0] != key:
-            self._signable = (key, read_only(~self.space.covered[:, blocked].any(axis=1)))
+            if is_lazy(self.space):
+                self._signable = (key, self.space.open_only(blocked))
+            else:
+                self._signable = (key, read_only(~self.space.covered[:, blocked].any(axis=1)))
         return self._signable[1]
 
-    def legislative(self, side: str) -> np.ndarray:
-        """Mask of outcomes that need ``side``'s legislation (read-only)."""
+    def legislative(self, side: str) -> Any:
+        """Mask of outcomes that need ``side``'s legislation (read-only; on a space never
+        enumerated an ``IssueUnion`` to index)."""
         return self._legislative[side]
 
     def agreement_type(self, x: int) -> tuple[str, tuple[str, ...]]:
@@ -157,6 +164,8 @@ def _legislative_mask(
     space: OutcomeSpace, legislation: Mapping[str, Sequence[bool]], side: str
 ) -> np.ndarray:
     """Outcomes covering a level, conceded by ``side`` (or by both), that needs legislation."""
+    if is_lazy(space):
+        return _legislative_tables(space, legislation, side)
     mask = np.zeros(len(space), dtype=bool)
     for j, issue in enumerate(space.issues):
         flags = legislation.get(issue.name)
@@ -168,16 +177,32 @@ def _legislative_mask(
     return read_only(mask)
 
 
+def _legislative_tables(
+    space: LazySpace, legislation: Mapping[str, Sequence[bool]], side: str
+) -> IssueUnion:
+    """``_legislative_mask`` on a space never enumerated: per issue, the choices it marks."""
+    tables = []
+    for issue, choices in zip(space.issues, space._choices, strict=True):
+        flags = legislation.get(issue.name)
+        table = np.zeros(len(choices), dtype=bool)
+        if flags and any(flags) and issue.concedes in (side, "both"):
+            level = np.asarray(flags, dtype=bool)
+            table = (choices != OPEN) & level[np.maximum(choices, 0)]
+        tables.append(read_only(table))
+    return IssueUnion(space, tuple(tables))
+
+
 def congress_pressure(
     space: OutcomeSpace,
     ratifiers: Sequence[Ratifier],
     chapters: Chapters,
     indicators: Mapping[str, float],
     side: str = "us",
-) -> np.ndarray:
+) -> Any:
     """Lump off ``side``'s value of signing each outcome: Σ weight · max(0, threshold −
     support) over its bodies that vote only on legislation, on executive agreements only (the
-    last array kept on ``chapters`` while the bodies, thresholds and bases are the same)."""
+    last array kept on ``chapters`` while the bodies, thresholds and bases are the same; on a
+    space never enumerated a ``PressureAt`` to index)."""
     bodies = [
         rat
         for rat in ratifiers
@@ -187,12 +212,40 @@ def congress_pressure(
     hit = chapters._pressure.get(side)
     if hit is not None and _same(hit[0], key):
         return hit[1]
+    if is_lazy(space):
+        terms = tuple(
+            (rat, rat.cfg.pressure_weight, rat.threshold, rat.base(indicators)) for rat in bodies
+        )
+        chapters._pressure[side] = (key, PressureAt(terms, chapters.legislative(side)))
+        return chapters._pressure[side][1]
     out = np.zeros(len(space))
     executive = ~chapters.legislative(side)
     for rat in bodies:
         out += rat.cfg.pressure_weight * rat.deficit(indicators) * executive
     chapters._pressure[side] = (key, read_only(out))
     return chapters._pressure[side][1]
+
+
+@dataclass(frozen=True, eq=False)
+class PressureAt:
+    """``congress_pressure`` on a space never enumerated: its value at the outcomes asked,
+    by the same arithmetic (the bodies' weights, thresholds and bases as they were)."""
+
+    terms: tuple[tuple[Ratifier, float, float, float], ...]  # body, weight, threshold, base
+    legislative: IssueUnion
+
+    def __getitem__(self, index: np.ndarray) -> np.ndarray:
+        index = np.asarray(index)
+        out = np.zeros(len(index))
+        executive = ~self.legislative[index]
+        for rat, weight, threshold, base in self.terms:
+            support = base + rat.cfg.sensitivity * rat.delta_at(index)
+            out += weight * np.maximum(0.0, threshold - support) * executive
+        return read_only(out)
+
+    def any(self) -> bool:
+        """True if a body presses (its lump may be 0 at every outcome: subtracting 0 is exact)."""
+        return bool(self.terms)
 
 
 def _same(old: list, new: list) -> bool:

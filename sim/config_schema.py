@@ -25,7 +25,7 @@ from tradetalks.sim.config_base import (
 )
 from tradetalks.sim.config_calendar import CalendarConfig, HistoryConfig, RunConfig
 from tradetalks.sim.config_makers import MakersConfig
-from tradetalks.sim.config_strategies import FRONTIER_KINDS
+from tradetalks.sim.config_strategies import FACTORED_KINDS, FRONTIER_KINDS
 from tradetalks.sim.config_talks import (
     ChapterConfig,
     IssueConfig,
@@ -223,13 +223,55 @@ def frontier_problem(cfg: Config) -> str | None:
     return "; ".join(why) or None
 
 
+def lazy_problem(cfg: Config) -> str | None:
+    """Why a core-v2 run of ``cfg`` cannot run on a space never enumerated (sim/lazy_space.py),
+    every reason joined by "; " (None: it can).  Its rounds then cover only the outcomes the
+    factored search finds (sim/factored_rounds.py): every team member's strategy must declare
+    ``factored_rounds`` (``config_strategies.FACTORED_KINDS``), an outcome must cover at most
+    one issue to count, and a body voting only on legislation must meet no legislative
+    outcome (the agreement type is then not a sum over issues)."""
+    why = []
+    if cfg.valuation is None:
+        why.append("[valuation] is not set (only core-v2 runs search rounds issue by issue)")
+    if cfg.protocol.min_issues_in_deal > 1:
+        why.append(f"protocol.min_issues_in_deal is {cfg.protocol.min_issues_in_deal} (1 at most)")
+    for side, team in cfg.teams.items():
+        for role, member in team.members.items():
+            if member.strategy.kind not in FACTORED_KINDS:
+                why.append(
+                    f"teams.{side}.members.{role}'s strategy {member.strategy.kind!r} does not "
+                    f"declare factored rounds (kinds that do: {', '.join(FACTORED_KINDS)})"
+                )
+    for name, rat in cfg.ratifiers.items():
+        if rat.applies_to != "legislative":
+            continue
+        hit = [
+            n
+            for n, i in cfg.issues.items()
+            if i.negotiable and any(i.needs_legislation) and i.concedes in (rat.side, "both")
+        ]
+        if hit:
+            why.append(f"ratifiers.{name} votes on legislation that {', '.join(hit)} may need")
+    return "; ".join(why) or None
+
+
+def never_enumerated(cfg: Config) -> bool:
+    """True if ``cfg``'s space is too large to enumerate and its core-v2 run can do without
+    (sim/lazy_space.py)."""
+    return not enumerable(cfg) and cfg.valuation is not None and lazy_problem(cfg) is None
+
+
 def _check_size(cfg: Config) -> Problems:
     """The outcome space and the farmers' graph must fit in memory: a space larger than can
-    be enumerated only for a run that keeps just its frontiers (``frontier_problem``)."""
+    be enumerated only for a run that keeps just its frontiers (``frontier_problem``) or a
+    core-v2 run that searches its rounds issue by issue (``lazy_problem``)."""
     problems: Problems = []
     with unchecked():
         n = outcome_grid_size(cfg)
-        why = None if enumerable(cfg) else frontier_problem(cfg)
+        if enumerable(cfg):
+            why = None
+        else:
+            why = frontier_problem(cfg) if cfg.valuation is None else lazy_problem(cfg)
         if n > FRONTIER_MAX_OUTCOMES and why is None:
             why = (
                 f"it holds more than {FRONTIER_MAX_OUTCOMES:.0e} outcomes, the frontier runs' bound"
@@ -240,13 +282,13 @@ def _check_size(cfg: Config) -> Problems:
                 f"{name} {len(i.levels) + extra}" for name, i in cfg.issues.items() if i.negotiable
             )
             advice = ", or set protocol.allow_interim = false" if extra else ""
+            how = "on its frontiers alone" if cfg.valuation is None else "never enumerated"
             problems.append(
                 (
                     "issues",
                     f"the outcome space would hold {n:,} outcomes ({sizes}); at most "
                     f"{MAX_OUTCOMES:,} can be enumerated (use fewer levels or issues, or make an "
-                    f"issue non-negotiable{advice}), and it cannot run on its frontiers alone: "
-                    f"{why}",
+                    f"issue non-negotiable{advice}), and it cannot run {how}: {why}",
                 )
             )
     farmers = cfg.world.farmers

@@ -181,6 +181,9 @@ STRATEGY_PARAMS: dict[str, type[StrategyParams]] = {
 # list against the registry): a run of only these may skip enumerating its outcome space
 # (sim/frontier_rows.py, config_schema.frontier_problem)
 FRONTIER_KINDS = ("time_dependent", "boulware", "linear", "conceder", "tit_for_tat")
+# kinds declaring ``factored_rounds`` (checked against the registry likewise): a core-v2 run
+# of only these may run on a space never enumerated (sim/lazy_space.py, config_schema.lazy_problem)
+FACTORED_KINDS = ("screening",)
 
 
 class StrategySpec(Strict):

@@ -84,7 +84,7 @@ def round_outcomes(
     for rat in ratifiers:
         if rat.cfg.applies_to == LEGISLATIVE and chapters.legislative(rat.side).any():
             return None
-    product = space if isinstance(space, Product) else Product.of(space)
+    product = _product(space)
     keep = _keep(product, chapters.ready(date))
     support = [_support(rat, product) for rat in ratifiers]  # the same for both sides
     found = [np.asarray(list(extra), dtype=np.int64)]
@@ -92,34 +92,113 @@ def round_outcomes(
         other = "china" if side == "us" else "us"
         own_team, opp_team = teams[side], teams[other]
         opp = Term(opp_team.observed, other)
-        true_, believed, rises, folds = [], [], [], []
+        true_, believed = [], []
         for rat, col in zip(ratifiers, support, strict=True):
             if rat.cfg.applies_to == LEGISLATIVE:  # votes on no outcome here: presses the US
-                if rat.side == "us" and rat.cfg.pressure_weight:  # (chapters.congress_pressure)
-                    level = rat.threshold - rat.base(indicators)
-                    term = 0 if side == "us" else 1  # own value, or the opponent's
-                    folds.append(Fold(len(rises), term, rat.cfg.pressure_weight, level))
-                    rises.append(col)
                 continue
             if rat.side == side:
                 true_.append((col, rat.threshold - rat.base(indicators)))
             else:
                 believed.append((col, rat.threshold_for(True) - rat.base(indicators)))
+        # Congress presses the US: own value (term 0), or the opponent's (term 1)
+        pressure = _pressure(ratifiers, support, indicators, 0 if side == "us" else 1)
         masks: list[list] = []  # nested: a mask as long as the one before is the same
         for bodies in (true_ + believed, true_, []):
             if not masks or len(bodies) != len(masks[-1]):
                 masks.append(bodies)
         for own in (Term(own_team.valuation, side), Term(own_team.valuation, side, True)):
             for bodies in masks:
-                c = candidates(
-                    product,
-                    (own, opp),
-                    agreed=agreed,
-                    keep=keep,
-                    constraints=[col for col, _ in bodies],
-                    thresholds=[t for _, t in bodies],
-                    monotone=rises,
-                    folds=folds,
-                )
-                found.append(c.index)
+                found.append(_search(product, (own, opp), agreed, keep, bodies, pressure))
     return np.unique(np.concatenate(found))
+
+
+def _search(
+    product: Product,
+    terms: tuple[Term, Term],
+    agreed: Mapping[int, int] | None,
+    keep: Sequence[np.ndarray] | None,
+    bodies: Sequence[tuple[tuple[np.ndarray, ...], float]],
+    pressure: tuple[list, list[Fold]],
+) -> np.ndarray:
+    """``candidates`` of two terms inside the bodies' win-sets (support column, threshold
+    above the base), with Congress's pressure folded in."""
+    rises, folds = pressure
+    return candidates(
+        product,
+        terms,
+        agreed=agreed,
+        keep=keep,
+        constraints=[col for col, _ in bodies],
+        thresholds=[t for _, t in bodies],
+        monotone=rises,
+        folds=folds,
+    ).index
+
+
+def _pressure(
+    ratifiers: Sequence[Any],
+    support: Sequence[tuple[np.ndarray, ...]],
+    indicators: Mapping[str, float],
+    term: int,
+) -> tuple[list, list[Fold]]:
+    """Congress's pressure on executive deals (``chapters.congress_pressure``): the sums the
+    US's value (``term``) rises in, folded as the pressure they are once final."""
+    rises, folds = [], []
+    for rat, col in zip(ratifiers, support, strict=True):
+        if rat.cfg.applies_to == LEGISLATIVE and rat.side == "us" and rat.cfg.pressure_weight:
+            level = rat.threshold - rat.base(indicators)
+            folds.append(Fold(len(rises), term, rat.cfg.pressure_weight, level))
+            rises.append(col)
+    return rises, folds
+
+
+def _product(space: Any) -> Product:
+    """The product of ``space``'s choices (a ``LazySpace`` carries its own)."""
+    if isinstance(space, Product):
+        return space
+    if getattr(space, "lazy", False):  # never enumerated: the product it numbers
+        return Product.build(space.issues, space.allow_interim, space.min_issues)
+    return Product.of(space)
+
+
+def deal_outcomes(
+    space: Any,
+    teams: Mapping[str, Any],
+    ratifiers: Sequence[Any],
+    indicators: Mapping[str, float],
+    agreed: Mapping[int, int],
+    keep: Sequence[np.ndarray],
+) -> np.ndarray:
+    """A superset of the Pareto frontier of both sides' true values (the US's less Congress's
+    pressure) over the outcomes a deal is chosen from: those ``agreed`` and ``keep`` allow
+    inside every body's true win-set (what ``Negotiation._deal_values`` measures a deal
+    against), found issue by issue."""
+    product = _product(space)
+    support = [_support(rat, product) for rat in ratifiers]
+    bodies = [
+        (col, rat.threshold - rat.base(indicators))
+        for rat, col in zip(ratifiers, support, strict=True)
+        if rat.cfg.applies_to != LEGISLATIVE
+    ]
+    terms = (Term(teams["us"].valuation, "us"), Term(teams["china"].valuation, "china"))
+    return _search(
+        product, terms, agreed, keep, bodies, _pressure(ratifiers, support, indicators, 0)
+    )
+
+
+def top_value(
+    space: Any,
+    teams: Mapping[str, Any],
+    side: str,
+    ratifiers: Sequence[Any],
+    indicators: Mapping[str, float],
+) -> float:
+    """The best of ``side``'s utility over the whole space (what ``Negotiation._best`` falls
+    back to), found issue by issue: the top of the frontier of its value against itself."""
+    product = _product(space)
+    team = teams[side]
+    support = [_support(rat, product) for rat in ratifiers] if side == "us" else []
+    pressure = _pressure(ratifiers, support, indicators, 0) if side == "us" else ([], [])
+    own = Term(team.valuation, side)
+    index = _search(product, (own, own), None, None, [], pressure)
+    return float(team.utility_at(space.rows(index), index).max())

@@ -278,6 +278,10 @@ class OutcomeSpace:
         """Weights by issue name as a vector in space order (missing issues weigh 0)."""
         return read_only([weights.get(n, 0.0) for n in self.names], dtype=float)
 
+    def row(self, x: int) -> np.ndarray:
+        """Levels of outcome ``x`` (read-only; ``LazySpace`` decodes them instead)."""
+        return self.levels[x]
+
     def terms(self, index: int) -> dict[str, str]:
         """Issue → level label for the issues outcome ``index`` covers (a new dict)."""
         row = self.levels[index]
@@ -318,7 +322,9 @@ FRONTIER_INPUTS = ("teams",)
 
 def space_inputs(cfg: Config) -> tuple[str, ...]:
     """The config keys ``cfg``'s outcome space is built from."""
-    return SPACE_INPUTS if enumerable(cfg) else SPACE_INPUTS + FRONTIER_INPUTS
+    if enumerable(cfg) or cfg.valuation is not None:
+        return SPACE_INPUTS
+    return SPACE_INPUTS + FRONTIER_INPUTS
 
 
 def space_key(cfg: Config) -> str:
@@ -331,21 +337,6 @@ def space_key(cfg: Config) -> str:
             node = node[part]
         parts[path] = node
     return json.dumps(parts, sort_keys=True, default=str)
-
-
-def outcome_space(cfg: Config) -> OutcomeSpace:
-    """A new outcome space of a config's issues (callers running many models build it once).
-
-    A space too large to enumerate (the config validated it: ``config_schema._check_size``)
-    holds only the outcomes its frontier-seeking run can pick (``FrontierRows``)."""
-    if not enumerable(cfg):
-        return FrontierRows(cfg)
-    return OutcomeSpace(
-        issues_from_config(cfg),
-        cfg.protocol.allow_interim,
-        cfg.protocol.min_issues_in_deal,
-        key=space_key(cfg),
-    )
 
 
 class Rows(OutcomeSpace):

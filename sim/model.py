@@ -23,7 +23,7 @@ from tradetalks.agents.negotiators import Team
 from tradetalks.sim import reporters, snapshot
 from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent
-from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
+from tradetalks.sim.issues import OutcomeSpace, space_key
 from tradetalks.sim.meetings import MeetingPlanner
 from tradetalks.sim.monitoring import Monitor
 from tradetalks.sim.payoffs import Ratifier, rubinstein_share
@@ -32,6 +32,7 @@ from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.replay import Replay
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
 from tradetalks.sim.snapshot import meeting_requests
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.start import indicators, initial_world, sync_farms
 from tradetalks.sim.streams import RunStreams, WeeklyDraws
 from tradetalks.sim.summary import build_summary
@@ -354,7 +355,7 @@ class TradeTalksModel(mesa.Model):
         quantities: dict[str, float] = {}
         for j, issue in enumerate(self.space.issues):
             if issue.name in deal.new_issues:
-                lvl = int(self.space.levels[deal.outcome, j])
+                lvl = int(self.space.row(deal.outcome)[j])
                 quantities.update({k: float(v[lvl]) for k, v in issue.quantities.items()})
         ended = self.world.apply_terms(quantities, deal.week)
         for side in ended:

@@ -95,12 +95,31 @@ class Ratifier:
 
     def __post_init__(self) -> None:
         self.threshold = self.cfg.threshold
-        w = self.space.weight_vector(self.cfg.weights)
-        sq = self.space.status_quo_values(self.cfg.values) @ w
-        # the value vector depends only on the space and weights: the space caches it
-        value = self.space.blended_utility(self.cfg.values, [w], np.ones(1))
-        self._delta = value - sq
-        self._scaled = self.cfg.sensitivity * self._delta
+        self._w = self.space.weight_vector(self.cfg.weights)
+        self._sq = self.space.status_quo_values(self.cfg.values) @ self._w
+        self._delta: np.ndarray | None = None  # a space never enumerated: values at rows only
+        self._scaled: np.ndarray | None = None
+        if not getattr(self.space, "lazy", False):  # a lazy_space.LazySpace: values at rows
+            # the value vector depends only on the space and weights: the space caches it
+            self._delta = self._delta_of(self.space)
+            self._scaled = self.cfg.sensitivity * self._delta
+
+    def _delta_of(self, space: OutcomeSpace) -> np.ndarray:
+        """v(x) − v(status quo) at every outcome of ``space`` (the whole space or rows of it:
+        the same code, so the same bits)."""
+        return space.blended_utility(self.cfg.values, [self._w], np.ones(1)) - self._sq
+
+    def _whole(self) -> np.ndarray:
+        """``_delta`` over the whole space (refused on a space never enumerated)."""
+        if self._delta is None:
+            raise ValueError(f"{self.name}: values over a space never enumerated: ask at outcomes")
+        return self._delta
+
+    def delta_at(self, index: np.ndarray) -> np.ndarray:
+        """v(x) − v(status quo) at the outcomes ``index``."""
+        if self._delta is not None:
+            return self._delta[index]
+        return self._delta_of(self.space.rows(np.asarray(index)))
 
     @property
     def side(self) -> str:
@@ -114,7 +133,11 @@ class Ratifier:
 
     def support(self, indicators: Mapping[str, float]) -> np.ndarray:
         """Support for every outcome of the space."""
-        return self.base(indicators) + self.cfg.sensitivity * self._delta
+        return self.base(indicators) + self.cfg.sensitivity * self._whole()
+
+    def support_at(self, indicators: Mapping[str, float], index: np.ndarray) -> np.ndarray:
+        """``support`` at the outcomes ``index`` (the same arithmetic, element by element)."""
+        return self.base(indicators) + self.cfg.sensitivity * self.delta_at(index)
 
     def draw_private(self, rng: np.random.Generator) -> float:
         """Draw the true threshold once per run: prior mean + sd · z, always one normal draw
@@ -128,6 +151,8 @@ class Ratifier:
 
         ``believed``: against the public prior mean (what the other side believes), not the
         true threshold."""
+        if self._scaled is None:
+            self._whole()  # refused: a space never enumerated
         return self._scaled >= self.threshold_for(believed) - self.base(indicators)
 
     def winset_at(
@@ -136,7 +161,12 @@ class Ratifier:
         """``winset`` at the outcomes ``index`` only (the same comparison, element by element)."""
         at = self._scaled_at
         if at is None or at[0] is not index:  # the same outcomes: the same gathered values
-            at = self._scaled_at = (index, self._scaled[index])
+            scaled = (
+                self._scaled[index]
+                if self._scaled is not None
+                else self.cfg.sensitivity * self.delta_at(index)
+            )
+            at = self._scaled_at = (index, scaled)
         return at[1] >= self.threshold_for(believed) - self.base(indicators)
 
     def threshold_for(self, believed: bool) -> float:

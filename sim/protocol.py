@@ -24,7 +24,8 @@ from tradetalks.sim import factored_rounds
 from tradetalks.sim.analysis import deal_metrics, tidy
 from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import ProtocolConfig
-from tradetalks.sim.issues import OutcomeSpace, PickledByFields, read_only
+from tradetalks.sim.issues import OPEN, OutcomeSpace, PickledByFields, read_only
+from tradetalks.sim.lazy_space import ProductMask, is_lazy
 from tradetalks.sim.payoffs import Ratifier
 
 SIDES = ("us", "china")
@@ -309,6 +310,17 @@ DOMINANCE_BINS = 64  # _undominated: bins of the US's utility (speed only: any n
 FACTORED_STATES = 8  # round states whose factored outcomes are kept (memory, not results)
 
 
+def _both(table: Any, signable: Any) -> Any:
+    """Outcomes on the table whose chapters can be signed (a ``ProductMask`` on a space never
+    enumerated, else a read-only mask)."""
+    return table & signable if isinstance(table, ProductMask) else read_only(table & signable)
+
+
+def _same_mask(a: Any, b: Any) -> bool:
+    """The same outcomes: arrays equal, or product masks built alike."""
+    return a.same(b) if isinstance(a, ProductMask) else bool(np.array_equal(a, b))
+
+
 class ProtocolError(RuntimeError):
     """A strategy broke the protocol (e.g. offered an outcome that is not available)."""
 
@@ -353,6 +365,7 @@ class Negotiation:
         chapters: Chapters | None = None,
     ) -> None:
         self.space = space
+        self._lazy = is_lazy(space)  # never enumerated: rounds must take the factored path
         self.teams = teams
         self.ratifiers = ratifiers
         self.cfg = cfg
@@ -387,7 +400,7 @@ class Negotiation:
         self._gathered: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # rounds cover the outcomes their decisions can reach, found issue by issue
         # (sim/factored_rounds.py), not every available one; the same decisions either way
-        self.factored = False
+        self.factored = self._lazy
         # the factored outcomes of recent round states: a week's previews and its round share
         # one (state → (the valuations it was found for, outcomes without the history))
         self._factored_seen: dict[tuple, tuple[tuple, np.ndarray | None]] = {}
@@ -429,7 +442,7 @@ class Negotiation:
         self.agreed = {}
         self.settled_text = None
         self._table = self.space.consistent_with({})
-        self._available = read_only(self._table & self._signable)
+        self._available = _both(self._table, self._signable)
         self.phase = "talks reopened"
         for side in SIDES:
             self.record_event("unravel", side, week)
@@ -501,10 +514,10 @@ class Negotiation:
         if self.cfg.alternate_first_mover and self.round_count % 2 == 0:
             first = other(first)
         self._signable = self.chapters.signable(date)
-        self._available = read_only(self._table & self._signable)
+        self._available = _both(self._table, self._signable)
         self._indicators = indicators
         self._index = self._round_index(level, date)
-        full = len(self._index) == len(self.space)
+        full = self._full
         available = self._available if full else read_only(self._available[self._index])
         self._local = {"available": available}
         self._round_winsets = {s: self._winset_at(s, believed=False) for s in SIDES}
@@ -523,6 +536,7 @@ class Negotiation:
         if not all(
             getattr(t.strategy_for(level), "round_positions", False) for t in self.teams.values()
         ):
+            self._never_enumerated(level)
             if len(self._whole) != len(self.space):
                 self._whole = read_only(np.arange(len(self.space)))
             return self._whole
@@ -536,6 +550,7 @@ class Negotiation:
             if index is not None:
                 last = self._view_history[0]
                 return last if np.array_equal(last, index) else read_only(index)
+        self._never_enumerated(level)
         covered = self._available
         if extra and not covered[extra].all():
             covered = covered.copy()
@@ -544,11 +559,21 @@ class Negotiation:
         last = self._view_history[0]
         return last if np.array_equal(last, index) else read_only(index)
 
+    def _never_enumerated(self, level: str) -> None:
+        """On a space never enumerated only the factored search can list a round's outcomes
+        (the config check refuses runs it cannot serve: config_schema.lazy_problem)."""
+        if self._lazy:
+            kinds = {s: type(t.strategy_for(level)).__name__ for s, t in self.teams.items()}
+            raise ProtocolError(
+                f"a {level} round on a space of {len(self.space):,} outcomes (never enumerated) "
+                f"needs core-v2 valuations and strategies declaring factored_rounds ({kinds})"
+            )
+
     def _factored_index(self, date: dt.date | None, extra: list[int]) -> np.ndarray | None:
         """``factored_rounds.round_outcomes`` for this round (None where it does not apply),
         found once per round state: the valuations, each body's margins, the ready chapters
         and the agreed levels are all it reads besides the history, added here."""
-        if not np.array_equal(self.space.consistent_with(self.agreed), self._table):
+        if not _same_mask(self.space.consistent_with(self.agreed), self._table):
             return None  # a state the agreed levels do not describe: cover what is available
         ind = self._indicators
         margins = tuple(
@@ -568,10 +593,15 @@ class Negotiation:
         return found if found is None or not extra else np.union1d(found, extra)
 
     @property
+    def _full(self) -> bool:
+        """This round covers every outcome of an enumerated space (positions are indices)."""
+        return not self._lazy and len(self._index) == len(self.space)
+
+    @property
     def _rows(self) -> OutcomeSpace:
         """This round's outcomes as a space of their own (the space itself for all of them),
         built once per set of outcomes."""
-        if len(self._index) == len(self.space):
+        if self._full:
             return self.space
         if self._rows_of[0] is not self._index:
             self._rows_of = (self._index, self.space.rows(self._index))
@@ -579,21 +609,22 @@ class Negotiation:
 
     def _winset_at(self, side: str, *, believed: bool) -> np.ndarray:
         """``side``'s win-set at this round's outcomes (true, or at the public thresholds)."""
-        if len(self._index) == len(self.space):
+        if self._full:
             return self.winset(side, self._indicators, believed=believed)
         return self.chapters.winset_at(
             side, self.ratifiers, self._indicators, self._index, believed=believed
         )
 
-    def _at(self, name: Any, source: np.ndarray) -> np.ndarray:
+    def _at(self, name: Any, source: np.ndarray | None, make: Any = None) -> np.ndarray:
         """``source`` (an array over the space) at this round's outcomes; reused while the
-        outcomes and ``source`` are the same arrays (teams keep theirs for a valuation)."""
-        if len(self._index) == len(self.space):  # every outcome: positions are indices
+        outcomes and ``source`` are the same arrays (teams keep theirs for a valuation).
+        ``make``: computes the values at the round's outcomes instead (``source`` None)."""
+        if self._full:  # every outcome: positions are indices
             return read_only(source)
         hit = self._gathered.get(name)
         if hit is not None and hit[0] is self._index and hit[1] is source:
             return hit[2]
-        out = read_only(source[self._index])
+        out = read_only(source[self._index] if make is None else make())
         self._gathered[name] = (self._index, source, out)
         return out
 
@@ -629,11 +660,15 @@ class Negotiation:
             return float(self._utility_at(side)[mask].max())
         if not available.any():
             return top_value(self._utility_at(side), mask, self.teams[side].reservation)
+        if self._lazy:  # the top of the whole space, found issue by issue
+            return factored_rounds.top_value(
+                self.space, self.teams, side, self.ratifiers, self._indicators
+            )
         return float(self.teams[side].utility().max())
 
     def _position(self, x: int) -> int:
         """Position of outcome ``x`` in this round's views."""
-        if len(self._index) == len(self.space):
+        if self._full:
             return int(x)
         pos = int(self._index.searchsorted(x))
         if pos >= len(self._index) or self._index[pos] != x:
@@ -643,7 +678,7 @@ class Negotiation:
     def _history_view(self) -> tuple[OfferRecord, ...]:
         """The history with outcomes as positions of this round's views (extended as offers
         are made, so the records of a round keep their identity)."""
-        if len(self._index) == len(self.space):  # every outcome: positions are indices
+        if self._full:  # every outcome: positions are indices
             return tuple(self.history)
         index, records = self._view_history
         if index is not self._index:
@@ -773,6 +808,8 @@ class Negotiation:
 
     def _values_at(self, side: str) -> np.ndarray:
         """``side``'s public per-issue values at this round's outcomes (rows of the space's)."""
+        if self._lazy:  # the round's rows: the same gathers as over the whole space
+            return self._at(("values", side), None, lambda: self._rows.contributions(side))
         return self._at(("values", side), self.space.contributions(side))
 
     def _acceptable(
@@ -799,19 +836,24 @@ class Negotiation:
 
     def _close(self, x: int, week: int) -> DealRecord:
         """Sign outcome ``x``: agree its issues, narrow the table and record the deal."""
-        feasible = self._available.copy()
-        for side in SIDES:
-            feasible &= self.winset(side, self._indicators)
-        utility, metrics = self._deal_values(x, feasible)
-        new = [j for j in self._negotiable if self.space.covered[x, j] and j not in self.agreed]
+        if self._lazy:
+            utility, metrics = self._deal_values_factored(x)
+        else:
+            feasible = self._available.copy()
+            for side in SIDES:
+                feasible &= self.winset(side, self._indicators)
+            utility, metrics = self._deal_values(x, feasible)
+        row = self.space.row(x)
+        new = [j for j in self._negotiable if row[j] != OPEN and j not in self.agreed]
         for j in new:
-            self.agreed[j] = int(self.space.levels[x, j])
-        self._table = (
-            self.space.consistent_with(self.agreed)
-            if not self.done
-            else read_only(np.zeros(len(self.space), dtype=bool))
-        )
-        self._available = read_only(self._table & self._signable)
+            self.agreed[j] = int(row[j])
+        if not self.done:
+            self._table = self.space.consistent_with(self.agreed)
+        elif self._lazy:
+            self._table = self.space.nothing()
+        else:
+            self._table = read_only(np.zeros(len(self.space), dtype=bool))
+        self._available = _both(self._table, self._signable)
         kind, legislatures = self.chapters.agreement_type(x)
         deal = DealRecord(
             week=week,
@@ -829,6 +871,28 @@ class Negotiation:
         self.deals.append(deal)
         self.phase = "interim deal" if deal.interim else "deal"
         return deal
+
+    def _deal_values_factored(self, x: int) -> tuple[dict[str, float], dict]:
+        """``_deal_values`` on a space never enumerated: over the outcomes that may be on the
+        frontier of what can be signed inside both true win-sets (found issue by issue,
+        sim/factored_rounds.deal_outcomes) and ``x``: the same frontier, so the same bits."""
+        found = factored_rounds.deal_outcomes(
+            self.space,
+            self.teams,
+            self.ratifiers,
+            self._indicators,
+            self.agreed,
+            self._available.allowed,
+        )
+        index = read_only(np.union1d(found, [x]).astype(np.intp))
+        rows, at = self.space.rows(index), int(np.searchsorted(index, x))
+        res = {s: self.teams[s].reservation for s in SIDES}
+        u = {s: self.teams[s].utility_at(rows, index) for s in SIDES}
+        feasible = np.asarray(self._available[index]).copy()
+        for side in SIDES:
+            feasible &= self.chapters.winset_at(side, self.ratifiers, self._indicators, index)
+        mask = _undominated(u["us"], u["china"], feasible)
+        return {s: float(u[s][at]) for s in SIDES}, deal_metrics(at, u, res, mask)
 
     def _deal_values(self, x: int, feasible: np.ndarray) -> tuple[dict[str, float], dict]:
         """Each side's utility of deal ``x`` and its ``deal_metrics`` over ``feasible``: where

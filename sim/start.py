@@ -16,11 +16,12 @@ import numpy as np
 from tradetalks.agents.farm_population import FarmerPopulation, initial_population
 from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import Config, TariffAction
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.payoffs import Ratifier, team_position
 from tradetalks.sim.projector import Projector, Valuation
 from tradetalks.sim.protocol import SIDES
 from tradetalks.sim.snapshot import PublicState, build_snapshot, open_progress, pending_from
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.streams import RunStreams, stream_seed
 from tradetalks.sim.world import World
 

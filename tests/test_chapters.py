@@ -19,9 +19,10 @@ from test_mechanism_guards import legislative, ratifier_margins, side_margin
 from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import load_config
 from tradetalks.sim.config_talks import ChapterConfig
-from tradetalks.sim.issues import Issue, OutcomeSpace, outcome_space
+from tradetalks.sim.issues import Issue, OutcomeSpace
 from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import Negotiation
+from tradetalks.sim.spaces import outcome_space
 
 SIDES = ("us", "china")
 APPROVAL = {"farm_approval": 0.6}

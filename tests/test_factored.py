@@ -15,7 +15,8 @@ from tradetalks.sim import analysis as an
 from tradetalks.sim import factored as fa
 from tradetalks.sim import factored_count as fc
 from tradetalks.sim.config import load_config
-from tradetalks.sim.issues import OPEN, Rows, outcome_space
+from tradetalks.sim.issues import OPEN, Rows
+from tradetalks.sim.spaces import outcome_space
 
 from tradetalks.testing.negotiation import small_spaces, weight_vectors
 

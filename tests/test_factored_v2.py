@@ -16,9 +16,10 @@ from tradetalks.agents.screening import best_for as enumerated_best_for
 from tradetalks.agents.strategies import TOLERANCE
 from tradetalks.sim import factored_v2 as f2
 from tradetalks.sim.analysis import pareto_mask, tidy
-from tradetalks.sim.issues import OutcomeSpace, outcome_space
+from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.projector import Projector
 from tradetalks.sim.projector_value import DisputeTerm, HostageTerm
+from tradetalks.sim.spaces import outcome_space
 
 SIDES = ("us", "china")
 

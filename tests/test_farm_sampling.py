@@ -16,8 +16,8 @@ import pytest
 from helpers import BASELINE
 from tradetalks.sim import streams
 from tradetalks.sim.config import load_config
-from tradetalks.sim.issues import outcome_space
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.spaces import outcome_space
 
 BASE = load_config(BASELINE)
 SPACE = outcome_space(BASE)

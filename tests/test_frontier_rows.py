@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from tradetalks.sim import frontier_rows as fr
 from tradetalks.sim.config import ConfigError
 from tradetalks.sim.config_schema import frontier_problem
-from tradetalks.sim.issues import FrontierRows, OutcomeSpace, outcome_space, space_key
+from tradetalks.sim.issues import FrontierRows, OutcomeSpace, space_key
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
+from tradetalks.sim.spaces import outcome_space
 
 from tradetalks.testing import frontier_configs
 

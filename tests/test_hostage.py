@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_projector import snapshot
 from tradetalks.sim.config import load_config
-from tradetalks.sim.issues import OPEN, outcome_space
+from tradetalks.sim.issues import OPEN
 from tradetalks.sim.projector import Projector
+from tradetalks.sim.spaces import outcome_space
 
 BASE = load_config(BASELINE)
 SPACE = outcome_space(BASE)

@@ -216,8 +216,8 @@ def test_world_and_projector_read_the_same_talks_signal_week_by_week():
     firing in week 2, the shares delivered and soybean exports agree week by week, and
     differ from those of the rule without relations."""
     from tradetalks.agents.farm_population import initial_population
-    from tradetalks.sim.issues import outcome_space
     from tradetalks.sim.projector import PendingAction, Projector, Snapshot, state_numbers
+    from tradetalks.sim.spaces import outcome_space
     from tradetalks.sim.start import initial_world
 
     cfg = load_config(SCENARIO, {"world.growth.shock_sd": 0.0})

@@ -37,7 +37,7 @@ from tradetalks.agents.farm_population import (
 from tradetalks.agents.strategies import REGISTRY
 from tradetalks.sim.config import ModelStateError, load_config
 from tradetalks.sim.indicators import PRESSURES
-from tradetalks.sim.issues import OPEN, outcome_space
+from tradetalks.sim.issues import OPEN
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.payoffs import (
     Ratifier,
@@ -54,6 +54,7 @@ from tradetalks.sim.protocol import (
     ProtocolError,
     best_feasible,
 )
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.world import STATE_SOURCES, World
 
 SIDES = ("us", "china")

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tradetalks.agents.farm_population import initial_population
 from tradetalks.sim.config import load_config
-from tradetalks.sim.issues import OPEN, OutcomeSpace, issues_from_config, outcome_space
+from tradetalks.sim.issues import OPEN, OutcomeSpace, issues_from_config
 from tradetalks.sim.projector import (
     PendingAction,
     Projector,
@@ -21,6 +21,7 @@ from tradetalks.sim.projector import (
     state_numbers,
 )
 from tradetalks.sim.snapshot import aid_from
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.start import initial_world, sync_farms
 
 BASE = load_config(BASELINE)

@@ -14,8 +14,8 @@ from test_projector import SNAP, snapshot
 from tradetalks.sim import projector_paths as pp
 from tradetalks.sim.config import load_config
 from tradetalks.sim.dynamics import deal_terms
-from tradetalks.sim.issues import outcome_space
 from tradetalks.sim.projector import Projector
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.start import initial_world
 
 BASE = load_config(BASELINE)

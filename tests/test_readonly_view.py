@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 from helpers import BASELINE, SMALL
 from tradetalks.sim import issues as issues_module
-from tradetalks.sim.issues import OutcomeSpace, outcome_space, read_only
+from tradetalks.sim.issues import OutcomeSpace, read_only
 from tradetalks.sim.model import TradeTalksModel, resolve_config
 from tradetalks.sim.protocol import DealRecord, NegotiationView, OfferRecord
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.summary import build_summary, plain
 
 SEED = 1

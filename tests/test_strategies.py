@@ -22,7 +22,7 @@ from tradetalks.agents.strategies import (
 )
 from tradetalks.sim import frontier_rows
 from tradetalks.sim.config import STRATEGY_PARAMS, ConfigError, StrategyConfig
-from tradetalks.sim.config_strategies import FRONTIER_KINDS
+from tradetalks.sim.config_strategies import FACTORED_KINDS, FRONTIER_KINDS
 from tradetalks.sim.issues import Issue, OutcomeSpace
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.scenario import resolve_config
@@ -235,6 +235,11 @@ def test_frontier_offers_are_never_beaten_on_own_and_modelled_utility(kind):
 def test_the_schemas_frontier_kinds_are_those_declaring_frontier_offers():
     declared = {k for k, cls in REGISTRY.items() if cls.classifier["frontier_offers"]}
     assert set(FRONTIER_KINDS) == declared
+
+
+def test_the_schemas_factored_kinds_are_those_declaring_factored_rounds():
+    declared = {k for k, cls in REGISTRY.items() if getattr(cls, "factored_rounds", False)}
+    assert set(FACTORED_KINDS) == declared and declared
 
 
 # --------------------------------------------------------------------------- behaviour tables

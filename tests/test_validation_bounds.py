@@ -31,8 +31,8 @@ from tradetalks.sim.config_base import MAX_LEVELS, MAX_OUTCOMES
 from tradetalks.sim.config_loader import MAX_CONFIG_BYTES, MAX_EXTENDS, MAX_NESTING
 from tradetalks.sim.config_talks import QUANTITY_RANGES
 from tradetalks.sim.indicators import DEAL_QUANTITIES
-from tradetalks.sim.issues import outcome_space
 from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.sim.summary import non_finite_paths
 from tradetalks.sim.world import STATE_SOURCES, World, WorldState
 from typer.testing import CliRunner
@@ -121,10 +121,12 @@ NUMERIC_FINDINGS = {
         "[world.growth]\nshock_sd = 1e308",
         r"world\.growth\.shock_sd: input should be less than or equal to 5",
     ),
+    # with a rule that reads every outcome (a core-v2 run of screening teams needs none listed)
     "issue_of_1001_levels": (
-        _issue_body("pie", MAX_LEVELS),
+        _issue_body("pie", MAX_LEVELS)
+        + f'[{PRESIDENT}]\nstrategy = {{ kind = "boulware", params = {{}} }}',
         rf"issues: the outcome space would hold [\d,]+ outcomes .*pie 1002\); "
-        rf"at most {MAX_OUTCOMES:,} can be enumerated",
+        rf"at most {MAX_OUTCOMES:,} can be enumerated.*'boulware' does not declare factored",
     ),
     "issue_of_1002_levels": (
         _issue_body("pie", MAX_LEVELS + 1),

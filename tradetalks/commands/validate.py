@@ -127,6 +127,11 @@ def _frontier_rows(cfg: Any) -> str:
 
     if enumerable(cfg):
         return ""  # enumerated: nothing more to check (and numpy stays unimported)
+    if cfg.valuation is not None:  # the schema checked it can do without (lazy_problem)
+        from tradetalks.sim.config_schema import outcome_grid_size
+
+        n = outcome_grid_size(cfg)
+        return f"; {n:,} outcomes, never enumerated: rounds searched issue by issue"
     from tradetalks.sim.frontier_rows import frontier_levels
 
     try:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tradetalks.sim.chapters import LEGISLATIVE, READY
 from tradetalks.sim.maker_rule import audience_cost, threat_size
 from tradetalks.sim.protocol import SIDES, OfferRecord
@@ -68,7 +70,7 @@ def ratification_margins(model: TradeTalksModel) -> dict[str, float | None]:
         if offer is None or not votes_on(model, rat, offer.outcome):
             out[rat.name] = None
         else:
-            support = float(rat.support(indicators)[offer.outcome])
+            support = float(rat.support_at(indicators, np.array([offer.outcome]))[0])
             out[rat.name] = support - float(rat.threshold)
     return out
 
@@ -79,7 +81,7 @@ def blocking_bodies(model: TradeTalksModel, outcome: int) -> list[str]:
     return [
         rat.name
         for rat in model.ratifiers
-        if votes_on(model, rat, outcome) and not rat.winset(indicators)[outcome]
+        if votes_on(model, rat, outcome) and not rat.winset_at(indicators, np.array([outcome]))[0]
     ]
 
 

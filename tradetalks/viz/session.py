@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradetalks.sim.config import Config, ConfigError
-from tradetalks.sim.issues import OutcomeSpace, outcome_space, space_key
+from tradetalks.sim.issues import OutcomeSpace, space_key
 from tradetalks.sim.model import DEFAULT_CONFIG, TradeTalksModel, resolve_config
+from tradetalks.sim.spaces import outcome_space
 from tradetalks.viz.levers import (
     Levers,
     Scenario,

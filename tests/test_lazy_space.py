@@ -1,0 +1,229 @@
+"""A space never enumerated (sim/lazy_space.py, issue 13) against the enumerated space, the
+oracle: the same numbering, levels, masks, win-sets and pressure, the same baseline runs
+offer by offer, and a 12-issue core-v2 run that no enumerated space could hold."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from helpers import BASELINE, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tradetalks.sim import factored_rounds as fr
+from tradetalks.sim.analysis import pareto_mask
+from tradetalks.sim.chapters import Chapters, congress_pressure
+from tradetalks.sim.config import ConfigError
+from tradetalks.sim.config_base import MAX_OUTCOMES
+from tradetalks.sim.factored_v2 import Product
+from tradetalks.sim.issues import OutcomeSpace, issues_from_config, space_key
+from tradetalks.sim.lazy_space import LazySpace, ProductMask
+from tradetalks.sim.model import TradeTalksModel
+from tradetalks.sim.payoffs import Ratifier
+from tradetalks.sim.protocol import Negotiation, ProtocolError
+from tradetalks.sim.scenario import resolve_config
+
+from tradetalks.testing.negotiation import issue_lists
+
+TWELVE = ROOT / "benchmarks" / "configs" / "baseline_12.toml"
+
+
+def _lazy(cfg) -> LazySpace:
+    """``cfg``'s space, never enumerated (whatever its size)."""
+    protocol = cfg.protocol
+    return LazySpace(
+        issues_from_config(cfg),
+        protocol.allow_interim,
+        protocol.min_issues_in_deal,
+        key=space_key(cfg),
+    )
+
+
+@st.composite
+def _pairs(draw: st.DrawFn) -> tuple[OutcomeSpace, LazySpace]:
+    """A small space enumerated and never enumerated: issues maybe not negotiable, interim
+    deals on or off, outcomes covering at least 0 or 1 issue."""
+    issues = draw(issue_lists(max_issues=4, max_levels=4))
+    issues = [dataclasses.replace(i, negotiable=draw(st.booleans())) for i in issues]
+    interim, fewest = draw(st.booleans()), draw(st.integers(0, 1))
+    return OutcomeSpace(issues, interim, fewest), LazySpace(issues, interim, fewest)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_pairs())
+def test_outcomes_are_numbered_and_decoded_as_the_enumerated_space_lists_them(pair):
+    space, lazy = pair
+    assert len(lazy) == len(space) and lazy.all_cover == space.all_cover
+    every = np.arange(len(space))
+    np.testing.assert_array_equal(lazy.levels_of(every), space.levels)
+    for x in every[:: max(1, len(space) // 7)].tolist():
+        assert lazy.terms(x) == space.terms(x)
+        assert lazy.index_of(space.terms(x)) == x
+        np.testing.assert_array_equal(lazy.row(x), space.row(x))
+    with pytest.raises(IndexError):
+        lazy.levels_of(np.array([len(space)]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_pairs(), st.data())
+def test_masks_hold_the_enumerated_masks_outcomes(pair, data):
+    space, lazy = pair
+    every = np.arange(len(space))
+    negotiable = [j for j, i in enumerate(space.issues) if i.negotiable]
+    agreed_issues = data.draw(
+        st.lists(st.sampled_from(negotiable), unique=True) if negotiable else st.just([])
+    )
+    agreed = {j: data.draw(st.integers(0, space.issues[j].n_levels - 1)) for j in agreed_issues}
+    blocked = np.array(
+        data.draw(st.lists(st.booleans(), min_size=space.n_issues, max_size=space.n_issues))
+    )
+    table, signable = lazy.consistent_with(agreed), lazy.open_only(blocked)
+    expect_table = space.consistent_with(agreed)
+    expect_signable = ~space.covered[:, blocked].any(axis=1)
+    np.testing.assert_array_equal(table[every], expect_table)
+    np.testing.assert_array_equal(signable[every], expect_signable)
+    both = table & signable
+    np.testing.assert_array_equal(both[every], expect_table & expect_signable)
+    assert both.any() == bool((expect_table & expect_signable).any())
+    assert table.any() == bool(expect_table.any())
+    assert not lazy.nothing().any() and lazy.everything().any() == bool(len(space))
+    assert table.same(lazy.consistent_with(agreed))
+    assert lazy.nothing().same(lazy.everything()) == (not len(space))
+    if len(space):
+        assert isinstance(both[int(every[-1])], bool)
+
+
+def test_legislative_outcomes_agreement_types_and_win_sets_are_the_enumerated_ones():
+    """Chapters, bodies and Congress's pressure on the baseline with every US tariff level
+    needing a statute: the same masks and values at any outcomes asked."""
+    cfg = resolve_config(BASELINE, {"issues.us_tariffs.needs_legislation": [False] + [True] * 5})
+    lazy = _lazy(cfg)
+    space = OutcomeSpace(issues_from_config(cfg), True, key=lazy.key)
+    index = np.random.default_rng(5).choice(len(space), 400, replace=False)
+    indicators = TradeTalksModel(cfg, rng=1, space=space, collect_series=False).indicators()
+    spaces = {}
+    for name, sp in (("enumerated", space), ("lazy", lazy)):
+        chapters = Chapters.from_config(cfg, sp)
+        bodies = [Ratifier(n, r, sp) for n, r in cfg.ratifiers.items()]
+        for body in bodies:
+            body.threshold += 0.01  # a private draw
+        spaces[name] = (chapters, bodies)
+    (ch_e, rat_e), (ch_l, rat_l) = spaces["enumerated"], spaces["lazy"]
+    for side in ("us", "china"):
+        np.testing.assert_array_equal(ch_l.legislative(side)[index], ch_e.legislative(side)[index])
+        assert ch_l.legislative(side).any() == ch_e.legislative(side).any()
+        for believed in (False, True):
+            got = ch_l.winset_at(side, rat_l, indicators, index, believed=believed)
+            np.testing.assert_array_equal(
+                got, ch_e.winset(side, rat_e, indicators, believed=believed)[index]
+            )
+    assert ch_e.legislative("us").any()
+    for x in index[:40].tolist():
+        assert ch_l.agreement_type(x) == ch_e.agreement_type(x)
+    for a, b in zip(rat_l, rat_e, strict=True):
+        np.testing.assert_array_equal(a.support_at(indicators, index), b.support(indicators)[index])
+        with pytest.raises(ValueError, match="never enumerated"):
+            a.support(indicators)
+    pressure = congress_pressure(lazy, rat_l, ch_l, indicators)
+    expect = congress_pressure(space, rat_e, ch_e, indicators)
+    assert expect.any() and pressure.any()
+    np.testing.assert_array_equal(pressure[index], expect[index])
+
+
+def _record(model: TradeTalksModel) -> tuple[list, str]:
+    summary = model.run()
+    offers = [
+        (r.week, r.round_no, r.proposer, r.outcome, r.accepted, dict(r.utility))
+        for r in model.negotiation.history
+    ]
+    return offers, json.dumps(summary, sort_keys=True, default=str)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_baseline_never_enumerated_makes_every_offer_and_deal_of_the_enumerated_run(seed):
+    """The enumerated space with the factored rounds is the oracle: every offer (week,
+    round, proposer, outcome, acceptance, values), every deal's values, Nash product and
+    distance to the frontier (found issue by issue on the space never enumerated) and the
+    summary are the same."""
+    cfg = resolve_config(BASELINE)
+    runs = {}
+    for name, space in (("enumerated", None), ("lazy", _lazy(cfg))):
+        model = TradeTalksModel(cfg, rng=seed, space=space, collect_series=False)
+        model.negotiation.factored = True
+        runs[name] = _record(model), model.negotiation.deals
+    assert runs["lazy"][1], "a deal is signed: its metrics are compared"
+    assert runs["lazy"][0] == runs["enumerated"][0]
+    assert runs["lazy"][1] == runs["enumerated"][1]
+
+
+def test_a_deals_frontier_and_the_top_value_found_issue_by_issue_are_the_enumerated_ones():
+    """At the first offer of a baseline run: ``deal_outcomes`` holds the frontier of both
+    true utilities over what can be signed inside both true win-sets, and ``top_value`` is
+    each side's best utility over the whole space."""
+    model = TradeTalksModel(BASELINE, rng=1, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:
+        model.step()
+    ind, space = model.indicators(), model.space
+    feasible = space.consistent_with(neg.agreed) & neg.chapters.signable(model.date)
+    for side in ("us", "china"):
+        feasible &= neg.winset(side, ind)
+    u = {s: neg.teams[s].utility() for s in ("us", "china")}
+    keep = fr._keep(Product.of(space), neg.chapters.ready(model.date))
+    found = fr.deal_outcomes(model.space, neg.teams, neg.ratifiers, ind, neg.agreed, keep)
+    frontier = np.flatnonzero(pareto_mask(u["us"], u["china"], feasible))
+    assert len(frontier) and np.isin(frontier, found).all()
+    for side in ("us", "china"):
+        top = fr.top_value(model.space, neg.teams, side, neg.ratifiers, ind)
+        assert top == float(u[side].max())
+
+
+def test_a_12_issue_core_v2_run_needs_no_enumerated_space():
+    """The baseline with five more issues: 762 million outcomes, above what can be enumerated,
+    run on a space never listed; its deals may cover the new issues."""
+    cfg = resolve_config(TWELVE)
+    model = TradeTalksModel(cfg, rng=1, collect_series=False)
+    assert isinstance(model.space, LazySpace) and len(model.space) > 100 * MAX_OUTCOMES
+    assert isinstance(model.negotiation.available, ProductMask)
+    summary = model.run()
+    deals = model.negotiation.deals
+    assert deals and any(n.startswith("extra_") for d in deals for n in d.new_issues)
+    assert summary["deal"] and "ag_purchases" in summary["issues_covered"]
+
+
+def test_a_config_that_cannot_do_without_enumeration_is_refused_with_every_reason():
+    """Too large to enumerate, and a strategy that reads more than the factored search
+    keeps, a minimum of two issues a deal and a legislative body meeting legislation."""
+    overrides = {
+        "teams.china.members.deputy.strategy": {"kind": "boulware", "params": {}},
+        "protocol.min_issues_in_deal": 2,
+        "issues.us_tariffs.needs_legislation": [False] + [True] * 5,
+    }
+    with pytest.raises(ConfigError) as exc:
+        resolve_config(TWELVE, overrides)
+    text = str(exc.value)
+    assert "never enumerated" in text and "boulware" in text
+    assert "min_issues_in_deal is 2" in text and "ratifiers.congress votes on legislation" in text
+
+
+def test_rounds_on_a_space_never_enumerated_without_the_factored_search_stop_with_the_reason(
+    monkeypatch,
+):
+    """Were a strategy not to declare ``factored_rounds`` (the config check refuses such a
+    run), a round could not list its outcomes: the mechanism says so rather than enumerate."""
+    cfg = resolve_config(TWELVE)
+    model = TradeTalksModel(cfg, rng=1, collect_series=False)
+    strategy = type(model.negotiation.teams["us"].strategy_for("principal"))
+    monkeypatch.setattr(strategy, "factored_rounds", False)
+    with pytest.raises(ProtocolError, match="never enumerated"):
+        model.run()
+    assert Negotiation  # the mechanism under test
+
+
+def test_a_body_over_a_space_never_enumerated_refuses_whole_space_values():
+    cfg = resolve_config(BASELINE)
+    body = Ratifier("congress", cfg.ratifiers["congress"], _lazy(cfg))
+    with pytest.raises(ValueError, match="never enumerated"):
+        body.winset({"farm_approval": 0.5})
