@@ -19,8 +19,9 @@ later issue moves that sum (``factored.Fold``: at 12 issues a round then searche
 this does not hold: a team without a core-v2 valuation, or a body voting only on
 legislation while some outcome needs its side's legislation (the deal type is then not a
 sum).  The mechanism asks only when both sides' strategies declare ``factored_rounds``
-(agents/strategies.py).  This is a first step: the model still enumerates its space, so the
-choice between the two is the model's (``Negotiation.factored``).  The tests check, with the
+(agents/strategies.py): on a space never enumerated (sim/lazy_space.py) always, on an
+enumerated one when ``Negotiation.factored`` is on.  ``deal_outcomes`` and ``top_value``
+find, the same way, what the mechanism measures a deal against and a side's best outcome.  The tests check, with the
 enumerated rounds as the oracle, that every frontier those decisions read lies in the
 round's outcomes and that runs make the same offers; one gap is known: the offer search
 ties values 2e-12..1e-9 apart and takes the lowest index, which may be an outcome the merge

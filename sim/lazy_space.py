@@ -73,9 +73,8 @@ class LazySpace:
     def levels_of(self, index: np.ndarray) -> np.ndarray:
         """(k, n_issues) levels of the outcomes ``index`` (``OPEN`` for an issue left open)."""
         d = self.digits(index)
-        cols = [c[d[:, j]] for j, c in enumerate(self._choices)]
-        shape = (len(d), self.n_issues)
-        return np.column_stack(cols).astype(LEVEL_DTYPE) if cols else np.zeros(shape, LEVEL_DTYPE)
+        cols = [c[d[:, j]] for j, c in enumerate(self._choices)]  # a config has an issue
+        return np.column_stack(cols).astype(LEVEL_DTYPE)
 
     def row(self, x: int) -> np.ndarray:
         """Levels of outcome ``x`` (read-only)."""

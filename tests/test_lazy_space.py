@@ -18,16 +18,18 @@ from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import ConfigError
 from tradetalks.sim.config_base import MAX_OUTCOMES
 from tradetalks.sim.factored_v2 import Product
-from tradetalks.sim.issues import OutcomeSpace, issues_from_config, space_key
-from tradetalks.sim.lazy_space import LazySpace, ProductMask
+from tradetalks.sim.issues import OPEN, Issue, OutcomeSpace, issues_from_config, space_key
+from tradetalks.sim.lazy_space import IssueUnion, LazySpace, ProductMask
 from tradetalks.sim.model import TradeTalksModel
 from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import Negotiation, ProtocolError
 from tradetalks.sim.scenario import resolve_config
+from tradetalks.sim.shipped import locate
 
 from tradetalks.testing.negotiation import issue_lists
 
 TWELVE = ROOT / "benchmarks" / "configs" / "baseline_12.toml"
+NINE = ROOT / "benchmarks" / "configs" / "baseline_9.toml"
 
 
 def _lazy(cfg) -> LazySpace:
@@ -141,13 +143,11 @@ def _record(model: TradeTalksModel) -> tuple[list, str]:
     return offers, json.dumps(summary, sort_keys=True, default=str)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_the_baseline_never_enumerated_makes_every_offer_and_deal_of_the_enumerated_run(seed):
+def _same_runs(cfg, seed: int) -> None:
     """The enumerated space with the factored rounds is the oracle: every offer (week,
     round, proposer, outcome, acceptance, values), every deal's values, Nash product and
     distance to the frontier (found issue by issue on the space never enumerated) and the
     summary are the same."""
-    cfg = resolve_config(BASELINE)
     runs = {}
     for name, space in (("enumerated", None), ("lazy", _lazy(cfg))):
         model = TradeTalksModel(cfg, rng=seed, space=space, collect_series=False)
@@ -156,6 +156,22 @@ def test_the_baseline_never_enumerated_makes_every_offer_and_deal_of_the_enumera
     assert runs["lazy"][1], "a deal is signed: its metrics are compared"
     assert runs["lazy"][0] == runs["enumerated"][0]
     assert runs["lazy"][1] == runs["enumerated"][1]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_baseline_never_enumerated_makes_every_offer_and_deal_of_the_enumerated_run(seed):
+    _same_runs(resolve_config(BASELINE), seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "config",
+    [NINE, locate("scenarios/implementation"), locate("scenarios/enforcement_anticipated")],
+    ids=lambda p: p.stem,
+)
+def test_issues_beyond_the_baselines_and_coupled_values_run_alike_never_enumerated(config):
+    """Two more issues (1.57 million outcomes), jointly valued issues, anticipated disputes."""
+    _same_runs(resolve_config(config), 3)
 
 
 def test_a_deals_frontier_and_the_top_value_found_issue_by_issue_are_the_enumerated_ones():
@@ -227,3 +243,41 @@ def test_a_body_over_a_space_never_enumerated_refuses_whole_space_values():
     body = Ratifier("congress", cfg.ratifiers["congress"], _lazy(cfg))
     with pytest.raises(ValueError, match="never enumerated"):
         body.winset({"farm_approval": 0.5})
+
+
+@settings(max_examples=40, deadline=None)
+@given(_pairs(), st.data())
+def test_an_issue_union_marks_the_outcomes_taking_any_marked_choice(pair, data):
+    space, lazy = pair
+    tables = tuple(
+        np.array(data.draw(st.lists(st.booleans(), min_size=len(c), max_size=len(c)))) & (c != OPEN)
+        for c in lazy._choices
+    )
+    union = IssueUnion(lazy, tables)
+    expect = np.zeros(len(space), dtype=bool)
+    for j, (c, table) in enumerate(zip(lazy._choices, tables, strict=True)):
+        expect |= table[np.searchsorted(c, space.levels[:, j])]
+    np.testing.assert_array_equal(union[np.arange(len(space))], expect)
+    assert union.any() == bool(expect.any()) or not len(space)
+    if len(space):
+        assert union[len(space) - 1] is bool(expect[-1])
+
+
+def test_the_space_refuses_what_it_cannot_number():
+    """Two issues or more a deal, an index past the end, terms with no outcome, masks of
+    another space; a mask is the same only as a mask of its own space."""
+    values = {"us": np.array([0.0, 1.0]), "china": np.array([1.0, 0.0])}
+    issues = [Issue(n, ("0", "1"), 0, "china", True, values, {}) for n in ("a", "b")]
+    with pytest.raises(ValueError, match="min_issues_in_deal"):
+        LazySpace(issues, True, 2)
+    lazy, other = LazySpace(issues, True), LazySpace(issues, True)
+    assert len(lazy) == len(OutcomeSpace(issues, True))
+    with pytest.raises(KeyError):
+        lazy.index_of({})  # the outcome covering nothing is left out
+    with pytest.raises(KeyError):
+        LazySpace(issues, False).index_of({"a": issues[0].levels[0]})  # "b" cannot stay open
+    with pytest.raises(ValueError, match="different spaces"):
+        lazy.everything() & other.everything()
+    assert not lazy.everything().same(other.everything())
+    assert not lazy.everything().same(np.ones(len(lazy), bool))
+    assert lazy.everything().same(lazy.everything())
