@@ -21,11 +21,12 @@ legislation while some outcome needs its side's legislation (the deal type is th
 sum).  The mechanism asks only when both sides' strategies declare ``factored_rounds``
 (agents/strategies.py): on a space never enumerated (sim/lazy_space.py) always, on an
 enumerated one when ``Negotiation.factored`` is on.  ``deal_outcomes`` and ``top_value``
-find, the same way, what the mechanism measures a deal against and a side's best outcome.  The tests check, with the
-enumerated rounds as the oracle, that every frontier those decisions read lies in the
-round's outcomes and that runs make the same offers; one gap is known: the offer search
-ties values 2e-12..1e-9 apart and takes the lowest index, which may be an outcome the merge
-dropped for a value slightly lower (sim/factored_v2.py) — no run measured has met it.
+find, the same way, what the mechanism measures a deal against and a side's best outcome.
+The tests check, with the enumerated rounds as the oracle, that every frontier those
+decisions read lies in the round's outcomes and that runs make the same offers; one gap is
+known: the offer search ties values 2e-12..1e-9 apart and takes the lowest index, which may
+be an outcome the merge dropped for a value slightly lower (sim/factored_v2.py) — no run
+measured has met it.
 """
 
 from __future__ import annotations

@@ -166,6 +166,23 @@ class ProductMask:
             return False  # only the outcome covering nothing, which the space leaves out
         return all(any(can_cover[j] for j in issues) for issues in self.needs)
 
+    def indices(self, limit: int) -> np.ndarray | None:
+        """The outcomes in the mask, ascending, listed from the allowed choices; None when
+        the choices allowed combine into more than ``limit`` (then the mask is searched)."""
+        allowed = [np.flatnonzero(a) for a in self.allowed]
+        if math.prod(len(a) for a in allowed) > limit:
+            return None
+        grid = np.meshgrid(*allowed, indexing="ij")  # ascending digits: ascending positions
+        digits = np.stack([g.ravel() for g in grid], axis=1).astype(np.int64)
+        ok = np.ones(len(digits), dtype=bool)
+        covered = [c[digits[:, j]] != OPEN for j, c in enumerate(self.space._choices)]
+        for issues in self.needs:
+            ok &= np.logical_or.reduce([covered[j] for j in issues]) if issues else False
+        if self.space._offset:  # the outcome covering nothing is not in the space
+            ok &= np.logical_or.reduce(covered)
+        pos = np.ravel_multi_index(tuple(digits[ok].T), tuple(self.space._radix.tolist()))
+        return read_only(pos.astype(np.int64) - self.space._offset)
+
     def __and__(self, other: ProductMask) -> ProductMask:
         if other.space is not self.space:
             raise ValueError("masks of different spaces")

@@ -308,6 +308,7 @@ def _public_values(team: TeamLike) -> tuple[np.ndarray, float]:
 RELABEL_AT_ONCE = 8  # _history_view: this many new records searched at once (speed only)
 DOMINANCE_BINS = 64  # _undominated: bins of the US's utility (speed only: any number ≥ 1)
 FACTORED_STATES = 8  # round states whose factored outcomes are kept (memory, not results)
+LIST_BELOW = 16384  # a space never enumerated lists fewer available outcomes (speed only)
 
 
 def _both(table: Any, signable: Any) -> Any:
@@ -546,7 +547,9 @@ class Negotiation:
         if self.factored and all(  # the outcomes the decisions can reach (sim/factored_rounds)
             getattr(t.strategy_for(level), "factored_rounds", False) for t in self.teams.values()
         ):
-            index = self._factored_index(date, extra)
+            index = self._listed(extra) if self._lazy else None
+            if index is None:
+                index = self._factored_index(date, extra)
             if index is not None:
                 last = self._view_history[0]
                 return last if np.array_equal(last, index) else read_only(index)
@@ -558,6 +561,17 @@ class Negotiation:
         index = np.flatnonzero(covered)
         last = self._view_history[0]
         return last if np.array_equal(last, index) else read_only(index)
+
+    def _listed(self, extra: list[int]) -> np.ndarray | None:
+        """On a space never enumerated, every available outcome and ``extra`` when at most
+        ``LIST_BELOW`` combinations of allowed choices hold them (None: more): listing costs
+        less than a search then, and a round covering every available outcome decides as one
+        covering the search's (the enumerated path's rounds, as tests/test_lazy_space.py
+        checks)."""
+        listed = self._available.indices(LIST_BELOW)
+        if listed is None:
+            return None
+        return np.union1d(listed, np.asarray(extra, dtype=np.int64)) if extra else listed
 
     def _never_enumerated(self, level: str) -> None:
         """On a space never enumerated only the factored search can list a round's outcomes

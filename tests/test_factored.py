@@ -270,8 +270,10 @@ def test_nondominated_in_chunks_is_nondominated_at_once(monkeypatch):
 def test_a_folded_pressure_keeps_every_frontier_point(case, seed, term):
     """A utility less a pressure weight·max(0, level − S) on a sum S: with S folded into that
     utility once final (``Fold``), the candidates still hold the enumerated frontier of the
-    utilities with the pressure, for either utility it presses; and the fold never keeps
-    more candidates than comparing S all the way."""
+    utilities with the pressure, for either utility it presses.  (That the fold keeps fewer
+    candidates than comparing S all the way is a matter of speed, not of the frontier, and
+    not always so: hypothesis found 8 against 6 on a 16-outcome space; the 12-issue round's
+    3,848 against 44,085 is measured in benchmarks/bench_factored_v2.py.)"""
     space, w_us, w_cn = case
     rng = np.random.default_rng(seed)
     moving = int(rng.integers(0, space.n_issues + 1))  # the sum is final after these issues
@@ -282,13 +284,11 @@ def test_a_folded_pressure_keeps_every_frontier_point(case, seed, term):
     base = fa.FactoredSpace.from_space(space, (w_us, w_cn), TABLES)
     col = tuple(np.append(t, 0.0)[np.where(c == OPEN, -1, c)]
                 for t, c in zip(support, base.choices, strict=True))  # fmt: skip
-    compared = replace(base, monotone=(col,))
-    folded = replace(compared, folds=(fa.Fold(0, term, weight, level),))
+    folded = replace(base, monotone=(col,), folds=(fa.Fold(0, term, weight, level),))
     _, pos, _ = folded.candidates()
     rows = folded.index_of(pos)
     best = an.pareto_mask(u[0][rows], u[1][rows])
     assert sorted(rows[best].tolist()) == sorted(an.pareto_frontier(u[0], u[1]).tolist())
-    assert len(pos) <= len(compared.candidates()[1])
     # behind a constraint and another rising sum, the fold finds its own column
     support_of = [rng.random(i.n_levels) for i in space.issues]  # a body's, per level
     con = tuple(np.append(t, 0.0)[np.where(c == OPEN, -1, c)]

@@ -15,7 +15,7 @@ from test_projector_value import issue
 from tradetalks.agents.screening import best_for as enumerated_best_for
 from tradetalks.agents.strategies import TOLERANCE
 from tradetalks.sim import factored_v2 as f2
-from tradetalks.sim.analysis import pareto_mask, tidy
+from tradetalks.sim.analysis import nash_point, pareto_mask, tidy
 from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.projector import Projector
 from tradetalks.sim.projector_value import DisputeTerm, HostageTerm
@@ -400,3 +400,19 @@ def test_gains_a_rounding_step_apart_keep_both_outcomes_that_tie_once_completed(
     expected = _oracle_frontier(space, us_term, china_term)
     assert len(expected) == 2
     np.testing.assert_array_equal(f2.frontier(space, us_term, china_term), expected)
+
+
+def test_a_bargaining_point_is_never_an_outcome_a_rounding_step_beats():
+    """Found by hypothesis: China's gain on one issue is 5e-13; the two outcomes' Nash
+    products tie at 12 decimals while China's values do not, so the point is the outcome on
+    the frontier (the enumerated search once took the lower index, which that one beats)."""
+    sizes = (1, 2, 3)
+    space = OutcomeSpace([issue(f"i{j}", m) for j, m in enumerate(sizes)], allow_interim=False)
+    zeros = tuple(np.zeros(m) for m in sizes)
+    china = (np.array([0.33]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 5e-13]))
+    val = valuation_of({"us": zeros, "china": china}, {"us": zeros, "china": zeros})
+    us, cn = f2.Term(val, "us"), f2.Term(val, "china")
+    u1, u2 = us.values(space), cn.values(space)
+    front = f2.front(space, us, cn)
+    assert_same_points(front, front.position, u1, u2, (0.0, 0.0))
+    assert nash_point(u1, u2, (0.0, 0.0)) in np.flatnonzero(pareto_mask(u1, u2))

@@ -13,6 +13,7 @@ from helpers import BASELINE, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tradetalks.sim import factored_rounds as fr
+from tradetalks.sim import protocol
 from tradetalks.sim.analysis import pareto_mask
 from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import ConfigError
@@ -95,6 +96,11 @@ def test_masks_hold_the_enumerated_masks_outcomes(pair, data):
     assert lazy.nothing().same(lazy.everything()) == (not len(space))
     if len(space):
         assert isinstance(both[int(every[-1])], bool)
+    expect = np.flatnonzero(expect_table & expect_signable)
+    np.testing.assert_array_equal(both.indices(len(space) + 1), expect)
+    np.testing.assert_array_equal(table.indices(10**6), np.flatnonzero(expect_table))
+    bound = int(np.prod([a.sum() for a in both.allowed]))
+    assert both.indices(bound - 1) is None or bound == 0
 
 
 def test_legislative_outcomes_agreement_types_and_win_sets_are_the_enumerated_ones():
@@ -158,8 +164,14 @@ def _same_runs(cfg, seed: int) -> None:
     assert runs["lazy"][1] == runs["enumerated"][1]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_the_baseline_never_enumerated_makes_every_offer_and_deal_of_the_enumerated_run(seed):
+@pytest.mark.parametrize(("seed", "listed"), [(1, True), (2, True), (1, False)])
+def test_the_baseline_never_enumerated_makes_every_offer_and_deal_of_the_enumerated_run(
+    seed, listed, monkeypatch
+):
+    """Rounds with few available outcomes list them (``LIST_BELOW``), or, with that off,
+    every round is searched: the same runs either way."""
+    if not listed:
+        monkeypatch.setattr(protocol, "LIST_BELOW", 0)
     _same_runs(resolve_config(BASELINE), seed)
 
 
