@@ -68,11 +68,15 @@ def _run(cfg, seed: int, space=None) -> tuple[str, list, float]:
 
 def oracle(path: Path, seeds: range) -> tuple[int, list[float], list[float]]:
     """(runs that differ, enumerated CPU per run, never-enumerated CPU per run)."""
+    from tradetalks.sim.issues import OutcomeSpace, issues_from_config, space_key
     from tradetalks.sim.scenario import resolve_config
-    from tradetalks.sim.spaces import outcome_space
 
     cfg = resolve_config(path)
-    space, lazy = outcome_space(cfg), _lazy(cfg)
+    p = cfg.protocol
+    space = OutcomeSpace(
+        issues_from_config(cfg), p.allow_interim, p.min_issues_in_deal, key=space_key(cfg)
+    )
+    lazy = _lazy(cfg)
     differ, t_enum, t_lazy = 0, [], []
     for seed in seeds:
         a, b = _run(cfg, seed, space), _run(cfg, seed, lazy)

@@ -35,6 +35,13 @@ MAX_LEVELS = 1001  # a divisible issue (a pie) may be graded in thousandths; mor
 # Larger spaces run only on their frontier rows (sim/frontier_rows.py, config_schema's
 # ``frontier_problem`` says when).
 MAX_OUTCOMES = 2_000_000
+# A core-v2 space larger than this is never enumerated when its run allows it (sim/lazy_space.py;
+# config_schema.never_enumerated): speed and memory only, the runs are the same.  Measured
+# (benchmarks/results/scale.md), CPU a run and peak memory, enumerated vs never: 98,000
+# outcomes 0.095 vs 0.18 s, 126 vs 88 MB; 490,000 0.13 vs 0.20 s, 326 vs 88 MB; 1.18 million
+# 0.22 vs 0.20 s, 692 vs 91 MB: the time crosses near a million, memory passes a worker's
+# 250 MB near 300,000; half a million splits them.
+LAZY_ABOVE = 500_000
 # A run that picks only frontier outcomes (sim/frontier_rows.py) never enumerates: its bound
 # is the product positions' integer range kept well inside int64 (a typo guard, not memory).
 FRONTIER_MAX_OUTCOMES = 10**15

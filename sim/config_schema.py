@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 from tradetalks.sim.config_base import (
     FRONTIER_MAX_OUTCOMES,
+    LAZY_ABOVE,
     MAX_ISSUES,
     MAX_NAMED,
     MAX_OUTCOMES,
@@ -256,9 +257,11 @@ def lazy_problem(cfg: Config) -> str | None:
 
 
 def never_enumerated(cfg: Config) -> bool:
-    """True if ``cfg``'s space is too large to enumerate and its core-v2 run can do without
-    (sim/lazy_space.py)."""
-    return not enumerable(cfg) and cfg.valuation is not None and lazy_problem(cfg) is None
+    """True if ``cfg``'s core-v2 run goes without enumerating its space (sim/lazy_space.py):
+    it can (``lazy_problem``), and the space holds more than ``LAZY_ABOVE`` outcomes."""
+    if cfg.valuation is None or outcome_grid_size(cfg) <= LAZY_ABOVE:
+        return False
+    return lazy_problem(cfg) is None
 
 
 def _check_size(cfg: Config) -> Problems:

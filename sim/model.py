@@ -23,7 +23,7 @@ from tradetalks.agents.negotiators import Team
 from tradetalks.sim import reporters, snapshot
 from tradetalks.sim.chapters import Chapters
 from tradetalks.sim.config import AidTranche, Config, PatienceChange, RoundEvent
-from tradetalks.sim.issues import OutcomeSpace, space_key
+from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.meetings import MeetingPlanner
 from tradetalks.sim.monitoring import Monitor
 from tradetalks.sim.payoffs import Ratifier, rubinstein_share
@@ -32,7 +32,7 @@ from tradetalks.sim.protocol import SIDES, DealRecord, Negotiation, other
 from tradetalks.sim.replay import Replay
 from tradetalks.sim.scenario import DEFAULT_CONFIG, check_strategies, resolve_config
 from tradetalks.sim.snapshot import meeting_requests
-from tradetalks.sim.spaces import outcome_space
+from tradetalks.sim.spaces import outcome_space, run_space
 from tradetalks.sim.start import indicators, initial_world, sync_farms
 from tradetalks.sim.streams import RunStreams, WeeklyDraws
 from tradetalks.sim.summary import build_summary
@@ -111,9 +111,7 @@ class TradeTalksModel(mesa.Model):
         self.start_date = cfg.run.start_date
         self.horizon = cfg.run.weeks
 
-        if space is not None and space.key != space_key(cfg):
-            raise ValueError("the outcome space given was built from another config")
-        self.space = outcome_space(cfg) if space is None else space
+        self.space = run_space(cfg, space)
         self._build_agents(farmer_agents)
         self.talks_signal = 0.0
         self.gestures: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ from tradetalks.sim import protocol
 from tradetalks.sim.analysis import pareto_mask
 from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import ConfigError
-from tradetalks.sim.config_base import MAX_OUTCOMES
+from tradetalks.sim.config_base import LAZY_ABOVE, MAX_OUTCOMES
 from tradetalks.sim.factored_v2 import Product
 from tradetalks.sim.issues import OPEN, Issue, OutcomeSpace, issues_from_config, space_key
 from tradetalks.sim.lazy_space import IssueUnion, LazySpace, ProductMask
@@ -26,6 +26,7 @@ from tradetalks.sim.payoffs import Ratifier
 from tradetalks.sim.protocol import Negotiation, ProtocolError
 from tradetalks.sim.scenario import resolve_config
 from tradetalks.sim.shipped import locate
+from tradetalks.sim.spaces import outcome_space
 
 from tradetalks.testing.negotiation import issue_lists
 
@@ -155,7 +156,11 @@ def _same_runs(cfg, seed: int) -> None:
     distance to the frontier (found issue by issue on the space never enumerated) and the
     summary are the same."""
     runs = {}
-    for name, space in (("enumerated", None), ("lazy", _lazy(cfg))):
+    p = cfg.protocol
+    enumerated = OutcomeSpace(
+        issues_from_config(cfg), p.allow_interim, p.min_issues_in_deal, key=space_key(cfg)
+    )
+    for name, space in (("enumerated", enumerated), ("lazy", _lazy(cfg))):
         model = TradeTalksModel(cfg, rng=seed, space=space, collect_series=False)
         model.negotiation.factored = True
         runs[name] = _record(model), model.negotiation.deals
@@ -293,3 +298,16 @@ def test_the_space_refuses_what_it_cannot_number():
     assert not lazy.everything().same(other.everything())
     assert not lazy.everything().same(np.ones(len(lazy), bool))
     assert lazy.everything().same(lazy.everything())
+
+
+def test_a_core_v2_space_above_lazy_above_is_never_enumerated_when_its_run_allows():
+    """Above ``LAZY_ABOVE`` outcomes a screening run goes without the enumerated space; a
+    rule reading more keeps it; the baseline, below, is enumerated (faster there)."""
+    nine = resolve_config(NINE)
+    assert LAZY_ABOVE < len(outcome_space(nine)) <= MAX_OUTCOMES
+    assert isinstance(outcome_space(nine), LazySpace)
+    boulware = {"teams.china.members.deputy.strategy": {"kind": "boulware", "params": {}}}
+    assert isinstance(outcome_space(resolve_config(NINE, boulware)), OutcomeSpace)
+    shared = TradeTalksModel(resolve_config(NINE, boulware), rng=1, space=outcome_space(nine))
+    assert isinstance(shared.space, OutcomeSpace), "a sweep's shared space is not forced on it"
+    assert isinstance(outcome_space(resolve_config(BASELINE)), OutcomeSpace)

@@ -121,17 +121,16 @@ def validate(
 
 def _frontier_rows(cfg: Any) -> str:
     """For a space too large to enumerate, the rows its run keeps (the frontiers are merged
-    here, as ``run`` would: a space whose frontiers are too large exits 2 naming why)."""
+    here, as ``run`` would: a space whose frontiers are too large exits 2 naming why), or
+    that a core-v2 run goes without enumerating it."""
     from tradetalks.sim.config_base import ConfigError
-    from tradetalks.sim.config_schema import enumerable
+    from tradetalks.sim.config_schema import enumerable, never_enumerated, outcome_grid_size
 
-    if enumerable(cfg):
-        return ""  # enumerated: nothing more to check (and numpy stays unimported)
-    if cfg.valuation is not None:  # the schema checked it can do without (lazy_problem)
-        from tradetalks.sim.config_schema import outcome_grid_size
-
+    if never_enumerated(cfg):  # (the schema checked it can do without: lazy_problem)
         n = outcome_grid_size(cfg)
         return f"; {n:,} outcomes, never enumerated: rounds searched issue by issue"
+    if enumerable(cfg):
+        return ""  # enumerated: nothing more to check (and numpy stays unimported)
     from tradetalks.sim.frontier_rows import frontier_levels
 
     try:
