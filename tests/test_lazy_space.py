@@ -102,6 +102,7 @@ def test_masks_hold_the_enumerated_masks_outcomes(pair, data):
     np.testing.assert_array_equal(table.indices(10**6), np.flatnonzero(expect_table))
     bound = int(np.prod([a.sum() for a in both.allowed]))
     assert both.indices(bound - 1) is None or bound == 0
+    np.testing.assert_array_equal(both.indices(bound), expect)  # at most ``limit``: listed
 
 
 def test_legislative_outcomes_agreement_types_and_win_sets_are_the_enumerated_ones():
