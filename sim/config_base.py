@@ -42,6 +42,11 @@ MAX_OUTCOMES = 2_000_000
 # 0.22 vs 0.20 s, 692 vs 91 MB: the time crosses near a million, memory passes a worker's
 # 250 MB near 300,000; half a million splits them.
 LAZY_ABOVE = 500_000
+# A factored search lists the combinations of the issues the values couple (hostage issues,
+# jointly valued pairs, disputes' purchases and delivery issues, φ̂'s cut: sim/factored_v2.py)
+# and values each: at most this many (memory: about 100 bytes a combination and term;
+# the baseline couples 4 issues into 245).  Beyond, a run stops naming the issues.
+MAX_COUPLED = 1_000_000
 # A run that picks only frontier outcomes (sim/frontier_rows.py) never enumerates: its bound
 # is the product positions' integer range kept well inside int64 (a typo guard, not memory).
 FRONTIER_MAX_OUTCOMES = 10**15

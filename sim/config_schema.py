@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_valid
 from tradetalks.sim.config_base import (
     FRONTIER_MAX_OUTCOMES,
     LAZY_ABOVE,
+    MAX_COUPLED,
     MAX_ISSUES,
     MAX_NAMED,
     MAX_OUTCOMES,
@@ -229,8 +230,10 @@ def lazy_problem(cfg: Config) -> str | None:
     every reason joined by "; " (None: it can).  Its rounds then cover only the outcomes the
     factored search finds (sim/factored_rounds.py): every team member's strategy must declare
     ``factored_rounds`` (``config_strategies.FACTORED_KINDS``), an outcome must cover at most
-    one issue to count, and a body voting only on legislation must meet no legislative
-    outcome (the agreement type is then not a sum over issues)."""
+    one issue to count, a body voting only on legislation must meet no legislative outcome
+    (the agreement type is then not a sum over issues), and the issues the values couple
+    must combine into at most ``MAX_COUPLED`` (the ones the config names; a run meeting more
+    stops naming them, sim/factored_v2.py)."""
     why = []
     if cfg.valuation is None:
         why.append("[valuation] is not set (only core-v2 runs search rounds issue by issue)")
@@ -243,6 +246,13 @@ def lazy_problem(cfg: Config) -> str | None:
                     f"teams.{side}.members.{role}'s strategy {member.strategy.kind!r} does not "
                     f"declare factored rounds (kinds that do: {', '.join(FACTORED_KINDS)})"
                 )
+    coupled = {n for n in (cfg.hostage.issues if cfg.hostage else []) if n in cfg.issues}
+    pairs = cfg.valuation.joint_issues if cfg.valuation is not None else []
+    coupled |= {n for pair in pairs for n in pair if n in cfg.issues}
+    extra = int(cfg.protocol.allow_interim)
+    count = math.prod(len(cfg.issues[n].levels) + extra for n in coupled)
+    if problem := coupled_problem(sorted(coupled), count):
+        why.append(f"hostage.issues and valuation.joint_issues: {problem}")
     for name, rat in cfg.ratifiers.items():
         if rat.applies_to != "legislative":
             continue
@@ -254,6 +264,17 @@ def lazy_problem(cfg: Config) -> str | None:
         if hit:
             why.append(f"ratifiers.{name} votes on legislation that {', '.join(hit)} may need")
     return "; ".join(why) or None
+
+
+def coupled_problem(names: list[str], count: int) -> str | None:
+    """Why the ``count`` combinations of the coupled issues ``names`` cannot be listed
+    (``MAX_COUPLED``), or None."""
+    if count <= MAX_COUPLED:
+        return None
+    return (
+        f"the values couple {len(names)} issues ({', '.join(names)}): their {count:,} "
+        f"combinations pass {MAX_COUPLED:,} (fewer hostage issues, jointly valued pairs or levels)"
+    )
 
 
 def never_enumerated(cfg: Config) -> bool:

@@ -9,29 +9,26 @@ A core-v2 value is not additive (sim/projector.py, ``Valuation.utility``):
 (H the hostage issues, c the US pp a level gives up, t the jointly valued issues'
 interactions, f the delivery rate, L the loss of a deal that unravels).  Only a few issues
 are *coupled* — read by φ̂'s cut, H, a pair, f or the purchases level (``parts``,
-``coupled_issues``); every other issue enters each value additively.  ``candidates``
-combines the coupled issues first, values each combination by the valuation's own code with
-the other issues open, and merges the combinations, as one more issue, with the free issues
-as ``FactoredSpace`` merges two additive utilities (a partial combination dominated in both
-values is dominated in every completion).  The candidates are valued exactly on ``Rows``, so
-their frontier is the whole space's, and the screening strategy's pick
-(``agents.screening.best_for`` on ``Candidates``' values) is its pick on the whole space for
-every threshold, the enumerated space being the test oracle (tests/test_factored_v2.py).
-The merge prunes only beyond ``factored.MERGE_BAND`` (2e-12), the search ties within
-``TOLERANCE`` (values 2e-12..1e-9 apart tie for the search, not the merge).  Cost grows
-with the coupled issues' combinations (baseline: 245) times the frontier plus the sum of the
-free issues' levels; all issues coupled degrades to enumeration, never a wrong answer.
-``tradetalks space`` splits core-v2 values with ``parts`` too.
-"""
+``coupled_issues``); the others enter each value additively.  ``candidates`` combines the
+coupled issues first (at most ``MAX_COUPLED`` combinations), values each by the valuation's
+own code with the other issues open, and merges them, as one more issue, with the free
+issues as ``FactoredSpace`` merges two additive utilities (a partial combination dominated
+in both values is dominated in every completion).  Valued exactly on ``Rows``, the
+candidates' frontier is the whole space's, the screening pick (``best_for``) its pick on
+the whole space at every threshold (tests/test_factored_v2.py; the merge prunes beyond
+``factored.MERGE_BAND``, the search ties within ``TOLERANCE``).  Cost: the coupled
+combinations (baseline 245) times the frontier plus the free issues' levels."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from tradetalks.sim.analysis import pareto_mask, tidy
+from tradetalks.sim.config_schema import coupled_problem
 from tradetalks.sim.factored import FactoredSpace, Fold, Frontier, ordered
 from tradetalks.sim.issues import OPEN, Issue, OutcomeSpace, Rows, read_only
 
@@ -267,6 +264,9 @@ class _Coupled:
         choices, n = product.choices, len(product.choices)
         split = [parts(t, choices) for t in terms]
         coupled = coupled_issues(split)
+        count = math.prod(int(kept[j].sum()) for j in coupled)  # refused beyond MAX_COUPLED
+        if problem := coupled_problem([product.issues[j].name for j in coupled], count):
+            raise ValueError(problem)
         combos = _combinations([choices[j][kept[j]] for j in coupled])
         rows = np.full((len(combos), n), OPEN, dtype=np.int64)
         rows[:, coupled] = combos

@@ -48,11 +48,29 @@ class LazySpace:
             )
             for i in self.issues
         )
-        self._radix = np.array([len(c) for c in self._choices], dtype=np.int64)
+        self._radix = read_only([len(c) for c in self._choices], dtype=np.int64)
         # the outcome covering no issue is the product's first point; it is left out
         self._offset = int(min_issues >= 1 and all(c[0] == OPEN for c in self._choices))
         self.all_cover = bool(min_issues >= 1 or any(OPEN not in c for c in self._choices))
         self._size = math.prod(len(c) for c in self._choices) - self._offset
+        self._sealed = True  # read-only from here on, as ``OutcomeSpace``: runs share it
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"LazySpace is read-only: cannot set {name!r}")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"LazySpace is read-only: cannot delete {name!r}")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled (e.g. in a worker process): its arrays read-only again."""
+        for name, value in state.items():
+            if isinstance(value, np.ndarray):
+                value = read_only(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], np.ndarray):
+                value = tuple(read_only(v) for v in value)
+            object.__setattr__(self, name, value)
 
     def __len__(self) -> int:
         return self._size
@@ -141,6 +159,9 @@ class ProductMask:
     allowed: tuple[np.ndarray, ...]
     needs: tuple[tuple[int, ...], ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allowed", tuple(read_only(a) for a in self.allowed))
+
     def __getitem__(self, index: Any) -> Any:
         scalar = np.ndim(index) == 0
         d = self.space.digits(np.atleast_1d(index))
@@ -220,6 +241,9 @@ class IssueUnion:
 
     space: LazySpace
     tables: tuple[np.ndarray, ...]  # per issue, over its choices
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", tuple(read_only(t) for t in self.tables))
 
     def __getitem__(self, index: Any) -> Any:
         scalar = np.ndim(index) == 0

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 
 import numpy as np
 import pytest
 from helpers import BASELINE, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tradetalks.sim import config_schema, protocol
 from tradetalks.sim import factored_rounds as fr
-from tradetalks.sim import protocol
 from tradetalks.sim.analysis import pareto_mask
 from tradetalks.sim.chapters import Chapters, congress_pressure
 from tradetalks.sim.config import ConfigError
@@ -312,3 +313,36 @@ def test_a_core_v2_space_above_lazy_above_is_never_enumerated_when_its_run_allow
     shared = TradeTalksModel(resolve_config(NINE, boulware), rng=1, space=outcome_space(nine))
     assert isinstance(shared.space, OutcomeSpace), "a sweep's shared space is not forced on it"
     assert isinstance(outcome_space(resolve_config(BASELINE)), OutcomeSpace)
+
+
+def test_a_space_never_enumerated_is_read_only_like_the_enumerated_one():
+    """Runs share it (sweeps, workers): nothing reachable from it may be rebound or written,
+    also once unpickled."""
+    lazy = _lazy(resolve_config(BASELINE))
+    for space in (lazy, pickle.loads(pickle.dumps(lazy))):
+        with pytest.raises(AttributeError, match="read-only"):
+            space._offset = 0
+        with pytest.raises(ValueError):
+            space._radix[-1] = 3
+        with pytest.raises(ValueError):
+            space._choices[0][0] = 2
+        with pytest.raises(ValueError):
+            space.everything().allowed[0][0] = False
+        assert space.terms(5) == lazy.terms(5)
+
+
+def test_values_coupling_too_many_issues_are_refused_before_and_during_a_run(monkeypatch):
+    """Hostage issues and jointly valued pairs the config names are counted by the check;
+    any other coupling stops the search naming the issues rather than list them all."""
+    hostage = ["ag_purchases", "ip_tech", "fentanyl", "currency", "huawei"]
+    many = {"hostage.issues": hostage + [f"extra_{k}" for k in range(1, 6)]}
+    with pytest.raises(ConfigError, match=r"couple 10 issues .* combinations pass"):
+        resolve_config(TWELVE, many)
+    model = TradeTalksModel(BASELINE, rng=1, collect_series=False)
+    neg = model.negotiation
+    while model.running and not neg.history:  # chapters ready: the coupled issues open up
+        model.step()
+    monkeypatch.setattr(config_schema, "MAX_COUPLED", 10)
+    args = (neg.teams, neg.ratifiers, neg.chapters, model.indicators(), {}, model.date, [])
+    with pytest.raises(ValueError, match=r"the values couple \d+ issues \(ag_purchases"):
+        fr.round_outcomes(model.space, *args)
