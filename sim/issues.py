@@ -140,6 +140,18 @@ def _full_grid(
     return grid, (grid != OPEN).sum(axis=1) >= min_issues
 
 
+def sealed_setattr(self: Any, name: str, value: Any) -> None:
+    """``__setattr__`` of a space shared by runs: refused once ``_sealed`` is set."""
+    if getattr(self, "_sealed", False):
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot set {name!r}")
+    object.__setattr__(self, name, value)
+
+
+def sealed_delattr(self: Any, name: str) -> None:
+    """``__delattr__`` of a space shared by runs: always refused."""
+    raise AttributeError(f"{type(self).__name__} is read-only: cannot delete {name!r}")
+
+
 class OutcomeSpace:
     """All deals the teams can make: rows of level indices (``OPEN`` for left open).
 
@@ -176,13 +188,8 @@ class OutcomeSpace:
         self._member_cache: dict[tuple[str, bytes], np.ndarray] = {}
         self._sealed = True
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if getattr(self, "_sealed", False):
-            raise AttributeError(f"OutcomeSpace is read-only: cannot set {name!r}")
-        super().__setattr__(name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"OutcomeSpace is read-only: cannot delete {name!r}")
+    __setattr__ = sealed_setattr
+    __delattr__ = sealed_delattr
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickled (e.g. in a worker process): every array, cached ones too, read-only again."""

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tradetalks.sim.issues import LEVEL_DTYPE, OPEN, Issue, OutcomeSpace, Rows, read_only
+from tradetalks.sim.issues import (
+    LEVEL_DTYPE,
+    OPEN,
+    Issue,
+    OutcomeSpace,
+    Rows,
+    read_only,
+    sealed_delattr,
+    sealed_setattr,
+)
 
 
 class LazySpace:
@@ -55,13 +64,8 @@ class LazySpace:
         self._size = math.prod(len(c) for c in self._choices) - self._offset
         self._sealed = True  # read-only from here on, as ``OutcomeSpace``: runs share it
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if getattr(self, "_sealed", False):
-            raise AttributeError(f"LazySpace is read-only: cannot set {name!r}")
-        super().__setattr__(name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"LazySpace is read-only: cannot delete {name!r}")
+    __setattr__ = sealed_setattr
+    __delattr__ = sealed_delattr
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickled (e.g. in a worker process): its arrays read-only again."""
