@@ -228,20 +228,21 @@ def frontier_problem(cfg: Config) -> str | None:
 def lazy_problem(cfg: Config) -> str | None:
     """Why a core-v2 run of ``cfg`` cannot run on a space never enumerated (sim/lazy_space.py),
     every reason joined by "; " (None: it can).  Its rounds then cover only the outcomes the
-    factored search finds (sim/factored_rounds.py): every team member's strategy must declare
-    ``factored_rounds`` (``config_strategies.FACTORED_KINDS``), an outcome must cover at most
-    one issue to count, a body voting only on legislation must meet no legislative outcome
-    (the agreement type is then not a sum over issues), and the issues the values couple
-    must combine into at most ``MAX_COUPLED`` (the ones the config names; a run meeting more
-    stops naming them, sim/factored_v2.py)."""
+    factored search finds (sim/factored_rounds.py): the strategy of every member leading a
+    round must declare ``factored_rounds`` (``config_strategies.FACTORED_KINDS``), an outcome
+    must cover at most one issue to count, a body voting only on legislation must meet no
+    legislative outcome (the agreement type is then not a sum over issues), and the issues
+    the values couple must combine into at most ``MAX_COUPLED`` (the ones the config names;
+    a run meeting more stops naming them, sim/factored_v2.py)."""
     why = []
     if cfg.valuation is None:
         why.append("[valuation] is not set (only core-v2 runs search rounds issue by issue)")
     if cfg.protocol.min_issues_in_deal > 1:
         why.append(f"protocol.min_issues_in_deal is {cfg.protocol.min_issues_in_deal} (1 at most)")
     for side, team in cfg.teams.items():
-        for role, member in team.members.items():
-            if member.strategy.kind not in FACTORED_KINDS:
+        for role in dict.fromkeys((team.leads.deputy, team.leads.principal)):  # rounds' rules
+            member = team.members.get(role)
+            if member is not None and member.strategy.kind not in FACTORED_KINDS:
                 why.append(
                     f"teams.{side}.members.{role}'s strategy {member.strategy.kind!r} does not "
                     f"declare factored rounds (kinds that do: {', '.join(FACTORED_KINDS)})"

@@ -310,6 +310,8 @@ def test_a_core_v2_space_above_lazy_above_is_never_enumerated_when_its_run_allow
     assert isinstance(outcome_space(nine), LazySpace)
     boulware = {"teams.china.members.deputy.strategy": {"kind": "boulware", "params": {}}}
     assert isinstance(outcome_space(resolve_config(NINE, boulware)), OutcomeSpace)
+    follower = {"teams.us.members.president.strategy": {"kind": "boulware", "params": {}}}
+    assert isinstance(outcome_space(resolve_config(NINE, follower)), LazySpace), "never leads"
     shared = TradeTalksModel(resolve_config(NINE, boulware), rng=1, space=outcome_space(nine))
     assert isinstance(shared.space, OutcomeSpace), "a sweep's shared space is not forced on it"
     assert isinstance(outcome_space(resolve_config(BASELINE)), OutcomeSpace)
