@@ -121,10 +121,11 @@ NUMERIC_FINDINGS = {
         "[world.growth]\nshock_sd = 1e308",
         r"world\.growth\.shock_sd: input should be less than or equal to 5",
     ),
-    # with a rule that reads every outcome (a core-v2 run of screening teams needs none listed)
+    # the principal holding a rule that reads every outcome (a core-v2 run whose leads screen
+    # needs none listed)
     "issue_of_1001_levels": (
         _issue_body("pie", MAX_LEVELS)
-        + f'[{PRESIDENT}]\nstrategy = {{ kind = "boulware", params = {{}} }}',
+        + '[teams.us.members.ustr]\nstrategy = { kind = "boulware", params = {} }',
         rf"issues: the outcome space would hold [\d,]+ outcomes .*pie 1002\); "
         rf"at most {MAX_OUTCOMES:,} can be enumerated.*'boulware' does not declare factored",
     ),
