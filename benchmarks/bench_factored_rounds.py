@@ -36,12 +36,18 @@ def _run(cfg, seed: int, factored: bool):
     start = time.process_time()
     summary = model.run()
     cpu = time.process_time() - start
+    return (*record(model, summary), cpu)
+
+
+def record(model, summary: dict) -> tuple[str, list]:
+    """(summary JSON, offers) of a finished run: each offer's week, round, proposer,
+    outcome, acceptance and both values to ``DECIMALS``."""
     offers = [
         (r.week, r.round_no, r.proposer, r.outcome, r.accepted,
          round(r.utility["us"], DECIMALS), round(r.utility["china"], DECIMALS))
         for r in model.negotiation.history
     ]  # fmt: skip
-    return json.dumps(summary, sort_keys=True, default=str), offers, cpu
+    return json.dumps(summary, sort_keys=True, default=str), offers
 
 
 def _compare(path: Path, seeds, sizes: list[tuple[int, int]]) -> tuple[int, int, float, float]:

@@ -16,18 +16,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench_factored_rounds import record  # the same offers compared (this folder is on the path)
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
 NINE = ROOT / "benchmarks" / "configs" / "baseline_9.toml"
 TWELVE = ROOT / "benchmarks" / "configs" / "baseline_12.toml"
-DECIMALS = 12  # offers' values compared at this precision (as analysis.UTILITY_DECIMALS)
 NINE_SEEDS = 3  # the 9-issue oracle's seeds (its enumerated runs take 1-2 s each)
 TARGET_S = 1.0  # issue 13: a 52-week run on the 12-issue space under 1 s
 PEAK = """
@@ -58,12 +58,7 @@ def _run(cfg, seed: int, space=None) -> tuple[str, list, float]:
     model = TradeTalksModel(cfg, rng=seed, space=space, collect_series=False)
     summary = model.run()
     cpu = time.process_time() - start
-    offers = [
-        (r.week, r.round_no, r.proposer, r.outcome, r.accepted,
-         round(r.utility["us"], DECIMALS), round(r.utility["china"], DECIMALS))
-        for r in model.negotiation.history
-    ]  # fmt: skip
-    return json.dumps(summary, sort_keys=True, default=str), offers, cpu
+    return (*record(model, summary), cpu)
 
 
 def oracle(path: Path, seeds: range) -> tuple[int, list[float], list[float]]:
