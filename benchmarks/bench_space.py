@@ -17,7 +17,10 @@ measured in the same run, each the median of ``--repeats`` interleaved runs:
 
 ``--exact`` also values all 244,140,625 outcomes of the 12-issue space one by one with the
 model's arithmetic (the command's small-space pass, in chunks; about 9 minutes here) and
-checks the command's counts and frontier against them.
+checks the command's counts and frontier against them; ``--exact-v2`` does the same for the
+core-v2 baseline on 12 issues (762,047,999 outcomes, ``benchmarks/configs/baseline_12.toml``;
+values that are not sums, which the command counts with the coupled issues combined first;
+about half an hour here).
 
 Last, ``tradetalks run`` for 52 weeks on the same 12-issue space (on the rows its
 frontier-seeking strategies can pick, sim/frontier_rows.py; issue 13's target: under 1 s)
@@ -46,6 +49,7 @@ from tradetalks.sim.issues import Issue, OutcomeSpace
 
 ROOT = Path(__file__).resolve().parent.parent
 TWELVE = ROOT / "benchmarks" / "configs" / "space_12x5.toml"
+BASELINE_12 = ROOT / "benchmarks" / "configs" / "baseline_12.toml"  # core v2, 762,047,999
 SMALL = ROOT / "configs" / "theory" / "nash_symmetric.toml"
 TARGET_S, TARGET_MB = 2.0, 500.0  # issue 13: `tradetalks space` on 12 issues x 5 levels
 
@@ -234,27 +238,33 @@ def in_process() -> None:
     )
 
 
-def exact_check() -> None:
-    """The 12-issue space's counts and frontier, streamed outcome by outcome, against the
-    merged frontier and the counts met in the middle."""
+def exact_check(config: Path = TWELVE) -> None:
+    """A large space's counts and frontier, streamed outcome by outcome, against the command's
+    own: the merged frontier and the counts met in the middle (``TWELVE``, additive), or core
+    v2's search issue by issue (``BASELINE_12``: values that are not sums)."""
     from tradetalks.sim.config import load_config
 
     from tradetalks.commands import space as sp
 
     with sp.factored_size_limit():
-        cfg = load_config(TWELVE)
+        cfg = load_config(config)
     w0 = sp.week0(cfg, cfg.run.seed)
-    fs, _ = sp.factored_space(w0)
+    fs, additive = sp.factored_space(w0)
     t0 = time.perf_counter()
+    if additive:
+        merged, counts = sp.factored_frontier(w0, fs), sp.counts(w0, fs)
+    else:
+        merged, *counts = sp.searched(w0, fs)
+    t1 = time.perf_counter()
     streamed, feasible, rational = sp.streamed(w0, fs)
-    merged, counts = sp.factored_frontier(w0, fs), sp.counts(w0, fs)
     same = all(
         np.array_equal(getattr(streamed, a), getattr(merged, a)) for a in ("position", "u1", "u2")
     )
     print(
-        f"\nexact pass over {fs.size:,} outcomes ({time.perf_counter() - t0:.0f} s): "
-        f"ratifiable {feasible:,}, individually rational {rational:,}; met in the middle "
-        f"{counts[0]:,}, {counts[1]:,}; frontier {len(streamed)} points, same as merged: {same}"
+        f"\n{config.name}: exact pass over {fs.size:,} outcomes ({time.perf_counter() - t1:.0f} s):"
+        f" ratifiable {feasible:,}, individually rational {rational:,}; the command "
+        f"({t1 - t0:.1f} s) {counts[0]:,}, {counts[1]:,}; frontier {len(streamed)} points, "
+        f"the same as the command's: {same}"
     )
 
 
@@ -265,6 +275,9 @@ def main() -> None:
     ap.add_argument("--max-enumerated", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--exact", action="store_true", help="stream the 12-issue space (minutes)")
+    ap.add_argument(
+        "--exact-v2", action="store_true", help="stream the 12-issue baseline (half an hour)"
+    )
     args = ap.parse_args()
     print(
         f"{'issues':>6} {'outcomes':>10} {'frontier':>8} {'factored s':>10} {'MB':>6}"
@@ -287,6 +300,8 @@ def main() -> None:
     run_rows(args.repeats)
     if args.exact:
         exact_check()
+    if args.exact_v2:
+        exact_check(BASELINE_12)
 
 
 if __name__ == "__main__":

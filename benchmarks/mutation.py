@@ -9,7 +9,7 @@ mechanism modules), ``--tests tests/test_x.py ...`` (default ``DEFAULT_TESTS``),
 core_v2`` (core v2's decision modules with their unit tests; ``core_v2_values``: the makers
 agent and the projector's value terms; ``core_v2_projector``: the projector;
 ``core_v2_paths``: its paths; ``factored``, ``factored_v2``, ``factored_rounds``: the
-factored space; ``lazy_space``: the space never enumerated),
+factored space; ``lazy_space``: the space never enumerated; ``factored_count``: its counts),
 ``--max-children N`` (parallel mutants; default the CPU count), ``--workdir DIR``
 (default /tmp/tradetalks-mutation, rebuilt on each run), ``--report-only`` (score an
 existing workspace again).  The score is killed / all mutants per module, a timeout counting
@@ -129,6 +129,11 @@ PRESETS = {
     "factored_rounds": (("sim/factored_rounds.py",), ("tests/test_factored_rounds.py",)),
     # a space never enumerated (issue 13) against the enumerated oracle
     "lazy_space": (("sim/lazy_space.py",), ("tests/test_lazy_space.py",)),
+    # counts without enumerating: met in the middle, core v2's coupled issues combined
+    "factored_count": (
+        ("sim/factored_count.py",),
+        ("tests/test_factored.py", "tests/test_space_command.py"),
+    ),
     # the projector: walk-away and deal values on one scale (about 6 minutes)
     "core_v2_projector": (
         ("sim/projector.py",),

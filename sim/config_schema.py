@@ -254,6 +254,14 @@ def lazy_problem(cfg: Config) -> str | None:
     count = math.prod(len(cfg.issues[n].levels) + extra for n in coupled)
     if problem := coupled_problem(sorted(coupled), count):
         why.append(f"hostage.issues and valuation.joint_issues: {problem}")
+    why += legislation_votes(cfg)
+    return "; ".join(why) or None
+
+
+def legislation_votes(cfg: Config) -> list[str]:
+    """The bodies voting only on legislation that some outcome may need (a deal's type, and
+    with it their vote and Congress's pressure, is then not a sum over issues), each named."""
+    why = []
     for name, rat in cfg.ratifiers.items():
         if rat.applies_to != "legislative":
             continue
@@ -264,7 +272,7 @@ def lazy_problem(cfg: Config) -> str | None:
         ]
         if hit:
             why.append(f"ratifiers.{name} votes on legislation that {', '.join(hit)} may need")
-    return "; ".join(why) or None
+    return why
 
 
 def coupled_problem(names: list[str], count: int) -> str | None:

@@ -1,14 +1,18 @@
 """Counts for the factored space (issue 13): ``count_meeting`` counts the points of a
 product whose per-issue sums reach thresholds by meeting in the middle, without enumerating
 the product (sim/factored.py keeps the frontier itself; ``issues.Rows`` values explicit
-outcomes with ``OutcomeSpace``'s own code)."""
+outcomes with ``OutcomeSpace``'s own code).  ``count_coupled`` counts core-v2 values, which
+are not sums, the same way: their coupled issues combined into one issue first, as
+``factored_v2.candidates`` merges them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 
 import numpy as np
-from tradetalks.sim.factored import FactoredSpace
+from tradetalks.sim.factored import FactoredSpace, Fold
+from tradetalks.sim.factored_v2 import Coupled, Product, Term
 from tradetalks.sim.issues import OPEN
 
 # ---------------------------------------------------------------------- counting
@@ -72,9 +76,13 @@ def _count_pairs(a: np.ndarray, b: np.ndarray, thr: np.ndarray) -> int:
         return total + int((len(b) - np.searchsorted(np.sort(b[:, 0]), need[:, 0])).sum())
     if len(thr) == 2:
         return total + _dominance_2d(b, need)
+    columns, need = np.ascontiguousarray(b.T), np.ascontiguousarray(need.T)
     step = max(1, BRUTE_CHUNK // len(b))
-    for s in range(0, len(need), step):
-        total += int((b[None, :, :] >= need[s : s + step, None, :]).all(axis=2).sum())
+    for s in range(0, need.shape[1], step):  # one column at a time: no reduction over a row
+        meets = columns[0][None, :] >= need[0, s : s + step, None]
+        for k in range(1, len(thr)):
+            meets &= columns[k][None, :] >= need[k, s : s + step, None]
+        total += int(np.count_nonzero(meets))
     return total
 
 
@@ -100,4 +108,57 @@ def _dominance_2d(points: np.ndarray, queries: np.ndarray) -> int:
             below += tree[r]
             r -= r & -r
         total += inserted - below
+    return total
+
+
+def count_coupled(
+    product: Product,
+    terms: tuple[Term, Term],
+    constraints: Sequence[tuple[np.ndarray, ...]],
+    thresholds: Sequence[float],
+    floors: tuple[float, float],
+    rises: Sequence[tuple[np.ndarray, ...]] = (),
+    folds: Sequence[Fold] = (),
+) -> int:
+    """Number of outcomes covering at least one issue (and ``min_issues``) inside every
+    constraint (a body's support, per issue and choice, against its threshold) where each
+    term's value, less the pressures ``folds`` put on it (weight · max(0, level − Σ rises)),
+    reaches its floor — without enumerating them.  Each combination of the coupled issues
+    becomes a choice of one issue, valued by the valuation's code; the free issues add to
+    each value, so a value is a sum per combination.  A pressure is a maximum of two sums,
+    so a value reaches its floor when every sum it may take does: one threshold per subset
+    of its folds (``folds`` on a term are few: Congress's bodies)."""
+    every = [np.ones(len(c), bool) for c in product.choices]
+    block = Coupled.of(product, terms, every, constraints, rises)
+    free, total = block.free, 0
+    for t in np.unique(block.covers).tolist():
+        need = max(product.min_issues - t, 1 if t == 0 else 0)  # the empty outcome left out
+        if need > len(free):
+            continue
+        sel = block.covers == t
+
+        def over(first: np.ndarray, col: tuple[np.ndarray, ...], sel: np.ndarray = sel) -> tuple:
+            return (first[sel], *(col[j] for j in free))
+
+        columns = [over(c, col) for c, col in zip(block.con, constraints, strict=True)]
+        limits = list(thresholds)
+        for k, term in enumerate(terms):
+            value = over(block.part[k], block.split[k].additive)  # V − r − D
+            floor = floors[k] - term.walk_away() - term.any_deal()
+            on = [f for f in folds if f.term == k]
+            for size in range(len(on) + 1):
+                for pressed in combinations(on, size):
+                    col = [np.array(v, dtype=float) for v in value]
+                    for f in pressed:  # V − w·(L − Σ rises) ≥ floor
+                        for i, r in enumerate(over(block.rises[f.column], rises[f.column])):
+                            col[i] = col[i] + f.weight * r
+                    columns.append(tuple(col))
+                    limits.append(floor + sum(f.weight * f.level for f in pressed))
+        space = FactoredSpace(
+            ("coupled", *(product.issues[j].name for j in free)),
+            (np.full(int(sel.sum()), OPEN), *(product.choices[j] for j in free)),
+            ((), ()),
+            need,
+        )
+        total += count_meeting(space, columns, limits)
     return total

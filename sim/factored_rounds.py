@@ -175,17 +175,39 @@ def deal_outcomes(
     pressure) over the outcomes a deal is chosen from: those ``agreed`` and ``keep`` allow
     inside every body's true win-set (what ``Negotiation._deal_values`` measures a deal
     against), found issue by issue."""
+    terms = (Term(teams["us"].valuation, "us"), Term(teams["china"].valuation, "china"))
+    return ratified(space, terms, ratifiers, indicators, agreed, keep)
+
+
+def ratified(
+    space: Any,
+    terms: tuple[Term, Term],
+    ratifiers: Sequence[Any],
+    indicators: Mapping[str, float],
+    agreed: Mapping[int, int] | None = None,
+    keep: Sequence[np.ndarray] | None = None,
+) -> np.ndarray:
+    """A superset (enumerated indices, ascending) of the Pareto frontier of two terms, the
+    US's less Congress's pressure, over the outcomes ``agreed`` and ``keep`` allow inside every
+    body's true win-set: ``deal_outcomes``, and ``tradetalks space`` on a space too large to
+    enumerate."""
     product = _product(space)
+    bodies, pressure = limits(product, ratifiers, indicators)
+    return _search(product, terms, agreed, keep, bodies, pressure)
+
+
+def limits(
+    product: Product, ratifiers: Sequence[Any], indicators: Mapping[str, float]
+) -> tuple[list[tuple[tuple[np.ndarray, ...], float]], tuple[list, list[Fold]]]:
+    """Every body's true win-set as (support per issue and choice, threshold above its base),
+    and Congress's pressure on the US's value (term 0) as sums and folds (``_pressure``)."""
     support = [_support(rat, product) for rat in ratifiers]
     bodies = [
         (col, rat.threshold - rat.base(indicators))
         for rat, col in zip(ratifiers, support, strict=True)
         if rat.cfg.applies_to != LEGISLATIVE
     ]
-    terms = (Term(teams["us"].valuation, "us"), Term(teams["china"].valuation, "china"))
-    return _search(
-        product, terms, agreed, keep, bodies, _pressure(ratifiers, support, indicators, 0)
-    )
+    return bodies, _pressure(ratifiers, support, indicators, 0)
 
 
 def top_value(

@@ -222,7 +222,7 @@ def candidates(
     if not all(k.any() for k in kept):  # an issue with no choice left: no outcome
         empty = read_only(np.zeros(0))
         return Candidates(read_only(np.zeros(0, np.int64)), tuple(empty for _ in terms), 0)
-    block = _Coupled.of(product, terms, kept, constraints, monotone)
+    block = Coupled.of(product, terms, kept, constraints, monotone)
     found: list[np.ndarray] = []
     for t in np.unique(block.covers).tolist():
         need = max(fewest - t, 1 if t == 0 else 0)  # the empty outcome is added by hand
@@ -235,7 +235,7 @@ def candidates(
 
 
 @dataclass(frozen=True)
-class _Coupled:
+class Coupled:
     """The combinations of the coupled issues and what the merges read: each term's value
     of each combination (less r + D) and its parts, each constraint's sum over it."""
 
@@ -258,7 +258,7 @@ class _Coupled:
         kept: list[np.ndarray],
         constraints: Sequence[tuple[np.ndarray, ...]],
         monotone: Sequence[tuple[np.ndarray, ...]] = (),
-    ) -> _Coupled:
+    ) -> Coupled:
         """Combine the coupled issues' allowed choices and value each combination exactly,
         the other issues open."""
         choices, n = product.choices, len(product.choices)

@@ -1,8 +1,9 @@
 """``tradetalks space`` on the factored concession space (issue 13) against its oracle, the
 enumerated report (``sim.start`` + ``sim.analysis``): the same JSON, byte for byte, on the
 baseline and the theory configs, on the path small spaces take (one streamed pass) and on
-the path large ones take (the frontier merged issue by issue, counts met in the middle), and
-without ever building the enumerated space."""
+the paths large ones take (the frontier merged issue by issue, counts met in the middle; for
+core v2's values, which are not sums, its search issue by issue), and without ever building
+the enumerated space."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import BASELINE, ROOT, SCENARIOS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tradetalks.sim.config import load_config
 from tradetalks.sim.issues import OutcomeSpace
 from tradetalks.sim.start import starting_point
@@ -23,6 +26,7 @@ from tradetalks.commands import space as sp
 
 THEORY = sorted((ROOT / "configs" / "theory").glob("*.toml"))
 SPACE_12X5 = ROOT / "benchmarks" / "configs" / "space_12x5.toml"
+BASELINE_12 = ROOT / "benchmarks" / "configs" / "baseline_12.toml"
 JOINT = ROOT / "configs" / "scenarios" / "implementation.toml"  # jointly valued issues
 
 
@@ -78,7 +82,89 @@ def test_the_large_space_path_is_the_enumerated_report(config, monkeypatch):
     met in the middle (the additive theory configs) or streamed (the others)."""
     monkeypatch.setattr(sp, "STREAM_LIMIT", 0)
     cfg = load_config(config)
-    assert _factored(cfg, cfg.run.seed) == _enumerated(cfg, cfg.run.seed)
+    report = sp.factored_report(sp.week0(cfg, cfg.run.seed), search=False)
+    assert json.dumps(report) == _enumerated(cfg, cfg.run.seed)
+
+
+@pytest.mark.parametrize(
+    ("config", "seed"),
+    [(BASELINE, 1), (BASELINE, 7), *((p, 1) for p in SCENARIOS)],
+    ids=lambda x: x.stem if isinstance(x, Path) else str(x),
+)
+def test_core_v2_searched_issue_by_issue_is_the_enumerated_report(config, seed, monkeypatch):
+    """The path of large core-v2 spaces: the frontier among ``factored_rounds.ratified``'s
+    candidates, individually rational outcomes counted with the coupled issues combined."""
+    monkeypatch.setattr(sp, "STREAM_LIMIT", 0)
+    cfg = load_config(config)
+    w0 = sp.week0(cfg, seed)
+    assert sp.search_problem(w0) is None
+    assert json.dumps(sp.factored_report(w0, search=True)) == _enumerated(cfg, seed)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"protocol.allow_interim": False},  # every issue covered: no outcome left out first
+        {"protocol.allow_interim": False, "issues.huawei.negotiable": False},  # one issue open
+    ],
+    ids=["no_interim", "no_interim_one_off_the_table"],
+)
+def test_the_search_on_whole_deals_is_the_enumerated_report(overrides, monkeypatch):
+    monkeypatch.setattr(sp, "STREAM_LIMIT", 0)
+    cfg = load_config(BASELINE, overrides)
+    assert json.dumps(sp.factored_report(sp.week0(cfg, 1), search=True)) == _enumerated(cfg, 1)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    weight=st.sampled_from([0.0, 0.2, 1.0, 3.0]),
+    congress=st.floats(0.2, 0.9),
+    leadership=st.floats(0.2, 0.9),
+    seed=st.integers(0, 50),
+)
+def test_counts_issue_by_issue_are_the_streamed_counts(weight, congress, leadership, seed):
+    """Congress's pressure (a maximum of two sums: one count threshold per subset of its
+    bodies), and the win-sets, counted as the product streamed outcome by outcome counts."""
+    overrides = {
+        "ratifiers.congress.pressure_weight": weight,
+        "ratifiers.congress.threshold": congress,
+        "ratifiers.leadership.threshold": leadership,
+    }
+    w0 = sp.week0(load_config(BASELINE, overrides), seed)
+    fs, _ = sp.factored_space(w0)
+    assert sp.searched(w0, fs)[1:] == sp.streamed(w0, fs, False)[1:]
+
+
+def test_congress_pressure_moves_the_count_issue_by_issue():
+    """The count reads the pressure: a heavier one leaves fewer outcomes individually
+    rational, as the stream counts them."""
+    got = []
+    for weight in (0.0, 1.0):
+        w0 = sp.week0(load_config(BASELINE, {"ratifiers.congress.pressure_weight": weight}), 1)
+        fs, _ = sp.factored_space(w0)
+        counted = sp.searched(w0, fs)[2]
+        assert counted == sp.streamed(w0, fs, False)[2]
+        got.append(counted)
+    assert got[1] < got[0]
+
+
+def test_what_the_search_issue_by_issue_cannot_value():
+    theory = sp.week0(load_config(THEORY[0]), 1)
+    assert "[valuation] is not set" in sp.search_problem(theory)
+    votes = {"issues.us_tariffs.needs_legislation": [False] + [True] * 5}
+    w0 = sp.week0(load_config(BASELINE, votes), 1)
+    assert "ratifiers.congress votes on legislation that us_tariffs" in sp.search_problem(w0)
+    two = sp.week0(load_config(BASELINE, {"protocol.min_issues_in_deal": 2}), 1)
+    assert "min_issues_in_deal is 2" in sp.search_problem(two)
+
+
+def test_too_many_coupled_issues_are_refused_by_name(monkeypatch):
+    from tradetalks.sim import config_schema
+
+    w0 = sp.week0(load_config(BASELINE), 1)
+    monkeypatch.setattr(config_schema, "MAX_COUPLED", 244)  # the baseline couples 245
+    problem = sp.search_problem(w0)
+    assert "ag_purchases, us_tariffs, ip_tech" in problem and "245" in problem
 
 
 def test_win_sets_and_open_issues_on_the_large_space_path(tmp_path, monkeypatch):
@@ -132,3 +218,30 @@ def test_distinct_drops_repeated_and_empty_columns_in_order():
     zero = (np.zeros(2), np.zeros(1))
     got = sp.distinct([zero, a, a, zero, b, a, b])
     assert len(got) == 2 and got[0] is a and got[1] is b
+
+
+def test_the_twelve_issue_baseline_without_enumerating(monkeypatch):
+    """762,047,999 core-v2 outcomes (values that are not sums): the frontier and counts come
+    from the search issue by issue, never from an ``OutcomeSpace`` or a streamed product."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the outcome space was enumerated or streamed")
+
+    monkeypatch.setattr(OutcomeSpace, "__init__", refuse)
+    monkeypatch.setattr(sp, "streamed", refuse)
+    res = CliRunner().invoke(app, ["space", str(BASELINE_12), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["outcomes"] == 762_047_999
+    assert 0 < report["individually_rational"] < report["feasible"] < report["outcomes"]
+    frontier = [p["index"] for p in report["frontier"]]
+    assert report["nash"]["index"] in frontier
+    assert report["kalai_smorodinsky"]["index"] in frontier
+
+
+def test_a_large_space_the_search_cannot_value_is_refused_with_its_reason():
+    votes = "issues.us_tariffs.needs_legislation=[false,true,true,true,true,true]"
+    res = CliRunner().invoke(app, ["space", str(BASELINE_12), "--set", votes])
+    assert res.exit_code == 2
+    assert "counted outcome by outcome" in res.output
+    assert "ratifiers.congress votes on legislation" in res.output

@@ -7,13 +7,17 @@ Nash, Kalai–Smorodinsky and maximum-welfare points relative to the reservation
 
 It never builds the enumerated outcome space (issue 13).  Up to ``STREAM_LIMIT`` outcomes it
 values the product in one pass, ``CHUNK`` outcomes at a time (memory grows with the chunk,
-time with the product).  Above that the frontier is merged issue by issue (``sim.factored``),
-the parts of the US's value that are not additive (the hostage term, Congress's pressure,
-jointly valued issues) carried as extra sums, and counts meet in the middle; a space whose
-values or win-sets are not additive is then refused above the schema's limit, since its
-counts would stream.  Either way outcomes are valued by the model's own code on explicit rows
-(``Week0.evaluate``), so every figure is the enumerated one bit for bit; the enumerated
-report (``bargaining_space``, ``sim.analysis``) is the tests' oracle.
+time with the product).  Above that, additive values and win-sets: the frontier is merged
+issue by issue (``sim.factored``) and counts meet in the middle.  Core v2's values, which are
+not sums (the hostage term, Congress's pressure, jointly valued issues, disputes): the
+frontier comes from the search its rounds use (``sim.factored_rounds.ratified``) and the
+individually rational outcomes are counted with the coupled issues combined into one issue
+first (``sim.factored_count.count_coupled``), so 762 million outcomes take seconds
+(``search_problem`` says where this does not apply).  Other spaces whose values or win-sets
+are not additive carry the extra sums through the merge and stream their counts, so they are
+refused above the schema's limit.  Every way, outcomes are valued by the model's own code on
+explicit rows (``Week0.evaluate``), so every figure is the enumerated one bit for bit; the
+enumerated report (``bargaining_space``, ``sim.analysis``) is the tests' oracle.
 """
 
 from __future__ import annotations
@@ -368,18 +372,84 @@ def factored_frontier(w0: Week0, fs: FactoredSpace) -> Frontier:
     return ordered(u1[best], u2[best], pos[best], lev[best])
 
 
+def search_problem(w0: Week0) -> str | None:
+    """Why core v2's search issue by issue (``searched``) cannot find this space's frontier
+    and counts, every reason joined by "; " (None: it can)."""
+    import math
+
+    from tradetalks.sim.config_schema import coupled_problem, legislation_votes
+    from tradetalks.sim.factored_v2 import coupled_issues
+
+    if w0.valuation is None:
+        return "[valuation] is not set (core v2 only)"
+    why = legislation_votes(w0.cfg)
+    fewest = w0.cfg.protocol.min_issues_in_deal
+    if fewest > 1:  # outcomes are then not numbered by their product position
+        why.append(f"protocol.min_issues_in_deal is {fewest} (1 at most)")
+    choices = choices_of(w0.cfg, w0.issues)
+    coupled = coupled_issues([_parts(w0, side) for side in SIDES])
+    count = math.prod(len(choices[j]) for j in coupled)
+    if problem := coupled_problem([w0.issues[j].name for j in coupled], count):
+        why.append(problem)
+    return "; ".join(why) or None
+
+
+def searched(w0: Week0, fs: FactoredSpace) -> tuple[Frontier, int, int]:
+    """Core v2's frontier and counts issue by issue, never streaming the product (its values
+    are not sums): the frontier among ``factored_rounds.ratified``'s candidates valued
+    exactly, the ratifiable outcomes counted by meeting in the middle, the individually
+    rational ones with the coupled issues combined first (``factored_count.count_coupled``)."""
+    import numpy as np
+
+    from tradetalks.sim.analysis import pareto_mask
+    from tradetalks.sim.factored import ordered
+    from tradetalks.sim.factored_count import count_coupled, count_meeting
+    from tradetalks.sim.factored_rounds import limits, ratified
+    from tradetalks.sim.factored_v2 import Product, Term
+    from tradetalks.sim.issues import OPEN
+
+    product = Product(tuple(w0.issues), fs.choices, fs.min_issues)
+    terms = (Term(w0.valuation, "us"), Term(w0.valuation, "china"))
+    bodies, live = w0.ratifiers(w0.rows()), w0.live()
+    found = ratified(product, terms, bodies, live)
+    start = int(all(c[0] == OPEN for c in fs.choices))  # the product less its first point,
+    position = found + start  # which covers no issue (one issue at most is asked for)
+    digits = np.unravel_index(position, [len(c) for c in fs.choices])
+    levels = np.column_stack([c[d] for c, d in zip(fs.choices, digits, strict=True)])
+    u, ok = w0.evaluate(levels)
+    u1, u2, position, levels = u["us"][ok], u["china"][ok], position[ok], levels[ok]
+    best = pareto_mask(u1, u2)
+    front = ordered(u1[best], u2[best], position[best], levels[best])
+    feasible = count_meeting(fs, fs.constraints, fs.thresholds)
+    hard, (rises, folds) = limits(product, bodies, live)
+    r = (w0.reservation["us"], w0.reservation["china"])
+    cols, thresholds = [c for c, _ in hard], [t for _, t in hard]
+    # a deal covers at least one issue (the schema's floor), so no empty outcome to add
+    rational = count_coupled(product, terms, cols, thresholds, r, rises, folds)
+    return front, feasible, rational
+
+
 def factored_report(
-    w0: Week0, fs: FactoredSpace | None = None, additive: bool = True
+    w0: Week0,
+    fs: FactoredSpace | None = None,
+    additive: bool = True,
+    search: bool | None = None,
 ) -> dict[str, Any]:
     """What ``BargainingSpace.report`` reports of the enumerated space, from the factored one
-    (``fs``, ``additive``: ``factored_space(w0)``, built when not given)."""
+    (``fs``, ``additive``: ``factored_space(w0)``, built when not given; ``search``: core v2's
+    search issue by issue on a large space whose values are not sums, by default where it
+    applies, ``search_problem``)."""
     from tradetalks.sim import factored as fa
     from tradetalks.sim.analysis import nash_product
 
     if fs is None:
         fs, additive = factored_space(w0)
+    if search is None:
+        search = not additive and search_problem(w0) is None
     if fs.size <= STREAM_LIMIT:  # small: one pass over the product does it all
         front, feasible, rational = streamed(w0, fs)
+    elif search:
+        front, feasible, rational = searched(w0, fs)
     else:
         front = factored_frontier(w0, fs)
         feasible, rational = counts(w0, fs) if additive else streamed(w0, fs, False)[1:]
@@ -517,13 +587,15 @@ def space(
         cfg, seed_ = load_scenario(config, seed, None, set_)
     w0 = week0(cfg, seed_)
     fs, additive = factored_space(w0)
-    if not additive and fs.size > MAX_OUTCOMES:
+    problem = None if additive else search_problem(w0)
+    if problem is not None and fs.size > MAX_OUTCOMES:
         fail(
             f"{fs.size:,} outcomes: values or win-sets that are not additive (hostage issues, "
             f"bodies voting on legislation, jointly valued issues) are counted outcome by "
-            f"outcome, up to {MAX_OUTCOMES:,}"
+            f"outcome, up to {MAX_OUTCOMES:,}, unless core v2's search issue by issue applies "
+            f"({problem})"
         )
-    report = factored_report(w0, fs, additive)
+    report = factored_report(w0, fs, additive, problem is None and not additive)
     report["seed"] = seed_
     text = json.dumps(report) if as_json else readable(report, None if show_all else FRONTIER_SHOWN)
     typer.echo(text)
