@@ -46,6 +46,7 @@ UP_SIGNALS = (
 )  # the opponent shows resolve: μ ∝ μ·exp(η_esc·γ)
 DOWN_SIGNALS = ("gesture", "postponement")  # the opponent softens: μ ∝ μ·exp(−η_gw·γ)
 PRUNE_ABOVE = 64  # best_for drops non-contenders first above this many outcomes (speed only)
+BEST_FOR_PAIRS = 1 << 21  # (threshold, outcome) pairs best_for compares at once (memory only)
 
 
 def best_for(
@@ -66,15 +67,16 @@ def best_for(
     if len(idx) > PRUNE_ABOVE and len(thresholds) > 1:
         keep = _contenders(own, opp, thresholds)
         idx, own, opp = idx[keep], own[keep], opp[keep]
-    if len(idx) == 0:
-        out = np.full(len(thresholds), -1)
-    else:
-        feasible = opp[None, :] >= thresholds[:, None] - TOLERANCE
+    out = np.full(len(thresholds), -1)
+    step = max(1, BEST_FOR_PAIRS // max(len(idx), 1))
+    for s in range(0, len(thresholds) if len(idx) else 0, step):  # memory: a block at a time
+        bars = thresholds[s : s + step]
+        feasible = opp[None, :] >= bars[:, None] - TOLERANCE
         score = np.where(feasible, own[None, :], -np.inf)
         best = score.max(axis=1)
         ties = feasible & (own[None, :] >= best[:, None] - TOLERANCE)
         pick = np.argmax(np.where(ties, opp[None, :], -np.inf), axis=1)
-        out = np.where(np.isfinite(best), idx[pick], -1)
+        out[s : s + step] = np.where(np.isfinite(best), idx[pick], -1)
     return int(out[0]) if np.ndim(min_opp_gain) == 0 else out
 
 

@@ -270,7 +270,7 @@ class Coupled:
         combos = _combinations([choices[j][kept[j]] for j in coupled])
         rows = np.full((len(combos), n), OPEN, dtype=np.int64)
         rows[:, coupled] = combos
-        explicit = Rows(product.issues, rows)
+        explicit = Rows(product.issues, rows, once=True)
         part = [t.values(explicit) - t.walk_away() - t.any_deal() for t in terms]
         con = [_at(col, coupled, combos, choices) for col in constraints]
         rises = [_at(col, coupled, combos, choices) for col in monotone]
@@ -333,7 +333,7 @@ def _finish(
     index = product.index_of(position)
     order = np.argsort(index, kind="stable")
     index, levels = index[order], levels[order]
-    values = tuple(t.values(Rows(product.issues, levels)).copy() for t in terms)
+    values = tuple(t.values(Rows(product.issues, levels, once=True)).copy() for t in terms)
     if len(levels) and (levels[0] == OPEN).all():  # Rows count D everywhere; no deal is r
         for t, v in zip(terms, values, strict=True):
             v[0] = t.walk_away()

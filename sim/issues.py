@@ -53,6 +53,21 @@ def read_only(a: ArrayLike, dtype: Any = None) -> np.ndarray:
 
 
 _ZERO = read_only(np.zeros(1))  # the value of an issue left open (``_with_open``)
+# values kept per cache of values by space, the oldest dropped first (memory, not results)
+CACHED_SPACES = 16
+
+
+def remember(cache: dict, key: Any, space: Any, value: Any, limit: int = CACHED_SPACES) -> None:
+    """Store (``space``, ``value``) under ``key`` in a cache of values by space, unless the
+    space is valued once (``Rows.once``: a search's candidates), dropping the oldest entries
+    beyond ``limit``: the spaces cached stay alive as long as the valuation caching them
+    (a round's rows each round; 1.9 GB at 200,000 candidates a search when all were kept)."""
+    if getattr(space, "once", False):
+        return
+    cache.pop(key, None)
+    cache[key] = (space, value)
+    while len(cache) > limit:
+        del cache[next(iter(cache))]
 
 
 def _with_open(table: ArrayLike) -> np.ndarray:
@@ -351,7 +366,8 @@ class Rows(OutcomeSpace):
     enumerated space runs (contributions, member utilities, pairs); ``additive`` sums issue by
     issue, as ``OutcomeSpace.additive`` does on the full product, so values agree bit for bit."""
 
-    def __init__(self, issues: Sequence[Issue], levels: np.ndarray) -> None:  # no product built
+    def __init__(self, issues: Sequence[Issue], levels: np.ndarray, once: bool = False) -> None:
+        """No product built; ``once``: valued once, so no valuation caches its values."""
         levels = read_only(np.asarray(levels, dtype=LEVEL_DTYPE).reshape(-1, len(issues)))
         sq = np.array([i.status_quo for i in issues], dtype=LEVEL_DTYPE)
         covered = read_only(levels != OPEN)
@@ -363,6 +379,7 @@ class Rows(OutcomeSpace):
             ("covers_any", read_only(covered.any(axis=1))),
             ("all_cover", True),  # min_issues_in_deal ≥ 1: every outcome covers an issue
             ("_columns", read_only(levels.T, dtype=np.intp)),  # additive(): issue by issue
+            ("once", once),
             *{"_contrib": {}, "_member_cache": {}, "_sealed": True}.items(),
         ):
             object.__setattr__(self, name, value)

@@ -13,7 +13,7 @@ import numpy as np
 from tradetalks.sim import maker_rule as mr
 from tradetalks.sim.config_valuation import HostageConfig, IrreversibilityConfig
 from tradetalks.sim.dynamics import deal_terms
-from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
+from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only, remember
 from tradetalks.sim.projector_paths import PathSpec
 
 PREFIX = {"us": ("us_",), "china": ("cn_", "soy_")}
@@ -132,7 +132,7 @@ class HostageTerm:
         if cached is not None and cached[0] is space:
             return cached[1]
         out = read_only(self._phi(space))
-        self._cache[id(space)] = (space, out)
+        remember(self._cache, id(space), space, out)
         return out
 
     def _phi(self, space: OutcomeSpace) -> np.ndarray:
@@ -204,7 +204,7 @@ class DisputeTerm:
         if cached is not None and cached[0] is space:
             return cached[1]
         out = read_only(self._p_unravel(space, next_round))
-        self._cache[(id(space), next_round)] = (space, out)
+        remember(self._cache, (id(space), next_round), space, out)
         return out
 
     def _p_unravel(self, space: OutcomeSpace, next_round: bool) -> np.ndarray:

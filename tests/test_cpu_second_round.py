@@ -142,6 +142,24 @@ def test_pruning_changes_no_pick_of_best_for(pairs, grid):
     assert np.array_equal(pruned, plain)
 
 
+@SETTINGS
+@given(
+    st.lists(st.tuples(values, values), min_size=1, max_size=120),
+    st.lists(st.sampled_from([0.0, 0.1, 0.2, 0.3, 0.5, 0.9]), min_size=1, max_size=12),
+    st.integers(1, 64),
+)
+def test_thresholds_in_blocks_change_no_pick_of_best_for(pairs, grid, pairs_at_once):
+    """best_for compares a block of thresholds at a time (memory): any block gives the picks
+    of all thresholds at once."""
+    own, opp = (np.array(c, dtype=float) for c in zip(*pairs, strict=True))
+    thresholds, mask = np.array(grid), np.ones(len(own), dtype=bool)
+    whole = scr.best_for(own, opp, thresholds, mask)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(scr, "BEST_FOR_PAIRS", pairs_at_once)
+        assert np.array_equal(scr.best_for(own, opp, thresholds, mask), whole)
+        assert scr.best_for(own, opp, float(grid[0]), mask) == whole[0]
+
+
 def test_pruning_drops_most_outcomes_and_keeps_the_picks():
     rng = np.random.default_rng(3)
     own, opp = rng.random(4000), rng.random(4000)

@@ -348,3 +348,40 @@ def test_values_coupling_too_many_issues_are_refused_before_and_during_a_run(mon
     args = (neg.teams, neg.ratifiers, neg.chapters, model.indicators(), {}, model.date, [])
     with pytest.raises(ValueError, match=r"the values couple \d+ issues \(ag_purchases"):
         fr.round_outcomes(model.space, *args)
+
+
+def test_a_cache_of_values_by_space_is_bounded_and_skips_spaces_valued_once():
+    from tradetalks.sim.issues import CACHED_SPACES, Rows, remember
+
+    issues = issues_from_config(resolve_config(BASELINE))
+    cache: dict = {}
+    spaces = [Rows(issues, np.full((1, len(issues)), OPEN)) for _ in range(CACHED_SPACES + 2)]
+    for k, space in enumerate(spaces):
+        remember(cache, k, space, k)
+    assert list(cache) == list(range(2, CACHED_SPACES + 2))  # the oldest two dropped
+    remember(cache, 2, spaces[2], 2)  # stored again: now the newest
+    remember(cache, "x", spaces[0], 0)
+    assert 2 in cache and 3 not in cache and list(cache)[-1] == "x"
+    once = Rows(issues, np.full((1, len(issues)), OPEN), once=True)
+    remember(cache, "once", once, 1)
+    assert "once" not in cache
+
+
+def test_a_search_leaves_its_candidates_in_no_cache():
+    """The candidates a search values (sim/factored_v2.py) are valued once: no valuation keeps
+    them (every round state kept its candidates alive, 1.9 GB with a 1,001-level issue)."""
+    from tradetalks.sim.issues import CACHED_SPACES
+
+    cfg = resolve_config(BASELINE)
+    model = TradeTalksModel(cfg, rng=1, space=_lazy(cfg), collect_series=False)
+    for _ in range(6):  # rounds are searched from the fifth week (seed 1)
+        model.step()
+        teams = model.negotiation.teams.values()
+        for v in {id(v): v for t in teams for v in (t.valuation, t.observed)}.values():
+            caches = [v._cache]
+            caches += [v.hostage._cache] if v.hostage is not None else []
+            caches += [v.disputes._cache] if v.disputes is not None else []
+            for cache in caches:
+                assert len(cache) <= CACHED_SPACES
+                assert not any(getattr(space, "once", False) for space, _ in cache.values())
+    assert model.negotiation.history  # rounds were searched

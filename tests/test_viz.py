@@ -396,6 +396,30 @@ def test_mechanisms_panel_names_threats_fulfilment_and_dollars(setup: AppSetup) 
     assert "<script" not in page
 
 
+def test_every_panel_draws_a_run_on_a_space_never_enumerated() -> None:
+    """The baseline with five more issues (762 million outcomes) runs in the app on a space
+    it never lists (sim/lazy_space.py), and every panel reads it."""
+    twelve = ROOT / "benchmarks" / "configs" / "baseline_12.toml"
+    model = SessionModel(setup=AppSetup.from_config(twelve), farmers=SMALL_FARMS)
+    assert getattr(model.space, "lazy", False) and len(model.space) == 762_047_999
+    while model.running:
+        model.step()
+    assert model.negotiation.history  # offers were made
+    view = offer_table(model)
+    assert [row[0] for row in view.rows] == [i.name for i in model.space.issues]
+    for option, _ in (
+        mechcharts.beliefs_option(model),
+        mechcharts.ratification_option(model),
+        mechcharts.readiness_option(model),
+    ):
+        assert option["series"]
+    assert len(macro_option(model)) == len(MACRO_PANELS)
+    assert timeline_option(model)["series"]
+    for page in (facts_html(model), history_html(model), table_html(view)):
+        assert "<script" not in page
+    assert status_lines(model)[0].startswith(f"Week {model.horizon} of {model.horizon}")
+
+
 def test_status_names_week_dates_scenario_and_changed_levers(ran: SessionModel) -> None:
     lines = status_lines(ran)
     assert lines[0] == f"Week {ran.horizon} of {ran.horizon} · {week_span(ran, ran.horizon)}"

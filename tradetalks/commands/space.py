@@ -87,13 +87,14 @@ class Week0:
     positions: dict[str, Any] = field(default_factory=dict)  # before core v2: team positions
 
     def rows(self, levels: Any = None) -> Rows:
-        """Explicit outcomes (None: no outcome, for what depends on the issues only)."""
+        """Explicit outcomes (None: no outcome, for what depends on the issues only), valued
+        once: no valuation caches their values (a stream values thousands of chunks)."""
         import numpy as np
 
         from tradetalks.sim.issues import Rows
 
         n = len(self.issues)
-        return Rows(self.issues, np.zeros((0, n)) if levels is None else levels)
+        return Rows(self.issues, np.zeros((0, n)) if levels is None else levels, once=True)
 
     def live(self) -> dict[str, float]:
         """The live indicators bodies take their base support from."""
@@ -132,9 +133,6 @@ class Week0:
             pressure = congress_pressure(rows, bodies, chapters, live)
             if pressure.any():
                 utility["us"] = utility["us"] - pressure
-            self.valuation._cache.clear()  # its caches are keyed by rows: hold one chunk only
-            if self.valuation.hostage is not None:
-                self.valuation.hostage._cache.clear()
         ok = chapters.winset("us", bodies, live) & chapters.winset("china", bodies, live)
         return utility, ok
 
