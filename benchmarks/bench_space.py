@@ -50,6 +50,7 @@ from tradetalks.sim.issues import Issue, OutcomeSpace
 ROOT = Path(__file__).resolve().parent.parent
 TWELVE = ROOT / "benchmarks" / "configs" / "space_12x5.toml"
 BASELINE_12 = ROOT / "benchmarks" / "configs" / "baseline_12.toml"  # core v2, 762,047,999
+BASELINE = ROOT / "configs" / "baseline.toml"
 SMALL = ROOT / "configs" / "theory" / "nash_symmetric.toml"
 TARGET_S, TARGET_MB = 2.0, 500.0  # issue 13: `tradetalks space` on 12 issues x 5 levels
 
@@ -141,11 +142,13 @@ def timed_command(config: Path, *args: str) -> tuple[float, float]:
 
 
 def interleaved(
-    repeats: int, timed: Callable[[Path], tuple[float, float]]
+    repeats: int,
+    timed: Callable[[Path], tuple[float, float]],
+    configs: tuple[Path, ...] = (TWELVE, SMALL),
 ) -> list[tuple[float, float]]:
-    """Median (wall s, peak MB) of ``timed`` on the 12-issue and the two-issue config, the
-    processes interleaved against the machine's drift."""
-    runs: dict[Path, list[tuple[float, float]]] = {TWELVE: [], SMALL: []}
+    """Median (wall s, peak MB) of ``timed`` on each config (by default the 12-issue and the
+    two-issue one), the processes interleaved against the machine's drift."""
+    runs: dict[Path, list[tuple[float, float]]] = {config: [] for config in configs}
     for _ in range(repeats):
         for config in runs:
             runs[config].append(timed(config))
@@ -166,6 +169,13 @@ def command_rows(repeats: int) -> None:
     print(
         f"  2 issues (reference): {t2:.2f} s, {m2:.0f} MB; ratio {t12 / t2:.2f}x time, "
         f"{m12 / m2:.2f}x memory"
+    )
+    (tv, mv), (tb, mb) = interleaved(repeats, timed_command, (BASELINE_12, BASELINE))
+    print(f"\n.venv/bin/tradetalks space {BASELINE_12.relative_to(ROOT)}  (/usr/bin/time -v)")
+    print(
+        f"  core v2, 12 issues (762,047,999 outcomes, searched issue by issue): {tv:.2f} s, "
+        f"{mv:.0f} MB peak RSS; the baseline (97,999 outcomes, streamed; reference): "
+        f"{tb:.2f} s, {mb:.0f} MB; ratio {tv / tb:.2f}x time, {mv / mb:.2f}x memory"
     )
 
 
