@@ -59,19 +59,19 @@ def _half_sums(
 
 
 def _count_pairs(a: np.ndarray, b: np.ndarray, thr: np.ndarray) -> int:
-    """Number of pairs (row of ``a``, row of ``b``) whose sum reaches ``thr`` in every column."""
-    if len(a) == 0 or len(b) == 0:
-        return 0
+    """Number of pairs (row of ``a``, row of ``b``; neither empty) whose sum reaches ``thr``
+    in every column."""
     if len(thr) == 0:
         return len(a) * len(b)
     need = thr[None, :] - a  # what a row of b must reach
     every = (need <= b.min(axis=0)).all(axis=1)
     open_ = ~every & ~(need > b.max(axis=0)).any(axis=1)
     total, need = int(every.sum()) * len(b), need[open_]
-    binding = ~(need <= b.min(axis=0)).all(axis=0)  # a sum every open row reaches: drop it
+    if len(need) == 0:
+        return total
+    # a sum every open row reaches is dropped; each open row misses some sum, so one stays
+    binding = ~(need <= b.min(axis=0)).all(axis=0)
     need, b, thr = need[:, binding], b[:, binding], thr[binding]
-    if len(thr) == 0:
-        return total + len(need) * len(b)
     if len(thr) == 1:
         return total + int((len(b) - np.searchsorted(np.sort(b[:, 0]), need[:, 0])).sum())
     if len(thr) == 2:
@@ -132,9 +132,7 @@ def count_coupled(
     block = Coupled.of(product, terms, every, constraints, rises)
     free, total = block.free, 0
     for t in np.unique(block.covers).tolist():
-        need = max(product.min_issues - t, 1 if t == 0 else 0)  # the empty outcome left out
-        if need > len(free):
-            continue
+        need = max(product.min_issues, 1) - t  # one issue at least: no empty outcome
         sel = block.covers == t
 
         def over(first: np.ndarray, col: tuple[np.ndarray, ...], sel: np.ndarray = sel) -> tuple:

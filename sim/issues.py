@@ -53,21 +53,6 @@ def read_only(a: ArrayLike, dtype: Any = None) -> np.ndarray:
 
 
 _ZERO = read_only(np.zeros(1))  # the value of an issue left open (``_with_open``)
-# values kept per cache of values by space, the oldest dropped first (memory, not results)
-CACHED_SPACES = 16
-
-
-def remember(cache: dict, key: Any, space: Any, value: Any, limit: int = CACHED_SPACES) -> None:
-    """Store (``space``, ``value``) under ``key`` in a cache of values by space, unless the
-    space is valued once (``Rows.once``: a search's candidates), dropping the oldest entries
-    beyond ``limit``: the spaces cached stay alive as long as the valuation caching them
-    (a round's rows each round; 1.9 GB at 200,000 candidates a search when all were kept)."""
-    if getattr(space, "once", False):
-        return
-    cache.pop(key, None)
-    cache[key] = (space, value)
-    while len(cache) > limit:
-        del cache[next(iter(cache))]
 
 
 def _with_open(table: ArrayLike) -> np.ndarray:

@@ -25,7 +25,7 @@ from tradetalks.sim.config_valuation import (
     ValuationConfig,
 )
 from tradetalks.sim.dynamics import FarmAggregate, TermsMemo, changes_world
-from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only, remember
+from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
 from tradetalks.sim.payoffs import blend_weights
 from tradetalks.sim.projector_value import Batch, HostageTerm, hostage_term, under_fire_factor
 
@@ -110,7 +110,7 @@ class Valuation:
         if self.disputes is not None:  # deals that may unravel after a dispute
             value -= self.disputes.cost(side, space, next_round)
         out = read_only(value)
-        remember(self._cache, key, space, out)
+        pv.remember(self._cache, key, space, out)
         return out
 
     def gain(self, side: str, space: OutcomeSpace, *, next_round: bool = False) -> np.ndarray:

@@ -8,15 +8,32 @@ import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from tradetalks.sim import maker_rule as mr
 from tradetalks.sim.config_valuation import HostageConfig, IrreversibilityConfig
 from tradetalks.sim.dynamics import deal_terms
-from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only, remember
+from tradetalks.sim.issues import OPEN, OutcomeSpace, read_only
 from tradetalks.sim.projector_paths import PathSpec
 
 PREFIX = {"us": ("us_",), "china": ("cn_", "soy_")}
+
+# values kept per cache of values by space, the oldest dropped first (memory, not results)
+CACHED_SPACES = 16
+
+
+def remember(cache: dict, key: Any, space: Any, value: Any, limit: int = CACHED_SPACES) -> None:
+    """Store (``space``, ``value``) under ``key`` in a cache of values by space, unless the
+    space is valued once (``Rows.once``: a search's candidates), dropping the oldest entries
+    beyond ``limit``: the spaces cached stay alive as long as the valuation caching them
+    (a round's rows each round; 1.9 GB at 200,000 candidates a search when all were kept)."""
+    if getattr(space, "once", False):
+        return
+    cache.pop(key, None)
+    cache[key] = (space, value)
+    while len(cache) > limit:
+        del cache[next(iter(cache))]
 
 
 def touches(q: Mapping[str, float], side: str) -> bool:

@@ -4,6 +4,7 @@ screening offers, on drawn small spaces, and on the baseline's 7 issues."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -166,6 +167,33 @@ def test_counts_meeting_thresholds_are_the_enumerated_counts(case, sums):
         mask &= an.tidy(space.utility(table, w / w.sum())) >= an.tidy(threshold)
     assert factored.outcomes == len(space)
     assert fc.count_meeting(factored, columns, thresholds) == int(mask.sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_counts_with_exact_ties_are_the_brute_force_counts(data):
+    """Small whole-number sums tie with each other and with the thresholds exactly: the pairs
+    meeting a threshold at equality count (one sum: the sorted search; two: the sweep; more:
+    the column-by-column comparison), whatever the fewest issues an outcome must cover."""
+    n = data.draw(st.integers(1, 5))
+    choices = tuple(np.array([OPEN, *range(data.draw(st.integers(1, 3)))]) for _ in range(n))
+    ints = st.integers(-2, 2)
+    columns = [
+        tuple(
+            np.array(data.draw(st.lists(ints, min_size=len(c), max_size=len(c))), dtype=float)
+            for c in choices
+        )
+        for _ in range(data.draw(st.integers(0, 4)))
+    ]
+    thresholds = [float(data.draw(st.integers(-3, 3))) for _ in columns]
+    fewest = data.draw(st.integers(0, n + 1))
+    space = fa.FactoredSpace(tuple("abcde"[:n]), choices, ((), ()), fewest)
+    expected = 0
+    for digits in itertools.product(*(range(len(c)) for c in choices)):
+        covered = sum(int(c[d] != OPEN) for c, d in zip(choices, digits, strict=True))
+        sums = [sum(col[j][d] for j, d in enumerate(digits)) for col in columns]
+        expected += covered >= fewest and all(x >= t for x, t in zip(sums, thresholds, strict=True))
+    assert fc.count_meeting(space, columns, thresholds) == expected
 
 
 @settings(max_examples=80, deadline=None)

@@ -351,7 +351,8 @@ def test_values_coupling_too_many_issues_are_refused_before_and_during_a_run(mon
 
 
 def test_a_cache_of_values_by_space_is_bounded_and_skips_spaces_valued_once():
-    from tradetalks.sim.issues import CACHED_SPACES, Rows, remember
+    from tradetalks.sim.issues import Rows
+    from tradetalks.sim.projector_value import CACHED_SPACES, remember
 
     issues = issues_from_config(resolve_config(BASELINE))
     cache: dict = {}
@@ -370,7 +371,7 @@ def test_a_cache_of_values_by_space_is_bounded_and_skips_spaces_valued_once():
 def test_a_search_leaves_its_candidates_in_no_cache():
     """The candidates a search values (sim/factored_v2.py) are valued once: no valuation keeps
     them (every round state kept its candidates alive, 1.9 GB with a 1,001-level issue)."""
-    from tradetalks.sim.issues import CACHED_SPACES
+    from tradetalks.sim.projector_value import CACHED_SPACES
 
     cfg = resolve_config(BASELINE)
     model = TradeTalksModel(cfg, rng=1, space=_lazy(cfg), collect_series=False)
