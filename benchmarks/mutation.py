@@ -675,6 +675,18 @@ HAND_MUTANTS = (
         ),
     ),
     HandMutant(
+        "count_pressure",
+        "a count of individually rational outcomes reads Congress's pressure on the US's value",
+        "sim/factored_count.py",
+        (_lit("            on = [f for f in folds if f.term == k]", "            on = []"),),
+    ),
+    HandMutant(
+        "values_once",
+        "a search's candidates are valued once: no valuation's cache keeps them alive",
+        "sim/projector_value.py",
+        (_lit('    if getattr(space, "once", False):\n        return\n', ""),),
+    ),
+    HandMutant(
         "frontier_interim",
         "a config with interim deals may not run on its frontier rows alone",
         "sim/config_schema.py",
